@@ -1,0 +1,66 @@
+import type { SparseVector } from '../types.js';
+import type { FeatureMatrix } from './matrix.js';
+import { softmaxInto } from './softmax.js';
+
+/**
+ * Multinomial logistic regression: logits = xW + b. W is stored feature-major
+ * (W[f * classes + k]) so a sparse row touches contiguous memory.
+ */
+export interface LinearModel {
+  readonly dim: number;
+  readonly classes: number;
+  readonly weights: Float32Array;
+  readonly bias: Float32Array;
+}
+
+export function zeroModel(dim: number, classes: number): LinearModel {
+  return { dim, classes, weights: new Float32Array(dim * classes), bias: new Float32Array(classes) };
+}
+
+/** Logits of one sparse row, written into `out` (length = classes). */
+export function logitsSparse(m: LinearModel, indices: ArrayLike<number>, values: ArrayLike<number>, out: Float32Array | Float64Array, from = 0, to = indices.length): void {
+  const K = m.classes;
+  const W = m.weights;
+  for (let k = 0; k < K; k++) out[k] = m.bias[k];
+  for (let p = from; p < to; p++) {
+    const x = values[p];
+    const base = indices[p] * K;
+    for (let k = 0; k < K; k++) out[k] += x * W[base + k];
+  }
+}
+
+export function logitsOf(m: LinearModel, v: SparseVector | Float32Array, out: Float32Array | Float64Array): void {
+  if (v instanceof Float32Array) {
+    const K = m.classes;
+    for (let k = 0; k < K; k++) out[k] = m.bias[k];
+    for (let f = 0; f < v.length; f++) {
+      const x = v[f];
+      if (x === 0) continue;
+      const base = f * K;
+      for (let k = 0; k < K; k++) out[k] += x * m.weights[base + k];
+    }
+  } else {
+    logitsSparse(m, v.indices, v.values, out);
+  }
+}
+
+/** Logits of every row of a matrix: a rows × classes Float32Array. */
+export function logitsMatrix(m: LinearModel, X: FeatureMatrix): Float32Array {
+  const K = m.classes;
+  const out = new Float32Array(X.rows * K);
+  const z = new Float64Array(K);
+  for (let i = 0; i < X.rows; i++) {
+    logitsSparse(m, X.indices, X.values, z, X.indptr[i], X.indptr[i + 1]);
+    for (let k = 0; k < K; k++) out[i * K + k] = z[k];
+  }
+  return out;
+}
+
+/** Row-wise softmax of a rows × classes logit matrix at a temperature. */
+export function probabilities(logits: Float32Array, classes: number, temperature = 1): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let i = 0; i < logits.length; i += classes) {
+    softmaxInto(logits.subarray(i, i + classes), out.subarray(i, i + classes), temperature);
+  }
+  return out;
+}
