@@ -1,0 +1,10 @@
+export { classificationReport, topConfusions } from './classification.js';
+export type { ClassificationReport, Confusion, LabelMetrics } from './classification.js';
+export { riskCoverage, riskCoverageCurve, aurc, acceptedStats } from './selective.js';
+export type { RiskCoveragePoint, RiskCurvePoint, AcceptedStats } from './selective.js';
+export { expectedCalibrationError, reliabilityDiagram } from './calibration.js';
+export type { ReliabilityBin } from './calibration.js';
+export { mcnemar } from './mcnemar.js';
+export type { McNemarResult } from './mcnemar.js';
+export { percentile, summarizeLatencies } from './stats.js';
+export type { LatencySummary } from './stats.js';
