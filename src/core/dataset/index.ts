@@ -1,0 +1,11 @@
+export type { CheckOptions, CheckResult, DataReport, Example, Finding, RawRow, RuleId, Severity } from './types.js';
+export { checkDataset, hasErrors } from './check.js';
+export { RULES } from './rules.js';
+export { normaliseText, normaliseLabel, nearKey } from './normalise.js';
+export { stratifiedSplit } from './split.js';
+export type { Split, SplitOptions } from './split.js';
+export { labelMap } from './label-map.js';
+export type { LabelMap } from './label-map.js';
+export { dataHash } from './hash.js';
+export { formatFindings, formatFinding } from './format.js';
+export { mulberry32, shuffled } from './prng.js';
