@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import type { CliIO } from './context.js';
+import { registerConfig } from './config.js';
+import { registerData } from './data.js';
+import { registerEval } from './eval.js';
+import { registerPredict } from './predict.js';
+import { registerTrain } from './train.js';
+import { EXIT } from '../errors.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Builds the CLI. Commands only parse flags and call one service each. */
+export function buildCli(io: CliIO): Command {
+  const program = new Command('intentops')
+    .description('hybrid intent classification: train, evaluate and run models offline')
+    .version(pkg.version)
+    .option('--config <file>', 'YAML config file (default: ./intentops.yaml if present, or $INTENTOPS_CONFIG)')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+  registerTrain(program, io);
+  registerEval(program, io);
+  registerPredict(program, io);
+  registerData(program, io);
+  registerConfig(program, io);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+export async function runCli(argv: string[], io: CliIO): Promise<void> {
+  try {
+    await buildCli(io).parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version exit 0; usage errors exit 2
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT.invalid_input;
+      return;
+    }
+    throw e;
+  }
+}
+
+const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain || process.env.INTENTOPS_CLI_MAIN === '1') {
+  // `intentops predict … | head` closes the pipe early: that is not an error
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+  await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
+}

@@ -1,0 +1,55 @@
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { openModel } from '../container.js';
+import { IntentOpsError } from '../../core/errors.js';
+import type { IntentModel } from '../services/model.js';
+import { action, configFor, out, type CliIO } from './context.js';
+
+const BATCH = 256;
+
+export function registerPredict(program: Command, io: CliIO): void {
+  program
+    .command('predict')
+    .description('classify TEXT, or one message per line of stdin; prints JSON Lines')
+    .argument('[text...]', 'message to classify (omit to read stdin)')
+    .requiredOption('--model <dir>', 'model bundle directory')
+    .option('--model-dir <dir>', 'ONNX sentence-encoder directory, if the bundle uses onnx and it moved')
+    .option('--neighbours <n>', 'nearest labelled examples to include', (v) => Number(v), 3)
+    .action(
+      action(io, async (words: string[], o: Record<string, string | number | undefined>, cmd: Command) => {
+        const c = configFor(cmd, io, { onnx: { modelDir: o.modelDir } });
+        const model = await openModel(String(o.model), c);
+        const neighbours = Number(o.neighbours);
+        if (words.length) {
+          await emit(io, model, [words.join(' ')], neighbours, [0]);
+          return;
+        }
+        if (io.stdin.isTTY) {
+          throw new IntentOpsError('invalid_input', 'no text given', { hint: 'pass the message as an argument, or pipe one message per line into stdin' });
+        }
+        const rl = createInterface({ input: io.stdin, crlfDelay: Infinity });
+        let batch: string[] = [];
+        let lines: number[] = [];
+        let lineNo = 0;
+        for await (const line of rl) {
+          lineNo++;
+          if (line.trim() === '') continue;
+          batch.push(line);
+          lines.push(lineNo);
+          if (batch.length >= BATCH) {
+            await emit(io, model, batch, neighbours, lines);
+            batch = [];
+            lines = [];
+          }
+        }
+        if (batch.length) await emit(io, model, batch, neighbours, lines);
+      }),
+    );
+}
+
+/** One JSON line per message; `line` is the stdin line number (0 for a command-line argument). */
+async function emit(io: CliIO, model: IntentModel, texts: string[], neighbours: number, lineNos: number[]): Promise<void> {
+  const preds = await model.classify(texts, { neighbours });
+  const lines = preds.map((p, i) => JSON.stringify({ line: lineNos[i], text: texts[i], ...p }));
+  out(io, lines.join('\n'));
+}

@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { embedderOptions, loadOptions } from '../container.js';
+import { trainModel } from '../services/train.js';
+import { action, configFor, intOption, numberOption, out, type CliIO } from './context.js';
+import { terminalProgress } from './progress-bar.js';
+
+export function registerTrain(program: Command, io: CliIO): void {
+  program
+    .command('train')
+    .description('train a model bundle from a labelled CSV/JSONL/JSON file')
+    .requiredOption('--data <file>', 'labelled training data')
+    .option('--val <file>', 'validation data (default: a stratified split of --data)')
+    .requiredOption('--out <dir>', 'bundle directory to write (replaced atomically)')
+    .option('--embedder <name>', 'hashed | onnx | openai | hashed+onnx …')
+    .option('--model-dir <dir>', 'ONNX sentence-encoder directory (for the onnx embedder)')
+    .option('--seed <n>', 'random seed', intOption('--seed'))
+    .option('--target-precision <p>', 'accuracy to reach on accepted messages (0–1)', numberOption('--target-precision'))
+    .option('--index <kind>', 'auto | exact | hnsw')
+    .option('--name <name>', 'model name recorded in the bundle')
+    .option('--text-col <name>', 'text column / field')
+    .option('--label-col <name>', 'label column / field')
+    .option('--delimiter <c>', 'CSV delimiter (default: sniffed)')
+    .option('--strict', 'treat data warnings as errors')
+    .option('--json', 'print the result as JSON')
+    .action(
+      action(io, async (o: Record<string, string | number | boolean | undefined>, cmd: Command) => {
+        const c = configFor(cmd, io, {
+          embedder: o.embedder,
+          seed: o.seed,
+          targetPrecision: o.targetPrecision,
+          index: o.index,
+          onnx: { modelDir: o.modelDir },
+          data: { textCol: o.textCol, labelCol: o.labelCol, delimiter: o.delimiter, strict: o.strict },
+        });
+        const r = await trainModel({
+          data: String(o.data),
+          val: o.val as string | undefined,
+          out: String(o.out),
+          name: o.name as string | undefined,
+          embedder: c.embedder,
+          embedderOptions: embedderOptions(c),
+          index: c.index,
+          seed: c.seed,
+          valFraction: c.valFraction,
+          load: loadOptions(c),
+          training: { targetPrecision: c.targetPrecision },
+          progress: terminalProgress(),
+        });
+        const m = r.manifest;
+        if (o.json) {
+          out(io, JSON.stringify({ dir: r.dir, seconds: r.seconds, metrics: m.metrics, routing: m.routing, data: r.report }, null, 2));
+          return;
+        }
+        const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+        out(io, `trained ${m.name}: ${m.labels.length} intents, ${m.training.trainExamples} train / ${m.training.valExamples} validation examples, embedder ${m.embedder.name}, ${r.seconds.toFixed(1)} s`);
+        out(io, `validation accuracy ${pct(m.metrics.valAccuracy ?? 0)}; at the chosen thresholds ${pct(m.routing.coverage)} of messages are answered at once with ${pct(m.routing.precision)} accuracy (target ${pct(m.routing.targetPrecision)}${m.routing.reachedTarget ? '' : ', NOT reached'})`);
+        if (r.report.duplicatesDropped + r.report.nearDuplicatesDropped + r.report.conflicts > 0) {
+          out(io, `data: ${r.report.duplicatesDropped} duplicates and ${r.report.nearDuplicatesDropped} near-duplicates dropped, ${r.report.conflicts} conflicting texts dropped`);
+        }
+        out(io, `wrote ${r.dir}`);
+      }),
+    );
+}

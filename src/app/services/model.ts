@@ -1,0 +1,97 @@
+import type { Bundle, Manifest } from '../../adapters/bundle/index.js';
+import { restoreEmbedder, type EmbedderOptions } from '../../adapters/embedders/index.js';
+import { getVectorIndexFactory } from '../../adapters/vector-index/index.js';
+import { posterior, type Scorer } from '../../core/classifier/posterior.js';
+import { decide, type Reason, type Route, type RoutingPolicy } from '../../core/routing/policy.js';
+import type { Embedding, LabelledText } from '../../core/types.js';
+import type { Embedder, Progress } from '../../ports/embedder.js';
+import type { Neighbour, VectorIndex } from '../../ports/vector-index.js';
+
+export interface Prediction {
+  readonly intent: string;
+  readonly confidence: number;
+  readonly margin: number;
+  readonly route: Route;
+  readonly reason: Reason;
+  /** The predicted label is an out-of-scope label (e.g. `oos`): never answered as a real intent. */
+  readonly outOfScope: boolean;
+  readonly alternatives: { intent: string; score: number }[];
+  readonly neighbours: { text: string; intent: string; score: number }[];
+}
+
+export interface ClassifyOptions {
+  /** When false (the default until an LLM is configured), unsure messages go to review. */
+  readonly llmAvailable?: boolean;
+  /** How many ranked intents to return. Default 3. */
+  readonly alternatives?: number;
+  /** How many nearest labelled examples to return. Default 3; 0 skips them where routing allows. */
+  readonly neighbours?: number;
+}
+
+/** Labels treated as "not one of our intents". */
+export const OUT_OF_SCOPE_LABELS = Object.freeze(['oos', 'out_of_scope', 'out-of-scope', 'none', 'other']);
+
+/** A trained model ready to classify: embedder + vector index + calibrated scorer + routing policy. */
+export class IntentModel {
+  private readonly oos: Set<number>;
+  private readonly knnNeeded: number;
+
+  private constructor(
+    readonly manifest: Manifest,
+    readonly embedder: Embedder,
+    readonly index: VectorIndex,
+    readonly scorer: Scorer,
+    readonly policy: RoutingPolicy,
+    readonly examples: readonly LabelledText[],
+  ) {
+    this.oos = new Set(manifest.outOfScopeLabels.map((l) => manifest.labels.indexOf(l)).filter((i) => i >= 0));
+    this.knnNeeded = scorer.fusion.alpha > 0 || policy.requireKnnAgreement ? scorer.fusion.k : 0;
+  }
+
+  static async fromBundle(b: Bundle, embedderOptions: EmbedderOptions = {}): Promise<IntentModel> {
+    const m = b.manifest;
+    const embedder = await restoreEmbedder({ name: m.embedder.name, config: m.embedder.config, arrays: b.embedderArrays }, embedderOptions);
+    const index = getVectorIndexFactory(m.index.kind).fromBytes(b.indexBytes);
+    const scorer: Scorer = {
+      model: { dim: m.classifier.dim, classes: m.classifier.classes, weights: b.weights, bias: b.bias },
+      temperature: m.classifier.temperature,
+      fusion: m.classifier.fusion,
+    };
+    return new IntentModel(m, embedder, index, scorer, m.routing.policy, b.examples);
+  }
+
+  get labels(): readonly string[] {
+    return this.manifest.labels;
+  }
+
+  async classify(texts: readonly string[], opts: ClassifyOptions = {}, onProgress?: Progress): Promise<Prediction[]> {
+    const embeddings = await this.embedder.embed(texts, onProgress);
+    return embeddings.map((e) => this.classifyEmbedding(e, opts));
+  }
+
+  /** The synchronous part of classification, once the text is embedded. */
+  classifyEmbedding(e: Embedding, opts: ClassifyOptions = {}): Prediction {
+    const wantNeighbours = opts.neighbours ?? 3;
+    const k = Math.max(this.knnNeeded, wantNeighbours);
+    const nb: Neighbour[] = k > 0 && this.index.size > 0 ? this.index.search(e.dense, k) : [];
+    const p = posterior(this.scorer, e.sparse ?? e.dense, this.knnNeeded > 0 ? nb.slice(0, this.scorer.fusion.k) : []);
+    const d = decide(p, nb.length ? nb[0].label : null, this.policy, opts.llmAvailable ?? false);
+    const labels = this.manifest.labels;
+    return {
+      intent: labels[d.label],
+      confidence: d.confidence,
+      margin: d.margin,
+      route: d.route,
+      reason: d.reason,
+      outOfScope: this.oos.has(d.label),
+      alternatives: ranked(p, opts.alternatives ?? 3).map((c) => ({ intent: labels[c], score: p[c] })),
+      neighbours: nb.slice(0, wantNeighbours).map((n) => ({ text: this.examples[n.id]?.text ?? '', intent: labels[n.label], score: n.score })),
+    };
+  }
+}
+
+function ranked(p: ArrayLike<number>, n: number): number[] {
+  const idx = Array.from({ length: p.length }, (_, i) => i);
+  idx.sort((a, b) => p[b] - p[a] || a - b);
+  return idx.slice(0, n);
+}

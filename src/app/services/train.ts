@@ -1,0 +1,166 @@
+import { performance } from 'node:perf_hooks';
+import { writeBundle, type Manifest } from '../../adapters/bundle/index.js';
+import { createEmbedder, fitEmbedder, type EmbedderOptions } from '../../adapters/embedders/index.js';
+import { stateOf } from '../../adapters/embedders/combined.js';
+import { getVectorIndexFactory } from '../../adapters/vector-index/index.js';
+import { featureMatrix } from '../../core/classifier/matrix.js';
+import { trainClassifier, TRAINING_DEFAULTS, type ClassifierTrainingOptions } from '../../core/classifier/train.js';
+import { dataHash, labelMap, mulberry32, stratifiedSplit, type DataReport, type Example } from '../../core/dataset/index.js';
+import { IntentOpsError } from '../../core/errors.js';
+import type { Embedding } from '../../core/types.js';
+import { loadExamples, type LoadOptions } from './dataset.js';
+import { OUT_OF_SCOPE_LABELS } from './model.js';
+import { silentProgress, type ProgressReporter } from './progress.js';
+
+export type IndexChoice = 'auto' | 'exact' | 'hnsw';
+
+export interface TrainRequest {
+  readonly data: string;
+  readonly val?: string;
+  readonly out: string;
+  readonly name?: string;
+  readonly embedder: string;
+  readonly embedderOptions?: EmbedderOptions;
+  readonly index?: IndexChoice;
+  readonly seed: number;
+  readonly valFraction?: number;
+  readonly load?: LoadOptions;
+  readonly training?: Partial<Omit<ClassifierTrainingOptions, 'random' | 'onEpoch'>>;
+  readonly progress?: ProgressReporter;
+  /** Injected clock for the manifest's createdAt (tests pin it). */
+  readonly now?: () => Date;
+}
+
+export interface TrainResult {
+  readonly manifest: Manifest;
+  readonly dir: string;
+  readonly report: DataReport;
+  readonly seconds: number;
+}
+
+/** Above this many stored floats (items × dim), exact search gets slower than HNSW. */
+export const EXACT_INDEX_MAX_CELLS = 1_000_000;
+
+export function chooseIndex(choice: IndexChoice, items: number, dim: number): 'exact' | 'hnsw' {
+  if (choice !== 'auto') return choice;
+  return items * dim <= EXACT_INDEX_MAX_CELLS ? 'exact' : 'hnsw';
+}
+
+async function embedAll(embedder: { embed: (t: readonly string[], p?: (d: number, n: number) => void) => Promise<Embedding[]> }, texts: string[], task: string, progress: ProgressReporter): Promise<Embedding[]> {
+  progress.start(task, texts.length);
+  try {
+    return await embedder.embed(texts, (d) => progress.update(d));
+  } finally {
+    progress.stop();
+  }
+}
+
+/**
+ * The train use case: load + validate data, split, fit the embedder, embed, index, fit and
+ * calibrate the classifier, write the bundle atomically.
+ */
+export async function trainModel(req: TrainRequest): Promise<TrainResult> {
+  const t0 = performance.now();
+  const progress = req.progress ?? silentProgress;
+  const loaded = await loadExamples(req.data, req.load);
+  let trainSet: Example[];
+  let valSet: Example[];
+  if (req.val) {
+    trainSet = loaded.examples;
+    valSet = (await loadExamples(req.val, req.load)).examples;
+  } else {
+    ({ train: trainSet, val: valSet } = stratifiedSplit(loaded.examples, { seed: req.seed, valFraction: req.valFraction ?? 0.1 }));
+  }
+  const lm = labelMap(trainSet.map((e) => e.label));
+  const unknown = valSet.find((e) => !lm.index.has(e.label));
+  if (unknown) {
+    throw new IntentOpsError('invalid_input', `validation label ${JSON.stringify(unknown.label)} does not occur in the training data`, {
+      where: `${unknown.file}:${unknown.line}`,
+      hint: 'every validation label needs training examples: add some, or drop these validation rows',
+    });
+  }
+  if (valSet.length === 0) {
+    throw new IntentOpsError('invalid_input', 'no validation examples: thresholds cannot be calibrated', { where: req.val ?? req.data, hint: 'give --val FILE or more data per label' });
+  }
+
+  const embedder = await createEmbedder(req.embedder, req.embedderOptions);
+  await fitEmbedder(embedder, trainSet.map((e) => e.text));
+  const trainEmb = await embedAll(embedder, trainSet.map((e) => e.text), 'embedding training data', progress);
+  const valEmb = await embedAll(embedder, valSet.map((e) => e.text), 'embedding validation data', progress);
+  const yTrain = Int32Array.from(trainSet, (e) => lm.index.get(e.label)!);
+  const yVal = Int32Array.from(valSet, (e) => lm.index.get(e.label)!);
+
+  const indexKind = chooseIndex(req.index ?? 'auto', trainSet.length + valSet.length, embedder.dim);
+  const index = getVectorIndexFactory(indexKind).create(embedder.dim, { seed: req.seed });
+  index.add(trainEmb.map((e) => e.dense), yTrain);
+  const o = { ...TRAINING_DEFAULTS, ...req.training };
+  const valNeighbours = valEmb.map((e) => index.search(e.dense, o.knnK));
+
+  const maxEpochs = o.maxEpochs;
+  progress.start('training', maxEpochs);
+  let trained;
+  try {
+    trained = trainClassifier(
+      {
+        classes: lm.labels.length,
+        train: { X: featureMatrix(trainEmb, embedder.featureDim), y: yTrain },
+        val: { X: featureMatrix(valEmb, embedder.featureDim), y: yVal, neighbours: valNeighbours },
+      },
+      { ...o, random: mulberry32(req.seed), onEpoch: (e) => progress.update(e.epoch, { valAccuracy: (e.valAccuracy ?? 0).toFixed(4) }) },
+    );
+  } finally {
+    progress.stop();
+  }
+  // the served index holds every labelled example, validation included
+  index.add(valEmb.map((e) => e.dense), yVal);
+
+  const state = stateOf(embedder);
+  const seconds = (performance.now() - t0) / 1000;
+  const outOfScope = lm.labels.filter((l) => OUT_OF_SCOPE_LABELS.includes(l.toLowerCase()));
+  const manifest = writeBundle(
+    req.out,
+    {
+      name: req.name ?? req.out.split(/[\\/]/).filter(Boolean).pop() ?? 'model',
+      createdAt: (req.now ?? (() => new Date()))().toISOString(),
+      seed: req.seed,
+      dataHash: dataHash([...trainSet, ...valSet]),
+      labels: lm.labels,
+      outOfScopeLabels: outOfScope,
+      embedder: { name: state.name, config: state.config },
+      classifier: {
+        dim: embedder.featureDim,
+        classes: lm.labels.length,
+        temperature: trained.temperature,
+        fusion: trained.fusion,
+      },
+      routing: trained.routing,
+      index: { kind: indexKind, dim: embedder.dim, size: index.size },
+      metrics: {
+        valAccuracy: trained.validation.accuracy,
+        valNll: trained.validation.nll,
+        valLrAccuracy: trained.validation.lrAccuracy,
+        valCoverage: trained.routing.coverage,
+        valAcceptedPrecision: trained.routing.precision,
+        trainSeconds: seconds,
+      },
+      training: {
+        options: { ...o, embedder: req.embedder },
+        bestEpoch: trained.bestEpoch,
+        history: trained.history,
+        durationMs: Math.round(seconds * 1000),
+        trainExamples: trainSet.length,
+        valExamples: valSet.length,
+        valSource: req.val ? 'file' : 'split',
+      },
+      data: { ...loaded.report },
+    },
+    {
+      weights: trained.model.weights,
+      bias: trained.model.bias,
+      embedderArrays: state.arrays,
+      indexBytes: index.toBytes(),
+      examples: [...trainSet, ...valSet].map((e) => ({ text: e.text, label: e.label })),
+    },
+  );
+  return { manifest, dir: req.out, report: loaded.report, seconds };
+}
