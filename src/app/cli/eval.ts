@@ -41,7 +41,8 @@ export function registerEval(program: Command, io: CliIO): void {
       action(io, async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
         const c = configFor(cmd, io, { onnx: { modelDir: o.modelDir }, data: { textCol: o.textCol, labelCol: o.labelCol } });
         const model = await openModel(String(o.model), c);
-        const data = await loadExamples(String(o.data), loadOptions(c));
+        // every test row is scored: duplicates are reported, not dropped
+        const data = await loadExamples(String(o.data), { ...loadOptions(c), keepDuplicates: true });
         const report = await evaluateModel(model, data.examples, terminalProgress());
         out(io, o.json ? JSON.stringify(report, null, 2) : formatReport(report));
       }),

@@ -14,12 +14,12 @@ export function registerPredict(program: Command, io: CliIO): void {
     .argument('[text...]', 'message to classify (omit to read stdin)')
     .requiredOption('--model <dir>', 'model bundle directory')
     .option('--model-dir <dir>', 'ONNX sentence-encoder directory, if the bundle uses onnx and it moved')
-    .option('--neighbours <n>', 'nearest labelled examples to include', (v) => Number(v), 3)
+    .option('--neighbours <n>', "nearest labelled examples to include (default 'auto': 3 for messages that are not accepted)", (v) => (v === 'auto' ? 'auto' : Number(v)), 'auto')
     .action(
       action(io, async (words: string[], o: Record<string, string | number | undefined>, cmd: Command) => {
         const c = configFor(cmd, io, { onnx: { modelDir: o.modelDir } });
         const model = await openModel(String(o.model), c);
-        const neighbours = Number(o.neighbours);
+        const neighbours = o.neighbours as number | 'auto';
         if (words.length) {
           await emit(io, model, [words.join(' ')], neighbours, [0]);
           return;
@@ -48,7 +48,7 @@ export function registerPredict(program: Command, io: CliIO): void {
 }
 
 /** One JSON line per message; `line` is the stdin line number (0 for a command-line argument). */
-async function emit(io: CliIO, model: IntentModel, texts: string[], neighbours: number, lineNos: number[]): Promise<void> {
+async function emit(io: CliIO, model: IntentModel, texts: string[], neighbours: number | 'auto', lineNos: number[]): Promise<void> {
   const preds = await model.classify(texts, { neighbours });
   const lines = preds.map((p, i) => JSON.stringify({ line: lineNos[i], text: texts[i], ...p }));
   out(io, lines.join('\n'));

@@ -24,11 +24,17 @@ export interface ClassifyOptions {
   readonly llmAvailable?: boolean;
   /** How many ranked intents to return. Default 3. */
   readonly alternatives?: number;
-  /** How many nearest labelled examples to return. Default 3; 0 skips them where routing allows. */
-  readonly neighbours?: number;
+  /**
+   * How many nearest labelled examples to return. 'auto' (the default): 3 for messages that are
+   * not accepted (the LLM prompt and the reviewer need them), none for accepted ones, so
+   * confident traffic skips the index search unless the routing policy itself uses kNN.
+   */
+  readonly neighbours?: number | 'auto';
 }
 
 /** Labels treated as "not one of our intents". */
+const AUTO_NEIGHBOURS = 3;
+
 export const OUT_OF_SCOPE_LABELS = Object.freeze(['oos', 'out_of_scope', 'out-of-scope', 'none', 'other']);
 
 /** A trained model ready to classify: embedder + vector index + calibrated scorer + routing policy. */
@@ -71,11 +77,17 @@ export class IntentModel {
 
   /** The synchronous part of classification, once the text is embedded. */
   classifyEmbedding(e: Embedding, opts: ClassifyOptions = {}): Prediction {
-    const wantNeighbours = opts.neighbours ?? 3;
-    const k = Math.max(this.knnNeeded, wantNeighbours);
-    const nb: Neighbour[] = k > 0 && this.index.size > 0 ? this.index.search(e.dense, k) : [];
+    const want = opts.neighbours ?? 'auto';
+    const searchable = this.index.size > 0;
+    const k = Math.max(this.knnNeeded, want === 'auto' ? 0 : want);
+    let nb: Neighbour[] = k > 0 && searchable ? this.index.search(e.dense, k) : [];
     const p = posterior(this.scorer, e.sparse ?? e.dense, this.knnNeeded > 0 ? nb.slice(0, this.scorer.fusion.k) : []);
-    const d = decide(p, nb.length ? nb[0].label : null, this.policy, opts.llmAvailable ?? false);
+    const d = decide(p, this.knnNeeded > 0 && nb.length ? nb[0].label : null, this.policy, opts.llmAvailable ?? false);
+    let shown = want === 'auto' ? 0 : want;
+    if (want === 'auto' && d.route !== 'accepted') {
+      shown = AUTO_NEIGHBOURS;
+      if (nb.length < shown && searchable) nb = this.index.search(e.dense, shown);
+    }
     const labels = this.manifest.labels;
     return {
       intent: labels[d.label],
@@ -85,7 +97,7 @@ export class IntentModel {
       reason: d.reason,
       outOfScope: this.oos.has(d.label),
       alternatives: ranked(p, opts.alternatives ?? 3).map((c) => ({ intent: labels[c], score: p[c] })),
-      neighbours: nb.slice(0, wantNeighbours).map((n) => ({ text: this.examples[n.id]?.text ?? '', intent: labels[n.label], score: n.score })),
+      neighbours: nb.slice(0, shown).map((n) => ({ text: this.examples[n.id]?.text ?? '', intent: labels[n.label], score: n.score })),
     };
   }
 }

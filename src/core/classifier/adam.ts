@@ -2,6 +2,7 @@ import type { FeatureMatrix } from './matrix.js';
 import { logitsMatrix, logitsSparse, zeroModel, type LinearModel } from './model.js';
 import { meanNll } from './loss.js';
 import { softmaxInto } from './softmax.js';
+import { fitTemperature } from './temperature.js';
 
 export interface AdamOptions {
   /** L2 penalty on W (per example, i.e. 1 / (C · n) in scikit-learn's terms). */
@@ -9,7 +10,7 @@ export interface AdamOptions {
   readonly learningRate: number;
   readonly batchSize: number;
   readonly maxEpochs: number;
-  /** Stop after this many epochs without a better validation accuracy (ties: lower loss). */
+  /** Stop after this many epochs without a better (temperature-calibrated) validation loss. */
   readonly patience: number;
   /** Per-class weights (e.g. balanced); defaults to 1. */
   readonly classWeights?: Float32Array;
@@ -39,7 +40,7 @@ const EPS = 1e-8;
  * Fits multinomial logistic regression with mini-batch Adam. Updates are lazy: a batch updates
  * only the weight rows of the features it contains (with their Adam moments and L2 term), so an
  * epoch costs O(nnz · classes), not O(dim · classes · batches). With `val`, keeps the weights of
- * the epoch with the best validation accuracy and stops after `patience` epochs without progress;
+ * the epoch with the lowest temperature-calibrated validation loss and stops after `patience` epochs without progress;
  * without `val`, runs exactly `maxEpochs` epochs. Deterministic for a given `random`.
  */
 export function fitAdam(
@@ -67,6 +68,8 @@ export function fitAdam(
   const history: EpochReport[] = [];
   let best: { acc: number; loss: number; epoch: number; W: Float32Array; b: Float32Array } | null = null;
   let step = 0;
+  const batchesPerEpoch = Math.ceil(X.rows / o.batchSize);
+  const totalSteps = batchesPerEpoch * o.maxEpochs;
 
   for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
     shuffle(order, o.random);
@@ -102,7 +105,10 @@ export function fitAdam(
         }
       }
       step++;
-      const lr = (o.learningRate * Math.sqrt(1 - BETA2 ** step)) / (1 - BETA1 ** step);
+      // cosine decay to 5 % of the base rate over maxEpochs: the last epochs refine instead of
+      // bouncing around the optimum, so the final weights rarely need early stopping to rescue them
+      const decay = 0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - 1)) / totalSteps));
+      const lr = (o.learningRate * decay * Math.sqrt(1 - BETA2 ** step)) / (1 - BETA1 ** step);
       for (let t = 0; t < nTouched; t++) {
         const base = touched[t] * K;
         for (let k = 0; k < K; k++) {
@@ -124,16 +130,18 @@ export function fitAdam(
     let valAccuracy: number | null = null;
     if (val) {
       const logits = logitsMatrix(model, val.X);
-      valLoss = meanNll(logits, K, val.y);
+      // NLL at the best temperature: ranks epochs by how well they separate the classes, not by
+      // how over-confident they have become (temperature scaling fixes that afterwards)
+      valLoss = meanNll(logits, K, val.y, fitTemperature(logits, K, val.y));
       valAccuracy = accuracyOfLogits(logits, K, val.y);
     }
     const report: EpochReport = { epoch, trainLoss: trainLoss / X.rows, valLoss, valAccuracy };
     history.push(report);
     o.onEpoch?.(report, model);
     if (valLoss === null || valAccuracy === null) continue;
-    // Accuracy, not loss, picks the epoch: the loss bottoms out early while accuracy still
-    // improves; temperature scaling repairs the calibration afterwards.
-    if (!best || valAccuracy > best.acc || (valAccuracy === best.acc && valLoss < best.loss)) {
+    // Calibrated loss, not raw loss or accuracy, picks the epoch: raw loss bottoms out early
+    // while accuracy still improves, and accuracy on a small validation set is too noisy.
+    if (!best || valLoss < best.loss) {
       best = { acc: valAccuracy, loss: valLoss, epoch, W: W.slice(), b: b.slice() };
     } else if (epoch - best.epoch >= o.patience) {
       break;

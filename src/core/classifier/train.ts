@@ -25,7 +25,7 @@ export const TRAINING_DEFAULTS = Object.freeze({
   l2: 1e-6,
   learningRate: 0.02,
   batchSize: 64,
-  maxEpochs: 15,
+  maxEpochs: 10,
   patience: 3,
   classWeight: 'balanced' as const,
   knnK: 10,

@@ -266,3 +266,21 @@ describe('checkDataset options and summary', () => {
     });
   });
 });
+
+describe('keepDuplicates (evaluation data)', () => {
+  it('reports duplicates but keeps every row', () => {
+    const rows = [
+      { text: 'where is my order', label: 'track', line: 2, file: 't.csv' },
+      { text: 'where is my order', label: 'track', line: 3, file: 't.csv' },
+      { text: 'Where is my order?', label: 'track', line: 4, file: 't.csv' },
+      { text: 'cancel my plan', label: 'cancel', line: 5, file: 't.csv' },
+    ];
+    const res = checkDataset(rows, { keepDuplicates: true, minExamplesPerLabel: 1 });
+    expect(res.examples).toHaveLength(4);
+    expect(res.findings.map((f) => [f.rule, f.line, f.message.endsWith('kept')])).toEqual([
+      ['duplicate', 3, true],
+      ['near-duplicate', 4, true],
+    ]);
+    expect(res.report.duplicatesDropped).toBe(0);
+  });
+});

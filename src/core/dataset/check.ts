@@ -34,7 +34,7 @@ export function checkDataset(rows: readonly RawRow[], opts: CheckOptions = {}): 
     if (c) candidates.push(c);
   }
 
-  const { examples, duplicatesDropped, nearDuplicatesDropped, conflicts } = curate(candidates, add);
+  const { examples, duplicatesDropped, nearDuplicatesDropped, conflicts } = curate(candidates, add, opts.keepDuplicates ?? false);
 
   const counts = new Map<string, { count: number; first: Example }>();
   for (const ex of examples) {
@@ -135,7 +135,7 @@ function checkRow(row: RawRow, maxTextLength: number, add: Add): Candidate | und
 }
 
 /** Drop duplicates (keeping the first copy) and every row of a text seen under several labels. */
-function curate(candidates: readonly Candidate[], add: Add) {
+function curate(candidates: readonly Candidate[], add: Add, keepDuplicates: boolean) {
   const groups = new Map<string, Candidate[]>();
   for (const c of candidates) {
     const group = groups.get(c.key);
@@ -164,15 +164,16 @@ function curate(candidates: readonly Candidate[], add: Add) {
       continue;
     }
     for (const c of group.slice(1)) {
-      dropped.add(c);
+      if (!keepDuplicates) dropped.add(c);
+      const fate = keepDuplicates ? 'kept' : 'dropped';
       if (c.text === first.text) {
-        duplicatesDropped++;
-        add('duplicate', c.file, c.line, `duplicate of ${at(first, c)} (${quote(c.text)}, label ${quote(c.label)}); dropped`);
+        if (!keepDuplicates) duplicatesDropped++;
+        add('duplicate', c.file, c.line, `duplicate of ${at(first, c)} (${quote(c.text)}, label ${quote(c.label)}); ${fate}`);
       } else {
-        nearDuplicatesDropped++;
+        if (!keepDuplicates) nearDuplicatesDropped++;
         add('near-duplicate', c.file, c.line,
           `near-duplicate of ${at(first, c)}: ${quote(c.text)} vs ${quote(first.text)} differ only in case, ` +
-            `punctuation or spacing (label ${quote(c.label)}); dropped`);
+            `punctuation or spacing (label ${quote(c.label)}); ${fate}`);
       }
     }
   }

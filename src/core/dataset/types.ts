@@ -67,6 +67,11 @@ export interface CheckOptions {
   readonly minExamplesPerLabel?: number;
   /** Report every warning as an error. */
   readonly strict?: boolean;
+  /**
+   * Keep duplicates and near-duplicates (still reported). Evaluation sets a test file must be
+   * scored row for row; training drops them (the default).
+   */
+  readonly keepDuplicates?: boolean;
 }
 
 export interface CheckResult {
