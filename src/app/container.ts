@@ -1,7 +1,8 @@
 import { readBundle } from '../adapters/bundle/index.js';
 import type { EmbedderOptions } from '../adapters/embedders/index.js';
 import type { Config } from './config.js';
-import { IntentModel } from './services/model.js';
+import { IntentModel, type Classifier } from './services/model.js';
+import { Cascade } from './services/cascade.js';
 import type { LoadOptions } from './services/dataset.js';
 
 /**
@@ -30,4 +31,11 @@ export function loadOptions(c: Config): LoadOptions {
 
 export async function openModel(dir: string, c: Config): Promise<IntentModel> {
   return IntentModel.fromBundle(readBundle(dir), embedderOptions(c));
+}
+
+/** One bundle, or `a,b,…`: a cascade from the cheapest to the costliest model. */
+export async function openClassifier(spec: string, c: Config): Promise<Classifier> {
+  const dirs = spec.split(',').map((d) => d.trim()).filter(Boolean);
+  const models = await Promise.all(dirs.map((d) => openModel(d, c)));
+  return models.length === 1 ? models[0] : new Cascade(models);
 }

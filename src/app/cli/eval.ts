@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadOptions, openModel } from '../container.js';
+import { loadOptions, openClassifier } from '../container.js';
 import { loadExamples } from '../services/dataset.js';
 import { evaluateModel, type EvaluationReport } from '../services/evaluate.js';
 import { action, configFor, out, type CliIO } from './context.js';
@@ -11,6 +11,7 @@ export function formatReport(r: EvaluationReport): string {
   const lines = [
     `model ${r.model.name} (${r.model.embedder}) on ${r.examples} examples`,
     `accuracy ${pct(r.accuracy)}   macro-F1 ${pct(r.macroF1)}   weighted-F1 ${pct(r.weightedF1)}   ECE ${r.ece.toFixed(3)}`,
+    ...(r.tierShares ? [`cascade: share answered per tier ${r.tierShares.map((x) => pct(x).trim()).join(' / ')}`] : []),
     `at the bundle's thresholds: coverage ${pct(r.accepted.coverage)}, accuracy on accepted ${pct(r.accepted.acceptedAccuracy)} (target ${pct(r.accepted.targetPrecision)}); routes: accepted ${r.routes.accepted}, llm ${r.routes.llm}, review ${r.routes.review}`,
     '',
     'risk–coverage (accuracy on the most confident share):',
@@ -31,7 +32,7 @@ export function registerEval(program: Command, io: CliIO): void {
   program
     .command('eval')
     .description('evaluate a model bundle on labelled data')
-    .requiredOption('--model <dir>', 'model bundle directory')
+    .requiredOption('--model <dir>', 'model bundle directory, or DIR1,DIR2 for a cascade (cheapest first)')
     .requiredOption('--data <file>', 'labelled test data')
     .option('--model-dir <dir>', 'ONNX sentence-encoder directory, if the bundle uses onnx and it moved')
     .option('--text-col <name>', 'text column / field')
@@ -40,7 +41,7 @@ export function registerEval(program: Command, io: CliIO): void {
     .action(
       action(io, async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
         const c = configFor(cmd, io, { onnx: { modelDir: o.modelDir }, data: { textCol: o.textCol, labelCol: o.labelCol } });
-        const model = await openModel(String(o.model), c);
+        const model = await openClassifier(String(o.model), c);
         // every test row is scored: duplicates are reported, not dropped
         const data = await loadExamples(String(o.data), { ...loadOptions(c), keepDuplicates: true });
         const report = await evaluateModel(model, data.examples, terminalProgress());

@@ -1,8 +1,8 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { openModel } from '../container.js';
+import { openClassifier } from '../container.js';
 import { IntentOpsError } from '../../core/errors.js';
-import type { IntentModel } from '../services/model.js';
+import type { Classifier } from '../services/model.js';
 import { action, configFor, out, type CliIO } from './context.js';
 
 const BATCH = 256;
@@ -12,13 +12,13 @@ export function registerPredict(program: Command, io: CliIO): void {
     .command('predict')
     .description('classify TEXT, or one message per line of stdin; prints JSON Lines')
     .argument('[text...]', 'message to classify (omit to read stdin)')
-    .requiredOption('--model <dir>', 'model bundle directory')
+    .requiredOption('--model <dir>', 'model bundle directory, or DIR1,DIR2 for a cascade (cheapest first)')
     .option('--model-dir <dir>', 'ONNX sentence-encoder directory, if the bundle uses onnx and it moved')
     .option('--neighbours <n>', "nearest labelled examples to include (default 'auto': 3 for messages that are not accepted)", (v) => (v === 'auto' ? 'auto' : Number(v)), 'auto')
     .action(
       action(io, async (words: string[], o: Record<string, string | number | undefined>, cmd: Command) => {
         const c = configFor(cmd, io, { onnx: { modelDir: o.modelDir } });
-        const model = await openModel(String(o.model), c);
+        const model = await openClassifier(String(o.model), c);
         const neighbours = o.neighbours as number | 'auto';
         if (words.length) {
           await emit(io, model, [words.join(' ')], neighbours, [0]);
@@ -48,7 +48,7 @@ export function registerPredict(program: Command, io: CliIO): void {
 }
 
 /** One JSON line per message; `line` is the stdin line number (0 for a command-line argument). */
-async function emit(io: CliIO, model: IntentModel, texts: string[], neighbours: number | 'auto', lineNos: number[]): Promise<void> {
+async function emit(io: CliIO, model: Classifier, texts: string[], neighbours: number | 'auto', lineNos: number[]): Promise<void> {
   const preds = await model.classify(texts, { neighbours });
   const lines = preds.map((p, i) => JSON.stringify({ line: lineNos[i], text: texts[i], ...p }));
   out(io, lines.join('\n'));

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { acceptedStats, classificationReport, expectedCalibrationError, riskCoverage, topConfusions, type ClassificationReport } from '../../core/eval/index.js';
 import type { RiskCoveragePoint, AcceptedStats, Confusion } from '../../core/eval/index.js';
 import type { LabelledText } from '../../core/types.js';
-import type { IntentModel, Prediction } from './model.js';
+import type { Classifier, Prediction } from './model.js';
 import type { Route } from '../../core/routing/policy.js';
 import { silentProgress, type ProgressReporter } from './progress.js';
 
@@ -20,19 +20,21 @@ export interface EvaluationReport {
   /** At the bundle's own thresholds. */
   readonly accepted: AcceptedStats & { targetPrecision: number };
   readonly routes: Record<Route, number>;
+  /** For a cascade: the share of messages answered by each tier. */
+  readonly tierShares?: number[];
   readonly ece: number;
   readonly seconds: number;
 }
 
 /** Scores a model on labelled examples: the figures a release decision needs. */
-export async function evaluateModel(model: IntentModel, examples: readonly LabelledText[], progress: ProgressReporter = silentProgress): Promise<EvaluationReport> {
+export async function evaluateModel(model: Classifier, examples: readonly LabelledText[], progress: ProgressReporter = silentProgress): Promise<EvaluationReport> {
   const t0 = performance.now();
   const labels = [...model.labels];
   const ids = new Map(labels.map((l, i) => [l, i]));
   const unknown = [...new Set(examples.map((e) => e.label).filter((l) => !ids.has(l)))].sort();
   for (const l of unknown) ids.set(l, labels.push(l) - 1);
   progress.start('evaluating', examples.length);
-  let preds: Prediction[];
+  let preds: (Prediction & { tier?: number })[];
   try {
     preds = await model.classify(examples.map((e) => e.text), { neighbours: 0, alternatives: 1 }, (d) => progress.update(d));
   } finally {
@@ -49,9 +51,11 @@ export async function evaluateModel(model: IntentModel, examples: readonly Label
     ...c,
     examples: examples.filter((e, i) => e.label === c.trueLabel && preds[i].intent === c.predicted).slice(0, 3).map((e) => e.text),
   }));
-  const m = model.manifest;
+  const info = model.describe();
+  const tiers: number[] = [];
+  for (const p of preds) if (p.tier !== undefined) tiers[p.tier] = (tiers[p.tier] ?? 0) + 1;
   return {
-    model: { name: m.name, createdAt: m.createdAt, embedder: m.embedder.name, dataHash: m.dataHash },
+    model: { name: info.name, createdAt: info.createdAt, embedder: info.embedder, dataHash: info.dataHash },
     examples: examples.length,
     unknownLabels: unknown,
     accuracy: rep.accuracy,
@@ -60,7 +64,8 @@ export async function evaluateModel(model: IntentModel, examples: readonly Label
     perIntent: rep.perLabel,
     topConfusions: confusions,
     riskCoverage: riskCoverage(correct, confidence),
-    accepted: { ...acceptedStats(correct, preds.map((p) => p.route === 'accepted')), targetPrecision: m.routing.targetPrecision },
+    accepted: { ...acceptedStats(correct, preds.map((p) => p.route === 'accepted')), targetPrecision: info.targetPrecision },
+    tierShares: tiers.length ? Array.from(tiers, (c) => (c ?? 0) / preds.length) : undefined,
     routes,
     ece: expectedCalibrationError(confidence, correct),
     seconds: (performance.now() - t0) / 1000,

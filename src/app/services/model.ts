@@ -32,13 +32,28 @@ export interface ClassifyOptions {
   readonly neighbours?: number | 'auto';
 }
 
+export interface ModelInfo {
+  readonly name: string;
+  readonly createdAt: string;
+  readonly embedder: string;
+  readonly dataHash: string;
+  readonly targetPrecision: number;
+}
+
+/** What evaluation and serving need from a model or a cascade of models. */
+export interface Classifier {
+  readonly labels: readonly string[];
+  classify(texts: readonly string[], opts?: ClassifyOptions, onProgress?: Progress): Promise<(Prediction & { tier?: number })[]>;
+  describe(): ModelInfo;
+}
+
 /** Labels treated as "not one of our intents". */
 const AUTO_NEIGHBOURS = 3;
 
 export const OUT_OF_SCOPE_LABELS = Object.freeze(['oos', 'out_of_scope', 'out-of-scope', 'none', 'other']);
 
 /** A trained model ready to classify: embedder + vector index + calibrated scorer + routing policy. */
-export class IntentModel {
+export class IntentModel implements Classifier {
   private readonly oos: Set<number>;
   private readonly knnNeeded: number;
 
@@ -68,6 +83,11 @@ export class IntentModel {
 
   get labels(): readonly string[] {
     return this.manifest.labels;
+  }
+
+  describe(): ModelInfo {
+    const m = this.manifest;
+    return { name: m.name, createdAt: m.createdAt, embedder: m.embedder.name, dataHash: m.dataHash, targetPrecision: m.routing.targetPrecision };
   }
 
   async classify(texts: readonly string[], opts: ClassifyOptions = {}, onProgress?: Progress): Promise<Prediction[]> {

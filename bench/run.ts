@@ -1,0 +1,88 @@
+/**
+ * `npm run bench [-- --json FILE] [--embedders hashed,onnx,hashed+onnx] [--no-cascade]`
+ *
+ * BANKING77 (../shared/datasets/banking77, train → test) for each embedder available offline,
+ * each in its own process, then the hashed → encoder cascade. Prints every figure with its
+ * ratio to the reference it names (bench/references.ts, copied from ../shared/anchors.md).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ANCHORS, TARGETS } from './references.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const args = process.argv.slice(2);
+const opt = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const dataDir = resolve(root, opt('--data') ?? '../shared/datasets/banking77');
+const modelDir = resolve(root, opt('--model-dir') ?? '../shared/models/all-MiniLM-L6-v2-q4');
+if (!existsSync(join(dataDir, 'train.jsonl'))) {
+  console.error(`error: ${dataDir}/train.jsonl not found\n  hint: the benchmark needs BANKING77 beside the repo (../shared/datasets/banking77) or --data DIR`);
+  process.exit(3);
+}
+const haveEncoder = existsSync(join(modelDir, 'tokenizer.json'));
+const embedders = (opt('--embedders') ?? (haveEncoder ? 'hashed,onnx,hashed+onnx' : 'hashed')).split(',');
+const work = mkdtempSync(join(tmpdir(), 'intentops-bench-'));
+const tsx = join(root, 'node_modules', '.bin', 'tsx');
+
+function child(script: string, argv: string[]): Record<string, any> {
+  const r = spawnSync(tsx, [join(here, script), ...argv], { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=8192' } });
+  if (r.status !== 0) throw new Error(`${script} ${argv[0]} failed (exit ${r.status}):\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+const ratio = (ours: number, ref: number, higherIsBetter = true) => (higherIsBetter ? ours / ref : ref / ours).toFixed(2);
+const pct = (x: number) => (100 * x).toFixed(2) + '%';
+const line = (label: string, value: string, ref?: string) => console.log(`  ${label.padEnd(40)} ${value.padStart(14)}${ref ? `   ${ref}` : ''}`);
+
+const results: Record<string, any> = { machine: { cores: (await import('node:os')).cpus().length, node: process.version }, embedders: {} };
+const B = ANCHORS.bestClassic;
+console.log(`IntentOps benchmark — BANKING77 ${dataDir}\nreferences: ${ANCHORS.source} (ratio > 1.00 = better than the reference)\n`);
+try {
+  for (const e of embedders) {
+    const r = child('embedder.ts', [e, join(work, e), dataDir, modelDir]);
+    results.embedders[e] = r;
+    console.log(`embedder ${e}  (index ${r.index}, fusion α=${r.fusion.alpha}, T=${r.temperature.toFixed(3)}, best epoch ${r.bestEpoch})`);
+    line('test accuracy', pct(r.accuracy), `×${ratio(r.accuracy, B.accuracy)} vs best classic ${pct(B.accuracy)}`);
+    if (e !== 'hashed') line('', '', `×${ratio(r.accuracy, ANCHORS.useConvert.accuracy)} vs USE+ConveRT ${pct(ANCHORS.useConvert.accuracy)}; ×${ratio(r.accuracy, ANCHORS.miniLmPlusTfidf.accuracy)} vs MiniLM+TF-IDF ${pct(ANCHORS.miniLmPlusTfidf.accuracy)}`);
+    line('macro-F1', pct(r.macroF1), `×${ratio(r.macroF1, B.macroF1)} vs ${pct(B.macroF1)}`);
+    line('train seconds', r.trainSeconds.toFixed(1), `×${ratio(r.trainSeconds, B.trainSeconds, false)} vs ~${B.trainSeconds} s (target ≤ ${TARGETS.hashed.trainSeconds} s for hashed)`);
+    line('messages/s, batch 64', r.perSecondBatch64.toFixed(0), `×${ratio(r.perSecondBatch64, B.batchedPerSecond)} vs ~${B.batchedPerSecond} batched`);
+    line('messages/s, batch 1', r.perSecondBatch1.toFixed(0), `×${ratio(r.perSecondBatch1, B.singleCallsPerSecond)} vs ~${B.singleCallsPerSecond} single calls`);
+    line('latency p50 / p99 ms', `${r.latency.p50.toFixed(3)} / ${r.latency.p99.toFixed(3)}`, `×${ratio(r.latency.p99, B.p99Ms, false)} (p99) vs ${B.p50Ms} / ${B.p99Ms}`);
+    line('peak RSS MB', r.peakRssMb.toFixed(0), `×${ratio(r.peakRssMb, B.peakRssMb, false)} vs ${B.peakRssMb} MB (training)`);
+    line('bundle MB', r.bundleMb.toFixed(1));
+    for (const p of r.riskCoverage) {
+      const ref = B.riskCoverage[String(p.coverage)];
+      line(`accuracy at ${pct(p.coverage)} coverage`, pct(p.accuracy), ref ? `×${ratio(p.accuracy, ref)} vs ${pct(ref)}` : undefined);
+    }
+    line("at the bundle's thresholds: coverage", pct(r.accepted.coverage), `(validation said ${pct(r.thresholds.valCoverage)})`);
+    line('  accuracy on accepted', pct(r.accepted.acceptedAccuracy ?? 0), `target ≥ ${pct(r.accepted.targetPrecision)}`);
+    console.log('');
+  }
+  const encoder = embedders.find((e) => e !== 'hashed' && results.embedders[e]);
+  const best = encoder ? embedders.filter((e) => results.embedders[e]).sort((a, b) => results.embedders[b].accuracy - results.embedders[a].accuracy)[0] : undefined;
+  if (!args.includes('--no-cascade') && results.embedders.hashed && best && best !== 'hashed') {
+    const r = child('cascade.ts', [`${join(work, 'hashed')},${join(work, best)}`, dataDir, modelDir]);
+    results.cascade = r;
+    const single = results.embedders[best];
+    console.log(`cascade hashed → ${best} → review`);
+    line('share answered by tier (hashed / encoder)', r.tierShares.map(pct).join(' / '));
+    line('accuracy (all messages)', pct(r.accuracy), `×${ratio(r.accuracy, single.accuracy)} vs ${best} alone ${pct(single.accuracy)}`);
+    line('coverage / accuracy on accepted', `${pct(r.accepted.coverage)} / ${pct(r.accepted.acceptedAccuracy ?? 0)}`);
+    line('messages/s (batch 64, whole cascade)', r.perSecond.toFixed(0), `×${ratio(r.perSecond, single.perSecondBatch64)} vs ${best} alone; ×${ratio(r.perSecond, results.embedders.hashed.perSecondBatch64)} of hashed`);
+    console.log('');
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+const jsonOut = opt('--json');
+if (jsonOut) {
+  writeFileSync(jsonOut, JSON.stringify(results, null, 2) + '\n');
+  console.log(`wrote ${jsonOut}`);
+}
