@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Where the previous version waits during the swap (and after a crash inside it). */
@@ -38,6 +38,25 @@ export function recoverSwap(dir: string): void {
   else renameSync(prev, dir);
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temp directories left by writers that died (their pid is gone). */
+function removeDeadTemps(dir: string): void {
+  const prefix = `.${basename(dir)}.intentops-tmp-`;
+  for (const name of readdirSync(dirname(dir))) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) rmSync(join(dirname(dir), name), { recursive: true, force: true });
+  }
+}
+
 export type WriteStep = 'files-written' | 'old-moved-aside' | 'new-in-place';
 
 /**
@@ -51,6 +70,7 @@ export function writeDirAtomic(dir: string, fill: (tmp: string) => void, onStep?
   const parent = dirname(dir);
   mkdirSync(parent, { recursive: true });
   recoverSwap(dir);
+  removeDeadTemps(dir);
   const tmp = join(parent, `.${basename(dir)}.intentops-tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp);

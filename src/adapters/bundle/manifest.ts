@@ -47,7 +47,7 @@ export const manifestSchema = z.object({
     durationMs: z.number(),
     trainExamples: z.number().int(),
     valExamples: z.number().int(),
-    valSource: z.enum(['split', 'file']),
+    valSource: z.enum(['split', 'file', 'cv']),
   }),
   data: z.record(z.string(), z.unknown()),
 });

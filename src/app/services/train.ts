@@ -4,8 +4,9 @@ import { createEmbedder, fitEmbedder, type EmbedderOptions } from '../../adapter
 import { stateOf } from '../../adapters/embedders/combined.js';
 import { getVectorIndexFactory } from '../../adapters/vector-index/index.js';
 import { featureMatrix } from '../../core/classifier/matrix.js';
-import { trainClassifier, TRAINING_DEFAULTS, type ClassifierTrainingOptions } from '../../core/classifier/train.js';
-import { dataHash, labelMap, mulberry32, stratifiedSplit, type DataReport, type Example } from '../../core/dataset/index.js';
+import { crossFitClassifier, trainClassifier, TRAINING_DEFAULTS, type ClassifierTrainingOptions } from '../../core/classifier/train.js';
+import type { EpochReport } from '../../core/classifier/adam.js';
+import { dataHash, labelMap, mulberry32, stratifiedFolds, stratifiedSplit, type DataReport, type Example } from '../../core/dataset/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { Embedding } from '../../core/types.js';
 import { loadExamples, type LoadOptions } from './dataset.js';
@@ -13,6 +14,18 @@ import { OUT_OF_SCOPE_LABELS } from './model.js';
 import { silentProgress, type ProgressReporter } from './progress.js';
 
 export type IndexChoice = 'auto' | 'exact' | 'hnsw';
+export type ValidationChoice = 'auto' | 'split' | 'cv';
+
+/** Up to this many examples, calibration uses k-fold cross-fitting instead of a 10 % hold-out. */
+export const CV_MAX_EXAMPLES = 5000;
+export const CV_FOLDS = 5;
+
+/** 'cv' for small data (calibration then sees every example, the model all the data), else a split. */
+export function chooseValidation(choice: ValidationChoice, n: number, hasValFile: boolean): 'split' | 'cv' {
+  if (hasValFile) return 'split';
+  if (choice !== 'auto') return choice;
+  return n <= CV_MAX_EXAMPLES ? 'cv' : 'split';
+}
 
 export interface TrainRequest {
   readonly data: string;
@@ -22,6 +35,8 @@ export interface TrainRequest {
   readonly embedder: string;
   readonly embedderOptions?: EmbedderOptions;
   readonly index?: IndexChoice;
+  /** How thresholds are calibrated without --val: a stratified hold-out, or k-fold cross-fitting. */
+  readonly validation?: ValidationChoice;
   readonly seed: number;
   readonly valFraction?: number;
   readonly load?: LoadOptions;
@@ -63,11 +78,15 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
   const t0 = performance.now();
   const progress = req.progress ?? silentProgress;
   const loaded = await loadExamples(req.data, req.load);
+  const validation = chooseValidation(req.validation ?? 'auto', loaded.examples.length, Boolean(req.val));
   let trainSet: Example[];
   let valSet: Example[];
   if (req.val) {
     trainSet = loaded.examples;
     valSet = (await loadExamples(req.val, req.load)).examples;
+  } else if (validation === 'cv') {
+    trainSet = loaded.examples;
+    valSet = [];
   } else {
     ({ train: trainSet, val: valSet } = stratifiedSplit(loaded.examples, { seed: req.seed, valFraction: req.valFraction ?? 0.1 }));
   }
@@ -79,14 +98,14 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
       hint: 'every validation label needs training examples: add some, or drop these validation rows',
     });
   }
-  if (valSet.length === 0) {
+  if (validation !== 'cv' && valSet.length === 0) {
     throw new IntentOpsError('invalid_input', 'no validation examples: thresholds cannot be calibrated', { where: req.val ?? req.data, hint: 'give --val FILE or more data per label' });
   }
 
   const embedder = await createEmbedder(req.embedder, req.embedderOptions);
   await fitEmbedder(embedder, trainSet.map((e) => e.text));
   const trainEmb = await embedAll(embedder, trainSet.map((e) => e.text), 'embedding training data', progress);
-  const valEmb = await embedAll(embedder, valSet.map((e) => e.text), 'embedding validation data', progress);
+  const valEmb = valSet.length ? await embedAll(embedder, valSet.map((e) => e.text), 'embedding validation data', progress) : [];
   const yTrain = Int32Array.from(trainSet, (e) => lm.index.get(e.label)!);
   const yVal = Int32Array.from(valSet, (e) => lm.index.get(e.label)!);
 
@@ -94,25 +113,37 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
   const index = getVectorIndexFactory(indexKind).create(embedder.dim, { seed: req.seed });
   index.add(trainEmb.map((e) => e.dense), yTrain);
   const o = { ...TRAINING_DEFAULTS, ...req.training };
-  const valNeighbours = valEmb.map((e) => index.search(e.dense, o.knnK));
+  const X = featureMatrix(trainEmb, embedder.featureDim);
+  const opts = { ...o, random: mulberry32(req.seed), onEpoch: (e: EpochReport) => progress.update(e.epoch, { valAccuracy: (e.valAccuracy ?? 0).toFixed(4) }) };
 
-  const maxEpochs = o.maxEpochs;
-  progress.start('training', maxEpochs);
+  progress.start(validation === 'cv' ? `training (${CV_FOLDS}-fold cross-fitting)` : 'training', o.maxEpochs);
   let trained;
   try {
-    trained = trainClassifier(
-      {
-        classes: lm.labels.length,
-        train: { X: featureMatrix(trainEmb, embedder.featureDim), y: yTrain },
-        val: { X: featureMatrix(valEmb, embedder.featureDim), y: yVal, neighbours: valNeighbours },
-      },
-      { ...o, random: mulberry32(req.seed), onEpoch: (e) => progress.update(e.epoch, { valAccuracy: (e.valAccuracy ?? 0).toFixed(4) }) },
-    );
+    if (validation === 'cv') {
+      const folds = stratifiedFolds(trainSet, CV_FOLDS, req.seed);
+      trained = crossFitClassifier(
+        {
+          classes: lm.labels.length,
+          all: { X, y: yTrain },
+          folds,
+          // neighbours of a held-out row among the other folds' rows: search wider, drop its own fold
+          neighbours: (_trainRows, heldOut) =>
+            heldOut.map((row) => index.search(trainEmb[row].dense, o.knnK * 3 + 5).filter((nb) => folds[nb.id] !== folds[row]).slice(0, o.knnK)),
+        },
+        opts,
+      );
+    } else {
+      const valNeighbours = valEmb.map((e) => index.search(e.dense, o.knnK));
+      trained = trainClassifier(
+        { classes: lm.labels.length, train: { X, y: yTrain }, val: { X: featureMatrix(valEmb, embedder.featureDim), y: yVal, neighbours: valNeighbours } },
+        opts,
+      );
+      // the served index holds every labelled example, validation included
+      index.add(valEmb.map((e) => e.dense), yVal);
+    }
   } finally {
     progress.stop();
   }
-  // the served index holds every labelled example, validation included
-  index.add(valEmb.map((e) => e.dense), yVal);
 
   const state = stateOf(embedder);
   const seconds = (performance.now() - t0) / 1000;
@@ -149,8 +180,8 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
         history: trained.history,
         durationMs: Math.round(seconds * 1000),
         trainExamples: trainSet.length,
-        valExamples: valSet.length,
-        valSource: req.val ? 'file' : 'split',
+        valExamples: trained.validation.examples,
+        valSource: req.val ? 'file' : validation,
       },
       data: { ...loaded.report },
     },

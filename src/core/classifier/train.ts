@@ -1,10 +1,8 @@
-import { accuracyOfLogits, balancedClassWeights, fitAdam, type EpochReport } from './adam.js';
-import { tuneFusion, type FusionParams, type LabelledScore } from './knn.js';
-import type { FeatureMatrix } from './matrix.js';
+import { accuracyOfLogits, balancedClassWeights, fitAdam, type EpochReport, type FitResult } from './adam.js';
+import { fuse, knnDistribution, tuneFusion, type FusionParams, type LabelledScore } from './knn.js';
+import { selectRows, type FeatureMatrix } from './matrix.js';
 import { logitsMatrix, probabilities, type LinearModel } from './model.js';
-import { meanNll } from './loss.js';
 import { fitTemperature } from './temperature.js';
-import { fuse, knnDistribution } from './knn.js';
 import { calibratePolicy, type CalibratedPolicy, type RoutingSample } from '../routing/calibrate.js';
 import { topTwo } from '../routing/policy.js';
 
@@ -32,12 +30,6 @@ export const TRAINING_DEFAULTS = Object.freeze({
   targetPrecision: 0.97,
 });
 
-export interface TrainingInput {
-  readonly classes: number;
-  readonly train: { X: FeatureMatrix; y: Int32Array };
-  readonly val: { X: FeatureMatrix; y: Int32Array; neighbours: readonly (readonly LabelledScore[])[] };
-}
-
 export interface TrainedClassifier {
   readonly model: LinearModel;
   readonly temperature: number;
@@ -45,65 +37,117 @@ export interface TrainedClassifier {
   readonly routing: CalibratedPolicy;
   readonly bestEpoch: number;
   readonly history: EpochReport[];
-  /** Validation figures of the final (calibrated, fused) scorer. */
-  readonly validation: { accuracy: number; nll: number; lrAccuracy: number };
+  /** Figures of the final (calibrated, fused) scorer on held-out data (validation or out-of-fold). */
+  readonly validation: { accuracy: number; nll: number; lrAccuracy: number; examples: number };
 }
 
-/**
- * The training recipe, pure: fit LR with Adam (early stopping on validation), temperature-scale
- * on validation, tune the kNN fusion on validation, then choose the routing thresholds that
- * reach the target precision on validation.
- */
-export function trainClassifier(input: TrainingInput, o: ClassifierTrainingOptions): TrainedClassifier {
-  const K = input.classes;
-  const { train, val } = input;
-  const fit = fitAdam(
+type Labelled = { X: FeatureMatrix; y: Int32Array };
+
+function fit(train: Labelled, classes: number, o: ClassifierTrainingOptions, val?: Labelled, epochs = o.maxEpochs): FitResult {
+  return fitAdam(
     train.X,
     train.y,
-    K,
+    classes,
     {
       l2: o.l2,
       learningRate: o.learningRate,
       batchSize: o.batchSize,
-      maxEpochs: o.maxEpochs,
+      maxEpochs: epochs,
       patience: o.patience,
-      classWeights: o.classWeight === 'balanced' ? balancedClassWeights(train.y, K) : undefined,
+      classWeights: o.classWeight === 'balanced' ? balancedClassWeights(train.y, classes) : undefined,
       random: o.random,
       onEpoch: o.onEpoch,
     },
     val,
   );
-  const logits = logitsMatrix(fit.model, val.X);
-  const lrAccuracy = accuracyOfLogits(logits, K, val.y);
-  const temperature = fitTemperature(logits, K, val.y);
-  const probs = probabilities(logits, K, temperature);
-  const fusion = tuneFusion(probs, K, val.neighbours, val.y, o.knnK);
+}
 
+/**
+ * From held-out logits (and their kNN neighbours) to the serving parameters: temperature,
+ * kNN fusion, and the routing thresholds that reach the target precision.
+ */
+function calibrate(logits: Float32Array, classes: number, y: Int32Array, neighbours: readonly (readonly LabelledScore[])[], o: ClassifierTrainingOptions) {
+  const K = classes;
+  const lrAccuracy = accuracyOfLogits(logits, K, y);
+  const temperature = fitTemperature(logits, K, y);
+  const probs = probabilities(logits, K, temperature);
+  const tuned = tuneFusion(probs, K, neighbours, y, o.knnK);
+  const fusion: FusionParams = { k: tuned.k, alpha: tuned.alpha, tau: tuned.tau };
   const samples: RoutingSample[] = [];
   const p = new Float64Array(K);
   let correct = 0;
   let nll = 0;
-  for (let i = 0; i < val.y.length; i++) {
+  for (let i = 0; i < y.length; i++) {
     const row = probs.subarray(i * K, (i + 1) * K);
-    const nb = val.neighbours[i].slice(0, fusion.k);
+    const nb = neighbours[i].slice(0, fusion.k);
     if (fusion.alpha > 0) fuse(row, knnDistribution(nb, K, fusion.tau), fusion.alpha, p);
     else p.set(row);
     const t = topTwo(p);
-    const ok = t.label === val.y[i];
+    const ok = t.label === y[i];
     correct += ok ? 1 : 0;
-    nll -= Math.log(Math.max(p[val.y[i]], 1e-12));
+    nll -= Math.log(Math.max(p[y[i]], 1e-12));
     samples.push({ confidence: t.confidence, margin: t.margin, knnAgrees: nb.length ? nb[0].label === t.label : null, correct: ok });
   }
-  const routing = calibratePolicy(samples, o.targetPrecision);
   return {
-    model: fit.model,
     temperature,
-    fusion: { k: fusion.k, alpha: fusion.alpha, tau: fusion.tau },
-    routing,
-    bestEpoch: fit.bestEpoch,
-    history: fit.history,
-    validation: { accuracy: correct / val.y.length, nll: nll / val.y.length, lrAccuracy },
+    fusion,
+    routing: calibratePolicy(samples, o.targetPrecision),
+    validation: { accuracy: correct / y.length, nll: nll / y.length, lrAccuracy, examples: y.length },
   };
 }
 
-export { meanNll };
+/**
+ * Hold-out recipe (large data, or a validation file): fit LR with Adam on `train` (early
+ * stopping on `val`), then calibrate temperature, kNN fusion and routing on `val`.
+ */
+export function trainClassifier(
+  input: { classes: number; train: Labelled; val: Labelled & { neighbours: readonly (readonly LabelledScore[])[] } },
+  o: ClassifierTrainingOptions,
+): TrainedClassifier {
+  const f = fit(input.train, input.classes, o, input.val);
+  const cal = calibrate(logitsMatrix(f.model, input.val.X), input.classes, input.val.y, input.val.neighbours, o);
+  return { model: f.model, bestEpoch: f.bestEpoch, history: f.history, ...cal };
+}
+
+/**
+ * Cross-fitting recipe (small data): k folds give every example an out-of-fold prediction, so
+ * calibration sees all n examples instead of a 10 % hold-out; the served model is then fitted
+ * on all the data for the median best epoch count of the folds.
+ * `neighbours(trainRows, heldOutRows)` searches the held-out rows among the fold's training rows.
+ */
+export function crossFitClassifier(
+  input: {
+    classes: number;
+    all: Labelled;
+    folds: Int32Array;
+    neighbours: (trainRows: number[], heldOutRows: number[]) => LabelledScore[][];
+  },
+  o: ClassifierTrainingOptions,
+): TrainedClassifier {
+  const K = input.classes;
+  const n = input.all.y.length;
+  const k = Math.max(...input.folds) + 1;
+  const oof = new Float32Array(n * K);
+  const oofNeighbours: LabelledScore[][] = new Array(n);
+  const bestEpochs: number[] = [];
+  for (let f = 0; f < k; f++) {
+    const trainRows: number[] = [];
+    const heldOut: number[] = [];
+    for (let i = 0; i < n; i++) (input.folds[i] === f ? heldOut : trainRows).push(i);
+    const pick = (rows: number[]): Labelled => ({ X: selectRows(input.all.X, rows), y: Int32Array.from(rows, (i) => input.all.y[i]) });
+    const val = pick(heldOut);
+    const r = fit(pick(trainRows), K, { ...o, onEpoch: undefined }, val);
+    bestEpochs.push(r.bestEpoch);
+    const logits = logitsMatrix(r.model, val.X);
+    const nb = input.neighbours(trainRows, heldOut);
+    heldOut.forEach((row, j) => {
+      oof.set(logits.subarray(j * K, (j + 1) * K), row * K);
+      oofNeighbours[row] = nb[j];
+    });
+  }
+  bestEpochs.sort((a, b) => a - b);
+  const epochs = Math.max(1, bestEpochs[Math.floor(bestEpochs.length / 2)]);
+  const final = fit(input.all, K, o, undefined, epochs);
+  const cal = calibrate(oof, K, input.all.y, oofNeighbours, o);
+  return { model: final.model, bestEpoch: epochs, history: final.history, ...cal };
+}

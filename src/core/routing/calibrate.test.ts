@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { calibratePolicy, type RoutingSample } from './calibrate.js';
+
+const s = (confidence: number, correct: boolean, margin = confidence, knnAgrees: boolean | null = null): RoutingSample => ({ confidence, margin, knnAgrees, correct });
+
+describe('calibratePolicy', () => {
+  it('takes the widest confidence cut whose accepted accuracy meets the target', () => {
+    // sorted by confidence: 8 right, then a wrong one at 0.55, then right ones
+    const samples = [0.99, 0.97, 0.95, 0.93, 0.9, 0.85, 0.8, 0.7].map((c) => s(c, true));
+    samples.push(s(0.55, false), s(0.5, true), s(0.4, false), s(0.3, false));
+    const r = calibratePolicy(samples, 0.9);
+    // accepting down to 0.5 keeps 10 with 9 right = 0.9 ≥ 0.9: the widest that meets the target
+    expect(r.policy.minConfidence).toBe(0.5);
+    expect(r.coverage).toBeCloseTo(10 / 12, 12);
+    expect(r.precision).toBeCloseTo(0.9, 12);
+    expect(r.reachedTarget).toBe(true);
+    const strict = calibratePolicy(samples, 0.95);
+    expect(strict.policy.minConfidence).toBe(0.7);
+    expect(strict.coverage).toBeCloseTo(8 / 12, 12);
+  });
+
+  it('never cuts between equal confidences', () => {
+    const r = calibratePolicy([s(0.9, true), s(0.8, true), s(0.8, false), s(0.1, false)], 0.9);
+    expect(r.policy.minConfidence).toBe(0.9);
+    expect(r.coverage).toBe(0.25);
+  });
+
+  it('uses the margin or kNN agreement when that accepts more at the same precision', () => {
+    // confident but wrong ones have small margins; a margin rule separates them, confidence cannot
+    const samples = [
+      ...Array.from({ length: 8 }, (_, i) => s(0.9 - i * 0.01, true, 0.5)),
+      s(0.95, false, 0.01),
+      s(0.94, false, 0.01),
+    ];
+    const r = calibratePolicy(samples, 0.97);
+    expect(r.policy.minMargin).toBeGreaterThan(0.01);
+    expect(r.coverage).toBeCloseTo(0.8, 12);
+    expect(r.precision).toBe(1);
+    const knn = calibratePolicy(
+      [...Array.from({ length: 8 }, (_, i) => s(0.9 - i * 0.01, true, 0.9, true)), s(0.95, false, 0.9, false), s(0.94, false, 0.9, false)],
+      0.97,
+    );
+    expect(knn.policy.requireKnnAgreement).toBe(true);
+    expect(knn.coverage).toBeCloseTo(0.8, 12);
+  });
+
+  it('reports when the target cannot be reached and falls back to the most precise policy', () => {
+    const r = calibratePolicy([s(0.9, false), s(0.8, true), s(0.7, false)], 0.99);
+    expect(r.reachedTarget).toBe(false);
+    expect(r.precision).toBeCloseTo(0.5, 12);
+  });
+});

@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readBundle } from '../../src/adapters/bundle/index.js';
+import { trainModel } from '../../src/app/services/train.js';
+import { SAMPLE_TRAIN, ROOT, tempDir } from '../helpers/sample.js';
+
+/** Starts the writer child and SIGKILLs it once it reports reaching `step`. */
+function killWriterAt(src: string, dst: string, step: string): Promise<string> {
+  return new Promise((resolveP, reject) => {
+    // node itself (not the tsx wrapper, which would leave its node child running when killed)
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/bundle-writer.ts'), src, dst, step], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes(`AT ${step}`)) child.kill('SIGKILL');
+    });
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolveP(out) : reject(new Error(`writer exited ${code}: ${out}${err}`))));
+  });
+}
+
+describe('model bundle writes are atomic', () => {
+  let work: string;
+  let src: string;
+  beforeAll(async () => {
+    work = tempDir();
+    src = join(work, 'source');
+    await trainModel({ data: SAMPLE_TRAIN, out: src, embedder: 'hashed', seed: 1, name: 'old' });
+  });
+
+  for (const step of ['weights-written', 'files-written', 'old-moved-aside']) {
+    it(`a writer killed at "${step}" leaves the previous bundle loadable`, async () => {
+      const dst = join(work, `target-${step}`);
+      await trainModel({ data: SAMPLE_TRAIN, out: dst, embedder: 'hashed', seed: 1, name: 'old' });
+      const before = readBundle(dst);
+      await killWriterAt(src, dst, step);
+      const after = readBundle(dst);
+      expect(after.manifest.name).toBe('old');
+      expect(after.manifest.classifier.weights.sha256).toBe(before.manifest.classifier.weights.sha256);
+      // the next write cleans up what the dead writer left and succeeds
+      await trainModel({ data: SAMPLE_TRAIN, out: dst, embedder: 'hashed', seed: 2, name: 'next' });
+      expect(readBundle(dst).manifest.name).toBe('next');
+      expect(readdirSync(work).filter((n) => n.includes(`target-${step}`) && n.startsWith('.'))).toEqual([]);
+    });
+  }
+
+  it('a complete write replaces the bundle', async () => {
+    const dst = join(work, 'target-complete');
+    await trainModel({ data: SAMPLE_TRAIN, out: dst, embedder: 'hashed', seed: 1, name: 'old' });
+    await killWriterAt(src, dst, 'never').catch(() => undefined);
+    expect(readBundle(dst).manifest.name).toBe('new');
+  });
+
+  it('loading checks checksums and schema version with a clear message', async () => {
+    const dst = join(work, 'corrupt');
+    await trainModel({ data: SAMPLE_TRAIN, out: dst, embedder: 'hashed', seed: 1 });
+    const wfile = join(dst, 'weights.f32');
+    writeFileSync(wfile, Buffer.alloc(16));
+    expect(() => readBundle(dst)).toThrow(/checksum mismatch for weights\.f32/);
+    const m = join(dst, 'manifest.json');
+    writeFileSync(m, JSON.stringify({ schemaVersion: 99 }));
+    expect(() => readBundle(dst)).toThrow(/schema version 99 is not supported/);
+    writeFileSync(m, '{not json');
+    expect(() => readBundle(dst)).toThrow(/not valid JSON/);
+    expect(() => readBundle(join(work, 'missing'))).toThrow(/no model bundle at/);
+    expect(existsSync(join(work, 'missing'))).toBe(false);
+  });
+});
