@@ -14,6 +14,9 @@ export const configSchema = z.object({
   seed: z.number().int().default(42),
   targetPrecision: z.number().gt(0).max(1).default(0.97),
   valFraction: z.number().gt(0).lt(1).default(0.1),
+  validation: z.enum(['auto', 'split', 'cv']).default('auto'),
+  /** Disk cache of slow embedders' training vectors; '' turns it off. */
+  cacheDir: z.string().default('.intentops/cache'),
   data: z
     .object({
       textCol: z.string().default('text'),
@@ -44,6 +47,7 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_EMBEDDER: 'embedder',
   INTENTOPS_INDEX: 'index',
   INTENTOPS_SEED: 'seed',
+  INTENTOPS_CACHE_DIR: 'cacheDir',
   INTENTOPS_TARGET_PRECISION: 'targetPrecision',
   INTENTOPS_ONNX_MODEL_DIR: 'onnx.modelDir',
   INTENTOPS_ONNX_THREADS: 'onnx.threads',

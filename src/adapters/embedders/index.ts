@@ -2,6 +2,7 @@ import { IntentOpsError } from '../../core/errors.js';
 import type { Embedder, EmbedderFactory, EmbedderState, FittableEmbedder } from '../../ports/embedder.js';
 import { CombinedEmbedder, splitState } from './combined.js';
 import { hashedEmbedder } from './hashed.js';
+import { DiskCachedEmbedder } from './disk-cache.js';
 import { onnxEmbedder } from './onnx.js';
 import { openaiEmbedder } from './openai.js';
 
@@ -28,11 +29,22 @@ export function getEmbedderFactory(name: string): EmbedderFactory {
 /** Options per backend name, e.g. `{ onnx: { modelDir } }`. */
 export type EmbedderOptions = Record<string, Record<string, unknown>>;
 
-/** A new (unfitted) embedder for `spec`: a name or `a+b`. */
-export async function createEmbedder(spec: string, options: EmbedderOptions = {}): Promise<Embedder> {
+/** Embedders worth a disk cache of their vectors (slow or paid); `hashed` is faster than a lookup. */
+const CACHEABLE = new Set(['onnx', 'openai']);
+
+/**
+ * A new (unfitted) embedder for `spec`: a name or `a+b`. With `cacheDir`, slow embedders keep
+ * their vectors on disk by text hash (training and evaluation reuse them).
+ */
+export async function createEmbedder(spec: string, options: EmbedderOptions = {}, cacheDir?: string): Promise<Embedder> {
   const parts = spec.split('+');
   if (parts.length > 2) throw new IntentOpsError('invalid_config', `embedder ${spec}: at most two embedders can be combined`, { where: 'embedder' });
-  const made = await Promise.all(parts.map((p) => getEmbedderFactory(p).create(options[p] ?? {})));
+  const made = await Promise.all(
+    parts.map(async (p) => {
+      const e = await getEmbedderFactory(p).create(options[p] ?? {});
+      return cacheDir && CACHEABLE.has(p) ? new DiskCachedEmbedder(e, cacheDir) : e;
+    }),
+  );
   return made.length === 2 ? new CombinedEmbedder(made[0], made[1]) : made[0];
 }
 

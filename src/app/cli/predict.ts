@@ -10,8 +10,8 @@ const BATCH = 256;
 export function registerPredict(program: Command, io: CliIO): void {
   program
     .command('predict')
-    .description('classify TEXT, or one message per line of stdin; prints JSON Lines')
-    .argument('[text...]', 'message to classify (omit to read stdin)')
+    .description('classify each TEXT argument (quote each message), or one message per line of stdin; prints JSON Lines')
+    .argument('[text...]', 'messages to classify, one per argument (omit to read stdin)')
     .requiredOption('--model <dir>', 'model bundle directory, or DIR1,DIR2 for a cascade (cheapest first)')
     .option('--model-dir <dir>', 'ONNX sentence-encoder directory, if the bundle uses onnx and it moved')
     .option('--neighbours <n>', "nearest labelled examples to include (default 'auto': 3 for messages that are not accepted)", (v) => (v === 'auto' ? 'auto' : Number(v)), 'auto')
@@ -21,7 +21,7 @@ export function registerPredict(program: Command, io: CliIO): void {
         const model = await openClassifier(String(o.model), c);
         const neighbours = o.neighbours as number | 'auto';
         if (words.length) {
-          await emit(io, model, [words.join(' ')], neighbours, [0]);
+          await emit(io, model, words, neighbours, words.map(() => 0));
           return;
         }
         if (io.stdin.isTTY) {

@@ -16,6 +16,7 @@ export function registerTrain(program: Command, io: CliIO): void {
     .option('--seed <n>', 'random seed', intOption('--seed'))
     .option('--target-precision <p>', 'accuracy to reach on accepted messages (0–1)', numberOption('--target-precision'))
     .option('--index <kind>', 'auto | exact | hnsw')
+    .option('--validation <how>', 'auto | split | cv: calibrate on a 10 % hold-out or by 5-fold cross-fitting (auto: cv up to 5,000 examples)')
     .option('--name <name>', 'model name recorded in the bundle')
     .option('--text-col <name>', 'text column / field')
     .option('--label-col <name>', 'label column / field')
@@ -29,6 +30,7 @@ export function registerTrain(program: Command, io: CliIO): void {
           seed: o.seed,
           targetPrecision: o.targetPrecision,
           index: o.index,
+          validation: o.validation,
           onnx: { modelDir: o.modelDir },
           data: { textCol: o.textCol, labelCol: o.labelCol, delimiter: o.delimiter, strict: o.strict },
         });
@@ -40,6 +42,8 @@ export function registerTrain(program: Command, io: CliIO): void {
           embedder: c.embedder,
           embedderOptions: embedderOptions(c),
           index: c.index,
+          validation: c.validation,
+          cacheDir: c.cacheDir || undefined,
           seed: c.seed,
           valFraction: c.valFraction,
           load: loadOptions(c),

@@ -35,6 +35,8 @@ export interface TrainRequest {
   readonly embedder: string;
   readonly embedderOptions?: EmbedderOptions;
   readonly index?: IndexChoice;
+  /** Where slow embedders (onnx, openai) cache training vectors by text hash; none when absent. */
+  readonly cacheDir?: string;
   /** How thresholds are calibrated without --val: a stratified hold-out, or k-fold cross-fitting. */
   readonly validation?: ValidationChoice;
   readonly seed: number;
@@ -102,7 +104,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
     throw new IntentOpsError('invalid_input', 'no validation examples: thresholds cannot be calibrated', { where: req.val ?? req.data, hint: 'give --val FILE or more data per label' });
   }
 
-  const embedder = await createEmbedder(req.embedder, req.embedderOptions);
+  const embedder = await createEmbedder(req.embedder, req.embedderOptions, req.cacheDir);
   await fitEmbedder(embedder, trainSet.map((e) => e.text));
   const trainEmb = await embedAll(embedder, trainSet.map((e) => e.text), 'embedding training data', progress);
   const valEmb = valSet.length ? await embedAll(embedder, valSet.map((e) => e.text), 'embedding validation data', progress) : [];

@@ -152,7 +152,7 @@ function curate(candidates: readonly Candidate[], add: Add, keepDuplicates: bool
     if (group.some((c) => c.label !== first.label)) {
       conflicts++;
       for (const c of group) {
-        dropped.add(c);
+        if (!keepDuplicates) dropped.add(c);
         if (c.label === first.label) continue;
         // the very same text under two labels is an error; texts that merely look alike
         // (case, punctuation) are a warning: public sets such as BANKING77 have a few

@@ -68,8 +68,8 @@ export interface CheckOptions {
   /** Report every warning as an error. */
   readonly strict?: boolean;
   /**
-   * Keep duplicates and near-duplicates (still reported). Evaluation sets a test file must be
-   * scored row for row; training drops them (the default).
+   * Keep duplicates, near-duplicates and conflicting rows (still reported). Evaluation needs a
+   * test file scored row for row; training drops them (the default).
    */
   readonly keepDuplicates?: boolean;
 }
