@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Embedding } from '../../core/types.js';
 import type { Embedder, EmbedderState, PersistableEmbedder, Progress } from '../../ports/embedder.js';
@@ -11,7 +11,7 @@ const KEY_BYTES = 32;
  * Caches an expensive embedder's vectors on disk, keyed by sha256 of the text, in one
  * append-only file per embedder fingerprint (its saved state: model file hash, pooling, …).
  * Re-training on mostly the same data then embeds only the new texts. A crash mid-append
- * leaves a partial last record, which loading ignores.
+ * leaves a partial last record, which loading cuts off.
  */
 export class DiskCachedEmbedder implements PersistableEmbedder {
   readonly name: string;
@@ -37,7 +37,10 @@ export class DiskCachedEmbedder implements PersistableEmbedder {
     if (!existsSync(this.file)) return;
     const buf = readFileSync(this.file);
     const rec = KEY_BYTES + this.dim * 4;
-    for (let off = 0; off + rec <= buf.length; off += rec) {
+    const whole = buf.length - (buf.length % rec);
+    // drop a partial record (a crash mid-append) so later appends stay aligned
+    if (whole !== buf.length) truncateSync(this.file, whole);
+    for (let off = 0; off < whole; off += rec) {
       const key = buf.subarray(off, off + KEY_BYTES).toString('hex');
       const v = new Float32Array(this.dim);
       new Uint8Array(v.buffer).set(buf.subarray(off + KEY_BYTES, off + rec));
