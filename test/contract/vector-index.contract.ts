@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { IntentOpsError, type ErrorCode } from '../../src/core/errors.js';
 import { dot, l2normalize, topK } from '../../src/core/vector/index.js';
 import type { Neighbour, VectorIndex, VectorIndexFactory } from '../../src/ports/vector-index.js';
+import { mulberry32 } from '../../src/core/dataset/prng.js';
 
 /**
  * The behaviour every VectorIndex adapter must share (cf. hono's router common.case.test.ts).
@@ -12,17 +13,7 @@ export interface VectorIndexContractOptions {
   readonly recallAt10Min: number;
 }
 
-/** Tiny seeded PRNG (mulberry32): uniform in [0, 1), identical on every run and platform. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** `n` random unit vectors, isotropic (Gaussian via Box-Muller, then normalised). */
 export function randomUnitVectors(n: number, dim: number, seed: number): Float32Array[] {

@@ -1,3 +1,5 @@
+import { expect } from 'vitest';
+import { IntentOpsError } from '../../src/core/errors.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync } from 'node:fs';
@@ -11,4 +13,14 @@ export const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 export function tempDir(prefix = 'intentops-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Awaits a promise that must reject with an IntentOpsError, and returns that error. */
+export async function rejection(p: Promise<unknown>): Promise<IntentOpsError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(IntentOpsError);
+  return err as IntentOpsError;
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IntentOpsError } from '../../core/errors.js';
 import type { Embedder, PersistableEmbedder } from '../../ports/embedder.js';
 import { onnxEmbedder } from './onnx.js';
+import { rejection as failure } from '../../../test/helpers/sample.js';
 
 // The repo root is three levels up; the shared model folder sits beside the repo.
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -37,14 +38,6 @@ function partialModel(name: string, files: string[], extra: Record<string, strin
 }
 const ALL = ['tokenizer.json', 'tokenizer_config.json', 'config.json', 'onnx/model_q4.onnx', 'onnx/model_q4.onnx_data'];
 
-async function failure(p: Promise<unknown>): Promise<IntentOpsError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(IntentOpsError);
-  return e as IntentOpsError;
-}
 
 describe('onnx embedder: options and missing files', () => {
   it('rejects a missing modelDir option and unknown options as invalid_config', async () => {

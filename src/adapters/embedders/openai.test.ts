@@ -3,6 +3,7 @@ import { fakeVector, startEmbeddingsServer, type FakeEmbeddingsServer, type Fake
 import { IntentOpsError } from '../../core/errors.js';
 import type { PersistableEmbedder } from '../../ports/embedder.js';
 import { openaiEmbedder } from './openai.js';
+import { rejection as failure } from '../../../test/helpers/sample.js';
 
 const KEY = 'sk-test-0123456789abcdef';
 const servers: FakeEmbeddingsServer[] = [];
@@ -23,14 +24,6 @@ function expectVector(actual: Float32Array, text: string, dim: number): void {
   const want = unitOf(fakeVector(text, dim));
   expect(actual.length).toBe(dim);
   actual.forEach((x, i) => expect(x).toBeCloseTo(want[i], 6));
-}
-async function failure(p: Promise<unknown>): Promise<IntentOpsError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(IntentOpsError);
-  return e as IntentOpsError;
 }
 const texts = (n: number) => Array.from({ length: n }, (_, i) => `message number ${i}`);
 

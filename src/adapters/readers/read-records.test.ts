@@ -2,18 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { IntentOpsError } from '../../core/errors.js';
 import { readRecords } from './read-records.js';
+import { rejection } from '../../../test/helpers/sample.js';
 
 const DIR = fileURLToPath(new URL('../../../test/fixtures/data/', import.meta.url));
 const fx = (name: string) => `${DIR}${name}`;
 
-async function rejection(p: Promise<unknown>): Promise<IntentOpsError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(IntentOpsError);
-  return err as IntentOpsError;
-}
 
 const plain = (rows: { text: unknown; label: unknown; line: number }[]) =>
   rows.map(({ text, label, line }) => ({ text, label, line }));

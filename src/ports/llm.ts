@@ -1,0 +1,36 @@
+/** What the LLM fallback is asked: the message, the label set, and the nearest labelled examples. */
+export interface LlmRequest {
+  readonly text: string;
+  readonly intents: readonly { readonly name: string; readonly description?: string }[];
+  readonly examples: readonly { readonly text: string; readonly intent: string }[];
+  /** Propagated request id, for logs and the provider's `user`/metadata fields. */
+  readonly requestId?: string;
+}
+
+export interface LlmUsage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  /** From the configured price table; 0 when the model has no price. */
+  readonly costUsd: number;
+}
+
+/**
+ * The LLM's answer. `intent` is always one of the request's intents, or null when the model
+ * said `none`. Anything else (out-of-set label, malformed output) is an error, not an answer.
+ */
+export interface LlmAnswer {
+  readonly intent: string | null;
+  readonly model: string;
+  readonly usage: LlmUsage;
+  readonly latencyMs: number;
+}
+
+/**
+ * A chat model used as the fallback classifier. Adapters live in src/adapters/llm. Failures
+ * (timeouts, 5xx after retries, open circuit, out-of-set answers) throw IntentOpsError with
+ * code 'unavailable'; callers route the message to review, never lose it.
+ */
+export interface Llm {
+  readonly name: string;
+  classify(req: LlmRequest, signal?: AbortSignal): Promise<LlmAnswer>;
+}
