@@ -106,12 +106,13 @@ class OnnxEmbedder implements PersistableEmbedder {
     if (texts.length === 0) return [];
     const rt = await this.runtime();
     const rows = tokenize(rt, texts, this.s.maxLength);
-    // Similar lengths share a batch, so little compute is spent on padding.
+    // Similar lengths share a batch, so little compute is spent on padding: sorted by length,
+    // a batch closes when it is full or when padding would exceed MAX_PADDING of its tokens
+    // (measured: at batch 32 unsorted chunks of 64 texts ran at ~200/s against ~370/s one by one).
     const order = rows.map((_, i) => i).sort((a, b) => rows[a].length - rows[b].length);
     const out = new Array<Embedding>(texts.length);
-    const size = this.s.options.batchSize;
-    for (let start = 0; start < order.length; start += size) {
-      const idx = order.slice(start, start + size);
+    let done = 0;
+    for (const idx of packBatches(order, (i) => rows[i].length, this.s.options.batchSize)) {
       const vectors = await runBatch(rt, idx.map((i) => rows[i]), this.s.pooling);
       vectors.forEach((v, k) => {
         if (v.length !== this.dim) {
@@ -122,7 +123,8 @@ class OnnxEmbedder implements PersistableEmbedder {
         }
         out[idx[k]] = { dense: this.s.options.normalize ? l2normalize(v) : v };
       });
-      onProgress?.(Math.min(start + size, texts.length), texts.length);
+      done += idx.length;
+      onProgress?.(done, texts.length);
     }
     return out;
   }
@@ -194,3 +196,29 @@ export const onnxEmbedder: EmbedderFactory = Object.freeze({
     return embedder;
   },
 });
+
+/** Padding tolerated in a batch, as a share of its real tokens. */
+const MAX_PADDING = 0.1;
+
+/**
+ * Splits rows already sorted by length into batches of at most `max` rows whose padding
+ * (rows × longest − Σ lengths) stays within MAX_PADDING of their tokens.
+ */
+export function packBatches(sorted: readonly number[], len: (i: number) => number, max: number): number[][] {
+  const out: number[][] = [];
+  let cur: number[] = [];
+  let tokens = 0;
+  for (const i of sorted) {
+    const l = len(i);
+    const padded = (cur.length + 1) * l;
+    if (cur.length && (cur.length >= max || padded - (tokens + l) > MAX_PADDING * (tokens + l))) {
+      out.push(cur);
+      cur = [];
+      tokens = 0;
+    }
+    cur.push(i);
+    tokens += l;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
