@@ -1,0 +1,265 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { IntentOpsError } from '../../core/errors.js';
+import type { LlmRequest } from '../../ports/llm.js';
+import { startFakeLlm, type FakeLlm } from '../../app/dev/fake-llm-server.js';
+import { createLlm, LlmAnswerError, openaiChatLlm, type LlmDeps } from './index.js';
+
+const REQ: LlmRequest = {
+  text: 'I was charged twice for my order, please refund the second payment',
+  intents: [{ name: 'refund', description: 'wants money back' }, { name: 'billing' }, { name: 'delivery' }, { name: 'login' }],
+  examples: [
+    { text: 'please refund my payment', intent: 'refund' },
+    { text: 'my parcel has not arrived', intent: 'delivery' },
+  ],
+  requestId: 'req-1',
+};
+
+let fake: FakeLlm;
+let sleeps: number[];
+/** Sleeps are recorded and skipped, so retry waits are measured exactly and tests stay fast. */
+let deps: LlmDeps;
+
+beforeEach(async () => {
+  fake = await startFakeLlm();
+  sleeps = [];
+  deps = { sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 };
+});
+afterEach(() => fake.close());
+
+const make = (o: Record<string, unknown> = {}, d: LlmDeps = deps) => openaiChatLlm.create({ baseUrl: fake.baseUrl, model: 'gpt-4o-mini', ...o }, d);
+
+async function failure(p: Promise<unknown>): Promise<IntentOpsError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(IntentOpsError);
+  return e as IntentOpsError;
+}
+
+describe('openai-chat adapter against the fake server over HTTP', () => {
+  it('answers with structured output: the request carries a JSON schema whose intent enum is the label set + none', async () => {
+    const llm = await make({ apiKey: 'sk-test' });
+    const a = await llm.classify(REQ);
+    expect(a.intent).toBe('refund');
+    expect(a.model).toBe('gpt-4o-mini');
+    expect(a.usage.promptTokens).toBeGreaterThan(0);
+    const req = fake.requests[0];
+    expect(req.path).toBe('/v1/chat/completions');
+    expect(req.headers.authorization).toBe('Bearer sk-test');
+    const body = req.body as Record<string, any>;
+    expect(body).toMatchObject({ model: 'gpt-4o-mini', temperature: 0, max_tokens: 64, user: 'req-1' });
+    expect(body.messages.map((m: { role: string }) => m.role)).toEqual(['system', 'user']);
+    expect(body.response_format.type).toBe('json_schema');
+    expect(body.response_format.json_schema.strict).toBe(true);
+    expect(body.response_format.json_schema.schema.properties.intent.enum).toEqual(['refund', 'billing', 'delivery', 'login', 'none']);
+  });
+
+  it('supports JSON mode and plain text (first JSON object in the text)', async () => {
+    const jsonMode = await make({ responseFormat: 'json_object' });
+    expect((await jsonMode.classify(REQ)).intent).toBe('refund');
+    expect((fake.requests[0].body as Record<string, any>).response_format).toEqual({ type: 'json_object' });
+    const plain = await make({ responseFormat: 'none' });
+    expect((await plain.classify(REQ)).intent).toBe('refund'); // fake answers 'The intent is {"intent":"refund"}.'
+    expect((fake.requests[1].body as Record<string, unknown>).response_format).toBeUndefined();
+  });
+
+  it('returns null when the model says none', async () => {
+    fake.script({ intent: 'none' });
+    expect((await (await make()).classify(REQ)).intent).toBeNull();
+  });
+
+  it('Azure: deployment URL with api-version and the api-key header; or a bearer Entra ID token', async () => {
+    const llm = await openaiChatLlm.create({ apiKey: 'az-key', azure: { endpoint: fake.url, deployment: 'mini-prod', apiVersion: '2024-10-21' } }, deps);
+    expect((await llm.classify(REQ)).intent).toBe('refund');
+    const r = fake.requests[0];
+    expect(r.path).toBe('/openai/deployments/mini-prod/chat/completions');
+    expect(r.query).toEqual({ 'api-version': '2024-10-21' });
+    expect(r.headers['api-key']).toBe('az-key');
+    expect(r.headers.authorization).toBeUndefined();
+    expect((r.body as Record<string, unknown>).model).toBeUndefined();
+    const ad = await openaiChatLlm.create({ azure: { endpoint: fake.url, deployment: 'mini-prod', azureAdToken: 'entra-token' } }, deps);
+    await ad.classify(REQ);
+    expect(fake.requests[1].headers.authorization).toBe('Bearer entra-token');
+    expect(fake.requests[1].headers['api-key']).toBeUndefined();
+  });
+
+  it('local servers (Ollama, vLLM) need no key: no auth header is sent', async () => {
+    const llm = await openaiChatLlm.create({ baseUrl: `${fake.url}/v1/`, model: 'llama3.2' }, deps);
+    const a = await llm.classify(REQ);
+    expect(a).toMatchObject({ intent: 'refund', model: 'llama3.2', usage: { costUsd: 0 } });
+    expect(fake.requests[0].headers.authorization).toBeUndefined();
+  });
+
+  it('retries 429 honouring Retry-After (seconds) and retry-after-ms', async () => {
+    fake.script({ status: 429, retryAfter: '1', times: 2 }, { status: 429, retryAfterMs: 250 });
+    const a = await (await make()).classify(REQ);
+    expect(a.intent).toBe('refund');
+    expect(fake.requests).toHaveLength(4);
+    expect(sleeps).toEqual([1000, 1000, 250]);
+  });
+
+  it('retries 500 with full-jitter backoff, then succeeds', async () => {
+    fake.script({ status: 500 }, { status: 503 });
+    const a = await (await make({ retryBaseMs: 100 })).classify(REQ);
+    expect(a.intent).toBe('refund');
+    expect(sleeps).toEqual([50, 100]); // random 0.5 × 100·2^attempt
+  });
+
+  it('waits for real between attempts when sleep is not injected', async () => {
+    fake.script({ status: 429, retryAfterMs: 120 });
+    const t0 = performance.now();
+    await (await make({}, {})).classify(REQ);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(110);
+  });
+
+  it('gives up after maxRetries, and at once when Retry-After exceeds maxRetryAfterMs', async () => {
+    fake.script({ status: 500, times: 3 });
+    const e = await failure((await make({ maxRetries: 2 })).classify(REQ));
+    expect(e.code).toBe('unavailable');
+    expect(e.message).toMatch(/after 3 attempt\(s\): HTTP 500/);
+    fake.script({ status: 429, retryAfter: '120' });
+    const e2 = await failure((await make()).classify(REQ));
+    expect(e2.message).toMatch(/retry after 120000 ms/);
+    expect(fake.requests).toHaveLength(4);
+  });
+
+  it('times out on a hanging server and fails', async () => {
+    fake.script({ hang: true, times: 2 });
+    const t0 = performance.now();
+    const e = await failure((await make({ timeoutMs: 150, maxRetries: 1 })).classify(REQ));
+    expect(e.code).toBe('unavailable');
+    expect(e.message).toMatch(/no answer within 150 ms/);
+    expect(fake.requests).toHaveLength(2);
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+
+  it('does not retry other 4xx; wrong keys are config errors and never echoed', async () => {
+    await fake.close();
+    fake = await startFakeLlm({ apiKey: 'right' });
+    const e = await failure((await make({ apiKey: 'sk-wrong-secret' })).classify(REQ));
+    expect(e.code).toBe('invalid_config');
+    expect(e.message).not.toContain('sk-wrong-secret');
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('the caller can abort', async () => {
+    fake.script({ hang: true });
+    const ac = new AbortController();
+    const p = (await make()).classify(REQ, ac.signal);
+    setTimeout(() => ac.abort(), 50);
+    expect((await failure(p)).message).toMatch(/aborted by the caller/);
+  });
+});
+
+describe('answers that are not one known intent are failures', () => {
+  it('malformed JSON → unavailable, with the usage that was paid for', async () => {
+    fake.script({ content: '{"intent": "refund"', usage: { promptTokens: 1000, completionTokens: 10 } });
+    const e = await failure((await make()).classify(REQ));
+    expect(e).toBeInstanceOf(LlmAnswerError);
+    expect(e.code).toBe('unavailable');
+    expect(e.message).toMatch(/malformed JSON/);
+    expect((e as LlmAnswerError).usage?.promptTokens).toBe(1000);
+  });
+
+  it('out-of-set label → unavailable, never the label', async () => {
+    fake.script({ intent: 'cancel_subscription' });
+    const e = await failure((await make()).classify(REQ));
+    expect(e.message).toMatch(/the model answered a string of 19 chars, which is neither one of the 4 intents nor "none"/);
+    // the answer is described, never quoted: it may echo an injected message into the logs
+    expect(e.message).not.toContain('cancel_subscription');
+  });
+
+  it('answer failures do not open the circuit (a message must not switch the LLM off for everyone)', async () => {
+    const llm = await make({ circuit: { failureThreshold: 2, cooldownMs: 1000 } });
+    fake.script({ content: 'garbage', times: 3 });
+    for (let i = 0; i < 3; i++) await failure(llm.classify(REQ));
+    expect(llm.stats().circuit).toBe('closed');
+    expect((await llm.classify(REQ)).intent).toBe('refund');
+  });
+});
+
+describe('usage and cost', () => {
+  it('prices usage from the built-in table (gpt-4o-mini 0.15/0.60 per 1M), also for dated snapshots', async () => {
+    fake.script({ usage: { promptTokens: 1_000_000, completionTokens: 500_000 } });
+    const a = await (await make({ model: 'gpt-4o-mini-2024-07-18' })).classify(REQ);
+    expect(a.usage).toEqual({ promptTokens: 1_000_000, completionTokens: 500_000, costUsd: expect.closeTo(0.15 + 0.3, 10) });
+  });
+
+  it('config prices override and extend the table; unknown models cost 0', async () => {
+    fake.script({ usage: { promptTokens: 2000, completionTokens: 100 } }, { usage: { promptTokens: 2000, completionTokens: 100 } });
+    const priced = await make({ model: 'my-model', prices: { 'my-model': { inputPer1M: 1, outputPer1M: 10 } } });
+    expect((await priced.classify(REQ)).usage.costUsd).toBeCloseTo(0.002 + 0.001, 10);
+    expect((await (await make({ model: 'mystery' })).classify(REQ)).usage.costUsd).toBe(0);
+  });
+});
+
+describe('circuit breaker and concurrency cap', () => {
+  it('opens after N consecutive failures and fails fast; half-opens after the cool-down and recovers', async () => {
+    let t = 0;
+    const llm = await make({ maxRetries: 0, circuit: { failureThreshold: 3, cooldownMs: 5000 } }, { ...deps, now: () => t });
+    fake.script({ status: 500, times: 3 });
+    for (let i = 0; i < 3; i++) await failure(llm.classify(REQ));
+    expect(llm.stats().circuit).toBe('open');
+    const e = await failure(llm.classify(REQ));
+    expect(e.code).toBe('unavailable');
+    expect(e.message).toMatch(/^circuit open/);
+    expect(fake.requests).toHaveLength(3); // failed fast: the server saw nothing
+    t = 4999;
+    await failure(llm.classify(REQ));
+    t = 5000;
+    expect(llm.stats().circuit).toBe('half-open');
+    fake.script({ status: 500 }); // the probe fails: open again for a full cool-down
+    await failure(llm.classify(REQ));
+    expect(llm.stats().circuit).toBe('open');
+    t = 10_000;
+    expect((await llm.classify(REQ)).intent).toBe('refund');
+    expect(llm.stats()).toMatchObject({ circuit: 'closed', consecutiveFailures: 0 });
+    expect(fake.requests).toHaveLength(5);
+  });
+
+  it('a 400 (about this request, not the server) does not count towards opening', async () => {
+    const llm = await make({ maxRetries: 0, circuit: { failureThreshold: 1, cooldownMs: 5000 } });
+    fake.script({ status: 400 });
+    expect((await failure(llm.classify(REQ))).code).toBe('invalid_input');
+    expect(llm.stats().circuit).toBe('closed');
+  });
+
+  it('caps calls in flight (measured at the server) and queues the rest', async () => {
+    await fake.close();
+    fake = await startFakeLlm({ latencyMs: 60 });
+    const llm = await make({ maxConcurrent: 2, maxQueue: 10 });
+    const answers = await Promise.all(Array.from({ length: 7 }, (_, i) => llm.classify({ ...REQ, requestId: `r${i}` })));
+    expect(answers.every((a) => a.intent === 'refund')).toBe(true);
+    expect(fake.maxInFlight).toBe(2);
+    // (FIFO order itself is checked in resilience.test.ts: arrival order over HTTP can race)
+    expect(fake.requests.map((r) => (r.body as { user: string }).user).sort()).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6']);
+  });
+
+  it('fails fast when the queue is full', async () => {
+    await fake.close();
+    fake = await startFakeLlm({ latencyMs: 100 });
+    const llm = await make({ maxConcurrent: 1, maxQueue: 1 });
+    const calls = [llm.classify(REQ), llm.classify(REQ), llm.classify(REQ)];
+    const e = await failure(calls[2]);
+    expect(e.message).toMatch(/LLM queue full: 1 calls in flight and 1 waiting/);
+    expect((await Promise.all(calls.slice(0, 2))).map((a) => a.intent)).toEqual(['refund', 'refund']);
+    expect(fake.requests).toHaveLength(2);
+  });
+});
+
+describe('configuration', () => {
+  it('unknown backends and bad options fail with what is valid', async () => {
+    await expect(createLlm('anthropic', {})).rejects.toThrow(/unknown LLM "anthropic"; valid: openai-chat/);
+    await expect(createLlm('openai-chat', {})).rejects.toMatchObject({ code: 'invalid_config', where: 'llm.openai-chat.model' });
+    await expect(createLlm('openai-chat', { model: 'gpt-4o-mini' })).rejects.toThrow(/'apiKey' is required for api.openai.com/);
+    await expect(createLlm('openai-chat', { model: 'm', baseUrl: fake.baseUrl, responseFormat: 'xml' })).rejects.toMatchObject({ where: 'llm.openai-chat.responseFormat' });
+    await expect(createLlm('openai-chat', { model: 'm', baseUrl: fake.baseUrl, promptFile: '/nope/x.md' })).rejects.toMatchObject({ code: 'not_found', where: '/nope/x.md' });
+  });
+
+  it('createLlm builds a working adapter', async () => {
+    const llm = await createLlm('openai-chat', { model: 'gpt-4o-mini', baseUrl: fake.baseUrl });
+    expect(llm.name).toBe('openai-chat');
+    expect((await llm.classify(REQ)).intent).toBe('refund');
+  });
+});

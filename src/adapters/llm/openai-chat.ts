@@ -1,0 +1,182 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import { IntentOpsError } from '../../core/errors.js';
+import type { Llm, LlmAnswer, LlmRequest, LlmUsage } from '../../ports/llm.js';
+import { parseOptions, type OpenAiChatOptions, type OpenAiChatOptionsInput } from './options.js';
+import { LlmAnswerError, parseAnswer } from './parse.js';
+import { loadPromptTemplate, NONE, renderPrompt, type PromptTemplate } from './prompt.js';
+import { costUsd, DEFAULT_PRICES, priceOf, type PriceTable } from './pricing.js';
+import { CircuitBreaker, ConcurrencyLimiter, type CircuitState } from './resilience.js';
+import { endpointOf, postChat, type ChatEndpoint, type Clock } from './transport.js';
+
+/**
+ * The LLM fallback over the OpenAI chat-completions wire format: OpenAI, Azure OpenAI, Ollama,
+ * vLLM and other compatible servers.
+ *
+ * @example
+ *   const llm = await openaiChatLlm.create({ model: 'gpt-4o-mini', apiKey: process.env.OPENAI_API_KEY });
+ *   const local = await openaiChatLlm.create({ model: 'llama3.2', baseUrl: 'http://localhost:11434/v1', responseFormat: 'json_object' });
+ *   const azure = await openaiChatLlm.create({ apiKey: key, azure: { endpoint: 'https://my-res.openai.azure.com', deployment: 'gpt-4o-mini' } });
+ *   const { intent, usage } = await llm.classify({ text: 'I was charged twice', intents: [{ name: 'billing' }, { name: 'refund' }], examples: [] });
+ */
+
+/** Clock, sleep and randomness, injectable for tests. */
+export type LlmDeps = Partial<Clock>;
+
+export interface LlmStats {
+  readonly circuit: CircuitState;
+  readonly consecutiveFailures: number;
+  readonly inFlight: number;
+  readonly queued: number;
+  readonly promptVersion: string;
+}
+
+const Reply = z.object({
+  model: z.string().optional(),
+  choices: z
+    .array(
+      z.object({
+        message: z.object({ content: z.string().nullish(), refusal: z.string().nullish() }),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .min(1),
+  usage: z.object({ prompt_tokens: z.number().int().min(0), completion_tokens: z.number().int().min(0).default(0) }).nullish(),
+});
+type Reply = z.infer<typeof Reply>;
+
+function responseFormat(o: OpenAiChatOptions, names: readonly string[]): Record<string, unknown> {
+  if (o.responseFormat === 'json_object') return { response_format: { type: 'json_object' } };
+  if (o.responseFormat === 'none') return {};
+  const schema = {
+    type: 'object',
+    properties: { intent: { type: 'string', enum: [...names, NONE] } },
+    required: ['intent'],
+    additionalProperties: false,
+  };
+  return { response_format: { type: 'json_schema', json_schema: { name: 'intent_classification', strict: true, schema } } };
+}
+
+export class OpenAiChatLlm implements Llm {
+  readonly name = 'openai-chat';
+  private readonly endpoint: ChatEndpoint;
+  private readonly clock: Clock;
+  private readonly breaker: CircuitBreaker;
+  private readonly limiter: ConcurrencyLimiter;
+  private readonly prices: PriceTable;
+
+  constructor(
+    private readonly o: OpenAiChatOptions,
+    private readonly template: PromptTemplate,
+    deps: LlmDeps = {},
+  ) {
+    this.endpoint = endpointOf(o);
+    this.clock = {
+      now: deps.now ?? Date.now,
+      sleep: deps.sleep ?? ((ms, signal) => delay(ms, undefined, { signal })),
+      random: deps.random ?? Math.random,
+    };
+    this.breaker = new CircuitBreaker(o.circuit, this.clock.now, this.endpoint.url);
+    this.limiter = new ConcurrencyLimiter(o.maxConcurrent, o.maxQueue, this.endpoint.url);
+    this.prices = Object.freeze({ ...DEFAULT_PRICES, ...o.prices });
+  }
+
+  /** For /metrics and /readyz: circuit state and load. */
+  stats(): LlmStats {
+    return {
+      circuit: this.breaker.state,
+      consecutiveFailures: this.breaker.consecutiveFailures,
+      inFlight: this.limiter.inFlight,
+      queued: this.limiter.queued,
+      promptVersion: this.template.version,
+    };
+  }
+
+  /** The chat-completions request body for `req` (exported for tests and debugging). */
+  requestBody(req: LlmRequest): Record<string, unknown> {
+    const names = req.intents.map((i) => i.name);
+    const { system, user } = renderPrompt(this.template, req, this.o);
+    return {
+      ...(this.o.model === undefined ? {} : { model: this.o.model }),
+      messages: [
+        { role: 'system', content: system },
+        { role: 'user', content: user },
+      ],
+      temperature: this.o.temperature,
+      max_tokens: this.o.maxTokens,
+      ...responseFormat(this.o, names),
+      ...(req.requestId === undefined ? {} : { user: req.requestId.slice(0, 64) }),
+    };
+  }
+
+  async classify(req: LlmRequest, signal?: AbortSignal): Promise<LlmAnswer> {
+    const t0 = this.clock.now();
+    const body = JSON.stringify(this.requestBody(req));
+    this.breaker.check(); // fail fast before taking a queue place
+    const release = await this.limiter.acquire(signal).catch((e: unknown) => {
+      if (e instanceof IntentOpsError) throw e;
+      throw new IntentOpsError('unavailable', 'LLM call aborted by the caller while queued', { where: this.endpoint.url, cause: e });
+    });
+    try {
+      const reply = await this.call(body, signal);
+      return this.answer(reply, req, t0);
+    } finally {
+      release();
+    }
+  }
+
+  /** One call through the breaker. Only signs of an unhealthy server count as failures. */
+  private async call(body: string, signal?: AbortSignal): Promise<Reply> {
+    const permit = this.breaker.enter();
+    try {
+      const json = await postChat(this.endpoint, body, this.o, this.clock, signal);
+      const r = Reply.safeParse(json);
+      if (!r.success) {
+        throw new IntentOpsError('unavailable', `unexpected chat response: ${r.error.issues[0]?.message ?? 'bad shape'} at ${r.error.issues[0]?.path.join('.')}`, {
+          where: this.endpoint.url,
+          hint: 'check baseUrl: the server does not speak the chat-completions format',
+        });
+      }
+      permit.succeeded();
+      return r.data;
+    } catch (e) {
+      // A 400 is about this request (e.g. a huge message), not the server: it must not let one
+      // sender open the circuit for everyone.
+      if (signal?.aborted) permit.abandoned();
+      else if (e instanceof IntentOpsError && e.code === 'invalid_input') permit.succeeded();
+      else permit.failed();
+      throw e;
+    }
+  }
+
+  private answer(reply: Reply, req: LlmRequest, t0: number): LlmAnswer {
+    const model = reply.model ?? this.o.model ?? this.o.azure?.deployment ?? 'unknown';
+    const promptTokens = reply.usage?.prompt_tokens ?? 0;
+    const completionTokens = reply.usage?.completion_tokens ?? 0;
+    const usage: LlmUsage = {
+      promptTokens,
+      completionTokens,
+      costUsd: costUsd(priceOf(this.prices, reply.model, this.o.model), promptTokens, completionTokens),
+    };
+    const choice = reply.choices[0];
+    const ctx = { usage, model, where: this.endpoint.url };
+    if (choice.message.refusal) throw new LlmAnswerError('the model refused to answer', usage, model, ctx.where);
+    const content = choice.message.content ?? '';
+    if (choice.finish_reason === 'length' && !content.includes('}')) {
+      throw new LlmAnswerError(`the answer was cut at maxTokens (${this.o.maxTokens})`, usage, model, ctx.where);
+    }
+    // Parse failures are the model's doing (often provoked by the message), not the server's:
+    // they go to review but leave the circuit alone.
+    const intent = parseAnswer(content, req.intents.map((i) => i.name), this.o.responseFormat, ctx);
+    return { intent, model, usage, latencyMs: this.clock.now() - t0 };
+  }
+}
+
+export const openaiChatLlm = Object.freeze({
+  description: 'OpenAI chat completions: OpenAI, Azure OpenAI, Ollama, vLLM or any compatible server (network)',
+  /** Validates the options and loads the prompt template, so mistakes fail at start-up. */
+  async create(options: OpenAiChatOptionsInput | Record<string, unknown> = {}, deps: LlmDeps = {}): Promise<OpenAiChatLlm> {
+    const o = parseOptions(options);
+    return new OpenAiChatLlm(o, await loadPromptTemplate(o.promptFile), deps);
+  },
+});

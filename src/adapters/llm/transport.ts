@@ -1,0 +1,124 @@
+import { IntentOpsError } from '../../core/errors.js';
+import type { OpenAiChatOptions } from './options.js';
+import { backoffMs, retryAfterMs } from './resilience.js';
+
+/**
+ * The wire side of the chat adapter: one POST to a chat-completions route, retried on 429, 5xx,
+ * timeouts and network errors with full-jitter backoff or the server's Retry-After.
+ *
+ * Plain `fetch`, not the official `openai` SDK: the SDK is a large dependency for this one
+ * endpoint, and its built-in retries (own backoff, own timeouts) would run underneath our
+ * circuit breaker and concurrency cap, where one slot could silently hold several attempts.
+ * Here every attempt, wait and timeout is visible to the caller and to tests.
+ */
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  random(): number;
+}
+
+export interface ChatEndpoint {
+  /** Full URL, query string included. Holds no secret. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Scrubbed from any server text we pass on (OpenAI echoes wrong keys in 401 messages). */
+  readonly secret?: string;
+  readonly azure: boolean;
+}
+
+type Retry = Pick<OpenAiChatOptions, 'timeoutMs' | 'maxRetries' | 'retryBaseMs' | 'retryMaxMs' | 'maxRetryAfterMs'>;
+
+export function endpointOf(o: OpenAiChatOptions): ChatEndpoint {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  if (o.azure) {
+    const { endpoint, deployment, apiVersion, azureAdToken } = o.azure;
+    if (azureAdToken) headers.authorization = `Bearer ${azureAdToken}`;
+    else if (o.apiKey) headers['api-key'] = o.apiKey;
+    const base = `${endpoint.replace(/\/+$/, '')}/openai/deployments/${encodeURIComponent(deployment)}/chat/completions`;
+    return { url: `${base}?api-version=${encodeURIComponent(apiVersion)}`, headers, secret: azureAdToken ?? o.apiKey, azure: true };
+  }
+  if (o.apiKey) headers.authorization = `Bearer ${o.apiKey}`;
+  return { url: `${o.baseUrl.replace(/\/+$/, '')}/chat/completions`, headers, secret: o.apiKey, azure: false };
+}
+
+function scrub(text: string, ep: ChatEndpoint): string {
+  return ep.secret ? text.split(ep.secret).join('***') : text;
+}
+
+async function serverMessage(res: Response, ep: ChatEndpoint): Promise<string> {
+  const text = await res.text().catch(() => '');
+  let msg: unknown;
+  try {
+    const body = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    msg = typeof body.error === 'string' ? body.error : (body.error?.message ?? body.message);
+  } catch {
+    // not JSON: use the raw text
+  }
+  return scrub(typeof msg === 'string' && msg ? msg : text.slice(0, 300) || res.statusText, ep);
+}
+
+function rejected(ep: ChatEndpoint, status: number, message: string): IntentOpsError {
+  const config = status === 401 || status === 403 || status === 404;
+  return new IntentOpsError(config ? 'invalid_config' : 'invalid_input', `chat request rejected: HTTP ${status}: ${message}`, {
+    where: ep.url,
+    hint: config
+      ? 'check the API key, baseUrl and model (or the Azure endpoint, deployment and apiVersion)'
+      : 'the server refused this request (e.g. too long, or an option it does not support such as responseFormat); its message says why',
+  });
+}
+
+function retryable(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/**
+ * POSTs `body` and returns the parsed JSON of a 2xx reply. Throws IntentOpsError: `unavailable`
+ * when retries are spent or the caller aborted, `invalid_config` for 401/403/404 and
+ * `invalid_input` for other 4xx (not retried).
+ */
+export async function postChat(ep: ChatEndpoint, body: string, r: Retry, clock: Clock, signal?: AbortSignal): Promise<unknown> {
+  for (let attempt = 0; ; attempt++) {
+    let problem: string;
+    let wait: number | undefined;
+    const timeout = AbortSignal.timeout(r.timeoutMs);
+    try {
+      const res = await fetch(ep.url, {
+        method: 'POST',
+        headers: ep.headers,
+        body,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+      if (res.ok) {
+        const text = await res.text();
+        try {
+          return JSON.parse(text);
+        } catch {
+          throw new IntentOpsError('unavailable', 'unexpected chat response: the body is not JSON', { where: ep.url, hint: 'check baseUrl: the server does not speak the chat-completions format' });
+        }
+      }
+      const message = await serverMessage(res, ep);
+      if (!retryable(res.status)) throw rejected(ep, res.status, message);
+      problem = `HTTP ${res.status}: ${message}`;
+      wait = retryAfterMs(res.headers, clock.now());
+    } catch (e) {
+      if (e instanceof IntentOpsError) throw e;
+      if (signal?.aborted) throw new IntentOpsError('unavailable', 'LLM call aborted by the caller', { where: ep.url, cause: e });
+      const err = e as Error;
+      const cause = (err.cause as Error | undefined)?.message;
+      problem = timeout.aborted ? `no answer within ${r.timeoutMs} ms` : cause ? `${err.message}: ${cause}` : err.message;
+    }
+    const give = (why: string) =>
+      new IntentOpsError('unavailable', `LLM call failed after ${attempt + 1} attempt(s): ${why}`, {
+        where: ep.url,
+        hint: 'the LLM server is down, overloaded or rate-limiting; the message goes to review',
+      });
+    if (attempt >= r.maxRetries) throw give(problem);
+    if (wait !== undefined && wait > r.maxRetryAfterMs) throw give(`${problem}; the server asks to retry after ${Math.ceil(wait)} ms (over maxRetryAfterMs ${r.maxRetryAfterMs})`);
+    try {
+      await clock.sleep(wait ?? backoffMs(attempt, r.retryBaseMs, r.retryMaxMs, clock.random), signal);
+    } catch (e) {
+      throw new IntentOpsError('unavailable', 'LLM call aborted by the caller', { where: ep.url, cause: e });
+    }
+  }
+}
