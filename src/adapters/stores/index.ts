@@ -1,0 +1,62 @@
+import { IntentOpsError } from '../../core/errors.js';
+import type { ReviewStore } from '../../ports/review-store.js';
+import { pickByScheme } from '../uri.js';
+import type { ReviewStoreOptions } from './review-common.js';
+
+/*
+ * Review store backends by URI scheme (as MLflow picks its stores). Each entry imports its
+ * driver only when chosen, so the default SQLite path never loads pg, and a missing native
+ * build of better-sqlite3 only matters to those who use it.
+ */
+
+interface ReviewStoreBackend {
+  readonly description: string;
+  open(rest: string, uri: string, options: ReviewStoreOptions): Promise<ReviewStore>;
+}
+
+const postgres: ReviewStoreBackend = {
+  description: 'PostgreSQL (pg), shared by replicas; tables <tablePrefix>review_items, created on open',
+  open: async (_rest, uri, options) => (await import('./postgres-review.js')).openPostgresReviewStore(uri, options),
+};
+
+export const reviewStores = Object.freeze({
+  sqlite: {
+    description: 'SQLite file (better-sqlite3, WAL), the default; sqlite::memory: for a private in-process queue',
+    open: async (rest, _uri, options) => (await import('./sqlite-review.js')).openSqliteReviewStore(sqlitePath(rest), options),
+  },
+  postgres,
+  postgresql: postgres,
+} satisfies Record<string, ReviewStoreBackend>);
+
+/** The URI forms accepted by openReviewStore, as listed in errors. */
+export const REVIEW_STORE_URIS = Object.freeze(['sqlite:PATH (e.g. sqlite:./intentops.db)', 'sqlite::memory:', 'postgres://USER[:PASSWORD]@HOST:PORT/DB[?schema=NAME]', 'postgresql://…']);
+
+/**
+ * The file path in `sqlite:PATH`, read exactly as the registry and tracking stores read it (so
+ * one URI names one file): `sqlite:///abs/path.db` is `/abs/path.db`, like file:///, and a
+ * `?…` suffix is ignored.
+ */
+export function sqlitePath(rest: string): string {
+  let path = decodeURIComponent(rest.split('?')[0]);
+  if (path.startsWith('//')) path = path.slice(2);
+  if (!path.trim()) throw new IntentOpsError('invalid_config', 'sqlite: needs a file path or :memory:', { where: 'review store', hint: 'e.g. sqlite:./intentops.db' });
+  return path;
+}
+
+/**
+ * Opens the review queue named by `uri`: `sqlite:./intentops.db` (default), `sqlite::memory:`,
+ * `postgres://…` or `postgresql://…`. An unknown scheme fails with 'invalid_config' listing these.
+ *
+ * @example
+ * const store = await openReviewStore('sqlite:./intentops.db');
+ * const [next] = await store.list({ state: 'open', limit: 1 });
+ * if (next) await store.resolve((await store.claim(next.id, 'ana')).id, 'ana', { label: 'billing' });
+ * await store.close();
+ */
+export async function openReviewStore(uri: string, options: ReviewStoreOptions = {}): Promise<ReviewStore> {
+  const { entry, rest } = pickByScheme(reviewStores, uri, 'review store', REVIEW_STORE_URIS);
+  return entry.open(rest, uri, options);
+}
+
+export type { ReviewStoreOptions } from './review-common.js';
+export { ulidFactory, ulidTime } from './ulid.js';

@@ -1,0 +1,230 @@
+import type { Pool, QueryResultRow } from 'pg';
+import { IntentOpsError } from '../../core/errors.js';
+import type { NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
+import { loadDriver, maskUri } from '../uri.js';
+import { checkNewItem, checkOutcome, checkQuery, checkWho, closedError, INSERT_COLUMNS, itemValues, refusal, rowToItem, type Outcome, type ReviewRow, type ReviewStoreOptions } from './review-common.js';
+import { ulidFactory } from './ulid.js';
+
+/*
+ * The review queue in PostgreSQL (pg Pool), for several replicas sharing one queue. Each
+ * transition is a single guarded `UPDATE … WHERE state … RETURNING`: row locking makes
+ * concurrent claims of one item serialise, and the losers re-check the WHERE after the winner
+ * commits, so exactly one wins. Ids are ULIDs compared with COLLATE "C" so their byte order
+ * (creation order) holds whatever the database's collation.
+ */
+
+export const DEFAULT_TABLE_PREFIX = 'intentops_';
+const PREFIX = /^[a-z_][a-z0-9_]{0,39}$/;
+const SCHEMA = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** Where the tables live: `"schema".` (from `?schema=NAME`) or '' for the search path, and the name prefix. */
+interface Names {
+  readonly schema?: string;
+  /** `[schema.]prefix` to put before a table name. */
+  readonly q: string;
+  readonly prefix: string;
+}
+
+/** Versioned DDL: entry i brings the schema to version i + 1. Append only; never edit a shipped entry. */
+const migrations = ({ q, prefix: p }: Names): readonly string[] => [
+  `CREATE TABLE ${q}review_items (
+     id            text COLLATE "C" PRIMARY KEY,
+     text          text NOT NULL,
+     guess         text NOT NULL,
+     confidence    double precision NOT NULL,
+     alternatives  jsonb NOT NULL,
+     reason        text NOT NULL,
+     model_name    text NOT NULL,
+     model_version text NOT NULL,
+     request_id    text,
+     state         text NOT NULL CHECK (state IN ('open', 'claimed', 'labelled', 'skipped')),
+     created_at    timestamptz NOT NULL,
+     updated_at    timestamptz NOT NULL,
+     claimed_by    text,
+     label         text,
+     labelled_by   text
+   );
+   CREATE INDEX ${p}review_items_state_id ON ${q}review_items (state, id);`,
+];
+
+/** Who may move an item on: anyone while open, only the claimer ($2) once claimed. */
+const MAY_ACT = `id = $1 AND (state = 'open' OR (state = 'claimed' AND claimed_by = $2::text))`;
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'EAI_AGAIN', '57P01', '57P03', '08006', '08001', '08004']);
+
+/** pg and socket errors as domain errors that say where and what to do. */
+function translate(e: unknown, where: string): IntentOpsError {
+  if (e instanceof IntentOpsError) return e;
+  const err = e as Error & { code?: string };
+  const msg = err.message || String(e);
+  if (err.code === '28P01' || err.code === '28000') return new IntentOpsError('invalid_config', `PostgreSQL refused the login: ${msg}`, { where, hint: 'check the user and password in review.uri', cause: e });
+  if (err.code === '3D000') return new IntentOpsError('invalid_config', `PostgreSQL: ${msg}`, { where, hint: 'create it (createdb NAME) or fix the database name in review.uri', cause: e });
+  if ((err.code && CONNECTION_CODES.has(err.code)) || /timeout|terminated/i.test(msg)) {
+    return new IntentOpsError('unavailable', `cannot reach PostgreSQL: ${msg}`, { where, hint: 'is the server running and review.uri right?', cause: e });
+  }
+  return new IntentOpsError('internal', `PostgreSQL query failed: ${msg}`, { where, cause: e });
+}
+
+async function migrate(pool: Pool, names: Names, where: string): Promise<void> {
+  const { q } = names;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    // replicas (and parallel test files) opening at once: one migrates, the others wait and see it done
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`intentops-review-migrate:${q}`]);
+    if (names.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${names.schema}"`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${q}review_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const { rows } = await client.query<{ v: number }>(`SELECT COALESCE(MAX(version), 0) AS v FROM ${q}review_migrations`);
+    const steps = migrations(names);
+    const current = rows[0].v;
+    if (current > steps.length) {
+      throw new IntentOpsError('invalid_config', `the review tables (${q}*) have schema version ${current}; this IntentOps knows versions up to ${steps.length}`, {
+        where,
+        hint: 'upgrade IntentOps, or use another database or table prefix',
+      });
+    }
+    for (let v = current + 1; v <= steps.length; v++) {
+      await client.query(steps[v - 1]);
+      await client.query(`INSERT INTO ${q}review_migrations (version) VALUES ($1)`, [v]);
+    }
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Splits `?schema=NAME` (the same parameter the registry and tracking stores read) off the URI;
+ * every other parameter (sslmode, application_name, …) is pg's.
+ */
+function readUri(uri: string, prefix: string): { connectionString: string; names: Names; where: string } {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new IntentOpsError('invalid_config', `not a valid PostgreSQL URL: ${maskUri(uri)}`, { where: 'review store', hint: 'use postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME]' });
+  }
+  const schema = url.searchParams.get('schema') ?? undefined;
+  if (schema !== undefined && !SCHEMA.test(schema)) {
+    throw new IntentOpsError('invalid_config', `schema ${JSON.stringify(schema)} is not a plain SQL identifier`, { where: maskUri(uri), hint: 'use letters, digits and underscores, starting with a letter or _' });
+  }
+  url.searchParams.delete('schema');
+  return { connectionString: url.href, names: { schema, prefix, q: `${schema ? `"${schema}".` : ''}${prefix}` }, where: maskUri(uri) };
+}
+
+/**
+ * Connects to PostgreSQL at `uri` (`postgres://user:pass@host:5432/db[?schema=NAME]`) and creates
+ * or migrates the review tables (`<tablePrefix>review_items`, `<tablePrefix>review_migrations`).
+ *
+ * @example
+ * const store = await openPostgresReviewStore('postgres://postgres@127.0.0.1:5432/test', { tablePrefix: 'staging_' });
+ * const open = await store.list({ state: 'open', limit: 20 });
+ */
+export async function openPostgresReviewStore(uri: string, options: ReviewStoreOptions = {}): Promise<ReviewStore> {
+  const prefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
+  if (!PREFIX.test(prefix)) {
+    throw new IntentOpsError('invalid_config', `table prefix ${JSON.stringify(prefix)} must be 1–40 lower-case letters, digits or _, starting with a letter or _`, { where: 'review store tablePrefix' });
+  }
+  const { connectionString, names, where } = readUri(uri, prefix);
+  const pg = await loadDriver('pg', 'review store (postgres)', () => import('pg'));
+  const pool = new pg.default.Pool({ connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 5000 });
+  // an idle connection dropped by the server: the next query simply takes a new one
+  pool.on('error', () => undefined);
+  let last: string | undefined;
+  try {
+    await migrate(pool, names, where);
+    last = (await pool.query<{ last: string | null }>(`SELECT MAX(id) AS last FROM ${names.q}review_items`)).rows[0].last ?? undefined;
+  } catch (e) {
+    await pool.end().catch(() => undefined);
+    throw translate(e, where);
+  }
+  return new PostgresReviewStore(pool, names.q, where, options, last);
+}
+
+class PostgresReviewStore implements ReviewStore {
+  private readonly nextId: () => string;
+  private readonly now: () => number;
+  private readonly t: string;
+  private closed = false;
+
+  constructor(
+    private readonly pool: Pool,
+    qualifiedPrefix: string,
+    private readonly where: string,
+    options: ReviewStoreOptions,
+    lastId: string | undefined,
+  ) {
+    this.t = `${qualifiedPrefix}review_items`;
+    this.now = options.now ?? Date.now;
+    // ids of other replicas still interleave within one millisecond; only this process's stay ordered
+    this.nextId = ulidFactory(this.now, options.random, lastId);
+  }
+
+  private async query<R extends QueryResultRow = ReviewRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    if (this.closed) throw closedError('PostgreSQL');
+    try {
+      return (await this.pool.query<R>(sql, params)).rows;
+    } catch (e) {
+      throw translate(e, this.where);
+    }
+  }
+
+  private at(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  async add(item: NewReviewItem): Promise<ReviewItem> {
+    const ok = checkNewItem(item);
+    const values = itemValues(this.nextId(), ok, this.at());
+    const [row] = await this.query(`INSERT INTO ${this.t} (${INSERT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`, values);
+    return rowToItem(row);
+  }
+
+  async get(id: string): Promise<ReviewItem | undefined> {
+    const [row] = await this.query(`SELECT * FROM ${this.t} WHERE id = $1`, [id]);
+    return row && rowToItem(row);
+  }
+
+  async list(q?: ReviewQuery): Promise<ReviewItem[]> {
+    const { state, after, limit } = checkQuery(q);
+    const params: unknown[] = [limit];
+    const conds: string[] = [];
+    if (state !== undefined) conds.push(`state = $${params.push(state)}`);
+    if (after !== undefined) conds.push(`id > $${params.push(after)}`);
+    const rows = await this.query(`SELECT * FROM ${this.t} ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''} ORDER BY id LIMIT $1`, params);
+    return rows.map(rowToItem);
+  }
+
+  /** Runs the guarded UPDATE; when it matched nothing, reads the row to say why (states only move forward, so the read cannot make a refused row look eligible except in a race we report). */
+  private async transition(action: 'claim' | 'resolve', id: string, who: string, sql: string, params: unknown[]): Promise<ReviewItem> {
+    const [row] = await this.query(sql, [id, who, ...params]);
+    if (row) return rowToItem(row);
+    const [current] = await this.query(`SELECT * FROM ${this.t} WHERE id = $1`, [id]);
+    throw refusal(action, id, who, current);
+  }
+
+  async claim(id: string, who: string): Promise<ReviewItem> {
+    const sql = `UPDATE ${this.t} SET state = 'claimed', claimed_by = $2::text, updated_at = $3 WHERE ${MAY_ACT} RETURNING *`;
+    return this.transition('claim', id, checkWho(who), sql, [this.at()]);
+  }
+
+  async resolve(id: string, who: string, outcome: Outcome): Promise<ReviewItem> {
+    const { state, label } = checkOutcome(outcome);
+    const sql = `UPDATE ${this.t} SET state = $3::text, label = $4::text, labelled_by = CASE WHEN $3::text = 'labelled' THEN $2::text END,
+                   claimed_by = COALESCE(claimed_by, $2::text), updated_at = $5 WHERE ${MAY_ACT} RETURNING *`;
+    return this.transition('resolve', id, checkWho(who), sql, [state, label, this.at()]);
+  }
+
+  async labelled(): Promise<{ text: string; label: string; id: string }[]> {
+    return this.query<{ text: string; label: string; id: string }>(`SELECT id, text, label FROM ${this.t} WHERE state = 'labelled' ORDER BY id`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import { IntentOpsError } from '../../core/errors.js';
+import type { NewReviewItem, ReviewItem, ReviewQuery, ReviewReason, ReviewState } from '../../ports/review-store.js';
+import type { Clock, RandomBytes } from './ulid.js';
+
+/*
+ * What the SQLite and PostgreSQL review stores share: input checks, row <-> item mapping, and the
+ * wording of refused transitions. The adapters own only their SQL.
+ */
+
+export interface ReviewStoreOptions {
+  /** Milliseconds since the epoch, for ids and timestamps (tests inject a fake). Default Date.now. */
+  readonly now?: Clock;
+  /** Random bytes for the id tails. Default node:crypto randomBytes. */
+  readonly random?: RandomBytes;
+  /** PostgreSQL: prefix of the table names (several deployments or test runs in one database). Default `intentops_`. */
+  readonly tablePrefix?: string;
+  /** PostgreSQL: connections in the pool. Default 10. */
+  readonly poolSize?: number;
+}
+
+export const DEFAULT_LIST_LIMIT = 100;
+export const MAX_LIST_LIMIT = 1000;
+
+const REASONS = ['low_confidence', 'low_margin', 'knn_disagrees', 'llm_failed', 'llm_none', 'llm_budget'] as const satisfies readonly ReviewReason[];
+const STATES = ['open', 'claimed', 'labelled', 'skipped'] as const satisfies readonly ReviewState[];
+
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+const newItemSchema = z.object({
+  text: z.string().min(1, 'must not be empty'),
+  guess: z.string(),
+  confidence: z.number(),
+  alternatives: z.array(z.object({ intent: z.string(), score: z.number() })),
+  reason: z.enum(REASONS),
+  model: z.object({ name: z.string(), version: z.string() }),
+  requestId: z.string().optional(),
+});
+
+function invalid(message: string, where: string, hint?: string): IntentOpsError {
+  return new IntentOpsError('invalid_input', message, { where, hint });
+}
+
+/** The item to store, checked field by field (the message names the field). */
+export function checkNewItem(item: NewReviewItem): NewReviewItem {
+  const r = newItemSchema.safeParse(item);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = issue.path.join('.') || '(item)';
+  throw invalid(`review item field ${field}: ${issue.message}`, `review item ${field}`);
+}
+
+/** A person's name for claim / resolve. */
+export function checkWho(who: string): string {
+  const r = nonEmpty.safeParse(who);
+  if (!r.success) throw invalid('the reviewer name must be a non-empty string', 'reviewer');
+  return r.data;
+}
+
+export type Outcome = { readonly label: string } | { readonly skip: true };
+
+/** `{ label }` or `{ skip: true }`, normalised to the state and label to store. */
+export function checkOutcome(outcome: Outcome): { state: 'labelled' | 'skipped'; label: string | null } {
+  const o = outcome as Partial<{ label: unknown; skip: unknown }>;
+  if (o && typeof o.label === 'string' && o.skip === undefined) {
+    const label = o.label.trim();
+    if (label) return { state: 'labelled', label };
+  }
+  if (o && o.skip === true && o.label === undefined) return { state: 'skipped', label: null };
+  throw invalid('the outcome must be { label: "<intent>" } with a non-empty label, or { skip: true }', 'review outcome');
+}
+
+export interface NormalQuery {
+  readonly state?: ReviewState;
+  readonly after?: string;
+  readonly limit: number;
+}
+
+export function checkQuery(q: ReviewQuery = {}): NormalQuery {
+  if (q.state !== undefined && !(STATES as readonly string[]).includes(q.state)) {
+    throw invalid(`unknown review state ${JSON.stringify(q.state)}; valid: ${STATES.join(', ')}`, 'state');
+  }
+  const limit = q.limit ?? DEFAULT_LIST_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw invalid(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${JSON.stringify(q.limit)}`, 'limit', `page with { after: <last id> }`);
+  }
+  if (q.after !== undefined && typeof q.after !== 'string') throw invalid('after must be an item id', 'after');
+  return { state: q.state, after: q.after, limit };
+}
+
+/** A row as both drivers return it (PostgreSQL gives Date and parsed JSON, SQLite strings). */
+export interface ReviewRow {
+  readonly id: string;
+  readonly text: string;
+  readonly guess: string;
+  readonly confidence: number;
+  readonly alternatives: string | readonly { intent: string; score: number }[];
+  readonly reason: string;
+  readonly model_name: string;
+  readonly model_version: string;
+  readonly request_id: string | null;
+  readonly state: string;
+  readonly created_at: string | Date;
+  readonly updated_at: string | Date;
+  readonly claimed_by: string | null;
+  readonly label: string | null;
+  readonly labelled_by: string | null;
+}
+
+const iso = (t: string | Date) => (t instanceof Date ? t.toISOString() : t);
+
+/** Optional fields are absent (not null) so items from both adapters compare equal. */
+export function rowToItem(r: ReviewRow): ReviewItem {
+  return {
+    id: r.id,
+    text: r.text,
+    guess: r.guess,
+    confidence: r.confidence,
+    alternatives: typeof r.alternatives === 'string' ? JSON.parse(r.alternatives) : r.alternatives,
+    reason: r.reason as ReviewReason,
+    model: { name: r.model_name, version: r.model_version },
+    ...(r.request_id !== null && { requestId: r.request_id }),
+    state: r.state as ReviewState,
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+    ...(r.claimed_by !== null && { claimedBy: r.claimed_by }),
+    ...(r.label !== null && { label: r.label }),
+    ...(r.labelled_by !== null && { labelledBy: r.labelled_by }),
+  };
+}
+
+/** Column values for an insert, in COLUMNS order. */
+export function itemValues(id: string, item: NewReviewItem, at: string): unknown[] {
+  return [id, item.text, item.guess, item.confidence, JSON.stringify(item.alternatives), item.reason, item.model.name, item.model.version, item.requestId ?? null, 'open', at, at];
+}
+export const INSERT_COLUMNS = 'id, text, guess, confidence, alternatives, reason, model_name, model_version, request_id, state, created_at, updated_at';
+
+/**
+ * Why a claim or resolve matched no row: the item is missing, held by someone else, or done.
+ * `current` is the row read after the guarded UPDATE changed nothing.
+ */
+export function refusal(action: 'claim' | 'resolve', id: string, who: string, current: ReviewRow | undefined): IntentOpsError {
+  const where = `review item ${id}`;
+  if (!current) return new IntentOpsError('not_found', `review item ${JSON.stringify(id)} does not exist`, { where, hint: 'list the queue to see the ids of open items' });
+  if (current.state === 'claimed' && current.claimed_by !== who) {
+    return action === 'claim'
+      ? invalid(`review item ${id} is already claimed by ${JSON.stringify(current.claimed_by)}`, where, 'choose another open item')
+      : invalid(`review item ${id} is claimed by ${JSON.stringify(current.claimed_by)}; only they can label or skip it`, where, 'claim an open item first');
+  }
+  if (current.state === 'labelled' || current.state === 'skipped') {
+    const by = current.labelled_by ?? current.claimed_by;
+    return invalid(`review item ${id} is already ${current.state}${by ? ` by ${JSON.stringify(by)}` : ''}; it cannot be ${action === 'claim' ? 'claimed' : 'resolved'} again`, where);
+  }
+  // the guarded UPDATE refused a row that now looks eligible: a concurrent change in between
+  return new IntentOpsError('internal', `review item ${id} changed while being ${action === 'claim' ? 'claimed' : 'resolved'}; retry`, { where });
+}
+
+export function closedError(what: string): IntentOpsError {
+  return new IntentOpsError('unavailable', `the ${what} review store is closed`, { where: 'review store', hint: 'open a new store; close() ends it for good' });
+}

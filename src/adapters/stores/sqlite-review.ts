@@ -1,0 +1,199 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { IntentOpsError } from '../../core/errors.js';
+import type { NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
+import { loadDriver } from '../uri.js';
+import { checkNewItem, checkOutcome, checkQuery, checkWho, closedError, INSERT_COLUMNS, itemValues, refusal, rowToItem, type Outcome, type ReviewRow, type ReviewStoreOptions } from './review-common.js';
+import { ulidFactory } from './ulid.js';
+
+/*
+ * The default review store: one SQLite file (better-sqlite3). WAL lets readers run beside the
+ * writer; synchronous=NORMAL under WAL keeps every committed add across a process crash and
+ * never corrupts the file (a power cut may drop the last few commits). Each add, claim and
+ * resolve is one transaction, so a killed process leaves only whole items.
+ */
+
+type Db = BetterSqlite3.Database;
+type Stmt = BetterSqlite3.Statement;
+
+/** Versioned DDL: entry i brings the schema to version i + 1. Append only; never edit a shipped entry. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE review_items (
+     id            TEXT PRIMARY KEY,
+     text          TEXT NOT NULL,
+     guess         TEXT NOT NULL,
+     confidence    REAL NOT NULL,
+     alternatives  TEXT NOT NULL,
+     reason        TEXT NOT NULL,
+     model_name    TEXT NOT NULL,
+     model_version TEXT NOT NULL,
+     request_id    TEXT,
+     state         TEXT NOT NULL CHECK (state IN ('open', 'claimed', 'labelled', 'skipped')),
+     created_at    TEXT NOT NULL,
+     updated_at    TEXT NOT NULL,
+     claimed_by    TEXT,
+     label         TEXT,
+     labelled_by   TEXT
+   ) STRICT;
+   CREATE INDEX review_items_state_id ON review_items (state, id);`,
+];
+
+/** Who may move an item on: anyone while open, only the claimer once claimed. */
+const MAY_ACT = `id = @id AND (state = 'open' OR (state = 'claimed' AND claimed_by = @who))`;
+
+function migrate(db: Db, where: string): void {
+  db.exec('CREATE TABLE IF NOT EXISTS review_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL) STRICT');
+  const run = db.transaction(() => {
+    const current = (db.prepare('SELECT MAX(version) AS v FROM review_migrations').get() as { v: number | null }).v ?? 0;
+    if (current > MIGRATIONS.length) {
+      throw new IntentOpsError('invalid_config', `the review database has schema version ${current}; this IntentOps knows versions up to ${MIGRATIONS.length}`, {
+        where,
+        hint: 'upgrade IntentOps, or point review.uri at another database',
+      });
+    }
+    const record = db.prepare('INSERT INTO review_migrations (version, applied_at) VALUES (?, ?)');
+    for (let v = current + 1; v <= MIGRATIONS.length; v++) {
+      db.exec(MIGRATIONS[v - 1]);
+      record.run(v, new Date().toISOString());
+    }
+  });
+  run.immediate(); // take the write lock first: two processes opening a new file migrate one after the other
+}
+
+function translateOpenError(e: unknown, path: string): unknown {
+  if (e instanceof IntentOpsError) return e;
+  const code = (e as { code?: string }).code;
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return new IntentOpsError('corrupt', `${path} is not a readable SQLite database (${(e as Error).message})`, {
+      where: `sqlite:${path}`,
+      hint: 'restore it from a backup, or point review.uri at a new file',
+      cause: e,
+    });
+  }
+  return new IntentOpsError('unavailable', `cannot open the SQLite review database ${path}: ${(e as Error).message}`, {
+    where: `sqlite:${path}`,
+    hint: 'check the path exists and is writable',
+    cause: e,
+  });
+}
+
+/**
+ * Opens (creating and migrating as needed) the SQLite review store at `path` or `:memory:`
+ * (a private database that ends with close()).
+ *
+ * @example
+ * const store = await openSqliteReviewStore('./intentops.db');
+ * const item = await store.add({ text: 'where is my parcel', guess: 'delivery', confidence: 0.41, alternatives: [], reason: 'low_confidence', model: { name: 'm', version: '1' } });
+ * await store.claim(item.id, 'ana');
+ */
+export async function openSqliteReviewStore(path: string, options: ReviewStoreOptions = {}): Promise<ReviewStore> {
+  const { default: Database } = await loadDriver('better-sqlite3', 'review store (sqlite)', () => import('better-sqlite3'));
+  const memory = path === ':memory:';
+  let db: Db | undefined;
+  try {
+    if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
+    db = new Database(path);
+    if (!memory) db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    migrate(db, `sqlite:${path}`);
+  } catch (e) {
+    db?.close();
+    throw translateOpenError(e, path);
+  }
+  return new SqliteReviewStore(db, options);
+}
+
+class SqliteReviewStore implements ReviewStore {
+  private readonly nextId: () => string;
+  private readonly now: () => number;
+  private readonly insert: Stmt;
+  private readonly byId: Stmt;
+  private readonly claimStmt: Stmt;
+  private readonly resolveStmt: Stmt;
+  private readonly labelledStmt: Stmt;
+  private readonly lists = new Map<string, Stmt>();
+  private closed = false;
+
+  constructor(
+    private readonly db: Db,
+    options: ReviewStoreOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    const { last } = db.prepare('SELECT MAX(id) AS last FROM review_items').get() as { last: string | null };
+    this.nextId = ulidFactory(this.now, options.random, last ?? undefined);
+    this.insert = db.prepare(`INSERT INTO review_items (${INSERT_COLUMNS}) VALUES (${INSERT_COLUMNS.split(',').map(() => '?').join(', ')}) RETURNING *`);
+    this.byId = db.prepare('SELECT * FROM review_items WHERE id = ?');
+    this.claimStmt = db.prepare(`UPDATE review_items SET state = 'claimed', claimed_by = @who, updated_at = @at WHERE ${MAY_ACT} RETURNING *`);
+    this.resolveStmt = db.prepare(
+      `UPDATE review_items SET state = @state, label = @label, labelled_by = CASE WHEN @state = 'labelled' THEN @who END,
+         claimed_by = COALESCE(claimed_by, @who), updated_at = @at WHERE ${MAY_ACT} RETURNING *`,
+    );
+    this.labelledStmt = db.prepare(`SELECT id, text, label FROM review_items WHERE state = 'labelled' ORDER BY id`);
+  }
+
+  private live(): Db {
+    if (this.closed) throw closedError('SQLite');
+    return this.db;
+  }
+
+  private at(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  async add(item: NewReviewItem): Promise<ReviewItem> {
+    this.live();
+    const ok = checkNewItem(item);
+    return rowToItem(this.insert.get(...itemValues(this.nextId(), ok, this.at())) as ReviewRow);
+  }
+
+  async get(id: string): Promise<ReviewItem | undefined> {
+    this.live();
+    const row = this.byId.get(id) as ReviewRow | undefined;
+    return row && rowToItem(row);
+  }
+
+  async list(q?: ReviewQuery): Promise<ReviewItem[]> {
+    const db = this.live();
+    const { state, after, limit } = checkQuery(q);
+    const conds = [state !== undefined && 'state = @state', after !== undefined && 'id > @after'].filter(Boolean);
+    const sql = `SELECT * FROM review_items ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''} ORDER BY id LIMIT @limit`;
+    let stmt = this.lists.get(sql);
+    if (!stmt) this.lists.set(sql, (stmt = db.prepare(sql)));
+    const params = { limit, ...(state !== undefined && { state }), ...(after !== undefined && { after }) };
+    return (stmt.all(params) as ReviewRow[]).map(rowToItem);
+  }
+
+  /** The guarded UPDATE and, when it matched nothing, the read that explains why, in one transaction. */
+  private transition(action: 'claim' | 'resolve', stmt: Stmt, params: Record<string, unknown> & { id: string; who: string }): ReviewItem {
+    const db = this.live();
+    const run = db.transaction((): [ReviewRow | undefined, ReviewRow | undefined] => {
+      const row = stmt.get(params) as ReviewRow | undefined;
+      return row ? [row, undefined] : [undefined, this.byId.get(params.id) as ReviewRow | undefined];
+    });
+    const [row, current] = run.immediate();
+    if (row) return rowToItem(row);
+    throw refusal(action, params.id, params.who, current);
+  }
+
+  async claim(id: string, who: string): Promise<ReviewItem> {
+    return this.transition('claim', this.claimStmt, { id, who: checkWho(who), at: this.at() });
+  }
+
+  async resolve(id: string, who: string, outcome: Outcome): Promise<ReviewItem> {
+    const { state, label } = checkOutcome(outcome);
+    return this.transition('resolve', this.resolveStmt, { id, who: checkWho(who), state, label, at: this.at() });
+  }
+
+  async labelled(): Promise<{ text: string; label: string; id: string }[]> {
+    this.live();
+    return this.labelledStmt.all() as { text: string; label: string; id: string }[];
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}

@@ -1,0 +1,255 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ulidTime, type ReviewStoreOptions } from '../../src/adapters/stores/index.js';
+import type { NewReviewItem, ReviewStore } from '../../src/ports/review-store.js';
+import { rejection } from '../helpers/sample.js';
+
+/**
+ * The behaviour every ReviewStore adapter must share (cf. hono's router common.case.test.ts).
+ * Each test gets its own empty location from the harness, so files run in parallel safely.
+ */
+export interface ReviewStoreLocation {
+  /** Opens the store at this location; may be called again after close() to reopen it. */
+  open(options?: ReviewStoreOptions): Promise<ReviewStore>;
+  /** Removes the location (file, tables). */
+  dispose(): Promise<void>;
+}
+
+export interface ReviewStoreHarness {
+  fresh(): Promise<ReviewStoreLocation>;
+  /** Whether data outlives close() (false for sqlite::memory:). */
+  readonly persistent: boolean;
+}
+
+export function sampleItem(n = 0, over: Partial<NewReviewItem> = {}): NewReviewItem {
+  return {
+    text: `message ${n}: où est mon colis? 📦`,
+    guess: n % 2 ? 'delivery' : 'billing',
+    confidence: 0.31 + n / 1000,
+    alternatives: [
+      { intent: 'delivery', score: 0.31 },
+      { intent: 'billing', score: 0.29 },
+    ],
+    reason: 'low_confidence',
+    model: { name: 'tickets', version: '3' },
+    requestId: `req-${n}`,
+    ...over,
+  };
+}
+
+/** A fake clock: starts at 2025-01-01T00:00:00.000Z and moves 1 ms each reading. */
+export function steppingClock(start = Date.UTC(2025, 0, 1)): () => number {
+  let t = start;
+  return () => t++;
+}
+
+export function runReviewStoreContract(name: string, harness: ReviewStoreHarness): void {
+  describe(`ReviewStore contract: ${name}`, () => {
+    const cleanups: (() => Promise<void>)[] = [];
+    afterEach(async () => {
+      for (const c of cleanups.splice(0).reverse()) await c();
+    });
+    /** A store on a fresh location, closed and removed after the test. */
+    async function setup(options?: ReviewStoreOptions): Promise<{ store: ReviewStore; loc: ReviewStoreLocation }> {
+      const loc = await harness.fresh();
+      cleanups.push(() => loc.dispose());
+      const store = await loc.open(options);
+      cleanups.push(() => store.close());
+      return { store, loc };
+    }
+
+    it('add stores every field and returns an open item; get reads it back', async () => {
+      const { store } = await setup();
+      const item = await store.add(sampleItem(1));
+      expect(item).toMatchObject({ ...sampleItem(1), state: 'open' });
+      expect(item.id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+      expect(item.createdAt).toBe(item.updatedAt);
+      expect(new Date(item.createdAt).toISOString()).toBe(item.createdAt);
+      for (const k of ['claimedBy', 'label', 'labelledBy'] as const) expect(item).not.toHaveProperty(k);
+      expect(await store.get(item.id)).toEqual(item);
+      expect(await store.get('01ZZZZZZZZZZZZZZZZZZZZZZZZ')).toBeUndefined();
+      const bare = await store.add(sampleItem(2, { requestId: undefined, alternatives: [] }));
+      expect(bare).not.toHaveProperty('requestId');
+      expect((await store.get(bare.id))?.alternatives).toEqual([]);
+    });
+
+    it('timestamps and ids come from the injected clock', async () => {
+      const { store } = await setup({ now: steppingClock() });
+      const a = await store.add(sampleItem());
+      expect(ulidTime(a.id)).toBe(Date.UTC(2025, 0, 1));
+      expect(a.createdAt.startsWith('2025-01-01T00:00:00.00')).toBe(true);
+      const claimed = await store.claim(a.id, 'ana');
+      expect(claimed.createdAt).toBe(a.createdAt);
+      expect(claimed.updatedAt > a.updatedAt).toBe(true);
+    });
+
+    it('rejects a malformed item with invalid_input naming the field', async () => {
+      const { store } = await setup();
+      const cases: [Partial<NewReviewItem>, RegExp][] = [
+        [{ text: '' }, /text/],
+        [{ confidence: Number.NaN }, /confidence/],
+        [{ reason: 'bored' as never }, /reason/],
+        [{ alternatives: [{ intent: 'x' }] as never }, /alternatives\.0\.score/],
+      ];
+      for (const [over, field] of cases) {
+        const err = await rejection(store.add(sampleItem(0, over)));
+        expect(err.code).toBe('invalid_input');
+        expect(err.message).toMatch(field);
+      }
+      expect(await store.list()).toEqual([]);
+    });
+
+    it('ids sort by creation and list returns items in creation order', async () => {
+      const { store } = await setup();
+      const added = [];
+      for (let i = 0; i < 40; i++) added.push(await store.add(sampleItem(i)));
+      const ids = added.map((x) => x.id);
+      expect([...ids].sort()).toEqual(ids);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect((await store.list({ limit: 1000 })).map((x) => x.id)).toEqual(ids);
+    });
+
+    it('list filters by state, honours limit and pages with after', async () => {
+      const { store } = await setup();
+      const items = [];
+      for (let i = 0; i < 7; i++) items.push(await store.add(sampleItem(i)));
+      await store.claim(items[1].id, 'ana');
+      await store.claim(items[4].id, 'bob');
+      await store.resolve(items[4].id, 'bob', { label: 'billing' });
+      await store.resolve(items[5].id, 'cy', { skip: true });
+
+      const ids = (xs: { id: string }[]) => xs.map((x) => x.id);
+      expect(ids(await store.list({ state: 'open' }))).toEqual(ids([items[0], items[2], items[3], items[6]]));
+      expect(ids(await store.list({ state: 'claimed' }))).toEqual([items[1].id]);
+      expect(ids(await store.list({ state: 'labelled' }))).toEqual([items[4].id]);
+      expect(ids(await store.list({ state: 'skipped' }))).toEqual([items[5].id]);
+      expect(ids(await store.list({ limit: 2 }))).toEqual(ids(items.slice(0, 2)));
+
+      const pages: string[][] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await store.list({ limit: 3, after });
+        if (!page.length) break;
+        pages.push(ids(page));
+        after = page[page.length - 1].id;
+      }
+      expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
+      expect(pages.flat()).toEqual(ids(items));
+      expect(ids(await store.list({ state: 'open', after: items[2].id, limit: 1 }))).toEqual([items[3].id]);
+      expect(await store.list({ after: items[6].id })).toEqual([]);
+    });
+
+    it('list rejects a bad limit or state with invalid_input', async () => {
+      const { store } = await setup();
+      for (const limit of [0, -1, 1.5, 1001]) expect((await rejection(store.list({ limit }))).code).toBe('invalid_input');
+      const err = await rejection(store.list({ state: 'done' as never }));
+      expect(err.message).toMatch(/valid: open, claimed, labelled, skipped/);
+    });
+
+    it('claim: open → claimed; again by the same person is fine; by someone else is refused', async () => {
+      const { store } = await setup();
+      const a = await store.add(sampleItem());
+      const c = await store.claim(a.id, 'ana');
+      expect(c).toMatchObject({ id: a.id, state: 'claimed', claimedBy: 'ana' });
+      expect(await store.claim(a.id, 'ana')).toMatchObject({ state: 'claimed', claimedBy: 'ana' });
+      const err = await rejection(store.claim(a.id, 'bob'));
+      expect(err.code).toBe('invalid_input');
+      expect(err.message).toMatch(/already claimed by "ana"/);
+      expect((await store.get(a.id))?.claimedBy).toBe('ana');
+      expect((await rejection(store.claim('01ZZZZZZZZZZZZZZZZZZZZZZZZ', 'ana'))).code).toBe('not_found');
+      expect((await rejection(store.claim(a.id, '  '))).code).toBe('invalid_input');
+    });
+
+    it('resolve: only the claimer (or anyone while open); labelled items carry label and labelledBy', async () => {
+      const { store } = await setup();
+      const a = await store.add(sampleItem(1));
+      await store.claim(a.id, 'ana');
+      const err = await rejection(store.resolve(a.id, 'bob', { label: 'billing' }));
+      expect(err.code).toBe('invalid_input');
+      expect(err.message).toMatch(/claimed by "ana"; only they can label or skip it/);
+      const done = await store.resolve(a.id, 'ana', { label: 'billing' });
+      expect(done).toMatchObject({ state: 'labelled', label: 'billing', labelledBy: 'ana', claimedBy: 'ana' });
+      expect(await store.get(a.id)).toEqual(done);
+
+      const again = await rejection(store.resolve(a.id, 'ana', { skip: true }));
+      expect(again.code).toBe('invalid_input');
+      expect(again.message).toMatch(/already labelled/);
+      expect((await rejection(store.claim(a.id, 'ana'))).message).toMatch(/already labelled/);
+
+      const b = await store.add(sampleItem(2));
+      const skipped = await store.resolve(b.id, 'cy', { skip: true });
+      expect(skipped).toMatchObject({ state: 'skipped', claimedBy: 'cy' });
+      expect(skipped).not.toHaveProperty('label');
+      expect(skipped).not.toHaveProperty('labelledBy');
+
+      expect((await rejection(store.resolve('01ZZZZZZZZZZZZZZZZZZZZZZZZ', 'ana', { skip: true }))).code).toBe('not_found');
+      const c = await store.add(sampleItem(3));
+      for (const bad of [{ label: '' }, { label: ' ' }, {}, { skip: false }, { label: 'x', skip: true }]) {
+        expect((await rejection(store.resolve(c.id, 'ana', bad as never))).code).toBe('invalid_input');
+      }
+      expect((await store.get(c.id))?.state).toBe('open');
+    });
+
+    it('labelled() returns training examples, oldest first', async () => {
+      const { store } = await setup();
+      const [a, b, c, d] = [await store.add(sampleItem(0)), await store.add(sampleItem(1)), await store.add(sampleItem(2)), await store.add(sampleItem(3))];
+      await store.resolve(c.id, 'ana', { label: 'delivery' });
+      await store.resolve(b.id, 'ana', { skip: true });
+      await store.claim(a.id, 'bob');
+      await store.resolve(a.id, 'bob', { label: 'billing' });
+      await store.claim(d.id, 'bob');
+      expect(await store.labelled()).toEqual([
+        { id: a.id, text: a.text, label: 'billing' },
+        { id: c.id, text: c.text, label: 'delivery' },
+      ]);
+    });
+
+    it('concurrent claims of one item: exactly one wins', async () => {
+      const { store } = await setup();
+      const a = await store.add(sampleItem());
+      const results = await Promise.allSettled(['p0', 'p1', 'p2', 'p3', 'p4'].map((who) => store.claim(a.id, who)));
+      const won = results.filter((r) => r.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      const winner = (won[0] as PromiseFulfilledResult<{ claimedBy?: string }>).value.claimedBy;
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'invalid_input', message: expect.stringContaining(`already claimed by "${winner}"`) });
+      expect((await store.get(a.id))?.claimedBy).toBe(winner);
+    });
+
+    it('close is idempotent and later calls fail with unavailable', async () => {
+      const loc = await harness.fresh();
+      cleanups.push(() => loc.dispose());
+      const store = await loc.open();
+      await store.close();
+      await store.close();
+      expect((await rejection(store.list())).code).toBe('unavailable');
+      expect((await rejection(store.add(sampleItem()))).code).toBe('unavailable');
+    });
+
+    if (harness.persistent) {
+      it('data survives close and reopen; new ids still sort after old ones', async () => {
+        const { store, loc } = await setup();
+        const a = await store.add(sampleItem(1));
+        const b = await store.add(sampleItem(2));
+        await store.claim(a.id, 'ana');
+        const done = await store.resolve(a.id, 'ana', { label: 'billing' });
+        await store.close();
+        const again = await loc.open();
+        cleanups.push(() => again.close());
+        expect(await again.get(a.id)).toEqual(done);
+        expect(await again.get(b.id)).toEqual(b);
+        expect(await again.labelled()).toEqual([{ id: a.id, text: a.text, label: 'billing' }]);
+        const c = await again.add(sampleItem(3));
+        expect(c.id > b.id).toBe(true);
+      });
+
+      it('two handles on the same data: a claim through one is seen and respected by the other', async () => {
+        const { store, loc } = await setup();
+        const other = await loc.open();
+        cleanups.push(() => other.close());
+        const items = await Promise.all([0, 1, 2].map((i) => store.add(sampleItem(i))));
+        const results = await Promise.allSettled(items.flatMap((it) => [store.claim(it.id, 'ana'), other.claim(it.id, 'bob')]));
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+        for (const it of items) expect(['ana', 'bob']).toContain((await other.get(it.id))?.claimedBy);
+      });
+    }
+  });
+}
