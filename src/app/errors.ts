@@ -11,9 +11,6 @@ export const EXIT = Object.freeze({
   unavailable: 5,
 } satisfies Record<ErrorCode | 'ok', number>);
 
-/** Exit code of `intentops gate` / `promote` when a quality gate fails: a result, not an error. */
-export const GATE_FAILED_EXIT = 6;
-
 /** HTTP status per error code (one mapping, used by the server). */
 export const HTTP_STATUS = Object.freeze({
   invalid_input: 400,
