@@ -12,7 +12,15 @@ const NS_WORD = 0x9e3779b1;
 const NS_BIGRAM = 0x85ebca77;
 const NS_CHAR = 0xc2b2ae3d;
 
-const WORD_RE = /[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu;
+export const WORD_RE = /[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu;
+
+/** FNV offset bases of the three namespaces (what `hashString` starts from). */
+export const hashedFeatureSeeds = Object.freeze({
+  word: (FNV_OFFSET ^ NS_WORD) >>> 0,
+  bigram: NS_BIGRAM,
+  char: (FNV_OFFSET ^ NS_CHAR) >>> 0,
+});
+export const CHAR_SEED = hashedFeatureSeeds.char;
 
 export interface HashedFeatureOptions {
   /** log2 of the number of hash slots per block. */
@@ -37,7 +45,7 @@ function hashString(seed: number, s: string): number {
 }
 
 /** Final avalanche (murmur3 fmix32) so low bits are usable as a slot index. */
-function mix(h: number): number {
+export function mix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -49,6 +57,8 @@ function mix(h: number): number {
 /**
  * Raw term counts of one text, as two maps (word block, char block) from slot to count.
  * Slots of the char block are offset by 2^bits, so the two blocks never collide.
+ * The reference definition: the embedder uses `FeatureCounter` (hashed-counter.ts), which
+ * computes the same counts in the same order without Maps.
  */
 export function countFeatures(text: string, o: HashedFeatureOptions, words: Map<number, number>, chars: Map<number, number>): void {
   const mask = (1 << o.bits) - 1;

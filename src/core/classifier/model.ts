@@ -1,5 +1,6 @@
 import type { SparseVector } from '../types.js';
 import type { FeatureMatrix } from './matrix.js';
+import { CompiledLinear } from './compiled.js';
 import { softmaxInto } from './softmax.js';
 
 /**
@@ -17,7 +18,10 @@ export function zeroModel(dim: number, classes: number): LinearModel {
   return { dim, classes, weights: new Float32Array(dim * classes), bias: new Float32Array(classes) };
 }
 
-/** Logits of one sparse row, written into `out` (length = classes). */
+/**
+ * Logits of one sparse row, written into `out` (length = classes): the plain-JS reference, summed
+ * in f64. Serving and training use the compiled SIMD kernels (compiled.ts, kernels.ts) instead.
+ */
 export function logitsSparse(m: LinearModel, indices: ArrayLike<number>, values: ArrayLike<number>, out: Float32Array | Float64Array, from = 0, to = indices.length): void {
   const K = m.classes;
   const W = m.weights;
@@ -29,6 +33,7 @@ export function logitsSparse(m: LinearModel, indices: ArrayLike<number>, values:
   }
 }
 
+/** Logits of a sparse or dense feature vector: the plain-JS reference (see `CompiledLinear.logits`). */
 export function logitsOf(m: LinearModel, v: SparseVector | Float32Array, out: Float32Array | Float64Array): void {
   if (v instanceof Float32Array) {
     const K = m.classes;
@@ -44,15 +49,17 @@ export function logitsOf(m: LinearModel, v: SparseVector | Float32Array, out: Fl
   }
 }
 
-/** Logits of every row of a matrix: a rows × classes Float32Array. */
+/**
+ * Logits of every row of a matrix: a rows × classes Float32Array. Computed by the same compiled
+ * kernel as serving (compiled.ts), so calibration sees exactly the logits served. The model is
+ * compiled afresh on each call (O(dim · classes), small next to scoring a validation set), so
+ * callers may keep changing its weights between calls.
+ */
 export function logitsMatrix(m: LinearModel, X: FeatureMatrix): Float32Array {
   const K = m.classes;
   const out = new Float32Array(X.rows * K);
-  const z = new Float64Array(K);
-  for (let i = 0; i < X.rows; i++) {
-    logitsSparse(m, X.indices, X.values, z, X.indptr[i], X.indptr[i + 1]);
-    for (let k = 0; k < K; k++) out[i * K + k] = z[k];
-  }
+  const c = new CompiledLinear(m);
+  for (let i = 0; i < X.rows; i++) c.logitsSparse(X.indices, X.values, out.subarray(i * K, (i + 1) * K), X.indptr[i], X.indptr[i + 1]);
   return out;
 }
 
