@@ -35,3 +35,51 @@ describe('configuration', () => {
     expect(maskSecrets({ openai: { apiKey: 'sk-abcdef', model: 'm' } })).toEqual({ openai: { apiKey: 'sk-…(9 chars)', model: 'm' } });
   });
 });
+
+describe('serving configuration', () => {
+  it('has safe serving defaults: loopback, auth off until keys are set, CORS off, SQLite review queue, no LLM', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.server).toMatchObject({ host: '127.0.0.1', port: 8080, maxBatch: 256, bodyLimitBytes: 65536, batchBodyLimitBytes: 1048576, maxTextLength: 5000, apiKeys: [], cors: [] });
+    expect(c.server.rateLimit).toEqual({ ratePerSecond: 50, burst: 100, uri: 'memory' });
+    expect(c.cache).toEqual({ uri: 'memory', ttlMs: 3_600_000 });
+    expect(c.review.uri).toBe('sqlite:./intentops.db');
+    expect(c.llm.provider).toBe('none');
+    expect(c.logging).toEqual({ level: 'info', texts: false });
+  });
+
+  it('reads the serving env variables with their types', () => {
+    const c = loadConfig({
+      env: {
+        INTENTOPS_PORT: '9000',
+        INTENTOPS_CORS_ORIGINS: 'https://a.example, https://b.example',
+        INTENTOPS_API_KEYS: `ops:${'a'.repeat(64)}`,
+        INTENTOPS_LOG_TEXTS: 'true',
+        INTENTOPS_RATE_LIMIT_RPS: '2.5',
+        OPENAI_API_KEY: 'sk-shared',
+        INTENTOPS_LLM_PROVIDER: 'openai-chat',
+      },
+    });
+    expect(c.server.port).toBe(9000);
+    expect(c.server.cors).toEqual(['https://a.example', 'https://b.example']);
+    expect(c.server.apiKeys).toEqual([{ name: 'ops', sha256: 'a'.repeat(64) }]);
+    expect(c.logging.texts).toBe(true);
+    expect(c.server.rateLimit.ratePerSecond).toBe(2.5);
+    // one OpenAI key serves the embedder and the chat fallback
+    expect(c.openai.apiKey).toBe('sk-shared');
+    expect(c.llm.apiKey).toBe('sk-shared');
+    expect(c.llm.provider).toBe('openai-chat');
+  });
+
+  it('names the env variable of a bad serving value', () => {
+    expect(() => loadConfig({ env: { INTENTOPS_PORT: 'eighty' } })).toThrow(expect.objectContaining({ where: 'env INTENTOPS_PORT (server.port)' }));
+    expect(() => loadConfig({ env: { INTENTOPS_LLM_PROVIDER: 'claude' } })).toThrow(expect.objectContaining({ where: 'env INTENTOPS_LLM_PROVIDER (llm.provider)' }));
+  });
+
+  it('masks store passwords and key hashes when printed', () => {
+    const c = loadConfig({ env: { INTENTOPS_REVIEW_URI: 'postgres://app:hunter2@db:5432/ops', INTENTOPS_API_KEYS: `ops:${'b'.repeat(64)}` } });
+    const shown = JSON.stringify(maskSecrets(c));
+    expect(shown).toContain('postgres://app:***@db:5432/ops');
+    expect(shown).not.toContain('hunter2');
+    expect(shown).not.toContain('b'.repeat(64));
+  });
+});

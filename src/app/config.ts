@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { maskUri } from '../adapters/uri.js';
 import { IntentOpsError } from '../core/errors.js';
 
 /**
@@ -38,6 +39,79 @@ export const configSchema = z.object({
       azureApiVersion: z.string().default('2024-10-21'),
     })
     .prefault({}),
+  server: z
+    .object({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** Items per `POST /v1/classify/batch`; more is 413. */
+      maxBatch: z.number().int().positive().default(256),
+      /** Request body limits in bytes (413 above): single classify and review calls / batch. */
+      bodyLimitBytes: z.number().int().positive().default(64 * 1024),
+      batchBodyLimitBytes: z.number().int().positive().default(1024 * 1024),
+      /** Characters per message; longer is 400 naming the field and the limit. */
+      maxTextLength: z.number().int().positive().default(5000),
+      /** Stored as sha256 hex of the key (`intentops dev hash-key KEY`); none = auth off. */
+      apiKeys: z.array(z.strictObject({ name: z.string().regex(/^[\w.@-]{1,64}$/, 'letters, digits, _ . @ - (1–64)'), sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'must be 64 hex digits (sha256 of the key)') })).default([]),
+      /** Per API key token bucket; 0 turns it off. Applies only when API keys are configured. */
+      rateLimit: z
+        .object({
+          ratePerSecond: z.number().min(0).default(50),
+          burst: z.number().int().positive().default(100),
+          uri: z.string().default('memory'),
+        })
+        .prefault({}),
+      /** Allowed browser origins; empty = CORS off. */
+      cors: z.array(z.string().min(1)).default([]),
+      /** Processes serving the port (node:cluster); 0 = one per CPU core. Memory cache and rate limits are then per process. */
+      workers: z.number().int().min(0).default(1),
+      /** How long SIGTERM waits for in-flight requests before cutting connections. */
+      shutdownTimeoutMs: z.number().int().min(0).default(10_000),
+    })
+    .prefault({}),
+  cache: z
+    .object({
+      /** `memory` (in-process LRU), `redis://host:port/db`, or `none`. */
+      uri: z.string().default('memory'),
+      ttlMs: z.number().int().positive().default(3_600_000),
+    })
+    .prefault({}),
+  review: z
+    .object({
+      /** `sqlite:./intentops.db`, `sqlite::memory:`, `postgres://…`, or `none`. */
+      uri: z.string().default('sqlite:./intentops.db'),
+    })
+    .prefault({}),
+  llm: z
+    .object({
+      provider: z.enum(['none', 'openai-chat']).default('none'),
+      baseUrl: z.string().url().default('https://api.openai.com/v1'),
+      apiKey: z.string().optional(),
+      model: z.string().default('gpt-4o-mini'),
+      azureEndpoint: z.string().url().optional(),
+      azureDeployment: z.string().optional(),
+      azureApiVersion: z.string().default('2024-10-21'),
+      timeoutMs: z.number().int().positive().default(10_000),
+      maxRetries: z.number().int().min(0).default(2),
+      maxConcurrency: z.number().int().positive().default(8),
+      /** After this many failed calls in a row the circuit opens: calls go straight to review for cooldownMs. */
+      circuit: z.object({ failureThreshold: z.number().int().min(1).default(5), cooldownMs: z.number().int().min(0).default(30_000) }).prefault({}),
+      /** Concurrent-call overflow waits in a queue of at most this many, then goes to review. */
+      maxQueue: z.number().int().min(0).default(64),
+      /** USD per 1M tokens by model, merged over the built-in table (gpt-4o-mini, gpt-4o, gpt-4.1-mini). */
+      prices: z.record(z.string(), z.strictObject({ inputPer1M: z.number().min(0), outputPer1M: z.number().min(0) })).default({}),
+      /** Versioned prompt template; default prompts/classify-v1.md. */
+      promptFile: z.string().min(1).optional(),
+      /** json_schema (structured output), json_object (JSON mode) or none, as the server supports. */
+      responseFormat: z.enum(['json_schema', 'json_object', 'none']).default('json_schema'),
+    })
+    .prefault({}),
+  logging: z
+    .object({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** Log message texts (off by default: they are customer data). */
+      texts: z.boolean().default(false),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -51,16 +125,37 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_TARGET_PRECISION: 'targetPrecision',
   INTENTOPS_ONNX_MODEL_DIR: 'onnx.modelDir',
   INTENTOPS_ONNX_THREADS: 'onnx.threads',
-  OPENAI_API_KEY: 'openai.apiKey',
+  // one key serves the embedder and the chat fallback unless INTENTOPS_LLM_API_KEY overrides it
+  OPENAI_API_KEY: ['openai.apiKey', 'llm.apiKey'],
   OPENAI_BASE_URL: 'openai.baseUrl',
   INTENTOPS_OPENAI_EMBEDDING_MODEL: 'openai.model',
-  AZURE_OPENAI_ENDPOINT: 'openai.azureEndpoint',
-  AZURE_OPENAI_API_KEY: 'openai.apiKey',
+  AZURE_OPENAI_ENDPOINT: ['openai.azureEndpoint', 'llm.azureEndpoint'],
+  AZURE_OPENAI_API_KEY: ['openai.apiKey', 'llm.apiKey'],
   AZURE_OPENAI_EMBEDDING_DEPLOYMENT: 'openai.azureDeployment',
-  AZURE_OPENAI_API_VERSION: 'openai.azureApiVersion',
-} as const);
+  AZURE_OPENAI_API_VERSION: ['openai.azureApiVersion', 'llm.azureApiVersion'],
+  INTENTOPS_HOST: 'server.host',
+  INTENTOPS_PORT: 'server.port',
+  INTENTOPS_MAX_BATCH: 'server.maxBatch',
+  INTENTOPS_WORKERS: 'server.workers',
+  INTENTOPS_API_KEYS: 'server.apiKeys',
+  INTENTOPS_RATE_LIMIT_URI: 'server.rateLimit.uri',
+  INTENTOPS_RATE_LIMIT_RPS: 'server.rateLimit.ratePerSecond',
+  INTENTOPS_RATE_LIMIT_BURST: 'server.rateLimit.burst',
+  INTENTOPS_CORS_ORIGINS: 'server.cors',
+  INTENTOPS_CACHE_URI: 'cache.uri',
+  INTENTOPS_CACHE_TTL_MS: 'cache.ttlMs',
+  INTENTOPS_REVIEW_URI: 'review.uri',
+  INTENTOPS_LLM_PROVIDER: 'llm.provider',
+  INTENTOPS_LLM_BASE_URL: 'llm.baseUrl',
+  INTENTOPS_LLM_API_KEY: 'llm.apiKey',
+  INTENTOPS_LLM_MODEL: 'llm.model',
+  AZURE_OPENAI_CHAT_DEPLOYMENT: 'llm.azureDeployment',
+  INTENTOPS_LLM_TIMEOUT_MS: 'llm.timeoutMs',
+  INTENTOPS_LOG_LEVEL: 'logging.level',
+  INTENTOPS_LOG_TEXTS: 'logging.texts',
+} as const satisfies Record<string, string | readonly string[]>);
 
-const SECRET_KEYS = /key|secret|token|password/i;
+const SECRET_KEYS = /key|secret|token|password|sha256/i;
 export const DEFAULT_CONFIG_FILE = 'intentops.yaml';
 
 type Tree = Record<string, unknown>;
@@ -81,10 +176,30 @@ function merge(a: Tree, b: Tree): Tree {
   return out;
 }
 
-/** Numbers in env vars arrive as strings; coerce where the schema wants a number. */
-function coerce(path: string, raw: string): unknown {
-  return /^(seed|targetPrecision|onnx\.threads)$/.test(path) ? Number(raw) : raw;
+const NUMERIC = /^(seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.timeoutMs)$/;
+
+/** `name:sha256,name2:sha256` → `[{name, sha256}]` (the env form of server.apiKeys). */
+export function parseApiKeysEnv(raw: string): { name: string; sha256: string }[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const i = entry.lastIndexOf(':');
+      return i < 0 ? { name: entry, sha256: '' } : { name: entry.slice(0, i), sha256: entry.slice(i + 1) };
+    });
 }
+
+/** Env vars arrive as strings; coerce where the schema wants a number, boolean or list. */
+function coerce(path: string, raw: string): unknown {
+  if (NUMERIC.test(path)) return Number(raw);
+  if (path === 'logging.texts') return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
+  if (path === 'server.apiKeys') return parseApiKeysEnv(raw);
+  if (path === 'server.cors') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw;
+}
+
+const envPaths = (p: string | readonly string[]): readonly string[] => (typeof p === 'string' ? [p] : p);
 
 function readFile(path: string): { tree: Tree; lineOf: (p: (string | number)[]) => number | undefined } {
   const text = readFileSync(path, 'utf8');
@@ -120,9 +235,9 @@ export function loadConfig(src: ConfigSources = {}): Config {
     ({ tree: fileTree, lineOf } = readFile(path));
   }
   const envTree: Tree = {};
-  for (const [name, p] of Object.entries(ENV_CATALOGUE)) {
+  for (const [name, paths] of Object.entries(ENV_CATALOGUE)) {
     const v = env[name];
-    if (v !== undefined && v !== '') setPath(envTree, p, coerce(p, v));
+    if (v !== undefined && v !== '') for (const p of envPaths(paths)) setPath(envTree, p, coerce(p, v));
   }
   const merged = merge(merge(fileTree, envTree), src.flags ?? {});
   const parsed = configSchema.safeParse(merged);
@@ -130,7 +245,7 @@ export function loadConfig(src: ConfigSources = {}): Config {
     const issue = parsed.error.issues[0];
     const field = issue.path.join('.');
     const line = path ? lineOf(issue.path as (string | number)[]) : undefined;
-    const fromEnv = Object.entries(ENV_CATALOGUE).find(([n, p]) => p === field && env[n] !== undefined)?.[0];
+    const fromEnv = Object.entries(ENV_CATALOGUE).find(([n, p]) => envPaths(p).some((q) => field === q || field.startsWith(`${q}.`)) && env[n] !== undefined)?.[0];
     const where = line ? `${path}:${line} (${field})` : fromEnv ? `env ${fromEnv} (${field})` : field;
     throw new IntentOpsError('invalid_config', `${field}: ${issue.message}`, { where, hint: `see \`intentops config\` and the README's configuration table` });
   }
@@ -143,6 +258,8 @@ export function maskSecrets(c: unknown): unknown {
   if (c && typeof c === 'object') {
     return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, SECRET_KEYS.test(k) && typeof v === 'string' ? `${v.slice(0, 3)}…(${v.length} chars)` : maskSecrets(v)]));
   }
+  // store, cache and rate-limiter URIs may carry a password
+  if (typeof c === 'string') return maskUri(c);
   return c;
 }
 

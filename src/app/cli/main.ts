@@ -4,8 +4,11 @@ import { readFileSync } from 'node:fs';
 import type { CliIO } from './context.js';
 import { registerConfig } from './config.js';
 import { registerData } from './data.js';
+import { registerDev } from './dev.js';
 import { registerEval } from './eval.js';
 import { registerPredict } from './predict.js';
+import { registerReview } from './review.js';
+import { registerServe } from './serve.js';
 import { registerTrain } from './train.js';
 import { EXIT } from '../errors.js';
 
@@ -14,7 +17,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta
 /** Builds the CLI. Commands only parse flags and call one service each. */
 export function buildCli(io: CliIO): Command {
   const program = new Command('intentops')
-    .description('hybrid intent classification: train, evaluate and run models offline')
+    .description('hybrid intent classification: train, evaluate, serve and review')
     .version(pkg.version)
     .option('--config <file>', 'YAML config file (default: ./intentops.yaml if present, or $INTENTOPS_CONFIG)')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
@@ -24,8 +27,12 @@ export function buildCli(io: CliIO): Command {
   registerEval(program, io);
   registerPredict(program, io);
   registerData(program, io);
+  registerServe(program, io);
+  registerReview(program, io);
+  registerDev(program, io);
   registerConfig(program, io);
-  for (const c of program.commands) c.exitOverride();
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of all(program)) c.exitOverride();
   return program;
 }
 

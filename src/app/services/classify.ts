@@ -32,6 +32,8 @@ export interface ClassifyResult {
 export interface ClassifyObserver {
   onResult(r: ClassifyResult): void;
   onLlmError?(e: unknown): void;
+  /** The cache could not be read or written: the message was classified without it. */
+  onCacheError?(e: unknown): void;
 }
 
 export interface ClassifyDeps {
@@ -44,7 +46,7 @@ export interface ClassifyDeps {
   readonly observer?: ClassifyObserver;
 }
 
-type CachedAnswer = Omit<ClassifyResult, 'id' | 'cached' | 'timings' | 'review'>;
+export type CachedAnswer = Omit<ClassifyResult, 'id' | 'cached' | 'timings' | 'review'>;
 
 /** The model's identity in responses and cache keys: name + a short hash of its weights. */
 export function modelIdentity(m: IntentModel): { name: string; version: string } {
@@ -74,7 +76,7 @@ export class ClassifyService {
     const model = this.deps.model();
     const ident = modelIdentity(model);
     const keys = inputs.map((i) => cacheKey(ident.version, i.text));
-    const cached = this.deps.cache ? await Promise.all(keys.map((k) => this.deps.cache!.get(k))) : inputs.map(() => undefined);
+    const cached = await Promise.all(keys.map((k) => this.cacheGet(k)));
     const todo = inputs.map((_, i) => i).filter((i) => !cached[i]);
     const preds = todo.length ? await model.classify(todo.map((i) => inputs[i].text), { llmAvailable: this.llmAvailable }) : [];
     const modelMs = performance.now() - t0;
@@ -84,7 +86,9 @@ export class ClassifyService {
         const id = input.id ?? randomUUID();
         const hit = cached[i];
         if (hit) {
-          const r: ClassifyResult = { ...hit, id, cached: true, timings: { modelMs: 0, llmMs: 0, totalMs: performance.now() - t0 } };
+          // nothing was called for this request, so no LLM usage is reported (or counted)
+          const { llm: _llm, ...answer } = hit;
+          const r: ClassifyResult = { ...answer, id, cached: true, timings: { modelMs: 0, llmMs: 0, totalMs: performance.now() - t0 } };
           this.deps.observer?.onResult(r);
           return r;
         }
@@ -92,12 +96,23 @@ export class ClassifyService {
         // review items are per message: only answers (accepted, llm) are reused
         if (this.deps.cache && r.route !== 'review') {
           const { id: _id, cached: _c, timings: _t, review: _r, ...answer } = r;
-          await this.deps.cache.set(keys[i], answer, this.deps.cacheTtlMs ?? 3_600_000);
+          await this.deps.cache.set(keys[i], answer, this.deps.cacheTtlMs ?? 3_600_000).catch((e: unknown) => this.deps.observer?.onCacheError?.(e));
         }
         this.deps.observer?.onResult(r);
         return r;
       }),
     );
+  }
+
+  /** A cache that cannot be reached is a miss, not a failed request. */
+  private async cacheGet(key: string): Promise<CachedAnswer | undefined> {
+    if (!this.deps.cache) return undefined;
+    try {
+      return await this.deps.cache.get(key);
+    } catch (e) {
+      this.deps.observer?.onCacheError?.(e);
+      return undefined;
+    }
   }
 
   async classify(input: ClassifyInput): Promise<ClassifyResult> {

@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import { IntentOpsError } from '../../core/errors.js';
+import { loadOptions } from '../container.js';
+import { startFakeLlm } from '../dev/fake-llm-server.js';
+import { hashKey } from '../http/index.js';
+import { checkFile } from '../services/dataset.js';
+import { action, configFor, intOption, numberOption, out, type CliIO } from './context.js';
+
+/** `intentops dev …`: helpers for operators and for trying the service offline. */
+export function registerDev(program: Command, io: CliIO): void {
+  const dev = program.command('dev').description('helpers: hash an API key, run a fake LLM server');
+  dev
+    .command('hash-key')
+    .description('print the sha256 to put in server.apiKeys (or INTENTOPS_API_KEYS=name:sha256); reads the key from stdin when omitted')
+    .argument('[key]', 'the API key (omit to read it from stdin and keep it out of shell history)')
+    .option('--name <name>', 'print `name:sha256`, the INTENTOPS_API_KEYS form')
+    .action(
+      action(io, async (key: string | undefined, o: { name?: string }) => {
+        const k = (key ?? (await readAll(io.stdin))).trim();
+        if (!k) throw new IntentOpsError('invalid_input', 'no key given', { hint: 'pass the key as an argument or pipe it into stdin' });
+        const h = hashKey(k);
+        out(io, o.name ? `${o.name}:${h}` : h);
+      }),
+    );
+  dev
+    .command('fake-llm')
+    .description('run a local fake LLM (OpenAI chat-completions wire format) to try the fallback offline, until Ctrl-C')
+    .option('--port <n>', 'TCP port (default 0: any free port)', intOption('--port'), 0)
+    .option('--host <host>', 'interface', '127.0.0.1')
+    .option('--latency-ms <n>', 'added to every answer', intOption('--latency-ms'), 0)
+    .option('--oracle <file>', 'labelled file: answer the true label of its texts with probability --accuracy')
+    .option('--accuracy <p>', 'oracle accuracy, 0–1', numberOption('--accuracy'), 0.9)
+    .option('--seed <n>', 'oracle seed (which texts it gets wrong)', intOption('--seed'), 0)
+    .option('--api-key <key>', 'require this key (Authorization: Bearer or api-key)')
+    .action(
+      action(io, async (o: { port: number; host: string; latencyMs: number; oracle?: string; accuracy: number; seed: number; apiKey?: string }, cmd: Command) => {
+        if (o.accuracy < 0 || o.accuracy > 1) throw new IntentOpsError('invalid_input', `--accuracy must be between 0 and 1, got ${o.accuracy}`);
+        let oracle;
+        if (o.oracle) {
+          // any labelled rows will do: training-set rules (labels, counts) do not apply to an oracle
+          const data = await checkFile(o.oracle, loadOptions(configFor(cmd, io)));
+          if (!data.examples.length) throw new IntentOpsError('invalid_input', `no labelled rows in ${o.oracle}`, { where: o.oracle, hint: 'see `intentops data check FILE`' });
+          oracle = { labels: new Map(data.examples.map((e) => [e.text, e.label])), accuracy: o.accuracy, seed: o.seed };
+        }
+        const fake = await startFakeLlm({ port: o.port, host: o.host, latencyMs: o.latencyMs, apiKey: o.apiKey, oracle });
+        out(io, `fake LLM listening on ${fake.url}${oracle ? ` (oracle: ${oracle.labels.size} texts, accuracy ${o.accuracy})` : ''}`);
+        out(io, `try it: INTENTOPS_LLM_PROVIDER=openai-chat INTENTOPS_LLM_BASE_URL=${fake.baseUrl} INTENTOPS_LLM_MODEL=fake intentops serve --model DIR`);
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', () => resolve());
+          process.once('SIGTERM', () => resolve());
+        });
+        await fake.close();
+        out(io, `served ${fake.requests.length} requests`);
+      }),
+    );
+}
+
+async function readAll(s: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of s) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}

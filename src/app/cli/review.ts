@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { userInfo } from 'node:os';
+import type { ReviewItem, ReviewState } from '../../ports/review-store.js';
+import { openReviews } from '../container.js';
+import type { ReviewService } from '../services/review.js';
+import { action, configFor, intOption, out, type CliIO } from './context.js';
+
+type Common = { store?: string; who?: string; json?: boolean; model?: string };
+
+/** `intentops review list|claim|label|skip`: the review queue from a terminal (same service as the API). */
+export function registerReview(program: Command, io: CliIO): void {
+  const review = program.command('review').description('the human review queue: list, claim, label, skip (labelled items become training examples)');
+  const withStore = (c: Command) =>
+    c
+      .option('--store <uri>', 'review store: sqlite:./intentops.db (default: review.uri), sqlite::memory:, postgres://…')
+      .option('--json', 'print JSON');
+  const who = (o: Common) => o.who ?? io.env.USER ?? safeUser();
+
+  const run = (cmd: Command, o: Common, f: (s: ReviewService) => Promise<void>) =>
+    (async () => {
+      const c = configFor(cmd, io);
+      const r = await openReviews(c, { store: o.store, modelDir: o.model });
+      try {
+        await f(r.service);
+      } finally {
+        await r.close();
+      }
+    })();
+
+  withStore(review.command('list').description('list items, oldest first'))
+    .option('--state <state>', 'open | claimed | labelled | skipped', 'open')
+    .option('--limit <n>', 'items to show', intOption('--limit'), 20)
+    .option('--after <id>', 'start after this item id (paging)')
+    .action(
+      action(io, async (o: Common & { state: ReviewState; limit: number; after?: string }, cmd: Command) =>
+        run(cmd, o, async (s) => {
+          const items = await s.list({ state: o.state, limit: o.limit, after: o.after });
+          if (o.json) return out(io, items.map((i) => JSON.stringify(i)).join('\n') || '');
+          if (!items.length) return out(io, `no ${o.state} items`);
+          for (const i of items) out(io, line(i));
+        }),
+      ),
+    );
+
+  const transition = (name: string, description: string, f: (s: ReviewService, id: string, who: string, label?: string) => Promise<ReviewItem>, withLabel = false) => {
+    const c = withStore(review.command(name).description(description).argument('<id>', 'review item id'));
+    if (withLabel) c.argument('<label>', 'the correct intent').option('--model <dir>', "check the label against this model's intents");
+    c.option('--who <name>', 'reviewer name (default: $USER)').action(
+      action(io, async (...args: unknown[]) => {
+        const cmd = args[args.length - 1] as Command;
+        const o = args[args.length - 2] as Common;
+        const [id, label] = args as [string, string | undefined];
+        await run(cmd, o, async (s) => {
+          const item = await f(s, id, who(o), withLabel ? label : undefined);
+          out(io, o.json ? JSON.stringify(item) : line(item));
+        });
+      }),
+    );
+  };
+  transition('claim', 'claim an open item so nobody else works on it', (s, id, w) => s.claim(id, w));
+  transition('label', 'label an item with the correct intent', (s, id, w, l) => s.label(id, w, l!), true);
+  transition('skip', 'skip an item (not labelled, not used for training)', (s, id, w) => s.skip(id, w));
+}
+
+function line(i: ReviewItem): string {
+  const text = i.text.length > 60 ? `${i.text.slice(0, 57)}…` : i.text;
+  const who = i.label ? ` → ${i.label} by ${i.labelledBy}` : i.claimedBy ? ` (claimed by ${i.claimedBy})` : '';
+  return `${i.id}  ${i.state.padEnd(8)} ${i.reason.padEnd(14)} guess ${i.guess} ${(i.confidence * 100).toFixed(0)}%${who}  ${JSON.stringify(text)}`;
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'cli';
+  }
+}

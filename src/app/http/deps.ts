@@ -1,0 +1,34 @@
+import type { RateLimiter } from '../../ports/rate-limiter.js';
+import type { ClassifyService } from '../services/classify.js';
+import type { IntentModel } from '../services/model.js';
+import type { ReviewService } from '../services/review.js';
+import type { Logger, ServiceMetrics } from '../telemetry/index.js';
+import type { ApiKey } from './auth.js';
+
+/** The server's settings (from config.server and config.logging, read once at start-up). */
+export interface HttpSettings {
+  readonly maxBatch: number;
+  readonly bodyLimitBytes: number;
+  readonly batchBodyLimitBytes: number;
+  readonly maxTextLength: number;
+  readonly apiKeys: readonly ApiKey[];
+  /** Allowed browser origins; empty = no CORS headers at all. */
+  readonly cors: readonly string[];
+  /** Log message texts (opt-in). */
+  readonly logTexts: boolean;
+}
+
+/** Everything the HTTP app needs, built by the composition root (src/app/container.ts). */
+export interface HttpDeps {
+  readonly classify: ClassifyService;
+  readonly model: () => IntentModel;
+  readonly reviews?: ReviewService;
+  readonly limiter?: RateLimiter;
+  readonly metrics: ServiceMetrics;
+  readonly log: Logger;
+  /** Readiness probes by name (model, review, cache, rateLimiter): resolve when reachable. */
+  readonly checks: Readonly<Record<string, () => Promise<void>>>;
+  readonly settings: HttpSettings;
+  /** Set while shutting down: /readyz answers 503 so balancers stop sending traffic. */
+  readonly lifecycle?: { draining: boolean };
+}

@@ -1,0 +1,47 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { readJson } from '../body.js';
+import type { HttpDeps } from '../deps.js';
+import { HttpProblem } from '../problem.js';
+import type { RequestSchemas } from '../schemas.js';
+import type { Env } from '../types.js';
+
+function tooLarge(limit: number, key: string) {
+  return () => {
+    throw new HttpProblem(413, 'body-too-large', `the request body is over ${limit} bytes (${key}): send less text, or split the batch`, {
+      // the rest of the body is not read: this connection cannot carry another request
+      headers: { connection: 'close' },
+    });
+  };
+}
+
+/** `POST /v1/classify` and `POST /v1/classify/batch`: parse, call ClassifyService, answer. */
+export function classifyRoutes(d: HttpDeps, s: RequestSchemas): Hono<Env> {
+  const r = new Hono<Env>();
+  const { settings } = d;
+
+  r.post('/v1/classify', bodyLimit({ maxSize: settings.bodyLimitBytes, onError: tooLarge(settings.bodyLimitBytes, 'server.bodyLimitBytes') }), async (c) => {
+    const body = await readJson(c, s.classify);
+    const requestId = c.get('requestId');
+    if (settings.logTexts) d.log.info({ requestId, text: body.text }, 'classify text');
+    const result = await d.classify.classify({ text: body.text, id: body.id, requestId });
+    return c.json(body.metadata ? { ...result, metadata: body.metadata } : result);
+  });
+
+  r.post('/v1/classify/batch', bodyLimit({ maxSize: settings.batchBodyLimitBytes, onError: tooLarge(settings.batchBodyLimitBytes, 'server.batchBodyLimitBytes') }), async (c) => {
+    const body = await readJson(c, s.batch, {
+      precheck: (json) => {
+        const items = (json as { items?: unknown } | null)?.items;
+        if (Array.isArray(items) && items.length > settings.maxBatch) {
+          throw new HttpProblem(413, 'batch-too-large', `the batch has ${items.length} items; the limit is ${settings.maxBatch} (server.maxBatch): split it into smaller batches`);
+        }
+      },
+    });
+    const requestId = c.get('requestId');
+    if (settings.logTexts) d.log.info({ requestId, texts: body.items.map((i) => i.text) }, 'classify texts');
+    const results = await d.classify.classifyBatch(body.items.map((i) => ({ text: i.text, id: i.id, requestId })));
+    return c.json({ items: results.map((res, i) => (body.items[i].metadata ? { ...res, metadata: body.items[i].metadata } : res)) });
+  });
+
+  return r;
+}

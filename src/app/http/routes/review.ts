@@ -1,0 +1,49 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { ReviewService } from '../../services/review.js';
+import { parse, readJson } from '../body.js';
+import type { HttpDeps } from '../deps.js';
+import { HttpProblem } from '../problem.js';
+import type { RequestSchemas } from '../schemas.js';
+import type { Env } from '../types.js';
+
+/**
+ * The review queue: list, claim, label, skip. The reviewer is the API key's name (`anonymous`
+ * when auth is off). Without a review store configured (review.uri: none) every route is 503.
+ */
+export function reviewRoutes(d: HttpDeps, s: RequestSchemas): Hono<Env> {
+  const r = new Hono<Env>();
+  const limit = bodyLimit({
+    maxSize: d.settings.bodyLimitBytes,
+    onError: () => {
+      throw new HttpProblem(413, 'body-too-large', `the request body is over ${d.settings.bodyLimitBytes} bytes (server.bodyLimitBytes)`, { headers: { connection: 'close' } });
+    },
+  });
+  const service = (): ReviewService => {
+    if (!d.reviews) throw new HttpProblem(503, 'review-disabled', 'no review store is configured (review.uri is none): set review.uri, e.g. sqlite:./intentops.db');
+    return d.reviews;
+  };
+
+  r.get('/v1/review', async (c) => {
+    const q = parse(s.reviewQuery, c.req.query(), 'query');
+    const items = await service().list(q);
+    return c.json(items.length === q.limit ? { items, next: items[items.length - 1].id } : { items });
+  });
+
+  r.post('/v1/review/:id/claim', limit, async (c) => {
+    await readJson(c, s.empty, { optional: true });
+    return c.json(await service().claim(c.req.param('id'), c.get('principal')));
+  });
+
+  r.post('/v1/review/:id/label', limit, async (c) => {
+    const body = await readJson(c, s.label);
+    return c.json(await service().label(c.req.param('id'), c.get('principal'), body.label));
+  });
+
+  r.post('/v1/review/:id/skip', limit, async (c) => {
+    await readJson(c, s.empty, { optional: true });
+    return c.json(await service().skip(c.req.param('id'), c.get('principal')));
+  });
+
+  return r;
+}

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+
+/**
+ * Request and response shapes of the HTTP API: requests are validated with them, responses
+ * are described by them, and /openapi.json is generated from both. Request objects are strict
+ * (an unknown field is a 400 naming it); limits come from the server configuration.
+ */
+export interface Limits {
+  readonly maxTextLength: number;
+  readonly maxBatch: number;
+}
+
+const ID = /^[\w.:@-]{1,128}$/;
+const METADATA_KEYS = 32;
+/** A UTF-16 surrogate without its partner: valid in a JSON escape, not valid Unicode. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function requestSchemas(l: Limits) {
+  const text = z
+    .string({ error: (i) => (i.input === undefined ? 'required' : `must be a string, got ${typeOf(i.input)}`) })
+    .min(1, { error: 'must not be empty', abort: true })
+    .max(l.maxTextLength, { error: (i) => `is ${(i.input as string).length} characters; the limit is ${l.maxTextLength} (server.maxTextLength): shorten the message`, abort: true })
+    .refine((s) => s.trim().length > 0, 'must not be only whitespace')
+    .refine((s) => !LONE_SURROGATE.test(s), 'contains an unpaired UTF-16 surrogate (e.g. "\\ud800"): send valid Unicode')
+    .meta({ description: `The customer message, 1–${l.maxTextLength} characters, not only whitespace.` });
+  const classify = z
+    .strictObject({
+      text,
+      id: z.string().regex(ID, 'must be 1–128 letters, digits or _ . : @ -').optional().meta({ description: "Your id for the message; echoed back. A UUID is generated when it's absent." }),
+      metadata: z
+        .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+        .refine((m) => Object.keys(m).length <= METADATA_KEYS, `at most ${METADATA_KEYS} keys`)
+        .optional()
+        .meta({ description: 'Flat key → scalar map, echoed back untouched; never logged.' }),
+    });
+  const batch = z
+    .strictObject({
+      items: z.array(classify).min(1, 'must hold at least one item').meta({ description: `1–${l.maxBatch} messages (server.maxBatch); more is 413.` }),
+    });
+  const reviewQuery = z
+    .strictObject({
+      state: z.enum(['open', 'claimed', 'labelled', 'skipped']).default('open'),
+      limit: z.coerce.number<string>().int('must be an integer').min(1).max(500).default(50),
+      after: z.string().min(1).max(128).optional().meta({ description: 'Items created after this review id (use `next` from the previous page).' }),
+    });
+  const label = z.strictObject({ label: z.string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') }).min(1, 'must not be empty') });
+  /** Claim and skip take no fields: an empty body or `{}`. */
+  const empty = z.strictObject({});
+  return { classify, batch, reviewQuery, label, empty };
+}
+
+export type RequestSchemas = ReturnType<typeof requestSchemas>;
+
+function typeOf(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+// --- responses (documentation and tests) ---
+
+const scored = z.object({ intent: z.string(), score: z.number() });
+
+export const ClassifyResultSchema = z
+  .object({
+    id: z.string(),
+    intent: z.string().meta({ description: 'The answer (accepted, llm) or the best guess (review).' }),
+    confidence: z.number().min(0).max(1).meta({ description: "The model's calibrated probability for its top intent." }),
+    route: z.enum(['accepted', 'llm', 'review']),
+    reason: z.string().meta({ description: 'confident, llm_answered, low_confidence, low_margin, knn_disagrees, llm_failed, llm_none, …' }),
+    outOfScope: z.boolean(),
+    alternatives: z.array(scored).meta({ description: 'Top intents with their probabilities.' }),
+    neighbours: z.array(z.object({ text: z.string(), intent: z.string(), score: z.number() })).meta({ description: 'Nearest labelled training examples (for messages that were not accepted).' }),
+    model: z.object({ name: z.string(), version: z.string() }),
+    llm: z
+      .object({ model: z.string(), promptTokens: z.number().int(), completionTokens: z.number().int(), costUsd: z.number(), latencyMs: z.number() })
+      .optional()
+      .meta({ description: 'Present when the LLM fallback was called for this request.' }),
+    review: z.object({ id: z.string() }).optional().meta({ description: 'Present when the message was queued for human review.' }),
+    cached: z.boolean(),
+    timings: z.object({ modelMs: z.number(), llmMs: z.number(), totalMs: z.number() }),
+    metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+  });
+
+export const ClassifyBatchResultSchema = z.object({ items: z.array(ClassifyResultSchema) });
+
+export const IntentsSchema = z
+  .object({
+    model: z.object({ name: z.string(), version: z.string() }),
+    intents: z.array(z.object({ name: z.string(), outOfScope: z.boolean() })),
+  });
+
+export const ModelInfoSchema = z
+  .object({
+    name: z.string(),
+    version: z.string(),
+    createdAt: z.string(),
+    embedder: z.string(),
+    dataHash: z.string(),
+    intents: z.number().int(),
+    targetPrecision: z.number(),
+    routing: z.object({ minConfidence: z.number(), minMargin: z.number(), requireKnnAgreement: z.boolean() }),
+    llmFallback: z.boolean(),
+  });
+
+export const ReviewItemSchema = z
+  .object({
+    id: z.string(),
+    text: z.string(),
+    guess: z.string(),
+    confidence: z.number(),
+    alternatives: z.array(scored),
+    reason: z.string(),
+    model: z.object({ name: z.string(), version: z.string() }),
+    requestId: z.string().optional(),
+    state: z.enum(['open', 'claimed', 'labelled', 'skipped']),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    claimedBy: z.string().optional(),
+    label: z.string().optional(),
+    labelledBy: z.string().optional(),
+  });
+
+export const ReviewListSchema = z
+  .object({ items: z.array(ReviewItemSchema), next: z.string().optional().meta({ description: 'Pass as `after` for the next page; absent on the last page.' }) });
+
+export const HealthSchema = z.object({ status: z.literal('ok') });
+
+export const ReadySchema = z
+  .object({ status: z.enum(['ready', 'unready']), checks: z.record(z.string(), z.string()).meta({ description: "Each dependency: 'ok' or what failed." }) });
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().meta({ description: 'urn:intentops:problem:<slug>' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().meta({ description: 'What was wrong and how to fix it.' }),
+    instance: z.string().meta({ description: 'The request path.' }),
+    requestId: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional().meta({ description: 'One entry per invalid field (dotted path, e.g. items.3.text).' }),
+  });

@@ -1,0 +1,72 @@
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listen, type RunningServer } from '../../src/app/http/index.js';
+import { testServing, type TestServing } from '../helpers/serving.js';
+
+/*
+ * /docs in real Chromium with the network cut off except for this server: Swagger UI renders
+ * the API from /openapi.json using only files served by the app (no CDN), and "Try it out"
+ * calls the real API.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+let browser: Browser;
+let s: TestServing;
+let server: RunningServer;
+
+beforeAll(async () => {
+  s = await testServing();
+  server = await listen(s.app, { host: '127.0.0.1', port: 0 });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close(1000);
+  await s?.close();
+});
+
+describe('/docs offline in a browser', () => {
+  it('renders every operation from local assets only', async () => {
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    const blocked: string[] = [];
+    const errors: string[] = [];
+    await page.route('**/*', (route) => {
+      const url = route.request().url();
+      requests.push(url);
+      if (url.startsWith(server.url) || url.startsWith('data:')) return route.continue();
+      blocked.push(url);
+      return route.abort();
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await page.goto(`${server.url}/docs`);
+    await page.waitForSelector('.swagger-ui .info .title', { timeout: 20_000 });
+    expect(await page.textContent('.swagger-ui .info .title')).toContain('IntentOps API');
+    await page.waitForSelector('.opblock');
+    const ops = await page.$$eval('.opblock-summary-path', (els) => els.map((e) => e.getAttribute('data-path')));
+    expect(ops).toEqual(expect.arrayContaining(['/v1/classify', '/v1/classify/batch', '/v1/review/{id}/label', '/healthz', '/metrics']));
+    expect(ops.length).toBe(13);
+    expect(blocked).toEqual([]);
+    expect(errors).toEqual([]);
+    expect(requests.some((u) => u.endsWith('/openapi.json'))).toBe(true);
+    await page.close();
+  });
+
+  it('"Try it out" on POST /v1/classify calls the server', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/docs#/classify/classify`);
+    await page.waitForSelector('#operations-classify-classify .try-out__btn', { timeout: 20_000 });
+    await page.click('#operations-classify-classify .try-out__btn');
+    await page.fill('#operations-classify-classify textarea.body-param__text', JSON.stringify({ text: 'where is my parcel? tracking shows nothing' }));
+    const response = page.waitForResponse((r) => r.url().endsWith('/v1/classify'));
+    await page.click('#operations-classify-classify .execute');
+    const res = await response;
+    expect(res.status()).toBe(200);
+    expect((await res.json()).intent).toBe('delivery');
+    await page.close();
+  });
+});
