@@ -81,6 +81,17 @@ export const configSchema = z.object({
       uri: z.string().default('sqlite:./intentops.db'),
     })
     .prefault({}),
+  /** Experiment tracking: every `train` records a run here (`none` turns it off). */
+  tracking: z.object({ uri: z.string().default('sqlite:./intentops.db') }).prefault({}),
+  /** Model registry records (versions, aliases, audit log) and where bundles are stored. */
+  registry: z
+    .object({
+      uri: z.string().default('sqlite:./intentops.db'),
+      artifacts: z.string().default('file:./intentops-artifacts'),
+      /** Where `models:/…` references are materialised for loading. */
+      pollMs: z.number().int().min(0).default(5000),
+    })
+    .prefault({}),
   llm: z
     .object({
       provider: z.enum(['none', 'openai-chat']).default('none'),
@@ -145,6 +156,10 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_CACHE_URI: 'cache.uri',
   INTENTOPS_CACHE_TTL_MS: 'cache.ttlMs',
   INTENTOPS_REVIEW_URI: 'review.uri',
+  INTENTOPS_TRACKING_URI: 'tracking.uri',
+  INTENTOPS_REGISTRY_URI: 'registry.uri',
+  INTENTOPS_ARTIFACTS_URI: 'registry.artifacts',
+  INTENTOPS_REGISTRY_POLL_MS: 'registry.pollMs',
   INTENTOPS_LLM_PROVIDER: 'llm.provider',
   INTENTOPS_LLM_BASE_URL: 'llm.baseUrl',
   INTENTOPS_LLM_API_KEY: 'llm.apiKey',
@@ -176,7 +191,7 @@ function merge(a: Tree, b: Tree): Tree {
   return out;
 }
 
-const NUMERIC = /^(seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.timeoutMs)$/;
+const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.timeoutMs)$/;
 
 /** `name:sha256,name2:sha256` → `[{name, sha256}]` (the env form of server.apiKeys). */
 export function parseApiKeysEnv(raw: string): { name: string; sha256: string }[] {

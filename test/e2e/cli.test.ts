@@ -4,13 +4,16 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
 
+const TRACKING_DB = join(tempDir(), 'runs.db');
+
 /** Runs the real CLI in a child process: real argv, stdin, stdout, exit code. */
 function cli(args: string[], opts: { input?: string; env?: Record<string, string> } = {}) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/app/cli/main.ts'), ...args], {
     input: opts.input ?? '',
     encoding: 'utf8',
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env },
+    // tracking runs go to a temp database, never into the repository
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, INTENTOPS_TRACKING_URI: `sqlite:${TRACKING_DB}`, ...opts.env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

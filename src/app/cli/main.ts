@@ -10,6 +10,9 @@ import { registerPredict } from './predict.js';
 import { registerReview } from './review.js';
 import { registerServe } from './serve.js';
 import { registerTrain } from './train.js';
+import { registerLifecycle } from './lifecycle.js';
+import { registerModels } from './models.js';
+import { registerRuns } from './runs.js';
 import { EXIT } from '../errors.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -27,6 +30,9 @@ export function buildCli(io: CliIO): Command {
   registerEval(program, io);
   registerPredict(program, io);
   registerData(program, io);
+  registerRuns(program, io);
+  registerModels(program, io);
+  registerLifecycle(program, io);
   registerServe(program, io);
   registerReview(program, io);
   registerDev(program, io);

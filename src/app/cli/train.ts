@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { embedderOptions, loadOptions } from '../container.js';
-import { trainModel } from '../services/train.js';
+import { trainModel, type TrainResult } from '../services/train.js';
+import { openTracking } from '../container.js';
+import { trackTraining } from '../services/runs.js';
+import { codeVersion } from './git.js';
 import { action, configFor, intOption, numberOption, out, type CliIO } from './context.js';
 import { terminalProgress } from './progress-bar.js';
 
@@ -34,7 +37,8 @@ export function registerTrain(program: Command, io: CliIO): void {
           onnx: { modelDir: o.modelDir },
           data: { textCol: o.textCol, labelCol: o.labelCol, delimiter: o.delimiter, strict: o.strict },
         });
-        const r = await trainModel({
+        const train = (): Promise<TrainResult> =>
+          trainModel({
           data: String(o.data),
           val: o.val as string | undefined,
           out: String(o.out),
@@ -50,9 +54,23 @@ export function registerTrain(program: Command, io: CliIO): void {
           training: { targetPrecision: c.targetPrecision },
           progress: terminalProgress(),
         });
+        // every training is a tracked run (parameters, data hash, metrics, code version)
+        let runId: string | undefined;
+        let r: TrainResult;
+        if (c.tracking.uri === 'none') r = await train();
+        else {
+          const store = await openTracking(c);
+          try {
+            const t = await trackTraining(store, { name: String(o.name ?? o.out).split(/[\\/]/).filter(Boolean).pop() ?? 'model', codeVersion: codeVersion() }, train);
+            r = t.result;
+            runId = t.run.id;
+          } finally {
+            await store.close();
+          }
+        }
         const m = r.manifest;
         if (o.json) {
-          out(io, JSON.stringify({ dir: r.dir, seconds: r.seconds, metrics: m.metrics, routing: m.routing, data: r.report }, null, 2));
+          out(io, JSON.stringify({ dir: r.dir, runId, seconds: r.seconds, metrics: m.metrics, routing: m.routing, data: r.report }, null, 2));
           return;
         }
         const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -61,7 +79,7 @@ export function registerTrain(program: Command, io: CliIO): void {
         if (r.report.duplicatesDropped + r.report.nearDuplicatesDropped + r.report.conflicts > 0) {
           out(io, `data: ${r.report.duplicatesDropped} duplicates and ${r.report.nearDuplicatesDropped} near-duplicates dropped, ${r.report.conflicts} conflicting texts dropped`);
         }
-        out(io, `wrote ${r.dir}`);
+        out(io, `wrote ${r.dir}${runId ? ` (run ${runId.slice(0, 13)})` : ''}`);
       }),
     );
 }

@@ -1,0 +1,170 @@
+/**
+ * `npm run bench:serve`: the real HTTP server on loopback under autocannon.
+ *   1. /v1/classify with the hashed model at concurrency 1, 16, 64 (one process)
+ *   2. the same at 64 with one worker per core (`serve --workers N`, node:cluster)
+ *   3. 30 % of traffic sent to the fake LLM (100 ms per call) next to confident traffic:
+ *      the confident requests' p99 against step 1's at the same concurrency
+ * Prints req/s, p50/p99 and server memory, each with its ratio to the issue's target.
+ * All traffic stays on 127.0.0.1, bounded in count and time.
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/app/config.js';
+import { openModel } from '../src/app/container.js';
+import { trainModel } from '../src/app/services/train.js';
+import { startFakeLlm } from '../src/app/dev/fake-llm-server.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const args = process.argv.slice(2);
+const opt = (n: string) => (args.includes(n) ? args[args.indexOf(n) + 1] : undefined);
+const seconds = Number(opt('--seconds') ?? 8);
+const dataDir = resolve(root, opt('--data') ?? '../shared/datasets/banking77');
+const work = mkdtempSync(join(tmpdir(), 'intentops-bench-serve-'));
+
+const TARGET = { rps64: 5000, p99Ms: 20, workersRatio: 1.6, slowMixP99Ratio: 2 };
+
+async function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+async function startServer(model: string, env: Record<string, string>, extra: string[] = []): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/app/cli/main.ts'), 'serve', '--model', model, '--port', String(port), ...extra], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, INTENTOPS_CACHE_URI: 'none', INTENTOPS_REVIEW_URI: `sqlite:${join(work, `review-${port}.db`)}`, INTENTOPS_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break;
+    } catch {
+      /* not up yet */
+    }
+    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${err}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise((res) => {
+        child.once('exit', () => res());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** RSS of the server and its cluster workers, from /proc (MB per process). */
+function rssMb(pid: number): number[] {
+  const kids = existsSync(`/proc/${pid}/task/${pid}/children`) ? readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number) : [];
+  return [pid, ...kids].map((p) => {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  });
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  errors: number;
+  non2xx: number;
+}
+
+function load(url: string, texts: string[], connections: number, duration = seconds, offset = 0): Promise<Load> {
+  let i = offset;
+  return new Promise((res, rej) => {
+    autocannon(
+      {
+        url: `${url}/v1/classify`,
+        connections,
+        duration,
+        requests: [
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ text: texts[i++ % texts.length] }) }),
+          },
+        ],
+      },
+      (err, r) => {
+        if (err) return rej(err);
+        res({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total, errors: r.errors, non2xx: r.non2xx });
+      },
+    );
+  });
+}
+
+const fmt = (l: Load) => `${l.rps.toFixed(0).padStart(6)} req/s  p50 ${l.p50.toFixed(1)} ms  p99 ${l.p99.toFixed(1)} ms  (${l.requests} requests, ${l.errors} errors, ${l.non2xx} non-2xx)`;
+
+try {
+  console.log(`IntentOps serving benchmark — ${cpus().length} cores, ${seconds} s per run, loopback only\n`);
+  const model = join(work, 'model');
+  const trained = await trainModel({ data: join(dataDir, 'train.jsonl'), out: model, embedder: 'hashed', seed: 42 });
+  const texts = readFileSync(join(dataDir, 'test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
+  const m = await openModel(model, loadConfig({ env: {} }));
+  const preds = await m.classify(texts);
+  const confident = texts.filter((_, i) => preds[i].route === 'accepted');
+  const unsure = texts.filter((_, i) => preds[i].route !== 'accepted');
+  console.log(`model: hashed, ${trained.manifest.labels.length} intents; test messages accepted at once: ${confident.length}, unsure: ${unsure.length}\n`);
+  const results: Record<string, unknown> = {};
+
+  // 1. one process, the test set's natural mix (unsure ones go to the review queue: a SQLite write each)
+  const one = await startServer(model, {});
+  await load(one.url, texts, 16, 2); // warm-up
+  const single: Record<number, Load> = {};
+  for (const c of [1, 16, 64]) {
+    single[c] = await load(one.url, texts, c);
+    console.log(`1 process, concurrency ${String(c).padStart(2)}: ${fmt(single[c])}`);
+  }
+  const confidentAlone = await load(one.url, confident, 45);
+  const mem1 = rssMb(one.child.pid!);
+  await one.stop();
+  console.log(`  ratio to target at 64: ×${(single[64].rps / TARGET.rps64).toFixed(2)} of ${TARGET.rps64} req/s; p99 ×${(TARGET.p99Ms / single[64].p99).toFixed(2)} (target < ${TARGET.p99Ms} ms); memory ${mem1.map((x) => x.toFixed(0)).join(' + ')} MB`);
+  results.single = single;
+
+  // 2. one worker per core
+  const workers = cpus().length;
+  const multi = await startServer(model, {}, ['--workers', String(workers)]);
+  await load(multi.url, texts, 16, 2);
+  const cluster = await load(multi.url, texts, 64);
+  const memN = rssMb(multi.child.pid!);
+  await multi.stop();
+  console.log(`\n${workers} workers, concurrency 64: ${fmt(cluster)}`);
+  console.log(`  ×${(cluster.rps / single[64].rps).toFixed(2)} of one process (target ≥ ${TARGET.workersRatio}×; autocannon shares the same ${workers} cores); memory per process ${memN.map((x) => x.toFixed(0)).join(' + ')} MB`);
+  results.cluster = { workers, load: cluster, rssMb: memN };
+
+  // 3. 30 % of traffic to a slow LLM next to confident traffic
+  const fake = await startFakeLlm({ latencyMs: 100 });
+  const cfg = join(work, 'llm.yaml');
+  writeFileSync(cfg, `llm:\n  provider: openai-chat\n  baseUrl: ${fake.baseUrl}\n  model: gpt-4o-mini\n  maxConcurrency: 512\n  maxQueue: 4096\n  timeoutMs: 5000\n`);
+  const mixed = await startServer(model, { INTENTOPS_CONFIG: cfg });
+  await load(mixed.url, texts, 16, 2);
+  const [fast, slow] = await Promise.all([load(mixed.url, confident, 45), load(mixed.url, unsure, 150)]);
+  await mixed.stop();
+  await fake.close();
+  const share = slow.requests / (slow.requests + fast.requests);
+  console.log(`\nmixed: ${(100 * share).toFixed(0)} % of requests to the fake LLM (100 ms each)`);
+  console.log(`  confident traffic: ${fmt(fast)}`);
+  console.log(`  LLM traffic:       ${fmt(slow)}`);
+  console.log(`  confident p99 ${fast.p99.toFixed(1)} ms vs ${confidentAlone.p99.toFixed(1)} ms without the LLM traffic: ×${(fast.p99 / confidentAlone.p99).toFixed(2)} (target ≤ ${TARGET.slowMixP99Ratio}×)`);
+  results.mixed = { llmShare: share, confident: fast, llm: slow, confidentAlone };
+  const jsonOut = opt('--json');
+  if (jsonOut) writeFileSync(jsonOut, JSON.stringify(results, null, 2) + '\n');
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

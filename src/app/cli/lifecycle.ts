@@ -1,0 +1,138 @@
+import type { Command } from 'commander';
+import { embedderOptions, loadOptions, openClassifier, openModel, openRegistry, openTracking, openReviewStoreFor, resolveModelRef, whoAmI } from '../container.js';
+import { IntentOpsError } from '../../core/errors.js';
+import { loadExamples } from '../services/dataset.js';
+import { formatGateOutcome, gateModels, GATE_FAILED_EXIT, loadGatesFile } from '../services/gate.js';
+import { findVersion, setAlias } from '../services/registry.js';
+import { retrain } from '../services/retrain.js';
+import { renderHtml, renderMarkdown, writeReportFile } from '../report/index.js';
+import { action, configFor, out, type CliIO } from './context.js';
+import type { GateRun } from '../services/gate.js';
+
+function writeReports(run: GateRun, o: { md?: string; html?: string }): void {
+  const input = { report: run.candidate, baseline: run.baseline, comparison: run.comparison, gates: run.outcome };
+  if (o.md) writeReportFile(o.md, renderMarkdown(input));
+  if (o.html) writeReportFile(o.html, renderHtml(input));
+}
+
+/** A baseline given as a bare alias (`champion`) means that alias of the candidate's model. */
+function baselineRef(candidate: string, baseline: string): string {
+  if (/[/@]/.test(baseline) || !/^[a-z][a-z0-9_-]*$/i.test(baseline)) return baseline;
+  const name = candidate.replace(/^models:\//, '').split(/[/@]/)[0];
+  return `models:/${name}@${baseline}`;
+}
+
+/** `intentops gate`, `promote`, `retrain`: release decisions backed by evaluation and quality gates. */
+export function registerLifecycle(program: Command, io: CliIO): void {
+  program
+    .command('gate')
+    .description(`evaluate a candidate (and a baseline) on test data and check a gates file; exit ${GATE_FAILED_EXIT} when a gate fails`)
+    .requiredOption('--candidate <ref>', 'bundle directory or registry reference (NAME/V, NAME@ALIAS, models:/…)')
+    .option('--baseline <ref>', 'bundle, registry reference, or an alias of the candidate model (e.g. champion)')
+    .requiredOption('--gates <file>', 'YAML gates file')
+    .requiredOption('--data <file>', 'labelled test data')
+    .option('--md <file>', 'write a Markdown summary (for a CI comment)')
+    .option('--html <file>', 'write the HTML report')
+    .option('--json', 'print the gate run as JSON')
+    .action(
+      action(io, async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
+        const c = configFor(cmd, io);
+        const gates = loadGatesFile(String(o.gates));
+        const candidate = await openClassifier(await resolveModelRef(String(o.candidate), c), c);
+        const baseline = o.baseline ? await openClassifier(await resolveModelRef(baselineRef(String(o.candidate), String(o.baseline)), c), c) : undefined;
+        const data = await loadExamples(String(o.data), { ...loadOptions(c), keepDuplicates: true });
+        const run = await gateModels({ gates, candidate, baseline, examples: data.examples });
+        writeReports(run, o as { md?: string; html?: string });
+        out(io, o.json ? JSON.stringify(run.outcome, null, 2) : formatGateOutcome(run.outcome));
+        return run.outcome.passed ? 0 : GATE_FAILED_EXIT;
+      }),
+    );
+
+  program
+    .command('promote')
+    .description('move an alias (default champion) to a registered version, after its quality gate passes')
+    .argument('<ref>', 'NAME/V (or models:/NAME/V)')
+    .option('--to <alias>', 'alias to move', 'champion')
+    .option('--gates <file>', 'YAML gates file (required unless --force)')
+    .option('--data <file>', 'labelled test data for the gate (required unless --force)')
+    .option('--force', 'skip the gate; needs --why, recorded in the audit log')
+    .option('--why <reason>', 'reason recorded in the audit log')
+    .action(
+      action(io, async (ref: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
+        const c = configFor(cmd, io);
+        if (o.force && !o.why) throw new IntentOpsError('invalid_input', '--force needs --why REASON (it is recorded in the audit log)', { where: '--why' });
+        if (!o.force && (!o.gates || !o.data)) throw new IntentOpsError('invalid_input', 'promote runs the quality gate first: give --gates FILE and --data FILE (or --force --why REASON)', { where: '--gates' });
+        const reg = await openRegistry(c);
+        try {
+          const target = await findVersion(reg, ref);
+          const alias = String(o.to);
+          let why = o.force ? `forced: ${o.why}` : String(o.why ?? '');
+          if (!o.force) {
+            const current = await reg.store.getVersion(target.name, { alias });
+            const candidate = await openModel(await resolveModelRef(`models:/${target.name}/${target.version}`, c), c);
+            const baseline = current ? await openModel(await resolveModelRef(`models:/${target.name}/${current.version}`, c), c) : undefined;
+            const data = await loadExamples(String(o.data), { ...loadOptions(c), keepDuplicates: true });
+            const run = await gateModels({ gates: loadGatesFile(String(o.gates)), candidate, baseline, examples: data.examples });
+            out(io, formatGateOutcome(run.outcome));
+            if (!run.outcome.passed) {
+              out(io, `not promoted: ${target.name}@${alias} stays ${current ? `v${current.version}` : 'unset'}`);
+              return GATE_FAILED_EXIT;
+            }
+            why = [`gate passed: ${run.outcome.summary}`, o.why].filter(Boolean).join('; ');
+          }
+          const move = await setAlias(reg, target.name, alias, target.version, { who: whoAmI(), why });
+          out(io, `${target.name}@${alias}: ${move.from === null ? 'new' : `v${move.from}`} → v${move.to}`);
+          return 0;
+        } finally {
+          await reg.store.close();
+        }
+      }),
+    );
+
+  program
+    .command('retrain')
+    .description('current data + labelled review items → tracked run → evaluation → gate vs champion → registered as challenger')
+    .requiredOption('--data <file>', 'current training data')
+    .requiredOption('--test <file>', 'labelled test data for evaluation and the gate')
+    .requiredOption('--gates <file>', 'YAML gates file')
+    .requiredOption('--name <name>', 'registered model name')
+    .requiredOption('--out <dir>', 'where to write the new bundle')
+    .option('--embedder <name>', 'hashed | onnx | … (default from config)')
+    .option('--review-store <uri>', 'review queue whose labelled items join the training data (default from config)')
+    .action(
+      action(io, async (o: Record<string, string | undefined>, cmd: Command) => {
+        const c = configFor(cmd, io, { embedder: o.embedder });
+        const gates = loadGatesFile(String(o.gates));
+        const reg = await openRegistry(c);
+        const tracking = await openTracking(c);
+        const review = await openReviewStoreFor(c, o.reviewStore);
+        try {
+          const champion = await reg.store.getVersion(String(o.name), { alias: 'champion' });
+          const baseline = champion ? await openModel(await resolveModelRef(`models:/${o.name}/${champion.version}`, c), c) : undefined;
+          const test = (await loadExamples(String(o.test), { ...loadOptions(c), keepDuplicates: true })).examples;
+          const r = await retrain({
+            data: String(o.data),
+            load: loadOptions(c),
+            review,
+            test,
+            gates,
+            name: String(o.name),
+            out: String(o.out),
+            train: { embedder: c.embedder, embedderOptions: embedderOptions(c), index: c.index, validation: c.validation, seed: c.seed, cacheDir: c.cacheDir || undefined, training: { targetPrecision: c.targetPrecision } },
+            tracking,
+            registry: reg,
+            open: (dir) => openModel(dir, c),
+            baseline,
+            who: whoAmI(),
+          });
+          out(io, `run ${r.runId}: trained with ${r.added.review} labelled review items added`);
+          out(io, formatGateOutcome(r.gate.outcome));
+          if (r.version === undefined) return GATE_FAILED_EXIT;
+          out(io, `registered ${o.name} v${r.version} as challenger (promote with \`intentops promote ${o.name}/${r.version} --gates … --data …\`)`);
+          return 0;
+        } finally {
+          await Promise.all([reg.store.close(), tracking.close(), review.close()]);
+        }
+      }),
+    );
+}

@@ -1,0 +1,118 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
+
+const work = tempDir();
+const ENV = {
+  PATH: process.env.PATH ?? '',
+  HOME: process.env.HOME ?? '',
+  INTENTOPS_TRACKING_URI: `sqlite:${join(work, 'intentops.db')}`,
+  INTENTOPS_REGISTRY_URI: `sqlite:${join(work, 'intentops.db')}`,
+  INTENTOPS_ARTIFACTS_URI: `file:${join(work, 'artifacts')}`,
+  INTENTOPS_REVIEW_URI: `sqlite:${join(work, 'review.db')}`,
+  INTENTOPS_REGISTRY_POLL_MS: '200',
+  INTENTOPS_USER: 'test-bot',
+};
+const GATES = join(ROOT, 'test/fixtures/gates/lenient.yaml');
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/app/cli/main.ts'), ...args], { encoding: 'utf8', cwd: ROOT, env: ENV });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('lifecycle: runs, registry, gate, promote, hot swap', () => {
+  let server: ChildProcess | undefined;
+  beforeAll(() => {
+    for (const [dir, seed] of [
+      ['m1', '1'],
+      ['m2', '2'],
+    ]) {
+      const r = cli(['train', '--data', SAMPLE_TRAIN, '--out', join(work, dir), '--seed', seed, '--name', 'tickets']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+  });
+  afterAll(() => server?.kill('SIGKILL'));
+
+  it('records every training as a run and compares two', () => {
+    const list = JSON.parse(cli(['runs', 'list', '--json']).stdout);
+    expect(list).toHaveLength(2);
+    expect(list.every((r: { status: string; data: { hash: string } }) => r.status === 'finished' && r.data.hash)).toBe(true);
+    const cmp = cli(['runs', 'compare', list[1].id.slice(0, 13), list[0].id]);
+    expect(cmp.code).toBe(0);
+    expect(cmp.stdout).toMatch(/valAccuracy/);
+  });
+
+  it('registers immutable versions, moves aliases and audits every move', () => {
+    expect(cli(['models', 'register', join(work, 'm1'), '--name', 'tickets', '--alias', 'champion', '--why', 'first']).stdout).toMatch(/registered tickets version 1/);
+    expect(cli(['models', 'register', join(work, 'm2'), '--name', 'tickets']).stdout).toMatch(/registered tickets version 2/);
+    const list = cli(['models', 'list']).stdout;
+    expect(list).toMatch(/tickets\s+latest v2\s+@champion=v1/);
+    const shown = JSON.parse(cli(['models', 'show', 'tickets@champion']).stdout);
+    expect(shown.version).toBe(1);
+  });
+
+  it('gates a candidate against the champion and promotes it, or refuses with exit 6', () => {
+    const gate = cli(['gate', '--candidate', 'models:/tickets/2', '--baseline', 'champion', '--gates', GATES, '--data', SAMPLE_TEST]);
+    expect(gate.code).toBe(0);
+    expect(gate.stdout).toMatch(/PASSED/);
+    const strict = cli(['gate', '--candidate', 'tickets/2', '--gates', join(ROOT, 'test/fixtures/gates/strict.yaml'), '--data', SAMPLE_TEST]);
+    expect(strict.code).toBe(6);
+    expect(strict.stdout).toMatch(/FAIL/);
+    const forced = cli(['promote', 'tickets/2', '--force']);
+    expect(forced.code).toBe(2);
+    expect(forced.stderr).toMatch(/--force needs --why/);
+    const promote = cli(['promote', 'tickets/2', '--to', 'champion', '--gates', GATES, '--data', SAMPLE_TEST]);
+    expect(promote.code).toBe(0);
+    expect(promote.stdout).toMatch(/tickets@champion: v1 → v2/);
+    const hist = JSON.parse(cli(['models', 'history', 'tickets', '--json']).stdout);
+    expect(hist[0]).toMatchObject({ alias: 'champion', from: 1, to: 2, who: 'test-bot' });
+    expect(hist[0].why).toMatch(/gate passed/);
+  });
+
+  it('serves models:/NAME@champion and swaps models when the alias moves, with zero failed requests', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    server = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/app/cli/main.ts'), 'serve', '--model', 'models:/tickets@champion', '--port', String(port)], { cwd: ROOT, env: ENV, stdio: 'ignore' });
+    const url = `http://127.0.0.1:${port}`;
+    const current = async () => (await (await fetch(`${url}/v1/models/current`)).json()) as { version: string };
+    for (let i = 0; i < 150; i++) {
+      try {
+        if ((await fetch(`${url}/readyz`)).ok) break;
+      } catch {
+        /* starting */
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const before = (await current()).version;
+    let stop = false;
+    let ok = 0;
+    const failures: string[] = [];
+    const worker = async () => {
+      while (!stop) {
+        try {
+          const res = await fetch(`${url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'where is my parcel, tracking says nothing' }) });
+          if (res.status === 200) ok++;
+          else failures.push(`status ${res.status}`);
+        } catch (e) {
+          failures.push(String(e));
+        }
+      }
+    };
+    const load = Promise.all([worker(), worker(), worker(), worker()]);
+    await new Promise((r) => setTimeout(r, 500));
+    const rollback = cli(['models', 'alias', 'set', 'tickets', 'champion', '1', '--why', 'rollback test']);
+    expect(rollback.code).toBe(0);
+    let after = before;
+    for (let i = 0; i < 100 && after === before; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = (await current()).version;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    stop = true;
+    await load;
+    expect(after).not.toBe(before);
+    expect(failures).toEqual([]);
+    expect(ok).toBeGreaterThan(20);
+  });
+});
