@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { IntentOpsError } from '../../core/errors.js';
 import type { ArtifactPruner, ArtifactStore, StoredArtifact } from '../../ports/artifact-store.js';
-import { writeFileDurable } from '../bundle/atomic.js';
+import { alive, fsyncDir, writeFileDurable } from '../durable-fs.js';
 import { writeDirAtomic } from '../bundle/index.js';
 import { describeDrift, hashDirectory, HASH_PATTERN, type TreeEntry } from './tree-hash.js';
 
@@ -14,23 +14,7 @@ export interface LocalArtifactStoreOptions {
   readonly onStep?: (step: ArtifactWriteStep) => void;
 }
 
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Artifacts in a local directory:

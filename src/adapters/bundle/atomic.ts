@@ -1,4 +1,7 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { alive, fsyncDir, writeFileDurable } from '../durable-fs.js';
+
+export { writeFileDurable };
 import { basename, dirname, join } from 'node:path';
 
 /** Where the previous version waits during the swap (and after a crash inside it). */
@@ -6,26 +9,7 @@ export function backupPath(dir: string): string {
   return join(dirname(dir), `.${basename(dir)}.intentops-prev`);
 }
 
-export function writeFileDurable(path: string, data: Uint8Array | string): void {
-  const fd = openSync(path, 'w', 0o644);
-  try {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * Undo a swap that a crash interrupted: if `dir` is missing but its backup exists, the backup
@@ -38,14 +22,6 @@ export function recoverSwap(dir: string): void {
   else renameSync(prev, dir);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes temp directories left by writers that died (their pid is gone). */
 function removeDeadTemps(dir: string): void {
