@@ -98,15 +98,20 @@ function calibrate(logits: Float32Array, classes: number, y: Int32Array, neighbo
 
 /**
  * Hold-out recipe (large data, or a validation file): fit LR with Adam on `train` (early
- * stopping on `val`), then calibrate temperature, kNN fusion and routing on `val`.
+ * stopping on `val`), then calibrate temperature, kNN fusion and routing on `val`; with
+ * `refit`, the served model is then fitted on `refit` (train + val) for the best epoch count.
  */
 export function trainClassifier(
-  input: { classes: number; train: Labelled; val: Labelled & { neighbours: readonly (readonly LabelledScore[])[] } },
+  input: { classes: number; train: Labelled; val: Labelled & { neighbours: readonly (readonly LabelledScore[])[] }; refit?: Labelled },
   o: ClassifierTrainingOptions,
 ): TrainedClassifier {
   const f = fit(input.train, input.classes, o, input.val);
   const cal = calibrate(logitsMatrix(f.model, input.val.X), input.classes, input.val.y, input.val.neighbours, o);
-  return { model: f.model, bestEpoch: f.bestEpoch, history: f.history, ...cal };
+  if (!input.refit) return { model: f.model, bestEpoch: f.bestEpoch, history: f.history, ...cal };
+  // refit on train + validation for the chosen number of epochs: the served model sees all the
+  // data; thresholds calibrated on the weaker hold-out model only err on the careful side
+  const final = fit(input.refit, input.classes, { ...o, onEpoch: undefined }, undefined, f.bestEpoch);
+  return { model: final.model, bestEpoch: f.bestEpoch, history: f.history, ...cal };
 }
 
 /**
