@@ -16,6 +16,8 @@ export const ANCHORS = Object.freeze({
     batchedPerSecond: 9000,
     singleCallsPerSecond: 700,
     riskCoverage: { 1: 0.9136, 0.95: 0.9385, 0.9: 0.96, 0.8: 0.9805, 0.7: 0.9889 } as Record<string, number>,
+    /** the target at 85 % coverage (anchors.md has 0.96 at 90 %, 0.98 at 80 %) */
+    target85: 0.97,
   },
   linearSvc: { name: 'scikit-learn TF-IDF word+char + LinearSVC', accuracy: 0.9117 },
   nlpjs: { name: 'NLP.js (node-nlp 4.27)', accuracy: 0.526 },

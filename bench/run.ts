@@ -59,7 +59,8 @@ try {
     line('bundle MB', r.bundleMb.toFixed(1));
     for (const p of r.riskCoverage) {
       const ref = B.riskCoverage[String(p.coverage)];
-      line(`accuracy at ${pct(p.coverage)} coverage`, pct(p.accuracy), ref ? `×${ratio(p.accuracy, ref)} vs ${pct(ref)}` : undefined);
+      const tgt = p.coverage === 0.85 ? `×${ratio(p.accuracy, B.target85)} vs target ${pct(B.target85)}` : undefined;
+      line(`accuracy at ${pct(p.coverage)} coverage`, pct(p.accuracy), ref ? `×${ratio(p.accuracy, ref)} vs ${pct(ref)}` : tgt);
     }
     line("at the bundle's thresholds: coverage", pct(r.accepted.coverage), `(validation said ${pct(r.thresholds.valCoverage)})`);
     line('  accuracy on accepted', pct(r.accepted.acceptedAccuracy ?? 0), `target ≥ ${pct(r.accepted.targetPrecision)}`);

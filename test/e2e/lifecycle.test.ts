@@ -71,6 +71,24 @@ describe('lifecycle: runs, registry, gate, promote, hot swap', () => {
     expect(hist[0].why).toMatch(/gate passed/);
   });
 
+  it('retrains with labelled review items, gates against the champion and registers a challenger', async () => {
+    const { openReviewStore } = await import('../../src/adapters/stores/index.js');
+    const store = await openReviewStore(ENV.INTENTOPS_REVIEW_URI);
+    const item = await store.add({ text: 'mein Paket liegt seit Tagen beim Zoll fest', guess: 'delivery', confidence: 0.4, alternatives: [], reason: 'low_confidence', model: { name: 'tickets', version: 'x' } });
+    await store.resolve(item.id, 'ana', { label: 'delivery' });
+    await store.close();
+    const r = cli(['retrain', '--data', SAMPLE_TRAIN, '--test', SAMPLE_TEST, '--gates', GATES, '--name', 'tickets', '--out', join(work, 'm3')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/trained with 1 labelled review items added/);
+    expect(r.stdout).toMatch(/registered tickets v3 as challenger/);
+    const shown = JSON.parse(cli(['models', 'show', 'tickets@challenger']).stdout);
+    expect(shown.version).toBe(3);
+    const runs = JSON.parse(cli(['runs', 'list', '--json']).stdout);
+    expect(runs[0].params).toMatchObject({ retrain: true, reviewExamples: 1 });
+    expect(runs[0].metrics.testAccuracy).toBeGreaterThan(0.6);
+  });
+
   it('serves models:/NAME@champion and swaps models when the alias moves, with zero failed requests', async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     server = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/app/cli/main.ts'), 'serve', '--model', 'models:/tickets@champion', '--port', String(port)], { cwd: ROOT, env: ENV, stdio: 'ignore' });

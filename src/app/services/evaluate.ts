@@ -202,7 +202,7 @@ export async function evaluateModel(model: Classifier, examples: readonly Labell
     weightedF1: rep.weightedF1,
     perIntent: rep.perLabel,
     topConfusions: confusions,
-    riskCoverage: riskCoverage(correct, confidence),
+    riskCoverage: riskCoverage(correct, confidence, [1, 0.95, 0.9, 0.85, 0.8, 0.7]),
     riskCoverageCurve: riskCoverageCurve(correct, confidence, CURVE_POINTS),
     aurc: aurc(correct, confidence),
     accepted: { ...accepted, targetPrecision: info.targetPrecision },
