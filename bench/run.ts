@@ -66,6 +66,16 @@ try {
     line('  accuracy on accepted', pct(r.accepted.acceptedAccuracy ?? 0), `target ≥ ${pct(r.accepted.targetPrecision)}`);
     console.log('');
   }
+  if (results.embedders.hashed && !args.includes('--no-oracle')) {
+    const acc = Number(opt('--llm-accuracy') ?? 0.9);
+    const r = child('oracle.ts', [join(work, 'hashed'), dataDir, String(acc)]);
+    results.oracle = r;
+    console.log(`hashed + LLM fallback, projected with an oracle LLM of accuracy ${acc} at ${r.llmModel} prices (real adapter, fake server)`);
+    for (const s of r.settings) {
+      line(`${s.setting}`, pct(s.endToEndAccuracy), `LLM share ${pct(s.llmShare)}, $${s.costPer1000Usd.toFixed(4)} per 1,000 messages, to review ${pct(s.toReview)}`);
+    }
+    console.log('');
+  }
   const encoder = embedders.find((e) => e !== 'hashed' && results.embedders[e]);
   const best = encoder ? embedders.filter((e) => results.embedders[e]).sort((a, b) => results.embedders[b].accuracy - results.embedders[a].accuracy)[0] : undefined;
   if (!args.includes('--no-cascade') && results.embedders.hashed && best && best !== 'hashed') {
