@@ -56,14 +56,21 @@ describe('/docs offline in a browser', () => {
     await page.close();
   });
 
-  it('"Try it out" on POST /v1/classify calls the server', async () => {
+  it('"Try it out" on POST /v1/classify calls the server', { timeout: 180_000 }, async () => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/docs#/classify/classify`);
-    await page.waitForSelector('#operations-classify-classify .try-out__btn', { timeout: 20_000 });
-    await page.click('#operations-classify-classify .try-out__btn');
-    await page.fill('#operations-classify-classify textarea.body-param__text', JSON.stringify({ text: 'where is my parcel? tracking shows nothing' }));
-    const response = page.waitForResponse((r) => r.url().endsWith('/v1/classify'));
-    await page.click('#operations-classify-classify .execute');
+    // Swagger UI animates the expanding operation; on a loaded CI machine Playwright's "stable"
+    // check on a real click timed out, so the buttons get their click event dispatched once visible
+    const tryOut = page.locator('#operations-classify-classify .try-out__btn');
+    await tryOut.waitFor({ state: 'visible', timeout: 60_000 });
+    await tryOut.dispatchEvent('click');
+    const body = page.locator('#operations-classify-classify textarea.body-param__text');
+    await body.waitFor({ state: 'visible', timeout: 60_000 });
+    await body.fill(JSON.stringify({ text: 'where is my parcel? tracking shows nothing' }), { timeout: 60_000 });
+    const response = page.waitForResponse((r) => r.url().endsWith('/v1/classify'), { timeout: 60_000 });
+    const execute = page.locator('#operations-classify-classify .execute');
+    await execute.waitFor({ state: 'visible', timeout: 60_000 });
+    await execute.dispatchEvent('click');
     const res = await response;
     expect(res.status()).toBe(200);
     expect((await res.json()).intent).toBe('delivery');
