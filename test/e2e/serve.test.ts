@@ -174,8 +174,10 @@ describe('graceful shutdown', () => {
 describe('serve --workers', () => {
   it('runs one port over several processes, aggregates /metrics across them, and stops them all on SIGTERM', async () => {
     const s = await serve(['--model', await sampleModel(), '--workers', '2'], { INTENTOPS_REVIEW_URI: 'none' });
-    const pids = new Set([...s.stdout().matchAll(/"pid":(\d+),"msg":"listening"/g)].map((m) => m[1]));
-    expect(pids.size).toBe(2);
+    // workers start one after the other: the server answers once the first listens
+    const listening = () => new Set([...s.stdout().matchAll(/"pid":(\d+),"msg":"listening"/g)].map((m) => m[1]));
+    for (let t = Date.now(); listening().size < 2 && Date.now() - t < 20_000; ) await new Promise((r) => setTimeout(r, 50));
+    expect(listening().size).toBe(2);
     for (let i = 0; i < 6; i++) {
       const res = await fetch(`${s.url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close' }, body: JSON.stringify({ text: `where is my parcel ${i}` }) });
       expect(res.status).toBe(200);
