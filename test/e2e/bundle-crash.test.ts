@@ -1,25 +1,13 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../../src/adapters/bundle/index.js';
 import { trainModel } from '../../src/app/services/train.js';
-import { SAMPLE_TRAIN, ROOT, tempDir } from '../helpers/sample.js';
+import { SAMPLE_TRAIN, killScriptAt, tempDir } from '../helpers/sample.js';
 
 /** Starts the writer child and SIGKILLs it once it reports reaching `step`. */
 function killWriterAt(src: string, dst: string, step: string): Promise<string> {
-  return new Promise((resolveP, reject) => {
-    // node itself (not the tsx wrapper, which would leave its node child running when killed)
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/bundle-writer.ts'), src, dst, step], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes(`AT ${step}`)) child.kill('SIGKILL');
-    });
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolveP(out) : reject(new Error(`writer exited ${code}: ${out}${err}`))));
-  });
+  return killScriptAt('test/helpers/bundle-writer.ts', [src, dst, step], `AT ${step}`);
 }
 
 describe('model bundle writes are atomic', () => {

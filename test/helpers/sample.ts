@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { expect } from 'vitest';
 import { IntentOpsError } from '../../src/core/errors.js';
 import { dirname, join, resolve } from 'node:path';
@@ -23,4 +24,23 @@ export async function rejection(p: Promise<unknown>): Promise<IntentOpsError> {
   );
   expect(err).toBeInstanceOf(IntentOpsError);
   return err as IntentOpsError;
+}
+
+/**
+ * Runs a TypeScript helper script as a child (node itself, not the tsx wrapper, which would leave
+ * its node child running when killed) and SIGKILLs it once it prints `marker`. Resolves with its
+ * output; rejects if it exits any other way.
+ */
+export function killScriptAt(script: string, args: readonly string[], marker: string): Promise<string> {
+  return new Promise((resolveP, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes(marker)) child.kill('SIGKILL');
+    });
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolveP(out) : reject(new Error(`${script} exited ${code} before "${marker}": ${out}${err}`))));
+  });
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,24 +6,13 @@ import { readBundle } from '../../adapters/bundle/index.js';
 import { openRegistryStore } from '../../adapters/registry/index.js';
 import { freshPostgres } from '../../../test/helpers/registry-postgres.js';
 import { freshSqlite } from '../../../test/helpers/registry-sqlite.js';
-import { ROOT, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
+import { killScriptAt, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 import { collectGarbage, registerBundle, resolveModelUri, setAlias, showModel, type Registry } from './registry.js';
 import { trainModel } from './train.js';
 
 /** Starts the registry writer child and SIGKILLs it once it reports reaching `step`. */
 function killWriterAt(uri: string, artifacts: string, bundle: string, step: string): Promise<string> {
-  return new Promise((resolveP, reject) => {
-    // node itself (not the tsx wrapper, which would leave its node child running when killed)
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/registry-writer.ts'), uri, artifacts, bundle, step], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes(`AT ${step}`)) child.kill('SIGKILL');
-    });
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolveP(out) : reject(new Error(`writer exited ${code} before ${step}: ${out}${err}`))));
-  });
+  return killScriptAt('test/helpers/registry-writer.ts', [uri, artifacts, bundle, step], `AT ${step}`);
 }
 
 /** Every version points at an artifact that exists, verifies and loads as a bundle. */
