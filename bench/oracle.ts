@@ -16,7 +16,8 @@ const [dir, dataDir, accuracyArg] = process.argv.slice(2);
 const accuracy = Number(accuracyArg ?? 0.9);
 const model = await openModel(dir, loadConfig({ env: {} }));
 const test = (await loadExamples(join(dataDir, 'test.jsonl'), { keepDuplicates: true })).examples;
-const preds = await model.classify(test.map((e) => e.text), { neighbours: 0 });
+// one pass: the predictions, and the neighbours an LLM prompt would carry
+const preds = await model.classify(test.map((e) => e.text), { neighbours: 5 });
 const sorted = preds.map((p) => p.confidence).sort((a, b) => b - a);
 const own = model.manifest.routing.policy.minConfidence;
 // thresholds: the bundle's own, and those giving 95 … 70 % coverage
@@ -25,13 +26,12 @@ const maxT = Math.max(...settings.map((s) => s.threshold));
 
 const fake = await startFakeLlm({ oracle: { labels: new Map(test.map((e) => [e.text, e.label])), accuracy, seed: 7 } });
 const llm = await createLlm('openai-chat', { baseUrl: fake.baseUrl, model: 'gpt-4o-mini', maxConcurrent: 8, maxQueue: 10_000 });
-const nb = await model.classify(test.map((e) => e.text), { neighbours: 5 });
 const answers = new Map<number, { intent: string | null; cost: number; tokens: number }>();
 const todo = preds.map((p, i) => i).filter((i) => preds[i].confidence < maxT || preds[i].route !== 'accepted');
 await Promise.all(
   todo.map(async (i) => {
     try {
-      const a = await llm.classify({ text: test[i].text, intents: model.labels.map((name) => ({ name })), examples: nb[i].neighbours.map((n) => ({ text: n.text, intent: n.intent })) });
+      const a = await llm.classify({ text: test[i].text, intents: model.labels.map((name) => ({ name })), examples: preds[i].neighbours.map((n) => ({ text: n.text, intent: n.intent })) });
       answers.set(i, { intent: a.intent, cost: a.usage.costUsd, tokens: a.usage.promptTokens + a.usage.completionTokens });
     } catch {
       answers.set(i, { intent: null, cost: 0, tokens: 0 });
