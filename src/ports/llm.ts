@@ -34,3 +34,18 @@ export interface Llm {
   readonly name: string;
   classify(req: LlmRequest, signal?: AbortSignal): Promise<LlmAnswer>;
 }
+
+/**
+ * Thrown by an Llm (or a wrapper such as the daily budget cap) that declined to call the model
+ * for a policy reason: the message goes to review with `reviewReason`, and it is not counted as
+ * an LLM failure.
+ */
+export class LlmDeclined extends Error {
+  constructor(
+    readonly reviewReason: 'llm_budget',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LlmDeclined';
+  }
+}

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { readCapped } from './limit.js';
 import { HttpProblem, type FieldError } from './problem.js';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
@@ -14,11 +15,12 @@ export interface ReadOptions {
 
 /**
  * Reads a JSON request body: content type (415), UTF-8 (400), JSON syntax (400), then the zod
- * schema (400 with one entry per invalid field). The size limit is enforced before this by
- * hono's bodyLimit middleware (413).
+ * schema (400 with one entry per invalid field). The size limit (413) is checked by limitBody
+ * on the declared length, or here while reading a chunked body.
  */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S, o: ReadOptions = {}): Promise<z.output<S>> {
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  const cap = c.get('bodyCap');
+  const bytes = cap ? await readCapped(c.req.raw.body, cap) : new Uint8Array(await c.req.arrayBuffer());
   if (bytes.length === 0) {
     if (o.optional) return parse(schema, {});
     throw new HttpProblem(400, 'invalid-body', 'the request body is empty: send a JSON object');

@@ -4,5 +4,7 @@ export type Env = {
     requestId: string;
     /** The API key's name, or `anonymous` when auth is off. */
     principal: string;
+    /** Set by limitBody for bodies without a declared length: readJson caps them while reading. */
+    bodyCap?: import('./limit.js').BodyCap;
   };
 };

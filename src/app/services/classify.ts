@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Cache } from '../../ports/cache.js';
-import type { Llm, LlmAnswer } from '../../ports/llm.js';
+import { LlmDeclined, type Llm, type LlmAnswer } from '../../ports/llm.js';
 import type { ReviewReason, ReviewStore } from '../../ports/review-store.js';
 import type { Route } from '../../core/routing/policy.js';
 import type { IntentModel, Prediction } from './model.js';
@@ -10,6 +10,8 @@ export interface ClassifyInput {
   readonly text: string;
   readonly id?: string;
   readonly requestId?: string;
+  /** A stable client key (API key name, tenant, user) that rollout splits stick to; never logged raw. */
+  readonly subject?: string;
 }
 
 export interface ClassifyResult {
@@ -30,7 +32,8 @@ export interface ClassifyResult {
 
 /** What the service reports to telemetry (metrics, logs); implemented at the edge. */
 export interface ClassifyObserver {
-  onResult(r: ClassifyResult): void;
+  /** Called once per message with its result and the input it answered (text included: observers must not log or store it unredacted). */
+  onResult(r: ClassifyResult, input: ClassifyInput): void;
   onLlmError?(e: unknown): void;
   /** The cache could not be read or written: the message was classified without it. */
   onCacheError?(e: unknown): void;
@@ -75,8 +78,9 @@ export class ClassifyService {
     const t0 = performance.now();
     const model = this.deps.model();
     const ident = modelIdentity(model);
-    const keys = inputs.map((i) => cacheKey(ident.version, i.text));
-    const cached = await Promise.all(keys.map((k) => this.cacheGet(k)));
+    // no cache, no hashing: the key is a sha256 of the text, about a tenth of a hashed-model classify
+    const keys = this.deps.cache ? inputs.map((i) => cacheKey(ident.version, i.text)) : [];
+    const cached = this.deps.cache ? await Promise.all(keys.map((k) => this.cacheGet(k))) : [];
     const todo = inputs.map((_, i) => i).filter((i) => !cached[i]);
     const preds = todo.length ? await model.classify(todo.map((i) => inputs[i].text), { llmAvailable: this.llmAvailable }) : [];
     const modelMs = performance.now() - t0;
@@ -89,7 +93,7 @@ export class ClassifyService {
           // nothing was called for this request, so no LLM usage is reported (or counted)
           const { llm: _llm, ...answer } = hit;
           const r: ClassifyResult = { ...answer, id, cached: true, timings: { modelMs: 0, llmMs: 0, totalMs: performance.now() - t0 } };
-          this.deps.observer?.onResult(r);
+          this.deps.observer?.onResult(r, input);
           return r;
         }
         const r = await this.finish(model, ident, input, id, byIndex.get(i)!, t0, modelMs);
@@ -98,7 +102,7 @@ export class ClassifyService {
           const { id: _id, cached: _c, timings: _t, review: _r, ...answer } = r;
           await this.deps.cache.set(keys[i], answer, this.deps.cacheTtlMs ?? 3_600_000).catch((e: unknown) => this.deps.observer?.onCacheError?.(e));
         }
-        this.deps.observer?.onResult(r);
+        this.deps.observer?.onResult(r, input);
         return r;
       }),
     );
@@ -138,6 +142,7 @@ export class ClassifyService {
     if (p.route === 'llm' && this.deps.llm) {
       const l0 = performance.now();
       let answer: LlmAnswer | null = null;
+      let declined: ReviewReason | null = null;
       try {
         answer = await this.deps.llm.classify({
           text: input.text,
@@ -146,14 +151,15 @@ export class ClassifyService {
           requestId: input.requestId,
         });
       } catch (e) {
-        this.deps.observer?.onLlmError?.(e);
+        if (e instanceof LlmDeclined) declined = e.reviewReason;
+        else this.deps.observer?.onLlmError?.(e);
       }
       llmMs = performance.now() - l0;
       const llm = answer ? { model: answer.model, ...answer.usage, latencyMs: answer.latencyMs } : undefined;
       if (answer && answer.intent !== null) {
         result = { ...base, intent: answer.intent, confidence: base.confidence, route: 'llm', reason: 'llm_answered', outOfScope: model.manifest.outOfScopeLabels.includes(answer.intent), llm };
       } else {
-        reviewReason = answer ? 'llm_none' : 'llm_failed';
+        reviewReason = answer ? 'llm_none' : (declined ?? 'llm_failed');
         result = { ...base, route: 'review', reason: reviewReason, llm };
       }
     }

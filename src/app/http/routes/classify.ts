@@ -1,26 +1,17 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { readJson } from '../body.js';
+import { limitBody } from '../limit.js';
 import type { HttpDeps } from '../deps.js';
 import { HttpProblem } from '../problem.js';
 import type { RequestSchemas } from '../schemas.js';
 import type { Env } from '../types.js';
-
-function tooLarge(limit: number, key: string) {
-  return () => {
-    throw new HttpProblem(413, 'body-too-large', `the request body is over ${limit} bytes (${key}): send less text, or split the batch`, {
-      // the rest of the body is not read: this connection cannot carry another request
-      headers: { connection: 'close' },
-    });
-  };
-}
 
 /** `POST /v1/classify` and `POST /v1/classify/batch`: parse, call ClassifyService, answer. */
 export function classifyRoutes(d: HttpDeps, s: RequestSchemas): Hono<Env> {
   const r = new Hono<Env>();
   const { settings } = d;
 
-  r.post('/v1/classify', bodyLimit({ maxSize: settings.bodyLimitBytes, onError: tooLarge(settings.bodyLimitBytes, 'server.bodyLimitBytes') }), async (c) => {
+  r.post('/v1/classify', limitBody(settings.bodyLimitBytes, 'server.bodyLimitBytes'), async (c) => {
     const body = await readJson(c, s.classify);
     const requestId = c.get('requestId');
     if (settings.logTexts) d.log.info({ requestId, text: body.text }, 'classify text');
@@ -28,7 +19,7 @@ export function classifyRoutes(d: HttpDeps, s: RequestSchemas): Hono<Env> {
     return c.json(body.metadata ? { ...result, metadata: body.metadata } : result);
   });
 
-  r.post('/v1/classify/batch', bodyLimit({ maxSize: settings.batchBodyLimitBytes, onError: tooLarge(settings.batchBodyLimitBytes, 'server.batchBodyLimitBytes') }), async (c) => {
+  r.post('/v1/classify/batch', limitBody(settings.batchBodyLimitBytes, 'server.batchBodyLimitBytes'), async (c) => {
     const body = await readJson(c, s.batch, {
       precheck: (json) => {
         const items = (json as { items?: unknown } | null)?.items;

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { ReviewService } from '../../services/review.js';
 import { parse, readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
+import { limitBody } from '../limit.js';
 import { HttpProblem } from '../problem.js';
 import type { RequestSchemas } from '../schemas.js';
 import type { Env } from '../types.js';
@@ -13,12 +13,7 @@ import type { Env } from '../types.js';
  */
 export function reviewRoutes(d: HttpDeps, s: RequestSchemas): Hono<Env> {
   const r = new Hono<Env>();
-  const limit = bodyLimit({
-    maxSize: d.settings.bodyLimitBytes,
-    onError: () => {
-      throw new HttpProblem(413, 'body-too-large', `the request body is over ${d.settings.bodyLimitBytes} bytes (server.bodyLimitBytes)`, { headers: { connection: 'close' } });
-    },
-  });
+  const limit = limitBody(d.settings.bodyLimitBytes, 'server.bodyLimitBytes');
   const service = (): ReviewService => {
     if (!d.reviews) throw new HttpProblem(503, 'review-disabled', 'no review store is configured (review.uri is none): set review.uri, e.g. sqlite:./intentops.db');
     return d.reviews;

@@ -1,0 +1,54 @@
+import type { Route } from '../core/routing/policy.js';
+
+/** Which model of a rollout produced a prediction. */
+export type Variant = 'champion' | 'challenger' | 'shadow';
+
+/**
+ * One served prediction, as the monitors, feedback, A/B analysis and `purge` see it. Written
+ * after the answer is sent (buffered), never holding up a request. `text` is present only when
+ * storing texts is enabled, and is always PII-redacted before it gets here.
+ */
+export interface PredictionRecord {
+  /** The id returned to the client as `id` (the key feedback refers to). */
+  readonly id: string;
+  /** ISO-8601 time the answer was produced. */
+  readonly at: string;
+  readonly model: { readonly name: string; readonly version: string };
+  readonly variant: Variant;
+  readonly intent: string;
+  readonly confidence: number;
+  readonly route: Route;
+  readonly reason: string;
+  readonly cached: boolean;
+  readonly latencyMs: number;
+  readonly llm?: { readonly model: string; readonly promptTokens: number; readonly completionTokens: number; readonly costUsd: number };
+  /** Redacted message text (only when events.storeTexts is on). */
+  readonly text?: string;
+  /** Drift features computed at serving time (see core/monitor): share of unseen tokens, cosine distance to the predicted class centroid. */
+  readonly features?: { readonly oovShare?: number; readonly centroidDistance?: number };
+  /** The client key canary assignment was sticky on (hashed, never the raw key). */
+  readonly subject?: string;
+}
+
+export interface PredictionQuery {
+  /** Inclusive lower bound, ISO-8601. */
+  readonly since?: string;
+  /** Exclusive upper bound, ISO-8601. */
+  readonly until?: string;
+  readonly variant?: Variant;
+  readonly limit?: number;
+}
+
+/**
+ * The log of served predictions. Adapters: SQLite (default), PostgreSQL. `append` takes a batch
+ * (one transaction); ids are unique per variant (a shadow record shares the champion's id).
+ */
+export interface PredictionLog {
+  append(records: readonly PredictionRecord[]): Promise<void>;
+  get(id: string, variant?: Variant): Promise<PredictionRecord | undefined>;
+  /** Oldest first. */
+  query(q?: PredictionQuery): Promise<PredictionRecord[]>;
+  /** Deletes records older than `before` (ISO-8601); returns how many. */
+  purge(before: string): Promise<number>;
+  close(): Promise<void>;
+}
