@@ -2,8 +2,10 @@
  * `npm run bench:serve`: the real HTTP server on loopback under autocannon.
  *   1. /v1/classify with the hashed model at concurrency 1, 16, 64 (one process)
  *   2. the same at 64 with one worker per core (`serve --workers N`, node:cluster)
- *   3. 30 % of traffic sent to the fake LLM (100 ms per call) next to confident traffic:
- *      the confident requests' p99 against step 1's at the same concurrency
+ *   3. 30 % of requests sent to the fake LLM (100 ms per call, in its own process) next to
+ *      confident traffic offered at a fixed rate: the confident requests' p99 with and without
+ *      the LLM traffic, at the same offered rate (closed-loop load at saturation would measure
+ *      CPU sharing, not whether slow fallbacks stall confident requests)
  * Prints req/s, p50/p99 and server memory, each with its ratio to the issue's target.
  * All traffic stays on 127.0.0.1, bounded in count and time.
  */
@@ -17,7 +19,6 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/app/config.js';
 import { openModel } from '../src/app/container.js';
 import { trainModel } from '../src/app/services/train.js';
-import { startFakeLlm } from '../src/app/dev/fake-llm-server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -86,11 +87,12 @@ interface Load {
   non2xx: number;
 }
 
-function load(url: string, texts: string[], connections: number, duration = seconds): Promise<Load> {
-  return WRK ? loadWrk(url, texts, connections, duration) : loadAutocannon(url, texts, connections, duration);
+/** `rate`: offered requests per second over all connections (paced); default as fast as answers come. */
+function load(url: string, texts: string[], connections: number, duration = seconds, rate?: number): Promise<Load> {
+  return WRK ? loadWrk(url, texts, connections, duration, rate) : loadAutocannon(url, texts, connections, duration, rate);
 }
 
-function loadAutocannon(url: string, texts: string[], connections: number, duration = seconds): Promise<Load> {
+function loadAutocannon(url: string, texts: string[], connections: number, duration = seconds, rate?: number): Promise<Load> {
   let i = 0;
   return new Promise((res, rej) => {
     autocannon(
@@ -98,6 +100,7 @@ function loadAutocannon(url: string, texts: string[], connections: number, durat
         url: `${url}/v1/classify`,
         connections,
         duration,
+        ...(rate ? { overallRate: rate } : {}),
         requests: [
           {
             method: 'POST',
@@ -121,7 +124,7 @@ function loadAutocannon(url: string, texts: string[], connections: number, durat
  */
 const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => existsSync(p));
 
-function loadWrk(url: string, texts: string[], connections: number, duration = seconds): Promise<Load> {
+function loadWrk(url: string, texts: string[], connections: number, duration = seconds, rate?: number): Promise<Load> {
   const bodies = texts.map((t) => JSON.stringify({ text: t }));
   const script = join(work, `wrk-${connections}-${Math.random().toString(36).slice(2)}.lua`);
   const lua = [
@@ -131,6 +134,8 @@ function loadWrk(url: string, texts: string[], connections: number, duration = s
     'local i = 0',
     'wrk.method = "POST"',
     'wrk.headers["content-type"] = "application/json"',
+    // pacing: each connection waits connections/rate seconds between requests (wrk's delay hook)
+    ...(rate ? [`delay = function() return ${Math.max(1, Math.round((1000 * connections) / rate))} end`] : []),
     'request = function()',
     '  i = i % #bodies + 1',
     '  return wrk.format(nil, nil, nil, bodies[i])',
@@ -143,7 +148,8 @@ function loadWrk(url: string, texts: string[], connections: number, duration = s
   ].join('\n');
   writeFileSync(script, lua);
   return new Promise((res, rej) => {
-    const threads = Math.min(2, connections);
+    // one load thread: a second one only competes with the server for the same 2 cores
+    const threads = 1;
     const child = spawn(WRK!, ['-t', String(threads), '-c', String(connections), '-d', `${duration}s`, '-s', script, `${url}/v1/classify`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
@@ -180,7 +186,6 @@ try {
     single[c] = await load(one.url, texts, c);
     console.log(`1 process, concurrency ${String(c).padStart(2)}: ${fmt(single[c])}`);
   }
-  const confidentAlone = await load(one.url, confident, 45);
   const mem1 = rssMb(one.child.pid!);
   await one.stop();
   console.log(`  ratio to target at 64: ×${(single[64].rps / TARGET.rps64).toFixed(2)} of ${TARGET.rps64} req/s; p99 ×${(TARGET.p99Ms / single[64].p99).toFixed(2)} (target < ${TARGET.p99Ms} ms); memory ${mem1.map((x) => x.toFixed(0)).join(' + ')} MB`);
@@ -197,22 +202,31 @@ try {
   console.log(`  ×${(cluster.rps / single[64].rps).toFixed(2)} of one process (target ≥ ${TARGET.workersRatio}×; the load generator shares the same ${workers} cores); memory per process ${memN.map((x) => x.toFixed(0)).join(' + ')} MB`);
   results.cluster = { workers, load: cluster, rssMb: memN };
 
-  // 3. 30 % of traffic to a slow LLM next to confident traffic
-  const fake = await startFakeLlm({ latencyMs: 100 });
+  // 3. 30 % of requests to a slow LLM next to confident traffic, both offered at fixed rates
+  const fakePort = await freePort();
+  const fake = spawn(process.execPath, [join(root, 'bin/intentops.js'), 'dev', 'fake-llm', '--port', String(fakePort), '--latency-ms', '100'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((res, rej) => {
+    fake.stdout!.on('data', (d) => String(d).includes('listening') && res());
+    fake.once('exit', (code) => rej(new Error(`fake LLM exited ${code}`)));
+  });
   const cfg = join(work, 'llm.yaml');
-  writeFileSync(cfg, `llm:\n  provider: openai-chat\n  baseUrl: ${fake.baseUrl}\n  model: gpt-4o-mini\n  maxConcurrency: 512\n  maxQueue: 4096\n  timeoutMs: 5000\n`);
+  writeFileSync(cfg, `llm:\n  provider: openai-chat\n  baseUrl: http://127.0.0.1:${fakePort}/v1\n  model: gpt-4o-mini\n  maxConcurrency: 512\n  maxQueue: 4096\n  timeoutMs: 5000\n`);
   const mixed = await startServer(model, { INTENTOPS_CONFIG: cfg });
+  const RATE = { confident: 1400, llm: 600 };
   await load(mixed.url, texts, 16, 2);
-  // about 30 % of requests to the LLM: each of those waits 100 ms, so they need many connections
-  const [fast, slow] = await Promise.all([load(mixed.url, confident, 45), load(mixed.url, unsure, 400)]);
+  const paced = await load(mixed.url, confident, 16, seconds, RATE.confident);
+  // each LLM request takes ~100 ms, so 600/s needs ~60 connections in flight, unpaced
+  const [fast, slow] = await Promise.all([load(mixed.url, confident, 16, seconds, RATE.confident), load(mixed.url, unsure, Math.round(RATE.llm / 10))]);
+  const cpu = rssMb(mixed.child.pid!);
   await mixed.stop();
-  await fake.close();
+  fake.kill('SIGTERM');
   const share = slow.requests / (slow.requests + fast.requests);
-  console.log(`\nmixed: ${(100 * share).toFixed(0)} % of requests to the fake LLM (100 ms each)`);
-  console.log(`  confident traffic: ${fmt(fast)}`);
-  console.log(`  LLM traffic:       ${fmt(slow)}`);
-  console.log(`  confident p99 ${fast.p99.toFixed(1)} ms vs ${confidentAlone.p99.toFixed(1)} ms without the LLM traffic: ×${(fast.p99 / confidentAlone.p99).toFixed(2)} (target ≤ ${TARGET.slowMixP99Ratio}×)`);
-  results.mixed = { llmShare: share, confident: fast, llm: slow, confidentAlone };
+  console.log(`\nmixed: confident traffic offered at ${RATE.confident} req/s, next to ${(100 * share).toFixed(0)} % of requests going to the fake LLM (100 ms each)`);
+  console.log(`  confident alone:     ${fmt(paced)}`);
+  console.log(`  confident with LLM:  ${fmt(fast)}`);
+  console.log(`  LLM traffic:         ${fmt(slow)}`);
+  console.log(`  confident p99 ${fast.p99.toFixed(1)} ms vs ${paced.p99.toFixed(1)} ms without the LLM traffic: ×${(fast.p99 / paced.p99).toFixed(2)} (target ≤ ${TARGET.slowMixP99Ratio}×); server memory ${cpu.map((x) => x.toFixed(0)).join(' + ')} MB`);
+  results.mixed = { offered: RATE, llmShare: share, confident: fast, llm: slow, confidentAlone: paced };
   const jsonOut = opt('--json');
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify(results, null, 2) + '\n');
 } finally {

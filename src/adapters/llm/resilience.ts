@@ -161,7 +161,7 @@ export function backoffMs(attempt: number, baseMs: number, capMs: number, random
 }
 
 /** The wait a 429/503 asks for: `retry-after-ms` (OpenAI, Azure), else `Retry-After` in seconds or as a date. */
-export function retryAfterMs(h: Headers, now: number): number | undefined {
+export function retryAfterMs(h: { get(name: string): string | null }, now: number): number | undefined {
   const ms = Number(h.get('retry-after-ms') ?? NaN);
   if (Number.isFinite(ms) && ms >= 0) return ms;
   const raw = h.get('retry-after')?.trim();

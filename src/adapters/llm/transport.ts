@@ -1,12 +1,13 @@
 import { IntentOpsError } from '../../core/errors.js';
 import type { OpenAiChatOptions } from './options.js';
+import { postJson, type PostReply } from './http-post.js';
 import { backoffMs, retryAfterMs } from './resilience.js';
 
 /**
  * The wire side of the chat adapter: one POST to a chat-completions route, retried on 429, 5xx,
  * timeouts and network errors with full-jitter backoff or the server's Retry-After.
  *
- * Plain `fetch`, not the official `openai` SDK: the SDK is a large dependency for this one
+ * Plain HTTP (node:http with a keep-alive pool, see http-post.ts), not the official `openai` SDK: the SDK is a large dependency for this one
  * endpoint, and its built-in retries (own backoff, own timeouts) would run underneath our
  * circuit breaker and concurrency cap, where one slot could silently hold several attempts.
  * Here every attempt, wait and timeout is visible to the caller and to tests.
@@ -46,7 +47,7 @@ function scrub(text: string, ep: ChatEndpoint): string {
   return ep.secret ? text.split(ep.secret).join('***') : text;
 }
 
-async function serverMessage(res: Response, ep: ChatEndpoint): Promise<string> {
+async function serverMessage(res: PostReply, ep: ChatEndpoint): Promise<string> {
   const text = await res.text().catch(() => '');
   let msg: unknown;
   try {
@@ -83,12 +84,7 @@ export async function postChat(ep: ChatEndpoint, body: string, r: Retry, clock: 
     let wait: number | undefined;
     const timeout = AbortSignal.timeout(r.timeoutMs);
     try {
-      const res = await fetch(ep.url, {
-        method: 'POST',
-        headers: ep.headers,
-        body,
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
+      const res = await postJson(ep.url, ep.headers, body, signal ? AbortSignal.any([signal, timeout]) : timeout);
       if (res.ok) {
         const text = await res.text();
         try {
