@@ -1,0 +1,74 @@
+import { useState } from 'preact/hooks';
+import { postJson } from '../api.js';
+import { pct, when } from '../format.js';
+
+export interface ReviewItem {
+  readonly id: string;
+  readonly text: string;
+  readonly guess: string;
+  readonly confidence: number;
+  readonly reason: string;
+  readonly createdAt: string;
+  readonly alternatives: readonly { readonly intent: string; readonly score: number }[];
+}
+
+/** The open review queue with one-click labelling: claim + label in one click. */
+export function Review({ items, intents, onChange, enabled }: { items: readonly ReviewItem[]; intents: readonly string[]; onChange: () => void; enabled: boolean }) {
+  if (!enabled) return <section class="panel" data-testid="review"><h2>Review queue</h2><p class="muted">No review store on this server (review.uri).</p></section>;
+  return (
+    <section class="panel wide" data-testid="review">
+      <h2>Review queue ({items.length} open{items.length >= 20 ? '+' : ''})</h2>
+      {items.length === 0 ? <p class="ok-text">Nothing to review.</p> : null}
+      <ul class="review">
+        {items.map((it) => (
+          <ReviewRow key={it.id} item={it} intents={intents} onChange={onChange} />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function ReviewRow({ item, intents, onChange }: { item: ReviewItem; intents: readonly string[]; onChange: () => void }) {
+  const [choice, setChoice] = useState(item.guess);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const act = async (what: 'label' | 'skip') => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await postJson(`/v1/review/${encodeURIComponent(item.id)}/claim`);
+      await postJson(`/v1/review/${encodeURIComponent(item.id)}/${what}`, what === 'label' ? { label: choice } : {});
+      onChange();
+    } catch (e) {
+      setError((e as Error).message);
+      setBusy(false);
+    }
+  };
+  const suggested = item.alternatives.map((a) => a.intent);
+  const options = [...suggested, ...intents.filter((i) => !suggested.includes(i))];
+  return (
+    <li data-testid="review-item" data-id={item.id}>
+      <div class="review-text">{item.text}</div>
+      <div class="muted">
+        guess <b>{item.guess}</b> {pct(item.confidence)} · {item.reason.replace(/_/g, ' ')} · {when(item.createdAt)}
+      </div>
+      <div class="review-actions">
+        <select value={choice} onChange={(e) => setChoice((e.target as HTMLSelectElement).value)} aria-label="correct intent" disabled={busy}>
+          {options.map((o) => (
+            <option key={o} value={o}>
+              {o}
+              {suggested.includes(o) ? ` (${pct(item.alternatives.find((a) => a.intent === o)?.score, 0)})` : ''}
+            </option>
+          ))}
+        </select>
+        <button onClick={() => act('label')} disabled={busy}>
+          Label
+        </button>
+        <button class="secondary" onClick={() => act('skip')} disabled={busy}>
+          Skip
+        </button>
+        {error ? <span class="error">{error}</span> : null}
+      </div>
+    </li>
+  );
+}
