@@ -22,6 +22,8 @@ export interface FeedbackStore {
   add(f: NewFeedback): Promise<Feedback>;
   /** Oldest first; `since` inclusive ISO-8601. */
   list(q?: { since?: string; predictionId?: string; limit?: number }): Promise<Feedback[]>;
+  /** How many records were given in [since, until) (without reading them), e.g. for `purge --dry-run`. Optional: callers fall back to list(). */
+  count?(q?: { since?: string; until?: string }): Promise<number>;
   /** Deletes records older than `before` (ISO-8601); returns how many. */
   purge(before: string): Promise<number>;
   close(): Promise<void>;

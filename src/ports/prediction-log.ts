@@ -42,12 +42,20 @@ export interface PredictionQuery {
 /**
  * The log of served predictions. Adapters: SQLite (default), PostgreSQL. `append` takes a batch
  * (one transaction); ids are unique per variant (a shadow record shares the champion's id).
+ * Times are returned in one canonical form (`2025-01-31T12:00:00.000Z`).
  */
 export interface PredictionLog {
+  /**
+   * All or nothing: a malformed record refuses the whole batch ('invalid_input' naming it). An
+   * (id, variant) already logged keeps its first record, so a retried batch is harmless.
+   */
   append(records: readonly PredictionRecord[]): Promise<void>;
+  /** Without `variant`: the answer the client got (champion or challenger), else the shadow's. */
   get(id: string, variant?: Variant): Promise<PredictionRecord | undefined>;
-  /** Oldest first. */
+  /** Oldest first (by `at`, then id); no `limit` means every match. */
   query(q?: PredictionQuery): Promise<PredictionRecord[]>;
+  /** How many records match (without reading them), e.g. for `purge --dry-run`. Optional: callers fall back to query(). */
+  count?(q?: Omit<PredictionQuery, 'limit'>): Promise<number>;
   /** Deletes records older than `before` (ISO-8601); returns how many. */
   purge(before: string): Promise<number>;
   close(): Promise<void>;

@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nearKey } from '../../core/dataset/index.js';
 import type { LabelledText } from '../../core/types.js';
 import type { ReviewStore } from '../../ports/review-store.js';
 import type { TrackingStore } from '../../ports/tracking-store.js';
 import { loadExamples, type LoadOptions } from './dataset.js';
+import type { FeedbackExamples } from './feedback.js';
 import { gateModels, type GateRun } from './gate.js';
 import type { Gates } from '../../core/gates/index.js';
 import type { Classifier, IntentModel } from './model.js';
@@ -16,8 +18,10 @@ export interface RetrainRequest {
   /** The current curated training data. */
   readonly data: string;
   readonly load?: LoadOptions;
-  /** Labelled review items (and, later, feedback) become extra training examples. */
-  readonly review?: ReviewStore;
+  /** Labelled review items become extra training examples. */
+  readonly review?: Pick<ReviewStore, 'list'>;
+  /** Corrections given as feedback (FeedbackService) become extra training examples too. */
+  readonly feedback?: { labelledExamples(): Promise<FeedbackExamples> };
   readonly extraExamples?: readonly LabelledText[];
   readonly test: readonly LabelledText[];
   readonly gates: Gates;
@@ -35,21 +39,68 @@ export interface RetrainRequest {
 
 export interface RetrainResult {
   readonly runId: string;
-  readonly added: { readonly review: number; readonly extra: number };
+  /**
+   * Examples added to the data: from the review queue, from feedback, given directly; `superseded`
+   * review/feedback labels lost to a later label of the same text; `feedbackWithoutText`
+   * corrections that could not be used because their prediction's text was not stored.
+   */
+  readonly added: { readonly review: number; readonly feedback: number; readonly extra: number; readonly superseded: number; readonly feedbackWithoutText: number };
   readonly gate: GateRun;
   /** Set when the gate passed: the new version, now aliased `challenger`. */
   readonly version?: number;
 }
 
+/** A label with the time it was given, and where it came from. */
+export interface Labelled extends LabelledText {
+  readonly at: string;
+  readonly from: 'review' | 'feedback';
+}
+
+/** Every labelled review item, with the time it was labelled (paged through the queue). */
+async function reviewLabels(review: Pick<ReviewStore, 'list'>): Promise<Labelled[]> {
+  const out: Labelled[] = [];
+  for (let after: string | undefined; ; ) {
+    const page = await review.list({ state: 'labelled', limit: 1000, after });
+    for (const item of page) if (item.label !== undefined) out.push({ text: item.text, label: item.label, at: item.updatedAt, from: 'review' });
+    if (page.length < 1000) return out;
+    after = page[page.length - 1].id;
+  }
+}
+
 /**
- * The retraining loop: current data + labelled review items → a tracked training run →
+ * Review labels and feedback corrections of the same text (compared as the dataset compares
+ * near-duplicates: case, punctuation and spacing ignored) keep only the latest label, so a
+ * correction and a stale label never reach training as a conflict. Returns oldest first.
+ */
+export function latestLabels(labels: readonly Labelled[]): { kept: Labelled[]; superseded: number } {
+  const byText = new Map<string, Labelled>();
+  const ordered = [...labels].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  for (const l of ordered) {
+    const key = nearKey(l.text);
+    byText.delete(key); // re-insert: the map keeps the order of the latest labels
+    byText.set(key, l);
+  }
+  return { kept: [...byText.values()], superseded: labels.length - byText.size };
+}
+
+/**
+ * The retraining loop: current data + labelled review items + feedback corrections → a tracked training run →
  * evaluation on the test set → quality gate against the champion → registered as `challenger`
  * (only when the gate passes). Promotion to champion stays a separate, audited decision.
  */
 export async function retrain(req: RetrainRequest): Promise<RetrainResult> {
   const base = await loadExamples(req.data, req.load);
-  const reviewed = req.review ? await req.review.labelled() : [];
-  const extra = [...reviewed.map((r) => ({ text: r.text, label: r.label })), ...(req.extraExamples ?? [])];
+  const fromReview = req.review ? await reviewLabels(req.review) : [];
+  const fromFeedback = req.feedback ? await req.feedback.labelledExamples() : { examples: [], withoutText: 0 };
+  const { kept, superseded } = latestLabels([...fromReview, ...fromFeedback.examples.map((e) => ({ text: e.text, label: e.label, at: e.at, from: 'feedback' as const }))]);
+  const added = {
+    review: kept.filter((l) => l.from === 'review').length,
+    feedback: kept.filter((l) => l.from === 'feedback').length,
+    extra: req.extraExamples?.length ?? 0,
+    superseded,
+    feedbackWithoutText: fromFeedback.withoutText,
+  };
+  const extra = [...kept.map((l) => ({ text: l.text, label: l.label })), ...(req.extraExamples ?? [])];
   const work = mkdtempSync(join(tmpdir(), 'intentops-retrain-'));
   try {
     const file = join(work, 'train.jsonl');
@@ -57,7 +108,11 @@ export async function retrain(req: RetrainRequest): Promise<RetrainResult> {
     writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
     const { run } = await trackTraining(
       req.tracking,
-      { name: req.name, codeVersion: req.codeVersion ?? null, params: { retrain: true, reviewExamples: reviewed.length, extraExamples: req.extraExamples?.length ?? 0 } },
+      {
+        name: req.name,
+        codeVersion: req.codeVersion ?? null,
+        params: { retrain: true, reviewExamples: added.review, feedbackExamples: added.feedback, extraExamples: added.extra, supersededLabels: added.superseded, feedbackWithoutText: added.feedbackWithoutText },
+      },
       () => trainModel({ ...req.train, data: file, out: req.out, name: req.name }),
     );
     const candidate = await req.open(req.out);
@@ -65,11 +120,11 @@ export async function retrain(req: RetrainRequest): Promise<RetrainResult> {
     await recordEvaluation(req.tracking, run.id, gate.candidate);
     let version: number | undefined;
     if (gate.outcome.passed) {
-      const v = await registerBundle(req.registry, req.out, req.name, { runId: run.id, who: req.who, description: `retrained with ${reviewed.length} review labels` });
+      const v = await registerBundle(req.registry, req.out, req.name, { runId: run.id, who: req.who, description: `retrained with ${added.review} review labels and ${added.feedback} feedback corrections` });
       await setAlias(req.registry, req.name, 'challenger', v.version, { who: req.who, why: `retrain: ${gate.outcome.summary}` });
       version = v.version;
     }
-    return { runId: run.id, added: { review: reviewed.length, extra: req.extraExamples?.length ?? 0 }, gate, version };
+    return { runId: run.id, added, gate, version };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

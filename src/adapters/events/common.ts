@@ -1,0 +1,231 @@
+import { z } from 'zod';
+import { IntentOpsError } from '../../core/errors.js';
+import type { Feedback, NewFeedback } from '../../ports/feedback-store.js';
+import type { PredictionQuery, PredictionRecord, Variant } from '../../ports/prediction-log.js';
+import type { Clock, RandomBytes } from '../stores/ulid.js';
+
+/*
+ * What the SQLite and PostgreSQL prediction logs and feedback stores share: input checks,
+ * canonical timestamps and row <-> record mapping. The adapters own only their SQL.
+ */
+
+export interface EventStoreOptions {
+  /** Milliseconds since the epoch, for feedback ids and timestamps (tests inject a fake). Default Date.now. */
+  readonly now?: Clock;
+  /** Random bytes for feedback id tails. Default node:crypto randomBytes. */
+  readonly random?: RandomBytes;
+  /** PostgreSQL: prefix of the table names. Default `intentops_`. */
+  readonly tablePrefix?: string;
+  /** PostgreSQL: connections in the pool. Default 4. */
+  readonly poolSize?: number;
+}
+
+export const VARIANTS = ['champion', 'challenger', 'shadow'] as const satisfies readonly Variant[];
+
+function invalid(message: string, where: string, hint?: string): IntentOpsError {
+  return new IntentOpsError('invalid_input', message, { where, hint });
+}
+
+/**
+ * An ISO-8601 time in the one form stored (`2025-01-01T00:00:00.000Z`), so that SQLite's text
+ * comparison and PostgreSQL's timestamptz agree on order.
+ */
+export function isoTime(value: unknown, field: string): string {
+  const ms = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : NaN;
+  if (!Number.isFinite(ms)) throw invalid(`${field} must be an ISO-8601 date-time (e.g. 2025-01-31T12:00:00Z), got ${JSON.stringify(value)}`, field);
+  return new Date(ms).toISOString();
+}
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const text = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+const recordSchema = z.object({
+  id: text,
+  at: z.string(),
+  model: z.object({ name: z.string(), version: z.string() }),
+  variant: z.enum(VARIANTS),
+  intent: z.string(),
+  confidence: finite,
+  route: z.enum(['accepted', 'llm', 'review']),
+  reason: z.string(),
+  cached: z.boolean(),
+  latencyMs: finite.min(0, 'must not be negative'),
+  llm: z.object({ model: z.string(), promptTokens: z.number().int().min(0), completionTokens: z.number().int().min(0), costUsd: finite.min(0) }).optional(),
+  text: z.string().optional(),
+  features: z.object({ oovShare: finite.optional(), centroidDistance: finite.optional() }).optional(),
+  subject: z.string().max(256).optional(),
+});
+
+/** Checks a batch before anything is written (one bad record refuses the batch, naming it). */
+export function checkRecords(records: readonly PredictionRecord[]): PredictionRecord[] {
+  if (!Array.isArray(records)) throw invalid('append takes an array of prediction records', 'prediction log append');
+  return records.map((rec, i) => {
+    const r = recordSchema.safeParse(rec);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      const field = issue.path.join('.') || '(record)';
+      throw invalid(`prediction record ${i} (${JSON.stringify((rec as { id?: unknown })?.id)}) field ${field}: ${issue.message}`, `prediction record ${i} ${field}`);
+    }
+    return { ...(r.data as PredictionRecord), at: isoTime(r.data.at, `prediction record ${i} at`) };
+  });
+}
+
+export interface NormalPredictionQuery {
+  readonly since?: string;
+  readonly until?: string;
+  readonly variant?: Variant;
+  readonly limit?: number;
+}
+
+export function checkPredictionQuery(q: PredictionQuery = {}): NormalPredictionQuery {
+  if (q.variant !== undefined && !VARIANTS.includes(q.variant)) throw invalid(`variant must be one of ${VARIANTS.join(', ')}, got ${JSON.stringify(q.variant)}`, 'query variant');
+  return {
+    ...(q.since !== undefined && { since: isoTime(q.since, 'since') }),
+    ...(q.until !== undefined && { until: isoTime(q.until, 'until') }),
+    ...(q.variant !== undefined && { variant: q.variant }),
+    ...(q.limit !== undefined && { limit: checkLimit(q.limit) }),
+  };
+}
+
+function checkLimit(limit: unknown): number {
+  if (typeof limit === 'number' && Number.isSafeInteger(limit) && limit > 0) return limit;
+  throw invalid(`limit must be a positive integer, got ${JSON.stringify(limit)}`, 'query limit');
+}
+
+/** Columns of prediction_log, in insert order. */
+export const PREDICTION_COLUMNS = ['id', 'variant', 'at', 'model_name', 'model_version', 'intent', 'confidence', 'route', 'reason', 'cached', 'latency_ms', 'llm', 'text', 'features', 'subject'] as const;
+
+export interface PredictionRow {
+  readonly id: string;
+  readonly variant: string;
+  readonly at: string | Date;
+  readonly model_name: string;
+  readonly model_version: string;
+  readonly intent: string;
+  readonly confidence: number;
+  readonly route: string;
+  readonly reason: string;
+  readonly cached: number | boolean;
+  readonly latency_ms: number;
+  readonly llm: string | PredictionRecord['llm'] | null;
+  readonly text: string | null;
+  readonly features: string | PredictionRecord['features'] | null;
+  readonly subject: string | null;
+}
+
+const iso = (t: string | Date) => (t instanceof Date ? t.toISOString() : t);
+const json = <T>(v: string | T | null): T | null => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+
+/** Column values for one record, in PREDICTION_COLUMNS order; JSON members as text; `cachedAs` maps the flag to the column type. */
+export function predictionValues(r: PredictionRecord, cachedAs: (b: boolean) => unknown): unknown[] {
+  return [
+    r.id,
+    r.variant,
+    r.at,
+    r.model.name,
+    r.model.version,
+    r.intent,
+    r.confidence,
+    r.route,
+    r.reason,
+    cachedAs(r.cached),
+    r.latencyMs,
+    r.llm ? JSON.stringify(r.llm) : null,
+    r.text ?? null,
+    r.features ? JSON.stringify(r.features) : null,
+    r.subject ?? null,
+  ];
+}
+
+/** Optional members are absent (not null) so records from both adapters compare equal. */
+export function rowToRecord(r: PredictionRow): PredictionRecord {
+  const llm = json<PredictionRecord['llm']>(r.llm);
+  const features = json<PredictionRecord['features']>(r.features);
+  return {
+    id: r.id,
+    at: iso(r.at),
+    model: { name: r.model_name, version: r.model_version },
+    variant: r.variant as Variant,
+    intent: r.intent,
+    confidence: r.confidence,
+    route: r.route as PredictionRecord['route'],
+    reason: r.reason,
+    cached: r.cached === true || r.cached === 1,
+    latencyMs: r.latency_ms,
+    ...(llm && { llm }),
+    ...(r.text !== null && { text: r.text }),
+    ...(features && { features }),
+    ...(r.subject !== null && { subject: r.subject }),
+  };
+}
+
+// --- feedback ---
+
+const feedbackSchema = z.object({
+  predictionId: text,
+  correctIntent: z.string().trim().min(1, 'must not be empty').optional(),
+  rating: z.union([z.literal(-1), z.literal(0), z.literal(1)], { error: 'must be -1, 0 or 1' }).optional(),
+  comment: z.string().max(5000, 'must be at most 5000 characters').optional(),
+  source: z.string().trim().min(1, 'must not be empty').max(256),
+});
+
+export function checkFeedback(f: NewFeedback): NewFeedback {
+  const r = feedbackSchema.safeParse(f);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = issue.path.join('.') || '(feedback)';
+  throw invalid(`feedback field ${field}: ${issue.message}`, `feedback ${field}`);
+}
+
+export interface FeedbackQuery {
+  readonly since?: string;
+  readonly predictionId?: string;
+  readonly limit?: number;
+}
+
+export function checkFeedbackQuery(q: FeedbackQuery = {}): FeedbackQuery {
+  return {
+    ...(q.since !== undefined && { since: isoTime(q.since, 'since') }),
+    ...(q.predictionId !== undefined && { predictionId: q.predictionId }),
+    ...(q.limit !== undefined && { limit: checkLimit(q.limit) }),
+  };
+}
+
+/** A checked time window for counting: [since, until). */
+export function checkWindow(q: { since?: string; until?: string } = {}): { since?: string; until?: string } {
+  return {
+    ...(q.since !== undefined && { since: isoTime(q.since, 'since') }),
+    ...(q.until !== undefined && { until: isoTime(q.until, 'until') }),
+  };
+}
+
+export const FEEDBACK_COLUMNS = ['id', 'prediction_id', 'correct_intent', 'rating', 'comment', 'source', 'at'] as const;
+
+export interface FeedbackRow {
+  readonly id: string;
+  readonly prediction_id: string;
+  readonly correct_intent: string | null;
+  readonly rating: number | null;
+  readonly comment: string | null;
+  readonly source: string;
+  readonly at: string | Date;
+}
+
+export function feedbackValues(id: string, f: NewFeedback, at: string): unknown[] {
+  return [id, f.predictionId, f.correctIntent ?? null, f.rating ?? null, f.comment ?? null, f.source, at];
+}
+
+export function rowToFeedback(r: FeedbackRow): Feedback {
+  return {
+    id: r.id,
+    predictionId: r.prediction_id,
+    ...(r.correct_intent !== null && { correctIntent: r.correct_intent }),
+    ...(r.rating !== null && { rating: r.rating as -1 | 0 | 1 }),
+    ...(r.comment !== null && { comment: r.comment }),
+    source: r.source,
+    at: iso(r.at),
+  };
+}
+
+export function closedError(what: string): IntentOpsError {
+  return new IntentOpsError('unavailable', `the ${what} is closed`, { where: what, hint: 'open a new one; close() ends it for good' });
+}
