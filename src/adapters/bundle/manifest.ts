@@ -50,6 +50,8 @@ export const manifestSchema = z.object({
     valSource: z.enum(['split', 'file', 'cv']),
   }),
   data: z.record(z.string(), z.unknown()),
+  /** Reference figures for the drift monitors (src/core/monitor), from held-out predictions; absent in older bundles. */
+  monitor: z.object({ confidence: z.object({ edges: z.array(z.number()), counts: z.array(z.number().int().nonnegative()) }) }).optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;

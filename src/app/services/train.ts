@@ -1,3 +1,4 @@
+import { CONFIDENCE_EDGES } from '../../core/monitor/histogram.js';
 import { performance } from 'node:perf_hooks';
 import { writeBundle, type Manifest } from '../../adapters/bundle/index.js';
 import { createEmbedder, fitEmbedder, type EmbedderOptions } from '../../adapters/embedders/index.js';
@@ -198,6 +199,8 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
         valSource: req.val ? 'file' : validation,
       },
       data: { ...loaded.report },
+      // the drift monitor's confidence reference: the held-out predictions the thresholds were calibrated on
+      monitor: { confidence: { edges: [...CONFIDENCE_EDGES], counts: trained.validation.confidenceCounts } },
     },
     {
       weights: trained.model.weights,

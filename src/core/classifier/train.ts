@@ -1,3 +1,4 @@
+import { confidenceHistogram } from '../monitor/histogram.js';
 import { accuracyOfLogits, balancedClassWeights, fitAdam, type EpochReport, type FitResult } from './adam.js';
 import { fuse, knnDistribution, tuneFusion, type FusionParams, type LabelledScore } from './knn.js';
 import { selectRows, type FeatureMatrix } from './matrix.js';
@@ -38,7 +39,7 @@ export interface TrainedClassifier {
   readonly bestEpoch: number;
   readonly history: EpochReport[];
   /** Figures of the final (calibrated, fused) scorer on held-out data (validation or out-of-fold). */
-  readonly validation: { accuracy: number; nll: number; lrAccuracy: number; examples: number };
+  readonly validation: { accuracy: number; nll: number; lrAccuracy: number; examples: number; confidenceCounts: number[] };
 }
 
 type Labelled = { X: FeatureMatrix; y: Int32Array };
@@ -92,7 +93,7 @@ function calibrate(logits: Float32Array, classes: number, y: Int32Array, neighbo
     temperature,
     fusion,
     routing: calibratePolicy(samples, o.targetPrecision),
-    validation: { accuracy: correct / y.length, nll: nll / y.length, lrAccuracy, examples: y.length },
+    validation: { accuracy: correct / y.length, nll: nll / y.length, lrAccuracy, examples: y.length, confidenceCounts: confidenceHistogram(samples.map((s) => s.confidence)) },
   };
 }
 
