@@ -1,0 +1,130 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { BROKER_DEFAULTS, openBroker } from '../../adapters/broker/index.js';
+import type { Config } from '../config.js';
+import { openServing } from '../container.js';
+import { Worker } from '../services/worker.js';
+import { createLogger } from '../telemetry/index.js';
+import { action, configFor, intOption, type CliIO } from './context.js';
+
+type Options = {
+  model: string;
+  modelDir?: string;
+  broker?: string;
+  stream?: string;
+  in?: string;
+  out?: string;
+  dlq?: string;
+  consumer?: string;
+  concurrency?: number;
+  batch?: number;
+  maxDeliver?: number;
+  ackWait?: number;
+  retryDelay?: number;
+};
+
+/** The `broker` config section (flags > env > file > defaults), read defensively until the schema has it. */
+export interface BrokerSettings {
+  readonly uri: string;
+  readonly stream: string;
+  readonly in: string;
+  readonly out: string;
+  readonly dlq: string;
+  readonly consumer: string;
+  readonly concurrency: number;
+  readonly batch: number;
+  readonly maxDeliver: number;
+  readonly ackWaitMs: number;
+  readonly retryDelayMs: number;
+}
+
+const DEFAULTS: BrokerSettings = { ...BROKER_DEFAULTS, concurrency: BROKER_DEFAULTS.maxInFlight, batch: 64, maxDeliver: 5, retryDelayMs: 1000 };
+
+export function brokerSettings(o: Options, c: Config): BrokerSettings {
+  const fromConfig = ((c as unknown as { broker?: Partial<BrokerSettings> }).broker ?? {}) as Partial<BrokerSettings>;
+  const flags: Partial<BrokerSettings> = { uri: o.broker, stream: o.stream, in: o.in, out: o.out, dlq: o.dlq, consumer: o.consumer, concurrency: o.concurrency, batch: o.batch, maxDeliver: o.maxDeliver, ackWaitMs: o.ackWait, retryDelayMs: o.retryDelay };
+  const pick = <K extends keyof BrokerSettings>(k: K): BrokerSettings[K] => flags[k] ?? fromConfig[k] ?? DEFAULTS[k];
+  return Object.fromEntries((Object.keys(DEFAULTS) as (keyof BrokerSettings)[]).map((k) => [k, pick(k)])) as unknown as BrokerSettings;
+}
+
+function positive(name: string) {
+  const parse = intOption(name);
+  return (v: string): number => {
+    const n = parse(v);
+    if (n < 1) throw new InvalidArgumentError(`${name} must be at least 1, got ${v}`);
+    return n;
+  };
+}
+
+/**
+ * `intentops worker`: classify messages from a broker until SIGTERM or SIGINT, then stop taking
+ * new ones, finish and ack those in hand, close, exit 0 (a second signal exits at once with 1).
+ * Run several: they share the input through one durable consumer.
+ */
+export function registerWorker(program: Command, io: CliIO): void {
+  program
+    .command('worker')
+    .description('classify messages from a broker (NATS JetStream) until SIGTERM/SIGINT: JSON {id, text, metadata?} in, POST /v1/classify answers out, poison messages to the dead-letter subject')
+    .requiredOption('--model <dir>', 'model bundle directory, or models:/NAME@ALIAS')
+    .option('--broker <uri>', `broker URI (default ${DEFAULTS.uri}; broker.uri, INTENTOPS_BROKER_URI)`)
+    .option('--stream <name>', `input stream, created when missing; results go to <name>_OUT (default ${DEFAULTS.stream})`)
+    .option('--in <subject>', `input subject (default ${DEFAULTS.in})`)
+    .option('--out <subject>', `results subject (default ${DEFAULTS.out})`)
+    .option('--dlq <subject>', `dead-letter subject (default ${DEFAULTS.dlq})`)
+    .option('--consumer <name>', `durable consumer shared by all workers (default ${DEFAULTS.consumer})`)
+    .option('--concurrency <n>', `messages in flight per worker (default ${DEFAULTS.concurrency})`, positive('--concurrency'))
+    .option('--batch <n>', `messages classified together (default ${DEFAULTS.batch})`, positive('--batch'))
+    .option('--max-deliver <n>', `deliveries before a failing message is dead-lettered (default ${DEFAULTS.maxDeliver})`, positive('--max-deliver'))
+    .option('--ack-wait <ms>', `redeliver a message held this long by a worker that died (default ${DEFAULTS.ackWaitMs}; applies when the consumer is created)`, positive('--ack-wait'))
+    .option('--retry-delay <ms>', `backoff before the first retry, doubling after (default ${DEFAULTS.retryDelayMs})`, positive('--retry-delay'))
+    .option('--model-dir <dir>', 'ONNX sentence-encoder directory, if the bundle uses onnx and it moved')
+    .action(
+      action(io, async (o: Options, cmd: Command) => {
+        const c = configFor(cmd, io, { onnx: { modelDir: o.modelDir } });
+        const b = brokerSettings(o, c);
+        const log = createLogger({ level: c.logging.level, destination: io.stdout });
+        const serving = await openServing(c, { modelDir: o.model, log });
+        let broker;
+        try {
+          broker = await openBroker(b.uri, { stream: b.stream, in: b.in, out: b.out, dlq: b.dlq, consumer: b.consumer, maxInFlight: b.concurrency, ackWaitMs: b.ackWaitMs });
+        } catch (e) {
+          await serving.close();
+          throw e;
+        }
+        const worker = new Worker({ broker, classify: serving.deps.classify, log }, { batchSize: b.batch, concurrency: b.concurrency, maxDeliver: b.maxDeliver, retryBaseMs: b.retryDelayMs, maxTextLength: c.server.maxTextLength });
+        const ctl = new AbortController();
+        const force = (signal: NodeJS.Signals) => {
+          log.warn({ signal }, 'second signal: exiting without draining');
+          process.exit(1);
+        };
+        const stop = (signal: NodeJS.Signals) => {
+          log.info({ signal, ...worker.stats() }, 'stopping: finishing the messages in hand');
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          process.once('SIGTERM', force);
+          process.once('SIGINT', force);
+          ctl.abort();
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+        const ticker = setInterval(() => log.info(worker.stats(), 'progress'), 10_000);
+        ticker.unref();
+        const { uri: _uri, ...shown } = b;
+        log.info({ pid: process.pid, broker: b.uri.replace(/\/\/[^@/]*@/, '//***@'), ...shown, model: serving.model().manifest.name }, 'worker started');
+        try {
+          await worker.run(ctl.signal);
+        } finally {
+          clearInterval(ticker);
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          await broker.close();
+          await serving.close();
+          process.off('SIGTERM', force);
+          process.off('SIGINT', force);
+        }
+        log.info(worker.stats(), 'stopped');
+        // everything is closed; should a driver leave a handle behind, do not hang on it
+        setTimeout(() => process.exit(), 2000).unref();
+        return 0;
+      }),
+    );
+}
