@@ -116,6 +116,167 @@ export const configSchema = z.object({
       responseFormat: z.enum(['json_schema', 'json_object', 'none']).default('json_schema'),
     })
     .prefault({}),
+  /** OpenTelemetry traces over OTLP/HTTP; off (nothing registered) until an endpoint is set. See src/app/telemetry/tracing.ts. */
+  telemetry: z
+    .object({
+      otlp: z
+        .object({
+          /** Collector base URL; `/v1/traces` is appended (as for OTEL_EXPORTER_OTLP_ENDPOINT). */
+          endpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:4318' }).optional(),
+          /** The full traces URL, used as is; wins over endpoint. */
+          tracesEndpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:4318/v1/traces' }).optional(),
+          /** Sent with every export (e.g. an API key). Env form `k=v,k2=v2`, values percent-encoded (the OTel spec's format). */
+          headers: z
+            .preprocess((v, ctx) => {
+              if (typeof v !== 'string') return v;
+              const out: Record<string, string> = {};
+              for (const pair of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+                const i = pair.indexOf('=');
+                let value: string | undefined;
+                try {
+                  value = i > 0 ? decodeURIComponent(pair.slice(i + 1).trim()) : undefined;
+                } catch {
+                  // a stray % in the value: reported below
+                }
+                if (value === undefined) ctx.addIssue({ code: 'custom', message: `entry ${i > 0 ? `for ${JSON.stringify(pair.slice(0, i).trim())} has a bad %-escape` : `${JSON.stringify(pair.slice(0, 20))} is not key=value`}: use k=v,k2=v2 with values percent-encoded` });
+                else out[pair.slice(0, i).trim()] = value;
+              }
+              return out;
+            }, z.record(z.string(), z.string()).refine((h) => Object.keys(h).every((k) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)), { error: (i) => `${JSON.stringify(Object.keys(i.input as object).find((k) => !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)))} is not a valid HTTP header name` }))
+            .default({}),
+        })
+        .prefault({}),
+      serviceName: z.string().min(1).default('intentops'),
+      /** Share of new traces recorded (0–1); a caller's traceparent sampled flag is always followed. */
+      sampleRatio: z.number().min(0).max(1).default(1),
+    })
+    .prefault({}),
+  /** The prediction log and feedback (monitoring, A/B analysis, retraining from feedback, `purge`). */
+  events: z
+    .object({
+      /** `sqlite:./intentops.db` (the default, beside the review queue), `sqlite::memory:`, `postgres://…`, or `none` (no log, no feedback). */
+      uri: z.string().default('sqlite:./intentops.db'),
+      /** Store each message's text, PII-redacted, with its prediction (off: customer data). Needed to turn feedback into training examples. */
+      storeTexts: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean({ error: 'must be true or false (in the environment: true, false, 1 or 0)' })).default(false),
+      /** `intentops purge` deletes predictions and feedback older than this. */
+      retentionDays: z.number().int().positive().default(30),
+      /** The recorder writes buffered predictions every flushMs or batchSize records, whichever comes first; beyond maxBuffered the oldest are dropped (and counted). */
+      flushMs: z.number().int().positive().default(250),
+      batchSize: z.number().int().positive().default(500),
+      maxBuffered: z.number().int().positive().default(10_000),
+      redact: z
+        .object({
+          /** Extra PII patterns, replaced by `[NAME]` after the built-in e-mail, phone, IBAN and card detectors. */
+          patterns: z
+            .array(
+              z.strictObject({
+                name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'letters, digits and _ (1–32), starting with a letter'),
+                regex: z.string().superRefine((s, ctx) => {
+                  let re: RegExp;
+                  try {
+                    re = new RegExp(s, 'u');
+                  } catch (e) {
+                    return ctx.addIssue({ code: 'custom', message: `does not compile: ${(e as Error).message}` });
+                  }
+                  if (re.test('')) ctx.addIssue({ code: 'custom', message: 'matches the empty string: make it match at least one character' });
+                }),
+                /** Extra flags among i, m, s (g and u are always on). */
+                flags: z.string().regex(/^[ims]*$/, 'only i, m and s').optional(),
+              }),
+            )
+            .default([]),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /** Drift, quality and cost monitors of the served model, and the daily LLM budget (GET /v1/monitor, `intentops monitor report`). */
+  monitor: z
+    .object({
+      enabled: z.boolean().default(true),
+      /** The sliding window live traffic is judged over (one-minute buckets). */
+      windowMinutes: z.number().int().positive().default(60),
+      /** Messages a rule needs before it may fire (PSI over many labels needs 10 per label at least). */
+      minSamples: z.number().int().positive().default(200),
+      /** Share of messages whose OOV share and centroid distance are computed (one extra embedding each). */
+      sampleRate: z.number().min(0).max(1).default(0.1),
+      /** Without a held-out confidence histogram in the bundle, the first this many predictions are the confidence reference. */
+      baselineSamples: z.number().int().positive().default(1000),
+      /** Training examples embedded at model load for class centroids; 0 = no centroid figures (use for paid embedding APIs). */
+      profileExamples: z.number().int().min(0).default(10_000),
+      /** How often the rules are evaluated and new alerts sent. */
+      evaluateSeconds: z.number().int().positive().default(60),
+      thresholds: z
+        .strictObject({
+          labelPsi: z.strictObject({ warn: z.number().positive().default(0.2), alert: z.number().positive().default(0.25) }).prefault({}),
+          /** Chi-square p-value below this warns; 0 turns the rule off. */
+          labelChi2P: z.number().min(0).max(1).default(0.01),
+          confidencePsi: z.strictObject({ warn: z.number().positive().default(0.2), alert: z.number().positive().default(0.25) }).prefault({}),
+          /** llm + review share above the expected share (1 − validation coverage) plus this. */
+          fallbackMargin: z.strictObject({ warn: z.number().min(0).default(0.1), alert: z.number().min(0).default(0.2) }).prefault({}),
+          /** Mean unseen-token share above the expected (leave-one-out) share plus this. */
+          oovMargin: z.strictObject({ warn: z.number().min(0).default(0.05), alert: z.number().min(0).default(0.15) }).prefault({}),
+          /** Mean centroid distance over the training mean above this. */
+          centroidRatio: z.strictObject({ warn: z.number().positive().default(1.1), alert: z.number().positive().default(1.25) }).prefault({}),
+        })
+        .prefault({}),
+      webhook: z
+        .object({
+          /** Alerts are POSTed here as JSON `{source, model, alerts}` (Slack/Teams-style URLs carry a token: keep it out of shared files). */
+          url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+          /** The same alert (kind and severity) is sent again only after this long. */
+          cooldownMinutes: z.number().min(0).default(60),
+          timeoutMs: z.number().int().positive().default(5000),
+          retries: z.number().int().min(0).default(2),
+        })
+        .prefault({}),
+      budget: z
+        .object({
+          /** US dollars of LLM calls per day; 0 = no budget. */
+          dailyUsd: z.number().min(0).default(0),
+          /** Alert when the day's spend reaches this share of the budget. */
+          alertShare: z.number().gt(0).max(1).default(0.8),
+          /** Once the day's budget is spent, unsure messages go to review (reason llm_budget) instead of the LLM. */
+          hardCap: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean({ error: 'must be true or false (in the environment: true, false, 1 or 0)' })).default(false),
+          /** IANA time zone of the budget day. */
+          timeZone: z.string().min(1).default('UTC'),
+          /** `memory` (per process) or `redis://…` (one budget shared by all replicas). */
+          uri: z.string().default('memory'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /** Safe rollout between registry versions (`intentops rollout`, /v1/rollout); its state lives in registry.uri's database. */
+  rollout: z
+    .object({
+      /** The gates file and labelled test data `rollout promote` gates the challenger with (CLI default; the API's only source). */
+      gates: z.string().min(1).optional(),
+      data: z.string().min(1).optional(),
+      /** Messages that may wait for shadow scoring; beyond it shadow scores are skipped (requests never wait). */
+      shadowQueue: z.number().int().min(0).default(1024),
+      /** A/B rule: labelled outcomes per version before any verdict, the smallest accuracy difference worth acting on, the significance level. */
+      minSamples: z.number().int().positive().default(100),
+      minEffect: z.number().gt(0).lt(1).default(0.02),
+      alpha: z.number().gt(0).lt(0.5).default(0.05),
+    })
+    .prefault({}),
+  /** `intentops worker`: the message broker and the queue it works on. */
+  broker: z
+    .object({
+      /** nats://HOST:PORT[,…] (NATS JetStream); kafka:// and azure-servicebus:// are recognised but not built in. */
+      uri: z.string().default('nats://127.0.0.1:4222'),
+      stream: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and -').default('INTENTOPS'),
+      in: z.string().min(1).default('intentops.in'),
+      out: z.string().min(1).default('intentops.out'),
+      dlq: z.string().min(1).default('intentops.dlq'),
+      consumer: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and -').default('intentops-worker'),
+      /** Messages in flight per worker. */
+      concurrency: z.number().int().positive().default(256),
+      batch: z.number().int().positive().default(64),
+      maxDeliver: z.number().int().positive().default(5),
+      ackWaitMs: z.number().int().positive().default(30_000),
+      retryDelayMs: z.number().int().positive().default(1000),
+    })
+    .prefault({}),
   logging: z
     .object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -166,6 +327,25 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_LLM_MODEL: 'llm.model',
   AZURE_OPENAI_CHAT_DEPLOYMENT: 'llm.azureDeployment',
   INTENTOPS_LLM_TIMEOUT_MS: 'llm.timeoutMs',
+  // the standard OpenTelemetry names (OTEL_TRACES_SAMPLER_ARG: the sampler is always parent-based trace-id ratio)
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'telemetry.otlp.endpoint',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'telemetry.otlp.tracesEndpoint',
+  OTEL_EXPORTER_OTLP_HEADERS: 'telemetry.otlp.headers',
+  OTEL_SERVICE_NAME: 'telemetry.serviceName',
+  OTEL_TRACES_SAMPLER_ARG: 'telemetry.sampleRatio',
+  INTENTOPS_EVENTS_URI: 'events.uri',
+  INTENTOPS_EVENTS_STORE_TEXTS: 'events.storeTexts',
+  INTENTOPS_RETENTION_DAYS: 'events.retentionDays',
+  INTENTOPS_LLM_DAILY_BUDGET_USD: 'monitor.budget.dailyUsd',
+  INTENTOPS_LLM_BUDGET_HARD_CAP: 'monitor.budget.hardCap',
+  INTENTOPS_ALERT_WEBHOOK_URL: 'monitor.webhook.url',
+  INTENTOPS_SPEND_URI: 'monitor.budget.uri',
+  INTENTOPS_ROLLOUT_GATES: 'rollout.gates',
+  INTENTOPS_ROLLOUT_DATA: 'rollout.data',
+  INTENTOPS_BROKER_URI: 'broker.uri',
+  INTENTOPS_BROKER_STREAM: 'broker.stream',
+  INTENTOPS_BROKER_CONCURRENCY: 'broker.concurrency',
+  INTENTOPS_BROKER_MAX_DELIVER: 'broker.maxDeliver',
   INTENTOPS_LOG_LEVEL: 'logging.level',
   INTENTOPS_LOG_TEXTS: 'logging.texts',
 } as const satisfies Record<string, string | readonly string[]>);
@@ -191,7 +371,7 @@ function merge(a: Tree, b: Tree): Tree {
   return out;
 }
 
-const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.timeoutMs)$/;
+const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.timeoutMs|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
 
 /** `name:sha256,name2:sha256` → `[{name, sha256}]` (the env form of server.apiKeys). */
 export function parseApiKeysEnv(raw: string): { name: string; sha256: string }[] {

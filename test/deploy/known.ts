@@ -12,17 +12,8 @@ import { buildCli } from '../../src/app/cli/main.js';
 const STANDARD = new Set(['NODE_ENV', 'NODE_OPTIONS', 'INTENTOPS_CONFIG', 'INTENTOPS_USER', 'APPLICATIONINSIGHTS_CONNECTION_STRING']);
 const STANDARD_PREFIX = /^OTEL_[A-Z0-9_]+$/;
 
-/**
- * Set by the deployment files for work that lands in the same release as them (issue #7: the
- * NATS worker). Each entry comes off this list once ENV_CATALOGUE has it; until then a name
- * here is accepted without being in the catalogue.
- */
-export const AWAITING_ENV: readonly string[] = ['INTENTOPS_BROKER_URI'];
-/** The same for commands: `intentops worker` (issue #7). Its flags are checked once it is registered. */
-export const AWAITING_COMMANDS: readonly string[] = ['worker'];
-
 export function isKnownEnv(name: string): boolean {
-  return Object.hasOwn(ENV_CATALOGUE, name) || STANDARD.has(name) || STANDARD_PREFIX.test(name) || AWAITING_ENV.includes(name);
+  return Object.hasOwn(ENV_CATALOGUE, name) || STANDARD.has(name) || STANDARD_PREFIX.test(name);
 }
 
 /** The names in `names` the app would not read. */
@@ -47,7 +38,6 @@ export function cliProblems(argv: readonly string[]): string[] {
     const sub = cmd.commands.find((c) => c.name() === argv[i] || c.aliases().includes(argv[i]));
     if (!sub) {
       if (cmd.commands.length === 0) break; // a positional argument
-      if (i === 0 && AWAITING_COMMANDS.includes(argv[i])) return [];
       return [`\`intentops ${argv.slice(0, i + 1).join(' ')}\`: no such command (have: ${cmd.commands.map((c) => c.name()).join(', ')})`];
     }
     cmd = sub;
