@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ANCHORS, TARGETS } from './references.js';
+import { benchClassifyFile } from './classify-file.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -87,6 +88,14 @@ try {
     line('accuracy (all messages)', pct(r.accuracy), `×${ratio(r.accuracy, single.accuracy)} vs ${best} alone ${pct(single.accuracy)}`);
     line('coverage / accuracy on accepted', `${pct(r.accepted.coverage)} / ${pct(r.accepted.acceptedAccuracy ?? 0)}`);
     line('messages/s (batch 64, whole cascade)', r.perSecond.toFixed(0), `×${ratio(r.perSecond, single.perSecondBatch64)} vs ${best} alone; ×${ratio(r.perSecond, results.embedders.hashed.perSecondBatch64)} of hashed`);
+    console.log('');
+  }
+  if (!args.includes('--no-file') && results.embedders.hashed) {
+    const r = await benchClassifyFile({ dataDir, model: join(work, 'hashed'), rows: Number(opt('--file-rows') ?? 1_000_000) });
+    results.classifyFile = r;
+    console.log(`classify-file: ${r.rows.toLocaleString('en-US')} messages (${r.inputMb.toFixed(0)} MB JSONL) → JSONL, hashed model, streaming with checkpoints`);
+    line('messages/s, end to end', r.perSecond.toFixed(0), `×${ratio(r.perSecond, r.reference.perSecond)} of ${r.reference.name} (${r.reference.perSecond.toFixed(0)}/s)`);
+    line('peak RSS MB', r.peakRssMb.toFixed(0), `×${ratio(r.peakRssMb, r.smallPeakRssMb, false)} vs ${r.smallPeakRssMb.toFixed(0)} MB on ${r.smallRows.toLocaleString('en-US')} rows (constant memory)`);
     console.log('');
   }
 } finally {
