@@ -7,7 +7,7 @@ import { openReviewStore } from '../adapters/stores/index.js';
 import { maskUri } from '../adapters/uri.js';
 import { createApp, type HttpDeps } from './http/index.js';
 import type { Env } from './http/types.js';
-import { ClassifyService, modelIdentity, type CachedAnswer, type ClassifyObserver } from './services/classify.js';
+import { ClassifyService, modelIdentity, serveAs, type CachedAnswer, type ClassifyObserver } from './services/classify.js';
 import { ReviewService } from './services/review.js';
 import { createLogger, ServiceMetrics, type Logger } from './telemetry/index.js';
 import type { EmbedderOptions } from '../adapters/embedders/index.js';
@@ -25,6 +25,10 @@ import { openTrackingStore } from '../adapters/tracking/index.js';
 import type { ReviewStore } from '../ports/review-store.js';
 import type { TrackingStore } from '../ports/tracking-store.js';
 import { resolveModelUri, type Registry } from './services/registry.js';
+import { openRolloutStore } from '../adapters/rollout/index.js';
+import type { ModelVersion } from '../ports/registry-store.js';
+import { LiveRollout, RolloutService, type ChallengerGate, type OutcomeSources } from './services/rollout.js';
+import { loadExamples } from './services/dataset.js';
 
 /**
  * The composition root: the only place that turns configuration into adapters. CLI commands
@@ -133,6 +137,70 @@ export function watchAlias(ref: string, c: Config, onChange: (path: string, vers
   return () => clearInterval(timer);
 }
 
+/**
+ * Opens what `serve --model` names: a bundle directory, or one registry reference, which then
+ * answers as its registry version (`{ name, version: "3" }`, see serveAs).
+ */
+export async function openServedModel(spec: string, c: Config): Promise<IntentModel> {
+  if (spec.includes(',') || !isRegistryRef(spec)) return openModel(await resolveModelRef(spec, c), c);
+  const reg = await openRegistry(c);
+  try {
+    const r = await resolveModelUri(reg, spec);
+    return serveAs(await openModel(r.path, c), { name: r.name, version: String(r.version) });
+  } finally {
+    await reg.store.close();
+  }
+}
+
+/** `models:/NAME@champion` (or `NAME@champion`): the served model follows a rollout. */
+export function championOf(spec: string): string | undefined {
+  if (spec.includes(',') || !isRegistryRef(spec)) return undefined;
+  const { name, ref } = parseModelUri(spec);
+  return typeof ref === 'object' && ref.alias === 'champion' ? name : undefined;
+}
+
+/**
+ * The quality gate `rollout promote` runs: the challenger against the champion on labelled test
+ * data, exactly as `intentops promote` does. undefined when no gates file or data is given.
+ */
+export function rolloutGate(c: Config, files: { gates?: string; data?: string } = {}): ChallengerGate | undefined {
+  const gates = files.gates ?? c.rollout.gates;
+  const data = files.data ?? c.rollout.data;
+  if (!gates || !data) return undefined;
+  return async (challenger, champion) => {
+    // loaded when a promotion happens: gate.ts builds on this module
+    const { gateModels, loadGatesFile } = await import('./services/gate.js');
+    const g = loadGatesFile(gates);
+    const reg = await openRegistry(c);
+    try {
+      const open = async (v: ModelVersion) => openModel((await resolveModelUri(reg, `models:/${v.name}/${v.version}`)).path, c);
+      const candidate = await open(challenger);
+      const baseline = champion ? await open(champion) : undefined;
+      const examples = (await loadExamples(data, { ...loadOptions(c), keepDuplicates: true })).examples;
+      return await gateModels({ gates: g, candidate, baseline, examples });
+    } finally {
+      await reg.store.close();
+    }
+  };
+}
+
+/** Rollout control for `intentops rollout`: registry, rollout state and the outcome stores from config. */
+export async function openRolloutControl(c: Config, o: { gates?: string; data?: string; outcomes?: OutcomeSources } = {}): Promise<{ service: RolloutService; registry: Registry; close(): Promise<void> }> {
+  const registry = await openRegistry(c);
+  try {
+    const rollout = await openRolloutStore(c.registry.uri);
+    const service = new RolloutService({ registry, rollout, gate: rolloutGate(c, o), outcomes: o.outcomes, rule: abRule(c) });
+    return { service, registry, close: async () => void (await Promise.allSettled([rollout.close(), registry.store.close()])) };
+  } catch (e) {
+    await registry.store.close();
+    throw e;
+  }
+}
+
+function abRule(c: Config) {
+  return { alpha: c.rollout.alpha, minSamples: c.rollout.minSamples, minEffect: c.rollout.minEffect };
+}
+
 // --- serving -------------------------------------------------------------------------------
 
 /** What `intentops serve` runs: the HTTP app over the model, the LLM fallback and the stores. */
@@ -154,13 +222,39 @@ export interface ServingOptions {
   readonly version?: string;
   /** Default: a pino logger on stdout at config.logging.level. */
   readonly log?: Logger;
+  /** Also told of every result and shadow score (after metrics), e.g. the prediction recorder. */
+  readonly observer?: ClassifyObserver;
+  /** Where the A/B analysis of GET /v1/rollout?analysis=true finds feedback (the review queue is added here). */
+  readonly outcomes?: Pick<OutcomeSources, 'predictions' | 'feedback'>;
 }
 
 const OFF = 'none';
 
+/** A champion served under a rollout: the registry, the shared state and what this process routes. */
+async function openLiveRollout(name: string, c: Config): Promise<{ registry: Registry; live: LiveRollout; rollout: Awaited<ReturnType<typeof openRolloutStore>> }> {
+  const registry = await openRegistry(c);
+  try {
+    const rollout = await openRolloutStore(c.registry.uri);
+    try {
+      const load = async (v: ModelVersion) => serveAs(await openModel((await resolveModelUri(registry, `models:/${v.name}/${v.version}`)).path, c), { name: v.name, version: String(v.version) });
+      return { registry, rollout, live: await LiveRollout.open({ name, registry: registry.store, rollout, load }) };
+    } catch (e) {
+      await rollout.close();
+      throw e;
+    }
+  } catch (e) {
+    await registry.store.close();
+    throw e;
+  }
+}
+
 /**
  * Builds the serving stack from configuration. The model is loaded first, so a missing or
  * corrupt bundle fails before anything is opened (typed errors → CLI exit codes 3 and 4).
+ *
+ * `models:/NAME@champion` is served under the rollout of NAME: the challenger is loaded too while
+ * the rollout mode needs it, and aliases and mode are followed (polled every registry.pollMs,
+ * and at once after a change through /v1/rollout); any other registry reference follows its alias.
  *
  * @example
  *   const serving = await openServing(loadConfig({ env: process.env }), { modelDir: 'models/sample' });
@@ -169,8 +263,18 @@ const OFF = 'none';
  */
 export async function openServing(c: Config, o: ServingOptions): Promise<Serving> {
   const log = o.log ?? createLogger({ level: c.logging.level });
-  let model = await openModel(await resolveModelRef(o.modelDir, c), c);
   const opened: { close(): Promise<void> }[] = [];
+  const rolloutName = championOf(o.modelDir);
+  const ro = rolloutName ? await openLiveRollout(rolloutName, c) : undefined;
+  if (ro) opened.push(ro.rollout, ro.registry.store);
+  let model: IntentModel;
+  try {
+    model = ro ? ro.live.arms().champion : await openServedModel(o.modelDir, c);
+  } catch (e) {
+    await closeAll(opened);
+    throw e;
+  }
+  const current = () => (ro ? ro.live.arms().champion : model);
   try {
     const llm = c.llm.provider === OFF ? undefined : await createLlm(c.llm.provider, llmOptions(c));
     const cache = c.cache.uri === OFF ? undefined : await openCache<CachedAnswer>(c.cache.uri);
@@ -184,41 +288,69 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
     if (review) opened.push(review);
 
     const metrics = new ServiceMetrics({ cacheEnabled: cache !== undefined });
-    metrics.setModel(modelIdentity(model));
+    metrics.setModel(modelIdentity(current()));
     if (llm && 'stats' in llm && typeof llm.stats === 'function') metrics.trackLlm(() => (llm as OpenAiChatLlm).stats());
+    const extra = o.observer;
     const observer: ClassifyObserver = {
-      onResult: (r) => metrics.onResult(r),
+      onResult: (r, input) => {
+        metrics.onResult(r);
+        extra?.onResult(r, input);
+      },
+      onShadow: extra?.onShadow?.bind(extra),
+      onShadowError: (e) => log.warn({ err: (e as Error).message }, 'shadow scoring failed; answers were not affected'),
       onLlmError: (e) => log.warn({ err: (e as Error).message, code: (e as { code?: string }).code }, 'LLM fallback failed; message sent to review'),
       onCacheError: (e) => log.warn({ err: (e as Error).message }, 'answer cache unavailable; classified without it'),
     };
-    const classify = new ClassifyService({ model: () => model, llm, review, cache, cacheTtlMs: c.cache.ttlMs, observer });
-    const checks: Record<string, () => Promise<void>> = { model: async () => void model.labels.length };
+    const classify = new ClassifyService({ model: current, arms: ro?.live.arms, shadowQueue: c.rollout.shadowQueue, llm, review, cache, cacheTtlMs: c.cache.ttlMs, observer });
+    const checks: Record<string, () => Promise<void>> = { model: async () => void current().labels.length };
     if (review) checks.review = async () => void (await review.list({ limit: 1 }));
     if (cache) checks.cache = async () => void (await cache.get('readyz:probe'));
     if (limiter) checks.rateLimiter = async () => void (await limiter.take('readyz:probe'));
 
     if (!keys.length) log.warn('no API keys configured (server.apiKeys / INTENTOPS_API_KEYS): authentication and rate limiting are off');
+    const applied = (changes: string[]) => {
+      if (!changes.length) return;
+      metrics.setModel(modelIdentity(current()));
+      log.info({ ref: o.modelDir, changes, model: modelIdentity(current()) }, 'rollout applied');
+    };
+    const rollout = ro
+      ? new RolloutService({ registry: ro.registry, rollout: ro.rollout, live: ro.live, onApplied: applied, gate: rolloutGate(c), outcomes: { reviews: review, ...o.outcomes }, rule: abRule(c) })
+      : undefined;
     const deps: HttpDeps = {
       classify,
-      model: () => model,
-      reviews: review ? new ReviewService(review, () => model.labels) : undefined,
+      model: current,
+      reviews: review ? new ReviewService(review, () => current().labels) : undefined,
       limiter,
       metrics,
       log,
       checks,
       settings: { ...c.server, logTexts: c.logging.texts },
       lifecycle: { draining: false },
+      ...(ro && rollout ? { rollout: { name: ro.live.arms().name, service: rollout } } : {}),
     };
     const app = createApp(deps, { version: o.version });
-    // a served alias (models:/NAME@champion) follows its moves: the new model is loaded next to
-    // the old one and swapped in with one assignment, so no request sees a half-loaded model
-    let stopWatch: (() => void) | undefined;
-    if (isRegistryRef(o.modelDir) && /@/.test(o.modelDir) && c.registry.pollMs > 0) {
-      stopWatch = watchAlias(
+    // a new model is loaded next to the old one and swapped in with one assignment, so no
+    // request sees a half-loaded model
+    let stop: (() => void) | undefined;
+    if (ro && c.registry.pollMs > 0) {
+      let busy = false;
+      const timer = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        ro.live
+          .refresh()
+          .then(applied, (e: unknown) => log.warn({ err: (e as Error).message }, 'registry poll failed; still serving the current models'))
+          .finally(() => (busy = false));
+      }, Math.max(100, c.registry.pollMs));
+      timer.unref();
+      stop = () => clearInterval(timer);
+    } else if (!ro && isRegistryRef(o.modelDir) && /@/.test(o.modelDir) && c.registry.pollMs > 0) {
+      const { name } = parseModelUri(o.modelDir.startsWith('models:/') ? o.modelDir : `models:/${o.modelDir}`);
+      stop = watchAlias(
         o.modelDir,
         c,
         async (path, version) => {
-          const next = await openModel(path, c);
+          const next = serveAs(await openModel(path, c), { name, version: String(version) });
           model = next;
           metrics.setModel(modelIdentity(next));
           log.info({ ref: o.modelDir, version, model: modelIdentity(next) }, 'alias moved: model swapped');
@@ -226,21 +358,28 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
         (e) => log.warn({ err: (e as Error).message }, 'registry poll failed; still serving the current model'),
       );
     }
-    log.info({ model: modelIdentity(model), llm: llm ? c.llm.model : OFF, review: review ? maskUri(c.review.uri) : OFF, cache: cache ? maskUri(c.cache.uri) : OFF, auth: keys.length > 0 }, 'serving stack ready');
+    log.info({ model: modelIdentity(current()), rollout: ro ? ro.live.view().mode : OFF, llm: llm ? c.llm.model : OFF, review: review ? maskUri(c.review.uri) : OFF, cache: cache ? maskUri(c.cache.uri) : OFF, auth: keys.length > 0 }, 'serving stack ready');
     return {
       app,
       deps,
       log,
-      model: () => model,
+      model: current,
       async loadModel(dir) {
-        const next = await openModel(await resolveModelRef(dir, c), c);
+        if (ro) {
+          // SIGHUP under a rollout: re-read the registry and rollout state now
+          applied(await ro.live.refresh());
+          return current();
+        }
+        const next = await openServedModel(dir, c);
         model = next;
         metrics.setModel(modelIdentity(next));
         log.info({ model: modelIdentity(next) }, 'model loaded');
         return next;
       },
-      close: () => {
-        stopWatch?.();
+      close: async () => {
+        stop?.();
+        // shadow scores still queued reach the observers before the stores close
+        await classify.shadowIdle();
         return closeAll(opened);
       },
     };

@@ -13,6 +13,12 @@ import { registerTrain } from './train.js';
 import { registerLifecycle } from './lifecycle.js';
 import { registerModels } from './models.js';
 import { registerRuns } from './runs.js';
+import { registerRollout } from './rollout.js';
+import { registerMonitor } from './monitor.js';
+import { registerWorker } from './worker.js';
+import { registerClassifyFile } from './classify-file.js';
+import { registerFeedback } from './feedback.js';
+import { registerPurge } from './purge.js';
 import { EXIT } from '../errors.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -33,8 +39,14 @@ export function buildCli(io: CliIO): Command {
   registerRuns(program, io);
   registerModels(program, io);
   registerLifecycle(program, io);
+  registerRollout(program, io);
   registerServe(program, io);
   registerReview(program, io);
+  registerMonitor(program, io);
+  registerWorker(program, io);
+  registerClassifyFile(program, io);
+  registerFeedback(program, io);
+  registerPurge(program, io);
   registerDev(program, io);
   registerConfig(program, io);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];

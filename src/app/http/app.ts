@@ -7,7 +7,7 @@ import type { HttpDeps } from './deps.js';
 import { observe } from './observe.js';
 import { buildOpenApi } from './openapi.js';
 import { HttpProblem, problemResponse, toProblem } from './problem.js';
-import { classifyRoutes, docsRoutes, modelRoutes, opsRoutes, reviewRoutes } from './routes/index.js';
+import { classifyRoutes, docsRoutes, modelRoutes, opsRoutes, reviewRoutes, rolloutRoutes } from './routes/index.js';
 import { requestSchemas } from './schemas.js';
 import type { Env } from './types.js';
 
@@ -27,7 +27,7 @@ export function createApp(d: HttpDeps, o: { version?: string } = {}): Hono<Env> 
   app.use(requestId({ limitLength: 128 }));
   app.use(observe(d.metrics, d.log, () => modelIdentity(d.model()).version));
   if (d.settings.cors.length) {
-    app.use(cors({ origin: [...d.settings.cors], allowHeaders: ['authorization', 'x-api-key', 'content-type', 'x-request-id'], exposeHeaders: ['x-request-id', 'retry-after', 'ratelimit-remaining'], maxAge: 600 }));
+    app.use(cors({ origin: [...d.settings.cors], allowHeaders: ['authorization', 'x-api-key', 'content-type', 'x-request-id', 'x-client-id'], exposeHeaders: ['x-request-id', 'retry-after', 'ratelimit-remaining'], maxAge: 600 }));
   }
   app.use('/v1/*', apiKeyAuth(d.settings.apiKeys));
   if (d.limiter) app.use('/v1/*', rateLimit(d.limiter, d.log));
@@ -35,6 +35,7 @@ export function createApp(d: HttpDeps, o: { version?: string } = {}): Hono<Env> 
   app.route('/', classifyRoutes(d, s));
   app.route('/', modelRoutes(d));
   app.route('/', reviewRoutes(d, s));
+  app.route('/', rolloutRoutes(d));
   app.route('/', opsRoutes(d, () => (openapi ??= buildOpenApi(s, { version: o.version ?? '0.0.0', authEnabled: d.settings.apiKeys.length > 0 }))));
   app.route('/', docsRoutes());
 

@@ -2,6 +2,7 @@ import type { RateLimiter } from '../../ports/rate-limiter.js';
 import type { ClassifyService } from '../services/classify.js';
 import type { IntentModel } from '../services/model.js';
 import type { ReviewService } from '../services/review.js';
+import type { RolloutService } from '../services/rollout.js';
 import type { Logger, ServiceMetrics } from '../telemetry/index.js';
 import type { ApiKey } from './auth.js';
 
@@ -29,6 +30,8 @@ export interface HttpDeps {
   /** Readiness probes by name (model, review, cache, rateLimiter): resolve when reachable. */
   readonly checks: Readonly<Record<string, () => Promise<void>>>;
   readonly settings: HttpSettings;
+  /** Serving models:/NAME@champion: the rollout of NAME (/v1/rollout); absent for a bundle directory. */
+  readonly rollout?: { readonly name: string; readonly service: RolloutService };
   /** Set while shutting down: /readyz answers 503 so balancers stop sending traffic. */
   readonly lifecycle?: { draining: boolean };
 }

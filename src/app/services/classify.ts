@@ -2,7 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Cache } from '../../ports/cache.js';
 import { LlmDeclined, type Llm, type LlmAnswer } from '../../ports/llm.js';
+import type { Variant } from '../../ports/prediction-log.js';
 import type { ReviewReason, ReviewStore } from '../../ports/review-store.js';
+import { chooseArm, type Arm } from '../../core/rollout/assign.js';
+import type { RolloutMode } from '../../core/rollout/state.js';
+import type { RolloutStats } from '../../core/rollout/stats.js';
 import type { Route } from '../../core/routing/policy.js';
 import type { IntentModel, Prediction } from './model.js';
 
@@ -23,7 +27,10 @@ export interface ClassifyResult {
   readonly outOfScope: boolean;
   readonly alternatives: Prediction['alternatives'];
   readonly neighbours: Prediction['neighbours'];
-  readonly model: { readonly name: string; readonly version: string };
+  /** The version that produced the result: see modelIdentity. */
+  readonly model: ModelId;
+  /** champion or challenger (the answer); shadow for the challenger's background score (observers only). */
+  readonly variant: Variant;
   readonly llm?: { readonly model: string; readonly promptTokens: number; readonly completionTokens: number; readonly costUsd: number; readonly latencyMs: number };
   readonly review?: { readonly id: string };
   readonly cached: boolean;
@@ -34,14 +41,50 @@ export interface ClassifyResult {
 export interface ClassifyObserver {
   /** Called once per message with its result and the input it answered (text included: observers must not log or store it unredacted). */
   onResult(r: ClassifyResult, input: ClassifyInput): void;
+  /**
+   * Shadow rollout: the challenger's score (`variant: 'shadow'`, same id, no LLM call, no review
+   * item, route = what it would have done) of a message the champion answered. Called after the
+   * answer was sent, from a bounded background queue.
+   */
+  onShadow?(champion: ClassifyResult, shadow: ClassifyResult, input: ClassifyInput): void;
+  /** Shadow scoring failed (the answers were not affected). */
+  onShadowError?(e: unknown): void;
   onLlmError?(e: unknown): void;
   /** The cache could not be read or written: the message was classified without it. */
   onCacheError?(e: unknown): void;
 }
 
+export interface ModelId {
+  readonly name: string;
+  readonly version: string;
+}
+
+/**
+ * What a rollout routes between (see core/rollout): read once per batch and replaced as a whole
+ * when anything changes, so no request sees a half-loaded model or a mix of two rollouts.
+ */
+export interface ServingArms {
+  /** The registered model name: the namespace of the sticky assignment. */
+  readonly name: string;
+  /** The mode in effect (off when the challenger it needs is missing). */
+  readonly mode: RolloutMode;
+  readonly share: number;
+  readonly champion: IntentModel;
+  /** Loaded only while the mode needs it. */
+  readonly challenger?: IntentModel;
+  /** This process's figures for this champion/challenger pair (`rollout status`). */
+  readonly stats?: RolloutStats;
+}
+
 export interface ClassifyDeps {
   /** Returns the model to use now: may change between calls (hot swap). */
   readonly model: () => IntentModel;
+  /** A registry rollout: when given, it decides which model answers (and `model` is not used). */
+  readonly arms?: () => ServingArms;
+  /** Messages that may wait for shadow scoring; beyond that shadow scoring is skipped (default 1024). */
+  readonly shadowQueue?: number;
+  /** Draws the arm of requests without a client key (default Math.random). */
+  readonly random?: () => number;
   readonly llm?: Llm;
   readonly review?: ReviewStore;
   readonly cache?: Cache<CachedAnswer>;
@@ -51,9 +94,28 @@ export interface ClassifyDeps {
 
 export type CachedAnswer = Omit<ClassifyResult, 'id' | 'cached' | 'timings' | 'review'>;
 
-/** The model's identity in responses and cache keys: name + a short hash of its weights. */
-export function modelIdentity(m: IntentModel): { name: string; version: string } {
-  return { name: m.manifest.name, version: m.manifest.classifier.weights.sha256.slice(0, 12) };
+const registryIdentity = new WeakMap<IntentModel, ModelId>();
+
+/**
+ * Marks a loaded model as a registry version: it then answers (responses, review items, metrics,
+ * /v1/models/current) as `{ name: registered name, version: "<version number>" }`.
+ */
+export function serveAs(m: IntentModel, id: ModelId): IntentModel {
+  registryIdentity.set(m, { name: id.name, version: id.version });
+  return m;
+}
+
+/**
+ * The model's identity in responses: a registry version as `{ name, version: "3" }` (see
+ * serveAs); a bundle directory as its manifest name + a short hash of its weights.
+ */
+export function modelIdentity(m: IntentModel): ModelId {
+  return registryIdentity.get(m) ?? { name: m.manifest.name, version: weightsVersion(m) };
+}
+
+/** A short hash of the weights: what cache keys use, so equal weights share answers whatever they are called. */
+function weightsVersion(m: IntentModel): string {
+  return m.manifest.classifier.weights.sha256.slice(0, 12);
 }
 
 /** Cache key: model version + normalised text, hashed (no raw text, no secrets in keys). */
@@ -63,23 +125,88 @@ export function cacheKey(version: string, text: string): string {
 }
 
 /**
+ * Background work that must never hold up or fail a request: jobs run one at a time after the
+ * answers have gone out (setImmediate yields to I/O first), at most `max` messages wait, and
+ * what does not fit is dropped (and counted by the caller), never queued without bound.
+ */
+class ShadowQueue {
+  private pending = 0;
+  private tail: Promise<void> = Promise.resolve();
+  constructor(
+    private readonly max: number,
+    private readonly onError: (e: unknown) => void,
+  ) {}
+
+  offer(size: number, job: () => Promise<void>): boolean {
+    if (this.pending + size > this.max) return false;
+    this.pending += size;
+    this.tail = this.tail
+      .then(() => new Promise<void>((r) => setImmediate(r)))
+      .then(job)
+      .catch(this.onError)
+      .then(() => void (this.pending -= size));
+    return true;
+  }
+
+  idle(): Promise<void> {
+    return this.tail;
+  }
+}
+
+/**
  * The classify use case: cache → model → routing → LLM fallback → review queue. A message is
  * never lost: an LLM failure, a `none` answer or no LLM at all send it to review with the best
  * guess; a review-store failure propagates (the caller must know the message was not queued).
+ *
+ * Under a registry rollout (`arms`) each message is answered by the champion or, in canary / ab,
+ * by the challenger when its client key (`subject`) falls in the challenger's share; in shadow
+ * mode the challenger scores the same messages afterwards, off the request path.
  */
 export class ClassifyService {
-  constructor(private readonly deps: ClassifyDeps) {}
+  private readonly shadows: ShadowQueue;
+  private readonly random: () => number;
+
+  constructor(private readonly deps: ClassifyDeps) {
+    this.shadows = new ShadowQueue(deps.shadowQueue ?? 1024, (e) => deps.observer?.onShadowError?.(e));
+    this.random = deps.random ?? Math.random;
+  }
 
   get llmAvailable(): boolean {
     return this.deps.llm !== undefined;
   }
 
+  /** Resolves once the shadow scoring queued so far is done (tests, graceful shutdown). */
+  shadowIdle(): Promise<void> {
+    return this.shadows.idle();
+  }
+
   async classifyBatch(inputs: readonly ClassifyInput[]): Promise<ClassifyResult[]> {
     const t0 = performance.now();
-    const model = this.deps.model();
+    const arms = this.deps.arms?.();
+    if (!arms) return this.answer(this.deps.model(), 'champion', inputs, t0);
+    const picks: Arm[] = inputs.map((i) => chooseArm({ mode: arms.mode, share: arms.share, model: arms.name, hasChallenger: arms.challenger !== undefined, subject: i.subject, random: this.random }));
+    let results: ClassifyResult[];
+    if (!picks.includes('challenger')) {
+      results = await this.answer(arms.champion, 'champion', inputs, t0, arms.stats);
+    } else {
+      results = new Array<ClassifyResult>(inputs.length);
+      await Promise.all(
+        (['champion', 'challenger'] as const).map(async (arm) => {
+          const idx = picks.flatMap((p, i) => (p === arm ? [i] : []));
+          if (!idx.length) return;
+          const rs = await this.answer(arm === 'champion' ? arms.champion : arms.challenger!, arm, idx.map((i) => inputs[i]), t0, arms.stats);
+          idx.forEach((i, j) => (results[i] = rs[j]));
+        }),
+      );
+    }
+    if (arms.mode === 'shadow' && arms.challenger) this.shadow(arms.challenger, inputs, results, arms.stats);
+    return results;
+  }
+
+  private async answer(model: IntentModel, variant: Arm, inputs: readonly ClassifyInput[], t0: number, stats?: RolloutStats): Promise<ClassifyResult[]> {
     const ident = modelIdentity(model);
     // no cache, no hashing: the key is a sha256 of the text, about a tenth of a hashed-model classify
-    const keys = this.deps.cache ? inputs.map((i) => cacheKey(ident.version, i.text)) : [];
+    const keys = this.deps.cache ? inputs.map((i) => cacheKey(weightsVersion(model), i.text)) : [];
     const cached = this.deps.cache ? await Promise.all(keys.map((k) => this.cacheGet(k))) : [];
     const todo = inputs.map((_, i) => i).filter((i) => !cached[i]);
     const preds = todo.length ? await model.classify(todo.map((i) => inputs[i].text), { llmAvailable: this.llmAvailable }) : [];
@@ -92,20 +219,44 @@ export class ClassifyService {
         if (hit) {
           // nothing was called for this request, so no LLM usage is reported (or counted)
           const { llm: _llm, ...answer } = hit;
-          const r: ClassifyResult = { ...answer, id, cached: true, timings: { modelMs: 0, llmMs: 0, totalMs: performance.now() - t0 } };
+          const r: ClassifyResult = { ...answer, model: ident, variant, id, cached: true, timings: { modelMs: 0, llmMs: 0, totalMs: performance.now() - t0 } };
+          stats?.answered(variant, r);
           this.deps.observer?.onResult(r, input);
           return r;
         }
-        const r = await this.finish(model, ident, input, id, byIndex.get(i)!, t0, modelMs);
+        const r = await this.finish(model, ident, variant, input, id, byIndex.get(i)!, t0, modelMs);
         // review items are per message: only answers (accepted, llm) are reused
         if (this.deps.cache && r.route !== 'review') {
           const { id: _id, cached: _c, timings: _t, review: _r, ...answer } = r;
           await this.deps.cache.set(keys[i], answer, this.deps.cacheTtlMs ?? 3_600_000).catch((e: unknown) => this.deps.observer?.onCacheError?.(e));
         }
+        stats?.answered(variant, r);
         this.deps.observer?.onResult(r, input);
         return r;
       }),
     );
+  }
+
+  /** Queues the challenger's score of messages the champion answered; skipped (counted) when the queue is full. */
+  private shadow(challenger: IntentModel, inputs: readonly ClassifyInput[], answers: readonly ClassifyResult[], stats?: RolloutStats): void {
+    const queued = this.shadows.offer(inputs.length, async () => {
+      const s0 = performance.now();
+      let preds: Prediction[];
+      try {
+        preds = await challenger.classify(inputs.map((i) => i.text), { llmAvailable: this.llmAvailable });
+      } catch (e) {
+        stats?.shadowFailed(inputs.length);
+        throw e;
+      }
+      const ms = performance.now() - s0;
+      const ident = modelIdentity(challenger);
+      preds.forEach((p, i) => {
+        const shadow: ClassifyResult = { ...resultOf(p, answers[i].id, ident, 'shadow'), timings: { modelMs: ms, llmMs: 0, totalMs: ms } };
+        stats?.shadowed(answers[i], shadow);
+        this.deps.observer?.onShadow?.(answers[i], shadow, inputs[i]);
+      });
+    });
+    if (!queued) stats?.shadowDropped(inputs.length);
   }
 
   /** A cache that cannot be reached is a miss, not a failed request. */
@@ -123,19 +274,8 @@ export class ClassifyService {
     return (await this.classifyBatch([input]))[0];
   }
 
-  private async finish(model: IntentModel, ident: { name: string; version: string }, input: ClassifyInput, id: string, p: Prediction, t0: number, modelMs: number): Promise<ClassifyResult> {
-    const base = {
-      id,
-      intent: p.intent,
-      confidence: p.confidence,
-      route: p.route,
-      reason: p.reason as string,
-      outOfScope: p.outOfScope,
-      alternatives: p.alternatives,
-      neighbours: p.neighbours,
-      model: ident,
-      cached: false,
-    };
+  private async finish(model: IntentModel, ident: ModelId, variant: Arm, input: ClassifyInput, id: string, p: Prediction, t0: number, modelMs: number): Promise<ClassifyResult> {
+    const base = resultOf(p, id, ident, variant);
     let llmMs = 0;
     let reviewReason: ReviewReason | null = p.route === 'review' ? (p.reason as ReviewReason) : null;
     let result: Omit<ClassifyResult, 'timings'> = base;
@@ -177,4 +317,21 @@ export class ClassifyService {
     }
     return { ...result, timings: { modelMs, llmMs, totalMs: performance.now() - t0 } };
   }
+}
+
+/** The model's own decision as a result (before any LLM call or review item). */
+function resultOf(p: Prediction, id: string, model: ModelId, variant: Variant): Omit<ClassifyResult, 'timings'> {
+  return {
+    id,
+    intent: p.intent,
+    confidence: p.confidence,
+    route: p.route,
+    reason: p.reason as string,
+    outOfScope: p.outOfScope,
+    alternatives: p.alternatives,
+    neighbours: p.neighbours,
+    model,
+    variant,
+    cached: false,
+  };
 }
