@@ -43,7 +43,7 @@ async function startServer(model: string, env: Record<string, string>, extra: st
   const port = await freePort();
   // the compiled CLI, as users run it (under tsx every dynamic import goes through its loader thread)
   const child = spawn(process.execPath, [join(root, 'bin/intentops.js'), 'serve', '--model', model, '--port', String(port), ...extra], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, INTENTOPS_CACHE_URI: 'none', INTENTOPS_REVIEW_URI: `sqlite:${join(work, `review-${port}.db`)}`, INTENTOPS_LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, INTENTOPS_CACHE_URI: 'none', INTENTOPS_REVIEW_URI: `sqlite:${join(work, `review-${port}.db`)}`, INTENTOPS_EVENTS_URI: `sqlite:${join(work, `events-${port}.db`)}`, INTENTOPS_TRACKING_URI: `sqlite:${join(work, `events-${port}.db`)}`, INTENTOPS_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';

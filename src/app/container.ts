@@ -29,6 +29,7 @@ import { openRolloutStore } from '../adapters/rollout/index.js';
 import type { ModelVersion } from '../ports/registry-store.js';
 import { LiveRollout, RolloutService, type ChallengerGate, type OutcomeSources } from './services/rollout.js';
 import { loadExamples } from './services/dataset.js';
+import { openOperations } from './wiring/operations.js';
 
 /**
  * The composition root: the only place that turns configuration into adapters. CLI commands
@@ -290,19 +291,26 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
     const metrics = new ServiceMetrics({ cacheEnabled: cache !== undefined });
     metrics.setModel(modelIdentity(current()));
     if (llm && 'stats' in llm && typeof llm.stats === 'function') metrics.trackLlm(() => (llm as OpenAiChatLlm).stats());
+    const ops = await openOperations(c, { log, metrics, current, llm });
+    opened.push(ops);
     const extra = o.observer;
     const observer: ClassifyObserver = {
       onResult: (r, input) => {
         metrics.onResult(r);
+        ops.observer.onResult(r, input);
         extra?.onResult(r, input);
       },
-      onShadow: extra?.onShadow?.bind(extra),
+      onShadow: (champion, shadow, input) => {
+        ops.observer.onShadow?.(champion, shadow, input);
+        extra?.onShadow?.(champion, shadow, input);
+      },
       onShadowError: (e) => log.warn({ err: (e as Error).message }, 'shadow scoring failed; answers were not affected'),
       onLlmError: (e) => log.warn({ err: (e as Error).message, code: (e as { code?: string }).code }, 'LLM fallback failed; message sent to review'),
       onCacheError: (e) => log.warn({ err: (e as Error).message }, 'answer cache unavailable; classified without it'),
     };
-    const classify = new ClassifyService({ model: current, arms: ro?.live.arms, shadowQueue: c.rollout.shadowQueue, llm, review, cache, cacheTtlMs: c.cache.ttlMs, observer });
-    const checks: Record<string, () => Promise<void>> = { model: async () => void current().labels.length };
+    const redact = (t: string) => ops.redactor(t).text;
+    const classify = new ClassifyService({ model: current, arms: ro?.live.arms, shadowQueue: c.rollout.shadowQueue, llm: ops.llm, review, redact, cache, cacheTtlMs: c.cache.ttlMs, observer });
+    const checks: Record<string, () => Promise<void>> = { model: async () => void current().labels.length, ...ops.checks };
     if (review) checks.review = async () => void (await review.list({ limit: 1 }));
     if (cache) checks.cache = async () => void (await cache.get('readyz:probe'));
     if (limiter) checks.rateLimiter = async () => void (await limiter.take('readyz:probe'));
@@ -314,7 +322,7 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
       log.info({ ref: o.modelDir, changes, model: modelIdentity(current()) }, 'rollout applied');
     };
     const rollout = ro
-      ? new RolloutService({ registry: ro.registry, rollout: ro.rollout, live: ro.live, onApplied: applied, gate: rolloutGate(c), outcomes: { reviews: review, ...o.outcomes }, rule: abRule(c) })
+      ? new RolloutService({ registry: ro.registry, rollout: ro.rollout, live: ro.live, onApplied: applied, gate: rolloutGate(c), outcomes: { reviews: review, predictions: ops.predictions, feedback: ops.feedbackStore, ...o.outcomes }, rule: abRule(c) })
       : undefined;
     const deps: HttpDeps = {
       classify,
@@ -326,6 +334,10 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
       checks,
       settings: { ...c.server, logTexts: c.logging.texts },
       lifecycle: { draining: false },
+      feedback: ops.feedback,
+      monitor: ops.monitors ? () => ops.monitors?.get() : undefined,
+      budget: ops.budget,
+      tracking: ops.tracking,
       ...(ro && rollout ? { rollout: { name: ro.live.arms().name, service: rollout } } : {}),
     };
     const app = createApp(deps, { version: o.version });

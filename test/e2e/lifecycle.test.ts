@@ -11,6 +11,7 @@ const ENV = {
   INTENTOPS_REGISTRY_URI: `sqlite:${join(work, 'intentops.db')}`,
   INTENTOPS_ARTIFACTS_URI: `file:${join(work, 'artifacts')}`,
   INTENTOPS_REVIEW_URI: `sqlite:${join(work, 'review.db')}`,
+  INTENTOPS_EVENTS_URI: `sqlite:${join(work, 'intentops.db')}`,
   INTENTOPS_REGISTRY_POLL_MS: '200',
   INTENTOPS_USER: 'test-bot',
 };

@@ -52,7 +52,8 @@ export async function testServing(o: { flags?: Record<string, unknown>; env?: Re
       cb();
     },
   });
-  const flags = { review: { uri: 'sqlite::memory:' }, ...o.flags };
+  // every store in memory (or off): a test server never writes ./intentops.db
+  const flags = { review: { uri: 'sqlite::memory:' }, events: { uri: 'sqlite::memory:' }, tracking: { uri: 'none' }, ...o.flags };
   const c = loadConfig({ env: o.env ?? {}, flags });
   const serving = await openServing(c, { modelDir: o.modelDir ?? (await sampleModel()), log: createLogger({ level: 'debug', destination: sink }) });
   const req = (path: string, init: RequestInit) => Promise.resolve(serving.app.request(path, init));

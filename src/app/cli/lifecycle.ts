@@ -5,6 +5,7 @@ import { loadExamples } from '../services/dataset.js';
 import { formatGateOutcome, gateModels, GATE_FAILED_EXIT, loadGatesFile } from '../services/gate.js';
 import { findVersion, setAlias } from '../services/registry.js';
 import { retrain } from '../services/retrain.js';
+import { openEvents } from './feedback.js';
 import { renderHtml, renderMarkdown, writeReportFile } from '../report/index.js';
 import { action, configFor, out, type CliIO } from './context.js';
 import type { GateRun } from '../services/gate.js';
@@ -91,7 +92,7 @@ export function registerLifecycle(program: Command, io: CliIO): void {
 
   program
     .command('retrain')
-    .description('current data + labelled review items → tracked run → evaluation → gate vs champion → registered as challenger')
+    .description('current data + labelled review items and feedback corrections → tracked run → evaluation → gate vs champion → registered as challenger')
     .requiredOption('--data <file>', 'current training data')
     .requiredOption('--test <file>', 'labelled test data for evaluation and the gate')
     .requiredOption('--gates <file>', 'YAML gates file')
@@ -99,6 +100,7 @@ export function registerLifecycle(program: Command, io: CliIO): void {
     .requiredOption('--out <dir>', 'where to write the new bundle')
     .option('--embedder <name>', 'hashed | onnx | … (default from config)')
     .option('--review-store <uri>', 'review queue whose labelled items join the training data (default from config)')
+    .option('--events-store <uri>', 'prediction log + feedback whose corrections join the training data (default: events.uri; none to skip)')
     .action(
       action(io, async (o: Record<string, string | undefined>, cmd: Command) => {
         const c = configFor(cmd, io, { embedder: o.embedder });
@@ -106,6 +108,11 @@ export function registerLifecycle(program: Command, io: CliIO): void {
         const reg = await openRegistry(c);
         const tracking = await openTracking(c);
         const review = await openReviewStoreFor(c, o.reviewStore);
+        const eventsUri = o.eventsStore ?? c.events.uri;
+        const events = eventsUri === 'none' ? undefined : await openEvents(c, { store: eventsUri }).catch(async (e: unknown) => {
+          await Promise.all([reg.store.close(), tracking.close(), review.close()]);
+          throw e;
+        });
         try {
           const champion = await reg.store.getVersion(String(o.name), { alias: 'champion' });
           const baseline = champion ? await openModel(await resolveModelRef(`models:/${o.name}/${champion.version}`, c), c) : undefined;
@@ -114,6 +121,7 @@ export function registerLifecycle(program: Command, io: CliIO): void {
             data: String(o.data),
             load: loadOptions(c),
             review,
+            feedback: events?.feedback,
             test,
             gates,
             name: String(o.name),
@@ -126,12 +134,13 @@ export function registerLifecycle(program: Command, io: CliIO): void {
             who: whoAmI(),
           });
           out(io, `run ${r.runId}: trained with ${r.added.review} labelled review items added`);
+          if (events) out(io, `  and ${r.added.feedback} feedback corrections (${r.added.superseded} labels superseded by a later one; ${r.added.feedbackWithoutText} corrections without a stored text: enable events.storeTexts)`);
           out(io, formatGateOutcome(r.gate.outcome));
           if (r.version === undefined) return GATE_FAILED_EXIT;
           out(io, `registered ${o.name} v${r.version} as challenger (promote with \`intentops promote ${o.name}/${r.version} --gates … --data …\`)`);
           return 0;
         } finally {
-          await Promise.all([reg.store.close(), tracking.close(), review.close()]);
+          await Promise.all([reg.store.close(), tracking.close(), review.close(), events?.close()]);
         }
       }),
     );

@@ -7,7 +7,7 @@ import type { HttpDeps } from './deps.js';
 import { observe } from './observe.js';
 import { buildOpenApi } from './openapi.js';
 import { HttpProblem, problemResponse, toProblem } from './problem.js';
-import { classifyRoutes, docsRoutes, modelRoutes, opsRoutes, reviewRoutes, rolloutRoutes } from './routes/index.js';
+import { classifyRoutes, dashboardRoutes, docsRoutes, feedbackRoutes, modelRoutes, monitorRoutes, opsRoutes, reviewRoutes, rolloutRoutes, runsRoutes } from './routes/index.js';
 import { requestSchemas } from './schemas.js';
 import type { Env } from './types.js';
 
@@ -35,9 +35,13 @@ export function createApp(d: HttpDeps, o: { version?: string } = {}): Hono<Env> 
   app.route('/', classifyRoutes(d, s));
   app.route('/', modelRoutes(d));
   app.route('/', reviewRoutes(d, s));
+  app.route('/', feedbackRoutes(d));
+  app.route('/', monitorRoutes(() => d.monitor?.(), d.budget));
+  app.route('/', runsRoutes(() => d.tracking));
   app.route('/', rolloutRoutes(d));
   app.route('/', opsRoutes(d, () => (openapi ??= buildOpenApi(s, { version: o.version ?? '0.0.0', authEnabled: d.settings.apiKeys.length > 0 }))));
   app.route('/', docsRoutes());
+  app.route('/', dashboardRoutes());
 
   app.notFound((c) => problemResponse(c, new HttpProblem(404, 'not-found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}: see /openapi.json or /docs`)));
   app.onError((e, c) => {

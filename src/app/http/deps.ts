@@ -1,4 +1,8 @@
 import type { RateLimiter } from '../../ports/rate-limiter.js';
+import type { TrackingStore } from '../../ports/tracking-store.js';
+import type { LlmBudget } from '../services/budget.js';
+import type { FeedbackService } from '../services/feedback.js';
+import type { MonitorService } from '../services/monitor.js';
 import type { ClassifyService } from '../services/classify.js';
 import type { IntentModel } from '../services/model.js';
 import type { ReviewService } from '../services/review.js';
@@ -32,6 +36,13 @@ export interface HttpDeps {
   readonly settings: HttpSettings;
   /** Serving models:/NAME@champion: the rollout of NAME (/v1/rollout); absent for a bundle directory. */
   readonly rollout?: { readonly name: string; readonly service: RolloutService };
+  /** POST /v1/feedback; absent when events.uri is none. */
+  readonly feedback?: FeedbackService;
+  /** GET /v1/monitor: the served model's monitor and the daily LLM budget. */
+  readonly monitor?: () => MonitorService | undefined;
+  readonly budget?: LlmBudget;
+  /** GET /v1/runs; absent when tracking.uri is none. */
+  readonly tracking?: TrackingStore;
   /** Set while shutting down: /readyz answers 503 so balancers stop sending traffic. */
   readonly lifecycle?: { draining: boolean };
 }

@@ -40,7 +40,7 @@ describe('GET /v1/monitor', () => {
     const body = await res.json();
     expect(body.model).toEqual(results[0].model);
     expect(body.settings).toEqual({ windowMinutes: 60, minSamples: 2, sampleRate: 1 });
-    expect(body.profile).toMatchObject({ examples: model.examples.length, labels: model.labels.length, confidenceReference: 'live-baseline' });
+    expect(body.profile).toMatchObject({ examples: model.examples.length, labels: model.labels.length, confidenceReference: 'held-out' });
     expect(body.figures.window).toMatchObject({ samples: 4, sampled: 4 });
     expect(body.figures.routes.accepted).toBeCloseTo(results.filter((r) => r.route === 'accepted').length / 4, 12);
     expect(body.figures.labels.chi2.df).toBe(model.labels.length - 1);

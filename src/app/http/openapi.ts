@@ -11,6 +11,7 @@ import {
   ReviewListSchema,
   type RequestSchemas,
 } from './schemas.js';
+import { opsPaths, opsSchemas } from './openapi-ops.js';
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const json = (id: string) => ({ 'application/json': { schema: ref(id) } });
@@ -44,6 +45,7 @@ export function buildOpenApi(s: RequestSchemas, o: { version: string; authEnable
     ['Health', HealthSchema],
     ['Ready', ReadySchema],
     ['Problem', ProblemSchema],
+    ...opsSchemas(),
   ];
   for (const [id, schema] of named) registry.add(schema, { id });
   const generated = z.toJSONSchema(registry, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` });
@@ -77,7 +79,7 @@ export function buildOpenApi(s: RequestSchemas, o: { version: string; authEnable
         'Errors are application/problem+json (RFC 9457). /healthz, /readyz, /metrics, /openapi.json and /docs need no API key.',
     },
     servers: [{ url: '/' }],
-    tags: [{ name: 'classify' }, { name: 'model' }, { name: 'review' }, { name: 'operations' }],
+    tags: [{ name: 'classify' }, { name: 'model' }, { name: 'review' }, { name: 'feedback' }, { name: 'monitoring' }, { name: 'rollout' }, { name: 'operations' }],
     paths: {
       '/v1/classify': {
         post: {
@@ -114,6 +116,7 @@ export function buildOpenApi(s: RequestSchemas, o: { version: string; authEnable
       '/v1/review/{id}/claim': reviewAction('Claim an item for review'),
       '/v1/review/{id}/label': reviewAction('Label an item with the correct intent (it becomes a training example)', 'LabelRequest'),
       '/v1/review/{id}/skip': reviewAction('Skip an item'),
+      ...opsPaths({ json, problem, secured, AUTH_ERRORS, BODY_ERRORS }),
       '/healthz': { get: { tags: ['operations'], summary: 'Liveness', operationId: 'healthz', ...open, responses: { 200: { description: 'The process is up', content: json('Health') } } } },
       '/readyz': {
         get: { tags: ['operations'], summary: 'Readiness: model loaded and stores reachable', operationId: 'readyz', ...open, responses: { 200: { description: 'Ready', content: json('Ready') }, 503: problem('Not ready; `checks` says which dependency failed') } },

@@ -12,7 +12,7 @@ describe('operations endpoints', () => {
     expect(await (await s.get('/healthz')).json()).toEqual({ status: 'ok' });
     const ready = await s.get('/readyz');
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { model: 'ok', review: 'ok', cache: 'ok' } });
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { model: 'ok', review: 'ok', cache: 'ok', events: 'ok' } });
   });
 
   it('/readyz answers 503 while draining, and when a store cannot be reached (details in the log only)', async () => {
@@ -30,8 +30,8 @@ describe('operations endpoints', () => {
     const res = await broken.get('/readyz');
     expect(res.status).toBe(503);
     const p = await res.json();
-    expect(p.checks).toMatchObject({ model: 'ok', review: 'unreachable' });
-    expect(p.detail).toMatch(/^not ready: review unreachable/);
+    expect(p.checks).toMatchObject({ model: 'ok', review: 'unreachable', events: 'unreachable' });
+    expect(p.detail).toMatch(/^not ready: .*review unreachable/);
     expect(broken.logs.some((l) => l.msg === 'readiness check failed' && l.check === 'review')).toBe(true);
   });
 
@@ -74,12 +74,18 @@ describe('operations endpoints', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.info.title).toBe('IntentOps API');
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/v1/classify', '/v1/classify/batch', '/v1/intents', '/v1/models/current', '/v1/review', '/v1/review/{id}/claim', '/v1/review/{id}/label', '/v1/review/{id}/skip', '/healthz', '/readyz', '/metrics', '/openapi.json', '/docs'].sort(),
+      [
+        ...['/v1/classify', '/v1/classify/batch', '/v1/intents', '/v1/models/current', '/v1/review', '/v1/review/{id}/claim', '/v1/review/{id}/label', '/v1/review/{id}/skip'],
+        ...['/v1/feedback', '/v1/monitor', '/v1/runs', '/v1/rollout', '/v1/rollout/promote', '/v1/rollout/rollback'],
+        ...['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs', '/dashboard/'],
+      ].sort(),
     );
     const req = doc.components.schemas.ClassifyRequest;
     expect(req).toMatchObject({ type: 'object', required: ['text'], additionalProperties: false, properties: { text: { type: 'string', minLength: 1, maxLength: 5000 } } });
     expect(doc.components.schemas.ClassifyBatchRequest.properties.items.items).toEqual({ $ref: '#/components/schemas/ClassifyRequest' });
     expect(doc.components.schemas.ClassifyResult.properties.route.enum).toEqual(['accepted', 'llm', 'review']);
+    expect(doc.components.schemas.ClassifyResult.properties.variant.enum).toEqual(['champion', 'challenger']);
+    expect(doc.paths['/v1/feedback'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/FeedbackRequest' });
     // every $ref resolves, every operation has an id and responses
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
     for (const r of refs) expect(doc.components.schemas).toHaveProperty(r.slice(29, -1).replace('#/components/schemas/', ''));

@@ -36,7 +36,7 @@ describe('serving on PostgreSQL and Redis', () => {
 
   it('is ready when every store answers', async () => {
     const res = await s.get('/readyz');
-    expect(await res.json()).toEqual({ status: 'ready', checks: { model: 'ok', review: 'ok', cache: 'ok', rateLimiter: 'ok' } });
+    expect(await res.json()).toEqual({ status: 'ready', checks: { model: 'ok', review: 'ok', cache: 'ok', rateLimiter: 'ok', events: 'ok' } });
   });
 
   it('caches answers in Redis and queues review items in PostgreSQL', async () => {

@@ -69,7 +69,8 @@ export const ClassifyResultSchema = z
     outOfScope: z.boolean(),
     alternatives: z.array(scored).meta({ description: 'Top intents with their probabilities.' }),
     neighbours: z.array(z.object({ text: z.string(), intent: z.string(), score: z.number() })).meta({ description: 'Nearest labelled training examples (for messages that were not accepted).' }),
-    model: z.object({ name: z.string(), version: z.string() }),
+    model: z.object({ name: z.string(), version: z.string() }).meta({ description: 'The answering model: registry name and version number when served from the registry, else the bundle name and a hash of its weights.' }),
+    variant: z.enum(['champion', 'challenger']).meta({ description: 'Which side of a rollout answered (always champion without a canary or A/B rollout).' }),
     llm: z
       .object({ model: z.string(), promptTokens: z.number().int(), completionTokens: z.number().int(), costUsd: z.number(), latencyMs: z.number() })
       .optional()

@@ -87,6 +87,8 @@ export interface ClassifyDeps {
   readonly random?: () => number;
   readonly llm?: Llm;
   readonly review?: ReviewStore;
+  /** Applied to texts before they are stored in the review queue (PII redaction). */
+  readonly redact?: (text: string) => string;
   readonly cache?: Cache<CachedAnswer>;
   readonly cacheTtlMs?: number;
   readonly observer?: ClassifyObserver;
@@ -305,7 +307,7 @@ export class ClassifyService {
     }
     if (reviewReason && this.deps.review) {
       const item = await this.deps.review.add({
-        text: input.text,
+        text: this.deps.redact ? this.deps.redact(input.text) : input.text,
         guess: p.intent,
         confidence: p.confidence,
         alternatives: p.alternatives,

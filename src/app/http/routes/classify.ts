@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { readJson } from '../body.js';
 import { limitBody } from '../limit.js';
+import { clientSubject } from './rollout.js';
 import type { HttpDeps } from '../deps.js';
 import { HttpProblem } from '../problem.js';
 import type { RequestSchemas } from '../schemas.js';
@@ -15,7 +16,7 @@ export function classifyRoutes(d: HttpDeps, s: RequestSchemas): Hono<Env> {
     const body = await readJson(c, s.classify);
     const requestId = c.get('requestId');
     if (settings.logTexts) d.log.info({ requestId, text: body.text }, 'classify text');
-    const result = await d.classify.classify({ text: body.text, id: body.id, requestId });
+    const result = await d.classify.classify({ text: body.text, id: body.id, requestId, subject: clientSubject(c, settings.apiKeys.length > 0) });
     return c.json(body.metadata ? { ...result, metadata: body.metadata } : result);
   });
 
@@ -30,7 +31,8 @@ export function classifyRoutes(d: HttpDeps, s: RequestSchemas): Hono<Env> {
     });
     const requestId = c.get('requestId');
     if (settings.logTexts) d.log.info({ requestId, texts: body.items.map((i) => i.text) }, 'classify texts');
-    const results = await d.classify.classifyBatch(body.items.map((i) => ({ text: i.text, id: i.id, requestId })));
+    const subject = clientSubject(c, settings.apiKeys.length > 0);
+    const results = await d.classify.classifyBatch(body.items.map((i) => ({ text: i.text, id: i.id, requestId, subject })));
     return c.json({ items: results.map((res, i) => (body.items[i].metadata ? { ...res, metadata: body.items[i].metadata } : res)) });
   });
 

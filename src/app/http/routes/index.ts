@@ -1,8 +1,10 @@
 export { classifyRoutes } from './classify.js';
+export { dashboardRoutes } from './dashboard.js';
 export { docsRoutes } from './docs.js';
 export { feedbackRoutes } from './feedback.js';
 export { modelRoutes } from './model.js';
 export { monitorRoutes } from './monitor.js';
 export { opsRoutes } from './ops.js';
 export { reviewRoutes } from './review.js';
+export { runsRoutes } from './runs.js';
 export { clientSubject, rolloutRoutes } from './rollout.js';

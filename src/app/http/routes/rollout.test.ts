@@ -76,7 +76,7 @@ describe('/v1/rollout over HTTP', () => {
     expect(body).toMatchObject({ name: 'tickets', mode: 'off', champion: { version: 1 }, challenger: { version: 2 }, live: { mode: 'off', champion: 1, challenger: null } });
     expect(body.ab).toBeUndefined();
     const ab = await (await rollout.get('/v1/rollout?analysis=true')).json();
-    expect(ab.ab).toMatchObject({ sources: ['review'], recommendation: 'need more data', rule: { alpha: 0.05, minSamples: 100, minEffect: 0.02 } });
+    expect(ab.ab).toMatchObject({ sources: ['review', 'feedback'], recommendation: 'need more data', rule: { alpha: 0.05, minSamples: 100, minEffect: 0.02 } });
     expect((await rollout.get('/v1/rollout?analysis=maybe')).status).toBe(400);
   });
 
