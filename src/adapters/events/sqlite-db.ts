@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import { checkpointInBackground } from '../sqlite-checkpointer.js';
 import { IntentOpsError } from '../../core/errors.js';
 import { loadDriver } from '../uri.js';
 
@@ -99,6 +100,16 @@ export async function openEventsDb(path: string, what: string): Promise<Db> {
   } catch (e) {
     db?.close();
     throw translateOpenError(e, path);
+  }
+  if (!memory) {
+    // the prediction log commits every few hundred ms under load: its checkpoints (fsync) run off the event loop
+    const release = checkpointInBackground(db, resolve(path));
+    const close = db.close.bind(db);
+    db.close = () => {
+      const r = close();
+      void release();
+      return r;
+    };
   }
   return db;
 }
