@@ -101,17 +101,17 @@ export async function openEventsDb(path: string, what: string): Promise<Db> {
     db?.close();
     throw translateOpenError(e, path);
   }
-  if (!memory) {
-    // the prediction log commits every few hundred ms under load: its checkpoints (fsync) run off the event loop
-    const release = checkpointInBackground(db, resolve(path));
-    const close = db.close.bind(db);
-    db.close = () => {
-      const r = close();
-      void release();
-      return r;
-    };
-  }
+  // the prediction log commits every few hundred ms under load: its checkpoints (fsync) run off the event loop
+  if (!memory) releases.set(db, checkpointInBackground(db, resolve(path)));
   return db;
+}
+
+const releases = new WeakMap<Db, () => Promise<void>>();
+
+/** Closes a connection from openEventsDb, and its share of the background checkpointer. */
+export async function closeEventsDb(db: Db): Promise<void> {
+  db.close();
+  await releases.get(db)?.();
 }
 
 /** A runtime SQLite error (disk full, locked too long) as a domain error. */

@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Feedback, FeedbackStore, NewFeedback } from '../../ports/feedback-store.js';
 import { ulidFactory } from '../stores/ulid.js';
 import { checkFeedback, checkFeedbackQuery, checkWindow, closedError, FEEDBACK_COLUMNS, feedbackValues, isoTime, rowToFeedback, type EventStoreOptions, type FeedbackQuery, type FeedbackRow } from './common.js';
-import { openEventsDb, PURGE_CHUNK, purgeInChunks, sqliteError, type Db } from './sqlite-db.js';
+import { closeEventsDb, openEventsDb, PURGE_CHUNK, purgeInChunks, sqliteError, type Db } from './sqlite-db.js';
 
 type Stmt = BetterSqlite3.Statement;
 
@@ -82,6 +82,6 @@ class SqliteFeedbackStore implements FeedbackStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.db.close();
+    await closeEventsDb(this.db);
   }
 }

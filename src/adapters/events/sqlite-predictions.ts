@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { PredictionLog, PredictionQuery, PredictionRecord, Variant } from '../../ports/prediction-log.js';
 import { checkPredictionQuery, checkRecords, closedError, isoTime, PREDICTION_COLUMNS, predictionValues, rowToRecord, type NormalPredictionQuery, type PredictionRow } from './common.js';
-import { openEventsDb, PURGE_CHUNK, purgeInChunks, sqliteError, type Db } from './sqlite-db.js';
+import { closeEventsDb, openEventsDb, PURGE_CHUNK, purgeInChunks, sqliteError, type Db } from './sqlite-db.js';
 
 type Stmt = BetterSqlite3.Statement;
 
@@ -99,6 +99,6 @@ class SqlitePredictionLog implements PredictionLog {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.db.close();
+    await closeEventsDb(this.db);
   }
 }
