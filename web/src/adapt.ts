@@ -14,25 +14,35 @@ export function toBudget(m: RawMonitor): Budget | undefined {
   if (!b) return undefined;
   return {
     spentTodayUsd: isNum(b.spentTodayUsd) ? b.spentTodayUsd : isNum(b.spentUsd) ? b.spentUsd : undefined,
-    dailyUsd: isNum(b.dailyUsd) ? b.dailyUsd : undefined,
+    dailyUsd: isNum(b.budgetUsd) ? b.budgetUsd : isNum(b.dailyUsd) ? b.dailyUsd : undefined,
     share: isNum(b.share) ? b.share : undefined,
     capped: b.capped === true,
   };
 }
 
+const get = (o: unknown, path: string): unknown => path.split('.').reduce<unknown>((x, k) => (x && typeof x === 'object' ? (x as Record<string, unknown>)[k] : undefined), o);
+
+/** The figures worth a glance, with what they are compared against. */
+const SHOWN: readonly { name: string; path: string; ref?: string; note?: string }[] = [
+  { name: 'messages in window', path: 'window.samples' },
+  { name: 'label PSI', path: 'labels.psi', note: 'predicted labels vs training' },
+  { name: 'label chi-square p', path: 'labels.chi2.pValue' },
+  { name: 'confidence PSI', path: 'confidence.psi', note: 'vs held-out confidences' },
+  { name: 'LLM + review share', path: 'routes.fallbackShare', ref: 'routes.expectedFallbackShare' },
+  { name: 'unseen-token share', path: 'oov.share', ref: 'oov.expected' },
+  { name: 'centroid distance ratio', path: 'centroid.ratio', note: 'vs training (1 = same)' },
+];
+
 export function toMonitorView(m: RawMonitor): MonitorView {
   const alerts = (Array.isArray(m.alerts) ? m.alerts : []) as Alert[];
-  const figures: MonitorView['figures'][number][] = [];
-  const walk = (o: unknown, prefix: string) => {
-    if (!o || typeof o !== 'object') return;
-    for (const [k, v] of Object.entries(o as Record<string, unknown>)) {
-      const name = prefix ? `${prefix}.${k}` : k;
-      if (isNum(v)) figures.push({ name, value: v });
-      else if (v && typeof v === 'object' && !Array.isArray(v) && prefix.split('.').length < 2) walk(v, name);
-    }
-  };
-  walk(m.figures ?? m.drift ?? {}, '');
-  return { alerts, figures, samples: isNum(m.samples) ? m.samples : undefined };
+  const f = m.figures ?? {};
+  const figures = SHOWN.map((s) => {
+    const v = get(f, s.path);
+    const ref = s.ref ? get(f, s.ref) : undefined;
+    return { name: s.name, value: isNum(v) ? v : undefined, note: isNum(ref) ? `expected ${ref.toFixed(3)}` : s.note };
+  });
+  const samples = get(f, 'window.samples');
+  return { alerts, figures, samples: isNum(samples) ? samples : undefined };
 }
 
 export function toRollout(r: RawRollout): ModelsView['rollout'] {

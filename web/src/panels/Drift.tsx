@@ -36,7 +36,7 @@ export function Drift({ monitor }: { monitor?: MonitorView }) {
           {monitor.figures.map((f) => (
             <tr key={f.name}>
               <td>{f.name}</td>
-              <td class="num">{num(f.value, 3)}</td>
+              <td class="num">{num(f.value, f.value !== undefined && Number.isInteger(f.value) ? 0 : 3)}</td>
               <td class="muted">{f.note ?? ''}</td>
             </tr>
           ))}

@@ -12,6 +12,8 @@ export interface ReviewItem {
   readonly alternatives: readonly { readonly intent: string; readonly score: number }[];
 }
 
+const SHOWN = 8;
+
 /** The open review queue with one-click labelling: claim + label in one click. */
 export function Review({ items, intents, onChange, enabled }: { items: readonly ReviewItem[]; intents: readonly string[]; onChange: () => void; enabled: boolean }) {
   if (!enabled) return <section class="panel" data-testid="review"><h2>Review queue</h2><p class="muted">No review store on this server (review.uri).</p></section>;
@@ -20,10 +22,11 @@ export function Review({ items, intents, onChange, enabled }: { items: readonly 
       <h2>Review queue ({items.length} open{items.length >= 20 ? '+' : ''})</h2>
       {items.length === 0 ? <p class="ok-text">Nothing to review.</p> : null}
       <ul class="review">
-        {items.map((it) => (
+        {items.slice(0, SHOWN).map((it) => (
           <ReviewRow key={it.id} item={it} intents={intents} onChange={onChange} />
         ))}
       </ul>
+      {items.length > SHOWN ? <p class="muted">{items.length - SHOWN} more below these: label the first ones, or use `intentops review`.</p> : null}
     </section>
   );
 }
