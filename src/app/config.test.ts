@@ -82,4 +82,11 @@ describe('serving configuration', () => {
     expect(shown).not.toContain('hunter2');
     expect(shown).not.toContain('b'.repeat(64));
   });
+
+  it('masks every OTLP header value, whatever its name', () => {
+    const c = loadConfig({ env: { OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20abc123,x-honeycomb-team=hc_secret' } });
+    const shown = maskSecrets(c) as typeof c;
+    expect(shown.telemetry.otlp.headers).toEqual({ authorization: '***', 'x-honeycomb-team': '***' });
+    expect(JSON.stringify(shown)).not.toContain('abc123');
+  });
 });

@@ -451,7 +451,17 @@ export function loadConfig(src: ConfigSources = {}): Config {
 export function maskSecrets(c: unknown): unknown {
   if (Array.isArray(c)) return c.map(maskSecrets);
   if (c && typeof c === 'object') {
-    return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, SECRET_KEYS.test(k) && typeof v === 'string' ? `${v.slice(0, 3)}…(${v.length} chars)` : maskSecrets(v)]));
+    return Object.fromEntries(
+      Object.entries(c).map(([k, v]) => [
+        k,
+        // header maps (telemetry.otlp.headers) carry credentials under any name
+        k === 'headers' && v && typeof v === 'object' && !Array.isArray(v)
+          ? Object.fromEntries(Object.keys(v).map((h) => [h, '***']))
+          : SECRET_KEYS.test(k) && typeof v === 'string'
+            ? `${v.slice(0, 3)}…(${v.length} chars)`
+            : maskSecrets(v),
+      ]),
+    );
   }
   // store, cache and rate-limiter URIs may carry a password
   if (typeof c === 'string') return maskUri(c);

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { z } from 'zod';
 import { IntentOpsError } from '../../core/errors.js';
 import type { Llm, LlmAnswer, LlmRequest, LlmUsage } from '../../ports/llm.js';
@@ -64,6 +65,8 @@ export class OpenAiChatLlm implements Llm {
   private readonly breaker: CircuitBreaker;
   private readonly limiter: ConcurrencyLimiter;
   private readonly prices: PriceTable;
+  /** The `llm.chat` span's fixed attributes (OTel GenAI conventions). */
+  private readonly spanAttributes: Attributes;
 
   constructor(
     private readonly o: OpenAiChatOptions,
@@ -79,6 +82,19 @@ export class OpenAiChatLlm implements Llm {
     this.breaker = new CircuitBreaker(o.circuit, this.clock.now, this.endpoint.url);
     this.limiter = new ConcurrencyLimiter(o.maxConcurrent, o.maxQueue, this.endpoint.url);
     this.prices = Object.freeze({ ...DEFAULT_PRICES, ...o.prices });
+    const url = new URL(this.endpoint.url);
+    const system = this.endpoint.azure ? 'az.ai.openai' : 'openai';
+    this.spanAttributes = Object.freeze({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.system': system,
+      'gen_ai.provider.name': this.endpoint.azure ? 'azure.ai.openai' : 'openai',
+      'gen_ai.request.model': o.model ?? o.azure?.deployment ?? 'unknown',
+      'gen_ai.request.temperature': o.temperature,
+      'gen_ai.request.max_tokens': o.maxTokens,
+      'server.address': url.hostname,
+      'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+      'intentops.llm.prompt_version': template.version,
+    });
   }
 
   /** For /metrics and /readyz: circuit state and load. */
@@ -109,16 +125,55 @@ export class OpenAiChatLlm implements Llm {
     };
   }
 
+  /**
+   * Asks the model. Traced as one `llm.chat` client span (queue wait, retries and parsing
+   * included) with model, token usage, cost, retries and outcome — never the prompt, the message
+   * or the answer text, and no error messages (a server may echo the request in them).
+   */
   async classify(req: LlmRequest, signal?: AbortSignal): Promise<LlmAnswer> {
+    const span = trace.getTracer('intentops').startSpan('llm.chat', { kind: SpanKind.CLIENT, attributes: this.spanAttributes });
+    if (!span.isRecording()) {
+      try {
+        return await this.run(req, signal, this.clock);
+      } finally {
+        span.end();
+      }
+    }
+    let retries = 0;
+    // every backoff sleep precedes one retry: counting them counts the retries
+    const clock: Clock = { ...this.clock, sleep: (ms, s) => this.clock.sleep(ms, s).then(() => void retries++) };
+    const stage = { at: 'prepare' as Stage };
+    try {
+      const answer = await this.run(req, signal, clock, stage);
+      setUsage(span, answer.usage, answer.model);
+      span.setAttribute('intentops.llm.outcome', answer.intent === null ? 'none' : 'answered');
+      return answer;
+    } catch (e) {
+      if (e instanceof LlmAnswerError && e.usage) setUsage(span, e.usage, e.model);
+      span.setAttribute('intentops.llm.outcome', OUTCOME[stage.at]);
+      span.setAttribute('error.type', e instanceof IntentOpsError ? e.code : (e as Error).name);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw e;
+    } finally {
+      span.setAttribute('intentops.llm.retries', retries);
+      span.end();
+    }
+  }
+
+  private async run(req: LlmRequest, signal: AbortSignal | undefined, clock: Clock, stage?: { at: Stage }): Promise<LlmAnswer> {
     const t0 = this.clock.now();
     const body = JSON.stringify(this.requestBody(req));
+    if (stage) stage.at = 'circuit';
     this.breaker.check(); // fail fast before taking a queue place
+    if (stage) stage.at = 'queue';
     const release = await this.limiter.acquire(signal).catch((e: unknown) => {
       if (e instanceof IntentOpsError) throw e;
       throw new IntentOpsError('unavailable', 'LLM call aborted by the caller while queued', { where: this.endpoint.url, cause: e });
     });
     try {
-      const reply = await this.call(body, signal);
+      if (stage) stage.at = 'call';
+      const reply = await this.call(body, clock, signal);
+      if (stage) stage.at = 'answer';
       return this.answer(reply, req, t0);
     } finally {
       release();
@@ -126,10 +181,10 @@ export class OpenAiChatLlm implements Llm {
   }
 
   /** One call through the breaker. Only signs of an unhealthy server count as failures. */
-  private async call(body: string, signal?: AbortSignal): Promise<Reply> {
+  private async call(body: string, clock: Clock, signal?: AbortSignal): Promise<Reply> {
     const permit = this.breaker.enter();
     try {
-      const json = await postChat(this.endpoint, body, this.o, this.clock, signal);
+      const json = await postChat(this.endpoint, body, this.o, clock, signal);
       const r = Reply.safeParse(json);
       if (!r.success) {
         throw new IntentOpsError('unavailable', `unexpected chat response: ${r.error.issues[0]?.message ?? 'bad shape'} at ${r.error.issues[0]?.path.join('.')}`, {
@@ -170,6 +225,15 @@ export class OpenAiChatLlm implements Llm {
     const intent = parseAnswer(content, req.intents.map((i) => i.name), this.o.responseFormat, ctx);
     return { intent, model, usage, latencyMs: this.clock.now() - t0 };
   }
+}
+
+/** Where a failed call stopped: the span's outcome. */
+type Stage = 'prepare' | 'circuit' | 'queue' | 'call' | 'answer';
+const OUTCOME: Readonly<Record<Stage, string>> = Object.freeze({ prepare: 'not_sent', circuit: 'circuit_open', queue: 'queue_rejected', call: 'failed', answer: 'bad_answer' });
+
+function setUsage(span: Span, u: LlmUsage, model: string | undefined): void {
+  span.setAttributes({ 'gen_ai.usage.input_tokens': u.promptTokens, 'gen_ai.usage.output_tokens': u.completionTokens, 'intentops.llm.cost_usd': u.costUsd });
+  if (model !== undefined) span.setAttribute('gen_ai.response.model', model);
 }
 
 export const openaiChatLlm = Object.freeze({

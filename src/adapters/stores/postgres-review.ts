@@ -1,4 +1,5 @@
 import type { Pool, QueryResultRow } from 'pg';
+import { SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import { IntentOpsError } from '../../core/errors.js';
 import type { NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
 import { loadDriver, maskUri } from '../uri.js';
@@ -46,6 +47,22 @@ const migrations = ({ q, prefix: p }: Names): readonly string[] => [
    );
    CREATE INDEX ${p}review_items_state_id ON ${q}review_items (state, id);`,
 ];
+
+type WriteOp = 'add' | 'claim' | 'resolve';
+const OPERATION: Readonly<Record<WriteOp, string>> = Object.freeze({ add: 'INSERT', claim: 'UPDATE', resolve: 'UPDATE' });
+
+/** The attributes every span of one store carries (OTel database conventions): where, never a value. */
+function spanAttributes(connectionString: string, table: string): Attributes {
+  const url = new URL(connectionString);
+  return Object.freeze({
+    'db.system': 'postgresql',
+    'db.system.name': 'postgresql',
+    'db.namespace': url.pathname.slice(1),
+    'db.collection.name': table,
+    // a unix-socket URI (postgres:///db?host=/run/postgresql) names no host
+    ...(url.hostname ? { 'server.address': url.hostname, 'server.port': Number(url.port) || 5432 } : {}),
+  });
+}
 
 /** Who may move an item on: anyone while open, only the claimer ($2) once claimed. */
 const MAY_ACT = `id = $1 AND (state = 'open' OR (state = 'claimed' AND claimed_by = $2::text))`;
@@ -141,7 +158,7 @@ export async function openPostgresReviewStore(uri: string, options: ReviewStoreO
     await pool.end().catch(() => undefined);
     throw translate(e, where);
   }
-  return new PostgresReviewStore(pool, names.q, where, options, last);
+  return new PostgresReviewStore(pool, names.q, where, options, last, spanAttributes(connectionString, `${names.q}review_items`.replace(/"/g, '')));
 }
 
 class PostgresReviewStore implements ReviewStore {
@@ -156,6 +173,7 @@ class PostgresReviewStore implements ReviewStore {
     private readonly where: string,
     options: ReviewStoreOptions,
     lastId: string | undefined,
+    private readonly spanAttributes: Attributes,
   ) {
     this.t = `${qualifiedPrefix}review_items`;
     this.now = options.now ?? Date.now;
@@ -176,11 +194,33 @@ class PostgresReviewStore implements ReviewStore {
     return new Date(this.now()).toISOString();
   }
 
+  /**
+   * Runs one write inside a `review.<op>` client span (a child of the request's span when tracing
+   * is on; the API's no-op otherwise). Failures carry the error code only: a refused claim is
+   * tagged, an unreachable or broken database also marks the span failed.
+   */
+  private async traced<T>(op: WriteOp, fn: () => Promise<T>): Promise<T> {
+    const span = trace.getTracer('intentops').startSpan(`review.${op}`, { kind: SpanKind.CLIENT, attributes: this.spanAttributes });
+    try {
+      span.setAttribute('db.operation.name', OPERATION[op]);
+      return await fn();
+    } catch (e) {
+      const code = e instanceof IntentOpsError ? e.code : 'internal';
+      span.setAttribute('error.type', code);
+      if (code === 'unavailable' || code === 'internal' || code === 'corrupt') span.setStatus({ code: SpanStatusCode.ERROR });
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
+
   async add(item: NewReviewItem): Promise<ReviewItem> {
-    const ok = checkNewItem(item);
-    const values = itemValues(this.nextId(), ok, this.at());
-    const [row] = await this.query(`INSERT INTO ${this.t} (${INSERT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`, values);
-    return rowToItem(row);
+    return this.traced('add', async () => {
+      const ok = checkNewItem(item);
+      const values = itemValues(this.nextId(), ok, this.at());
+      const [row] = await this.query(`INSERT INTO ${this.t} (${INSERT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`, values);
+      return rowToItem(row);
+    });
   }
 
   async get(id: string): Promise<ReviewItem | undefined> {
@@ -208,14 +248,16 @@ class PostgresReviewStore implements ReviewStore {
 
   async claim(id: string, who: string): Promise<ReviewItem> {
     const sql = `UPDATE ${this.t} SET state = 'claimed', claimed_by = $2::text, updated_at = $3 WHERE ${MAY_ACT} RETURNING *`;
-    return this.transition('claim', id, checkWho(who), sql, [this.at()]);
+    return this.traced('claim', () => this.transition('claim', id, checkWho(who), sql, [this.at()]));
   }
 
   async resolve(id: string, who: string, outcome: Outcome): Promise<ReviewItem> {
-    const { state, label } = checkOutcome(outcome);
     const sql = `UPDATE ${this.t} SET state = $3::text, label = $4::text, labelled_by = CASE WHEN $3::text = 'labelled' THEN $2::text END,
                    claimed_by = COALESCE(claimed_by, $2::text), updated_at = $5 WHERE ${MAY_ACT} RETURNING *`;
-    return this.transition('resolve', id, checkWho(who), sql, [state, label, this.at()]);
+    return this.traced('resolve', async () => {
+      const { state, label } = checkOutcome(outcome);
+      return this.transition('resolve', id, checkWho(who), sql, [state, label, this.at()]);
+    });
   }
 
   async labelled(): Promise<{ text: string; label: string; id: string }[]> {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import { SpanKind, SpanStatusCode, trace, type SpanOptions } from '@opentelemetry/api';
 import { IntentOpsError } from '../../core/errors.js';
 import type { NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
 import { loadDriver } from '../uri.js';
@@ -38,6 +39,30 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT;
    CREATE INDEX review_items_state_id ON review_items (state, id);`,
 ];
+
+/** Span options of the writes (OTel database conventions): the table and operation, never a value. */
+const spanOf = (operation: string): SpanOptions =>
+  Object.freeze({ kind: SpanKind.CLIENT, attributes: Object.freeze({ 'db.system': 'sqlite', 'db.system.name': 'sqlite', 'db.collection.name': 'review_items', 'db.operation.name': operation }) });
+const SPANS = Object.freeze({ add: spanOf('INSERT'), claim: spanOf('UPDATE'), resolve: spanOf('UPDATE') });
+
+/**
+ * Runs one write inside a `review.<op>` span (a child of the request's span when tracing is on;
+ * the API's no-op otherwise). Failures carry the error code only: a refused claim is tagged, an
+ * unreachable or broken database also marks the span failed.
+ */
+function traced<T>(op: keyof typeof SPANS, fn: () => T): T {
+  const span = trace.getTracer('intentops').startSpan(`review.${op}`, SPANS[op]);
+  try {
+    return fn();
+  } catch (e) {
+    const code = e instanceof IntentOpsError ? e.code : 'internal';
+    span.setAttribute('error.type', code);
+    if (code === 'unavailable' || code === 'internal' || code === 'corrupt') span.setStatus({ code: SpanStatusCode.ERROR });
+    throw e;
+  } finally {
+    span.end();
+  }
+}
 
 /** Who may move an item on: anyone while open, only the claimer once claimed. */
 const MAY_ACT = `id = @id AND (state = 'open' OR (state = 'claimed' AND claimed_by = @who))`;
@@ -143,9 +168,11 @@ class SqliteReviewStore implements ReviewStore {
   }
 
   async add(item: NewReviewItem): Promise<ReviewItem> {
-    this.live();
-    const ok = checkNewItem(item);
-    return rowToItem(this.insert.get(...itemValues(this.nextId(), ok, this.at())) as ReviewRow);
+    return traced('add', () => {
+      this.live();
+      const ok = checkNewItem(item);
+      return rowToItem(this.insert.get(...itemValues(this.nextId(), ok, this.at())) as ReviewRow);
+    });
   }
 
   async get(id: string): Promise<ReviewItem | undefined> {
@@ -178,12 +205,14 @@ class SqliteReviewStore implements ReviewStore {
   }
 
   async claim(id: string, who: string): Promise<ReviewItem> {
-    return this.transition('claim', this.claimStmt, { id, who: checkWho(who), at: this.at() });
+    return traced('claim', () => this.transition('claim', this.claimStmt, { id, who: checkWho(who), at: this.at() }));
   }
 
   async resolve(id: string, who: string, outcome: Outcome): Promise<ReviewItem> {
-    const { state, label } = checkOutcome(outcome);
-    return this.transition('resolve', this.resolveStmt, { id, who: checkWho(who), state, label, at: this.at() });
+    return traced('resolve', () => {
+      const { state, label } = checkOutcome(outcome);
+      return this.transition('resolve', this.resolveStmt, { id, who: checkWho(who), state, label, at: this.at() });
+    });
   }
 
   async labelled(): Promise<{ text: string; label: string; id: string }[]> {

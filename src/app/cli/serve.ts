@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { openServing } from '../container.js';
 import { listen, type RunningServer } from '../http/index.js';
 import { aggregateWorkerMetrics, createLogger, type Logger } from '../telemetry/index.js';
+import { initTracing, type Tracing } from '../telemetry/tracing.js';
 import { action, configFor, intOption, type CliIO } from './context.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -34,9 +35,12 @@ export function registerServe(program: Command, io: CliIO): void {
         const log = createLogger({ level: c.logging.level, destination: io.stdout });
         const workers = c.server.workers === 0 ? availableParallelism() : c.server.workers;
         if (workers > 1 && cluster.isPrimary) return runPrimary(workers, log);
+        // before the stack is built: spans of start-up work (store migrations) are kept too
+        const tracing = await initTracing(c, log, { version: pkg.version, modelRef: o.model });
         try {
-          return await runServer(o, c, io, log);
+          return await runServer(o, c, io, log, tracing);
         } finally {
+          await tracing.shutdown(); // already done after a clean stop; this covers a failed start
           // a worker's IPC channel would keep it alive after a failed start or a stop
           if (cluster.isWorker) cluster.worker?.disconnect();
         }
@@ -44,8 +48,8 @@ export function registerServe(program: Command, io: CliIO): void {
     );
 }
 
-/** One server process (alone, or as a cluster worker). */
-async function runServer(o: Options, c: Config, io: CliIO, log: Logger): Promise<number> {
+/** One server process (alone, or as a cluster worker). Each worker exports its own spans. */
+async function runServer(o: Options, c: Config, io: CliIO, log: Logger, tracing: Tracing): Promise<number> {
   const serving = await openServing(c, { modelDir: o.model, version: pkg.version, log });
   if (cluster.isWorker) serving.deps.metrics.joinCluster();
   let server: RunningServer;
@@ -83,6 +87,8 @@ async function runServer(o: Options, c: Config, io: CliIO, log: Logger): Promise
   log.info({ signal, inFlight: server.inFlight(), timeoutMs: c.server.shutdownTimeoutMs }, 'shutting down: draining in-flight requests');
   const cut = await server.close(c.server.shutdownTimeoutMs);
   await serving.close();
+  // the drained requests' spans are queued: export them before exiting
+  await tracing.shutdown();
   if (cut) log.warn({ cut }, 'requests still running at the shutdown deadline were cut');
   log.info('stopped');
   process.off('SIGTERM', force);

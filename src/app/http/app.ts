@@ -27,7 +27,7 @@ export function createApp(d: HttpDeps, o: { version?: string } = {}): Hono<Env> 
   app.use(requestId({ limitLength: 128 }));
   app.use(observe(d.metrics, d.log, () => modelIdentity(d.model()).version));
   if (d.settings.cors.length) {
-    app.use(cors({ origin: [...d.settings.cors], allowHeaders: ['authorization', 'x-api-key', 'content-type', 'x-request-id', 'x-client-id'], exposeHeaders: ['x-request-id', 'retry-after', 'ratelimit-remaining'], maxAge: 600 }));
+    app.use(cors({ origin: [...d.settings.cors], allowHeaders: ['authorization', 'x-api-key', 'content-type', 'x-request-id', 'x-client-id', 'traceparent', 'tracestate'], exposeHeaders: ['x-request-id', 'retry-after', 'ratelimit-remaining', 'traceresponse'], maxAge: 600 }));
   }
   app.use('/v1/*', apiKeyAuth(d.settings.apiKeys));
   if (d.limiter) app.use('/v1/*', rateLimit(d.limiter, d.log));

@@ -1,12 +1,15 @@
+import { trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import type { Bundle, Manifest } from '../../adapters/bundle/index.js';
 import { restoreEmbedder, type EmbedderOptions } from '../../adapters/embedders/index.js';
 import { getVectorIndexFactory } from '../../adapters/vector-index/index.js';
 import { posterior, type Scorer } from '../../core/classifier/posterior.js';
 import { CompiledLinear } from '../../core/classifier/compiled.js';
-import { decide, type Reason, type Route, type RoutingPolicy } from '../../core/routing/policy.js';
+import { decide, type Decision, type Reason, type Route, type RoutingPolicy } from '../../core/routing/policy.js';
 import type { Embedding, LabelledText } from '../../core/types.js';
 import type { Embedder, Progress } from '../../ports/embedder.js';
 import type { Neighbour, VectorIndex } from '../../ports/vector-index.js';
+import { failSpan, tracer, tracingOn } from '../telemetry/trace.js';
+import { modelIdentity } from './classify.js';
 
 export interface Prediction {
   readonly intent: string;
@@ -48,15 +51,19 @@ export interface Classifier {
   describe(): ModelInfo;
 }
 
-/** Labels treated as "not one of our intents". */
 const AUTO_NEIGHBOURS = 3;
 
+const NONE: readonly Neighbour[] = Object.freeze([]);
+
+/** Labels treated as "not one of our intents". */
 export const OUT_OF_SCOPE_LABELS = Object.freeze(['oos', 'out_of_scope', 'out-of-scope', 'none', 'other']);
 
 /** A trained model ready to classify: embedder + vector index + calibrated scorer + routing policy. */
 export class IntentModel implements Classifier {
   private readonly oos: Set<number>;
   private readonly knnNeeded: number;
+  /** Span attributes naming this model (a cascade's tiers are told apart by them). */
+  private readonly modelAttributes: Attributes;
 
   private constructor(
     readonly manifest: Manifest,
@@ -68,6 +75,8 @@ export class IntentModel implements Classifier {
   ) {
     this.oos = new Set(manifest.outOfScopeLabels.map((l) => manifest.labels.indexOf(l)).filter((i) => i >= 0));
     this.knnNeeded = scorer.fusion.alpha > 0 || policy.requireKnnAgreement ? scorer.fusion.k : 0;
+    const id = modelIdentity(this);
+    this.modelAttributes = Object.freeze({ 'intentops.model.name': id.name, 'intentops.model.version': id.version });
   }
 
   static async fromBundle(b: Bundle, embedderOptions: EmbedderOptions = {}): Promise<IntentModel> {
@@ -93,35 +102,105 @@ export class IntentModel implements Classifier {
     return { name: m.name, createdAt: m.createdAt, embedder: m.embedder.name, dataHash: m.dataHash, targetPrecision: m.routing.targetPrecision };
   }
 
+  /**
+   * Embeds and classifies `texts`. Stage by stage over the whole batch (kNN evidence, scores,
+   * routing, neighbours for the unsure), so that with tracing on each stage is one span — `embed`,
+   * `index.search`, `classifier.score`, `route` — children of the caller's active span (the
+   * request's server span). With tracing off, or outside a recorded span (an unsampled request,
+   * a CLI run), no span object is made at all.
+   */
   async classify(texts: readonly string[], opts: ClassifyOptions = {}, onProgress?: Progress): Promise<Prediction[]> {
-    const embeddings = await this.embedder.embed(texts, onProgress);
-    return embeddings.map((e) => this.classifyEmbedding(e, opts));
+    if (!tracingOn() || !trace.getActiveSpan()?.isRecording()) return this.predict(await this.embedder.embed(texts, onProgress), opts);
+    const t = tracer();
+    const span = t.startSpan('embed', { attributes: { 'intentops.embedder': this.manifest.embedder.name, 'intentops.messages': texts.length } });
+    let embeddings: Embedding[];
+    try {
+      embeddings = await this.embedder.embed(texts, onProgress);
+    } catch (e) {
+      failSpan(span, e);
+      throw e;
+    } finally {
+      span.end();
+    }
+    return this.predict(embeddings, opts, t);
   }
 
   /** The synchronous part of classification, once the text is embedded. */
   classifyEmbedding(e: Embedding, opts: ClassifyOptions = {}): Prediction {
+    return this.predict([e], opts)[0];
+  }
+
+  private predict(es: readonly Embedding[], opts: ClassifyOptions, t?: Tracer): Prediction[] {
+    const n = es.length;
     const want = opts.neighbours ?? 'auto';
     const searchable = this.index.size > 0;
     const k = Math.max(this.knnNeeded, want === 'auto' ? 0 : want);
-    let nb: Neighbour[] = k > 0 && searchable ? this.index.search(e.dense, k) : [];
-    const p = posterior(this.scorer, e.sparse ?? e.dense, this.knnNeeded > 0 ? nb.slice(0, this.scorer.fusion.k) : []);
-    const d = decide(p, this.knnNeeded > 0 && nb.length ? nb[0].label : null, this.policy, opts.llmAvailable ?? false);
-    let shown = want === 'auto' ? 0 : want;
-    if (want === 'auto' && d.route !== 'accepted') {
-      shown = AUTO_NEIGHBOURS;
-      if (nb.length < shown && searchable) nb = this.index.search(e.dense, shown);
+    const nbs: (readonly Neighbour[])[] = new Array(n);
+    let span: Span | undefined = t && k > 0 && searchable ? t.startSpan('index.search', { attributes: this.searchAttributes(k, n, 'evidence') }) : undefined;
+    for (let i = 0; i < n; i++) nbs[i] = k > 0 && searchable ? this.index.search(es[i].dense, k) : NONE;
+    span?.end();
+
+    span = t?.startSpan('classifier.score', { attributes: { ...this.modelAttributes, 'intentops.messages': n } });
+    const ps: Float64Array[] = new Array(n);
+    for (let i = 0; i < n; i++) ps[i] = posterior(this.scorer, es[i].sparse ?? es[i].dense, this.knnNeeded > 0 ? nbs[i].slice(0, this.scorer.fusion.k) : NONE);
+    span?.end();
+
+    span = t?.startSpan('route', { attributes: { 'intentops.messages': n } });
+    const ds: Decision[] = new Array(n);
+    for (let i = 0; i < n; i++) ds[i] = decide(ps[i], this.knnNeeded > 0 && nbs[i].length ? nbs[i][0].label : null, this.policy, opts.llmAvailable ?? false);
+    if (span) this.endRouteSpan(span, ds);
+
+    // the nearest examples shown with unsure answers (the LLM prompt and the reviewer need them)
+    if (want === 'auto' && searchable) {
+      let searched = 0;
+      span = undefined;
+      for (let i = 0; i < n; i++) {
+        if (ds[i].route === 'accepted' || nbs[i].length >= AUTO_NEIGHBOURS) continue;
+        span ??= t?.startSpan('index.search', { attributes: this.searchAttributes(AUTO_NEIGHBOURS, 0, 'neighbours') });
+        nbs[i] = this.index.search(es[i].dense, AUTO_NEIGHBOURS);
+        searched++;
+      }
+      span?.setAttribute('intentops.messages', searched);
+      span?.end();
     }
+
     const labels = this.manifest.labels;
-    return {
-      intent: labels[d.label],
-      confidence: d.confidence,
-      margin: d.margin,
-      route: d.route,
-      reason: d.reason,
-      outOfScope: this.oos.has(d.label),
-      alternatives: ranked(p, opts.alternatives ?? 3).map((c) => ({ intent: labels[c], score: p[c] })),
-      neighbours: nb.slice(0, shown).map((n) => ({ text: this.examples[n.id]?.text ?? '', intent: labels[n.label], score: n.score })),
-    };
+    const out: Prediction[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const d = ds[i];
+      const p = ps[i];
+      const shown = want !== 'auto' ? want : d.route === 'accepted' ? 0 : AUTO_NEIGHBOURS;
+      out[i] = {
+        intent: labels[d.label],
+        confidence: d.confidence,
+        margin: d.margin,
+        route: d.route,
+        reason: d.reason,
+        outOfScope: this.oos.has(d.label),
+        alternatives: ranked(p, opts.alternatives ?? 3).map((c) => ({ intent: labels[c], score: p[c] })),
+        neighbours: nbs[i].slice(0, shown).map((nb) => ({ text: this.examples[nb.id]?.text ?? '', intent: labels[nb.label], score: nb.score })),
+      };
+    }
+    return out;
+  }
+
+  private searchAttributes(k: number, messages: number, purpose: 'evidence' | 'neighbours'): Attributes {
+    return { 'intentops.index.kind': this.manifest.index.kind, 'intentops.index.k': k, 'intentops.index.purpose': purpose, 'intentops.messages': messages };
+  }
+
+  /** What was decided: per message for a single one, counts per route for a batch. Labels only, never texts. */
+  private endRouteSpan(span: Span, ds: readonly Decision[]): void {
+    if (span.isRecording()) {
+      if (ds.length === 1) {
+        const d = ds[0];
+        span.setAttributes({ 'intentops.route': d.route, 'intentops.route.reason': d.reason, 'intentops.intent': this.manifest.labels[d.label], 'intentops.confidence': d.confidence, 'intentops.margin': d.margin });
+      } else {
+        const counts = { accepted: 0, llm: 0, review: 0 };
+        for (const d of ds) counts[d.route]++;
+        span.setAttributes({ 'intentops.routes.accepted': counts.accepted, 'intentops.routes.llm': counts.llm, 'intentops.routes.review': counts.review });
+      }
+    }
+    span.end();
   }
 }
 
