@@ -7,6 +7,7 @@ import type { NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../
 import { loadDriver } from '../uri.js';
 import { checkNewItem, checkOutcome, checkQuery, checkWho, closedError, INSERT_COLUMNS, itemValues, refusal, rowToItem, type Outcome, type ReviewRow, type ReviewStoreOptions } from './review-common.js';
 import { ulidFactory } from './ulid.js';
+import { checkpointInBackground } from '../sqlite-checkpointer.js';
 
 /*
  * The default review store: one SQLite file (better-sqlite3). WAL lets readers run beside the
@@ -127,7 +128,9 @@ export async function openSqliteReviewStore(path: string, options: ReviewStoreOp
     db?.close();
     throw translateOpenError(e, path);
   }
-  return new SqliteReviewStore(db, options);
+  // an insert per unsure message while serving: checkpoints (fsync) run off the event loop
+  const release = memory ? undefined : checkpointInBackground(db, resolve(path));
+  return new SqliteReviewStore(db, options, release);
 }
 
 class SqliteReviewStore implements ReviewStore {
@@ -144,6 +147,7 @@ class SqliteReviewStore implements ReviewStore {
   constructor(
     private readonly db: Db,
     options: ReviewStoreOptions,
+    private readonly release?: () => Promise<void>,
   ) {
     this.now = options.now ?? Date.now;
     const { last } = db.prepare('SELECT MAX(id) AS last FROM review_items').get() as { last: string | null };
@@ -224,5 +228,6 @@ class SqliteReviewStore implements ReviewStore {
     if (this.closed) return;
     this.closed = true;
     this.db.close();
+    await this.release?.();
   }
 }
