@@ -170,10 +170,12 @@ var appEnv = [
   { name: 'INTENTOPS_WORKERS', value: '1' }
   { name: 'INTENTOPS_LOG_LEVEL', value: logLevel }
   { name: 'INTENTOPS_REVIEW_URI', secretRef: 'postgres-uri' }
+  { name: 'INTENTOPS_EVENTS_URI', secretRef: 'postgres-uri' }
   { name: 'INTENTOPS_TRACKING_URI', secretRef: 'postgres-uri' }
   { name: 'INTENTOPS_REGISTRY_URI', secretRef: 'postgres-uri' }
   { name: 'INTENTOPS_CACHE_URI', secretRef: 'redis-uri' }
   { name: 'INTENTOPS_RATE_LIMIT_URI', secretRef: 'redis-uri' }
+  { name: 'INTENTOPS_SPEND_URI', secretRef: 'redis-uri' }
   { name: 'INTENTOPS_BROKER_URI', secretRef: 'broker-uri' }
   { name: 'INTENTOPS_API_KEYS', secretRef: 'api-keys' }
   { name: 'INTENTOPS_LLM_PROVIDER', value: llmProvider }

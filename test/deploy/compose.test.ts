@@ -61,7 +61,7 @@ describe('docker-compose.yml', () => {
       const env = SERVICES[name].environment as Record<string, string>;
       expect(unknownEnv(Object.keys(env)), name).toEqual([]);
       const uri = (k: string) => new URL(interpolate(env[k]));
-      for (const k of ['INTENTOPS_REVIEW_URI', 'INTENTOPS_TRACKING_URI', 'INTENTOPS_REGISTRY_URI']) expect([uri(k).protocol, uri(k).host], k).toEqual(['postgres:', 'postgres:5432']);
+      for (const k of ['INTENTOPS_REVIEW_URI', 'INTENTOPS_EVENTS_URI', 'INTENTOPS_TRACKING_URI', 'INTENTOPS_REGISTRY_URI']) expect([uri(k).protocol, uri(k).host], k).toEqual(['postgres:', 'postgres:5432']);
       for (const k of ['INTENTOPS_CACHE_URI', 'INTENTOPS_RATE_LIMIT_URI']) expect([uri(k).protocol, uri(k).host], k).toEqual(['redis:', 'redis:6379']);
       expect(uri('INTENTOPS_BROKER_URI').href).toBe('nats://nats:4222');
       expect(uri('OTEL_EXPORTER_OTLP_ENDPOINT').href).toBe('http://otel-collector:4318/');
