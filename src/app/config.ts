@@ -160,9 +160,9 @@ export const configSchema = z.object({
       storeTexts: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean({ error: 'must be true or false (in the environment: true, false, 1 or 0)' })).default(false),
       /** `intentops purge` deletes predictions and feedback older than this. */
       retentionDays: z.number().int().positive().default(30),
-      /** The recorder writes buffered predictions every flushMs or batchSize records, whichever comes first; beyond maxBuffered the oldest are dropped (and counted). */
-      flushMs: z.number().int().positive().default(250),
-      batchSize: z.number().int().positive().default(500),
+      /** The recorder writes buffered predictions every flushMs or batchSize records, whichever comes first (small batches: a synchronous SQLite append of 500 rows holds the event loop for 4–10 ms); beyond maxBuffered the oldest are dropped (and counted). */
+      flushMs: z.number().int().positive().default(100),
+      batchSize: z.number().int().positive().default(100),
       maxBuffered: z.number().int().positive().default(10_000),
       redact: z
         .object({
