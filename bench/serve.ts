@@ -87,9 +87,13 @@ interface Load {
   non2xx: number;
 }
 
-/** `rate`: offered requests per second over all connections (paced); default as fast as answers come. */
-function load(url: string, texts: string[], connections: number, duration = seconds, rate?: number): Promise<Load> {
-  return WRK ? loadWrk(url, texts, connections, duration, rate) : loadAutocannon(url, texts, connections, duration, rate);
+/**
+ * `rate`: offered requests per second over all connections (paced); default as fast as answers
+ * come. `jitterMs`: a random pause of up to this long before each request (wrk only), so clients
+ * whose requests all take the same time (the fake LLM's 100 ms) do not march in lockstep.
+ */
+function load(url: string, texts: string[], connections: number, duration = seconds, rate?: number, jitterMs?: number): Promise<Load> {
+  return WRK ? loadWrk(url, texts, connections, duration, rate, jitterMs) : loadAutocannon(url, texts, connections, duration, rate);
 }
 
 function loadAutocannon(url: string, texts: string[], connections: number, duration = seconds, rate?: number): Promise<Load> {
@@ -124,7 +128,7 @@ function loadAutocannon(url: string, texts: string[], connections: number, durat
  */
 const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => existsSync(p));
 
-function loadWrk(url: string, texts: string[], connections: number, duration = seconds, rate?: number): Promise<Load> {
+function loadWrk(url: string, texts: string[], connections: number, duration = seconds, rate?: number, jitterMs?: number): Promise<Load> {
   const bodies = texts.map((t) => JSON.stringify({ text: t }));
   const script = join(work, `wrk-${connections}-${Math.random().toString(36).slice(2)}.lua`);
   const lua = [
@@ -135,7 +139,7 @@ function loadWrk(url: string, texts: string[], connections: number, duration = s
     'wrk.method = "POST"',
     'wrk.headers["content-type"] = "application/json"',
     // pacing: each connection waits connections/rate seconds between requests (wrk's delay hook)
-    ...(rate ? [`delay = function() return ${Math.max(1, Math.round((1000 * connections) / rate))} end`] : []),
+    ...(rate ? [`delay = function() return ${Math.max(1, Math.round((1000 * connections) / rate))} end`] : jitterMs ? [`delay = function() return math.random(0, ${jitterMs}) end`] : []),
     'request = function()',
     '  i = i % #bodies + 1',
     '  return wrk.format(nil, nil, nil, bodies[i])',
@@ -212,21 +216,28 @@ try {
   const cfg = join(work, 'llm.yaml');
   writeFileSync(cfg, `llm:\n  provider: openai-chat\n  baseUrl: http://127.0.0.1:${fakePort}/v1\n  model: gpt-4o-mini\n  maxConcurrency: 512\n  maxQueue: 4096\n  timeoutMs: 5000\n`);
   const mixed = await startServer(model, { INTENTOPS_CONFIG: cfg });
-  const RATE = { confident: 1400, llm: 600 };
   await load(mixed.url, texts, 16, 2);
-  const paced = await load(mixed.url, confident, 16, seconds, RATE.confident);
-  // each LLM request takes ~100 ms, so 600/s needs ~60 connections in flight, unpaced
-  const [fast, slow] = await Promise.all([load(mixed.url, confident, 16, seconds, RATE.confident), load(mixed.url, unsure, Math.round(RATE.llm / 10))]);
-  const cpu = rssMb(mixed.child.pid!);
+  const levels: Record<string, unknown>[] = [];
+  // each LLM request takes ~100 ms, so N/s of them need ~N/10 connections in flight (plus the jitter)
+  for (const RATE of [
+    { confident: 700, llm: 300 },
+    { confident: 1400, llm: 600 },
+  ]) {
+    const paced = await load(mixed.url, confident, 16, seconds, RATE.confident);
+    const [fast, slow] = await Promise.all([load(mixed.url, confident, 16, seconds, RATE.confident), load(mixed.url, unsure, Math.round(RATE.llm / 8), seconds, undefined, 40)]);
+    const share = slow.requests / (slow.requests + fast.requests);
+    console.log(`\nmixed: confident traffic offered at ${RATE.confident} req/s, next to ${(100 * share).toFixed(0)} % of requests going to the fake LLM (100 ms each)`);
+    console.log(`  confident alone:     ${fmt(paced)}`);
+    console.log(`  confident with LLM:  ${fmt(fast)}`);
+    console.log(`  LLM traffic:         ${fmt(slow)}`);
+    console.log(`  confident p99 ${fast.p99.toFixed(1)} ms vs ${paced.p99.toFixed(1)} ms without the LLM traffic: ×${(fast.p99 / paced.p99).toFixed(2)} (target ≤ ${TARGET.slowMixP99Ratio}×)`);
+    levels.push({ offered: RATE, llmShare: share, confident: fast, llm: slow, confidentAlone: paced });
+  }
+  const mem = rssMb(mixed.child.pid!);
   await mixed.stop();
   fake.kill('SIGTERM');
-  const share = slow.requests / (slow.requests + fast.requests);
-  console.log(`\nmixed: confident traffic offered at ${RATE.confident} req/s, next to ${(100 * share).toFixed(0)} % of requests going to the fake LLM (100 ms each)`);
-  console.log(`  confident alone:     ${fmt(paced)}`);
-  console.log(`  confident with LLM:  ${fmt(fast)}`);
-  console.log(`  LLM traffic:         ${fmt(slow)}`);
-  console.log(`  confident p99 ${fast.p99.toFixed(1)} ms vs ${paced.p99.toFixed(1)} ms without the LLM traffic: ×${(fast.p99 / paced.p99).toFixed(2)} (target ≤ ${TARGET.slowMixP99Ratio}×); server memory ${cpu.map((x) => x.toFixed(0)).join(' + ')} MB`);
-  results.mixed = { offered: RATE, llmShare: share, confident: fast, llm: slow, confidentAlone: paced };
+  console.log(`  server memory after the mixed runs: ${mem.map((x) => x.toFixed(0)).join(' + ')} MB`);
+  results.mixed = levels;
   const jsonOut = opt('--json');
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify(results, null, 2) + '\n');
 } finally {
