@@ -1,206 +1,31 @@
 import type { Hono } from 'hono';
-import { readBundle } from '../adapters/bundle/index.js';
 import { openCache } from '../adapters/cache/index.js';
 import { createLlm, type OpenAiChatLlm } from '../adapters/llm/index.js';
 import { openRateLimiter } from '../adapters/rate-limit/index.js';
+import { parseModelUri } from '../adapters/registry/names.js';
 import { openReviewStore } from '../adapters/stores/index.js';
 import { maskUri } from '../adapters/uri.js';
+import { IntentOpsError } from '../core/errors.js';
+import type { Config } from './config.js';
 import { createApp, type HttpDeps } from './http/index.js';
 import type { Env } from './http/types.js';
 import { ClassifyService, modelIdentity, serveAs, type CachedAnswer, type ClassifyObserver } from './services/classify.js';
+import type { IntentModel } from './services/model.js';
 import { ReviewService } from './services/review.js';
+import { RolloutService, type OutcomeSources } from './services/rollout.js';
 import { createLogger, ServiceMetrics, type Logger } from './telemetry/index.js';
-import type { EmbedderOptions } from '../adapters/embedders/index.js';
-import { IntentOpsError } from '../core/errors.js';
-import type { Config } from './config.js';
-import { IntentModel, type Classifier } from './services/model.js';
-import { Cascade } from './services/cascade.js';
-import type { LoadOptions } from './services/dataset.js';
-import { existsSync } from 'node:fs';
-import { userInfo } from 'node:os';
-import { openArtifactStore } from '../adapters/artifacts/index.js';
-import { openRegistryStore } from '../adapters/registry/index.js';
-import { parseModelUri } from '../adapters/registry/names.js';
-import { openTrackingStore } from '../adapters/tracking/index.js';
-import type { ReviewStore } from '../ports/review-store.js';
-import type { TrackingStore } from '../ports/tracking-store.js';
-import { resolveModelUri, type Registry } from './services/registry.js';
-import { openRolloutStore } from '../adapters/rollout/index.js';
-import type { ModelVersion } from '../ports/registry-store.js';
-import { LiveRollout, RolloutService, type ChallengerGate, type OutcomeSources } from './services/rollout.js';
-import { loadExamples } from './services/dataset.js';
 import { openOperations } from './wiring/operations.js';
+
 
 /**
  * The composition root: the only place that turns configuration into adapters. CLI commands
- * and the HTTP server ask it for what they need and call services with the result.
+ * and the HTTP server ask it for what they need and call services with the result. The pieces
+ * live in ./wiring/ (base openers, rollout, operations); serving is assembled here.
  */
-export function embedderOptions(c: Config): EmbedderOptions {
-  return {
-    onnx: { ...(c.onnx.modelDir ? { modelDir: c.onnx.modelDir } : {}), threads: c.onnx.threads },
-    openai: c.openai.azureEndpoint
-      ? { azure: true, endpoint: c.openai.azureEndpoint, deployment: c.openai.azureDeployment, apiVersion: c.openai.azureApiVersion, apiKey: c.openai.apiKey }
-      : { baseUrl: c.openai.baseUrl, model: c.openai.model, apiKey: c.openai.apiKey },
-  };
-}
-
-export function loadOptions(c: Config): LoadOptions {
-  return {
-    textCol: c.data.textCol,
-    labelCol: c.data.labelCol,
-    delimiter: c.data.delimiter,
-    maxTextLength: c.data.maxTextLength,
-    minExamplesPerLabel: c.data.minExamplesPerLabel,
-    strict: c.data.strict,
-  };
-}
-
-export async function openModel(dir: string, c: Config): Promise<IntentModel> {
-  return IntentModel.fromBundle(readBundle(dir), embedderOptions(c));
-}
-
-/** One bundle, or `a,b,…`: a cascade from the cheapest to the costliest model. */
-export async function openClassifier(spec: string, c: Config): Promise<Classifier> {
-  const dirs = spec.split(',').map((d) => d.trim()).filter(Boolean);
-  const models = await Promise.all(dirs.map((d) => openModel(d, c)));
-  return models.length === 1 ? models[0] : new Cascade(models);
-}
-
-// --- lifecycle: tracking, registry ---------------------------------------------------------
-
-export async function openTracking(c: Config): Promise<TrackingStore> {
-  return openTrackingStore(c.tracking.uri);
-}
-
-export async function openRegistry(c: Config): Promise<Registry> {
-  return { store: await openRegistryStore(c.registry.uri), artifacts: openArtifactStore(c.registry.artifacts) };
-}
-
-export async function openReviewStoreFor(c: Config, uri?: string): Promise<ReviewStore> {
-  return openReviewStore(uri ?? c.review.uri);
-}
-
-/** Who acts, for audit logs: $INTENTOPS_USER, else the OS user. */
-export function whoAmI(env: NodeJS.ProcessEnv = process.env): string {
-  return env.INTENTOPS_USER || env.USER || userInfo().username || 'unknown';
-}
-
-/** A registry reference: `models:/NAME@ALIAS`, `models:/NAME/V`, or `NAME@ALIAS` / `NAME/V` when no such directory exists. */
-export function isRegistryRef(spec: string): boolean {
-  if (spec.startsWith('models:/')) return true;
-  return !existsSync(spec) && /^[A-Za-z0-9][\w.-]*(@[A-Za-z][\w-]*|\/(\d+|latest))$/.test(spec);
-}
-
-/** Turns each part of `dir[,dir…]` that is a registry reference into the path of its stored bundle. */
-export async function resolveModelRef(spec: string, c: Config): Promise<string> {
-  const parts = spec.split(',').map((p) => p.trim()).filter(Boolean);
-  if (!parts.some(isRegistryRef)) return spec;
-  const reg = await openRegistry(c);
-  try {
-    const out: string[] = [];
-    for (const p of parts) out.push(isRegistryRef(p) ? (await resolveModelUri(reg, p)).path : p);
-    return out.join(',');
-  } finally {
-    await reg.store.close();
-  }
-}
-
-/**
- * Polls an alias reference and calls `onChange` with the new bundle path when the alias moves
- * (champion promoted or rolled back). Returns a stop function. Errors are reported, not thrown:
- * the server keeps serving the model it has.
- */
-export function watchAlias(ref: string, c: Config, onChange: (path: string, version: number) => Promise<void>, onError: (e: unknown) => void): () => void {
-  const parsed = parseModelUri(ref.startsWith('models:/') ? ref : `models:/${ref}`);
-  let current: number | undefined;
-  let busy = false;
-  const tick = async () => {
-    if (busy) return;
-    busy = true;
-    try {
-      const reg = await openRegistry(c);
-      try {
-        const v = await reg.store.getVersion(parsed.name, parsed.ref);
-        if (v && current !== undefined && v.version !== current) await onChange((await resolveModelUri(reg, `models:/${v.name}/${v.version}`)).path, v.version);
-        if (v) current = v.version;
-      } finally {
-        await reg.store.close();
-      }
-    } catch (e) {
-      onError(e);
-    } finally {
-      busy = false;
-    }
-  };
-  void tick();
-  const timer = setInterval(tick, Math.max(100, c.registry.pollMs));
-  timer.unref();
-  return () => clearInterval(timer);
-}
-
-/**
- * Opens what `serve --model` names: a bundle directory, or one registry reference, which then
- * answers as its registry version (`{ name, version: "3" }`, see serveAs).
- */
-export async function openServedModel(spec: string, c: Config): Promise<IntentModel> {
-  if (spec.includes(',') || !isRegistryRef(spec)) return openModel(await resolveModelRef(spec, c), c);
-  const reg = await openRegistry(c);
-  try {
-    const r = await resolveModelUri(reg, spec);
-    return serveAs(await openModel(r.path, c), { name: r.name, version: String(r.version) });
-  } finally {
-    await reg.store.close();
-  }
-}
-
-/** `models:/NAME@champion` (or `NAME@champion`): the served model follows a rollout. */
-export function championOf(spec: string): string | undefined {
-  if (spec.includes(',') || !isRegistryRef(spec)) return undefined;
-  const { name, ref } = parseModelUri(spec);
-  return typeof ref === 'object' && ref.alias === 'champion' ? name : undefined;
-}
-
-/**
- * The quality gate `rollout promote` runs: the challenger against the champion on labelled test
- * data, exactly as `intentops promote` does. undefined when no gates file or data is given.
- */
-export function rolloutGate(c: Config, files: { gates?: string; data?: string } = {}): ChallengerGate | undefined {
-  const gates = files.gates ?? c.rollout.gates;
-  const data = files.data ?? c.rollout.data;
-  if (!gates || !data) return undefined;
-  return async (challenger, champion) => {
-    // loaded when a promotion happens: gate.ts builds on this module
-    const { gateModels, loadGatesFile } = await import('./services/gate.js');
-    const g = loadGatesFile(gates);
-    const reg = await openRegistry(c);
-    try {
-      const open = async (v: ModelVersion) => openModel((await resolveModelUri(reg, `models:/${v.name}/${v.version}`)).path, c);
-      const candidate = await open(challenger);
-      const baseline = champion ? await open(champion) : undefined;
-      const examples = (await loadExamples(data, { ...loadOptions(c), keepDuplicates: true })).examples;
-      return await gateModels({ gates: g, candidate, baseline, examples });
-    } finally {
-      await reg.store.close();
-    }
-  };
-}
-
-/** Rollout control for `intentops rollout`: registry, rollout state and the outcome stores from config. */
-export async function openRolloutControl(c: Config, o: { gates?: string; data?: string; outcomes?: OutcomeSources } = {}): Promise<{ service: RolloutService; registry: Registry; close(): Promise<void> }> {
-  const registry = await openRegistry(c);
-  try {
-    const rollout = await openRolloutStore(c.registry.uri);
-    const service = new RolloutService({ registry, rollout, gate: rolloutGate(c, o), outcomes: o.outcomes, rule: abRule(c) });
-    return { service, registry, close: async () => void (await Promise.allSettled([rollout.close(), registry.store.close()])) };
-  } catch (e) {
-    await registry.store.close();
-    throw e;
-  }
-}
-
-function abRule(c: Config) {
-  return { alpha: c.rollout.alpha, minSamples: c.rollout.minSamples, minEffect: c.rollout.minEffect };
-}
+export { embedderOptions, isRegistryRef, loadOptions, openClassifier, openModel, openRegistry, openReviewStoreFor, openServedModel, openTracking, resolveModelRef, watchAlias, whoAmI } from './wiring/base.js';
+export { championOf, openRolloutControl, rolloutGate } from './wiring/rollout.js';
+import { isRegistryRef, openModel, openServedModel, watchAlias } from './wiring/base.js';
+import { abRule, championOf, openLiveRollout, rolloutGate } from './wiring/rollout.js';
 
 // --- serving -------------------------------------------------------------------------------
 
@@ -230,24 +55,6 @@ export interface ServingOptions {
 }
 
 const OFF = 'none';
-
-/** A champion served under a rollout: the registry, the shared state and what this process routes. */
-async function openLiveRollout(name: string, c: Config): Promise<{ registry: Registry; live: LiveRollout; rollout: Awaited<ReturnType<typeof openRolloutStore>> }> {
-  const registry = await openRegistry(c);
-  try {
-    const rollout = await openRolloutStore(c.registry.uri);
-    try {
-      const load = async (v: ModelVersion) => serveAs(await openModel((await resolveModelUri(registry, `models:/${v.name}/${v.version}`)).path, c), { name: v.name, version: String(v.version) });
-      return { registry, rollout, live: await LiveRollout.open({ name, registry: registry.store, rollout, load }) };
-    } catch (e) {
-      await rollout.close();
-      throw e;
-    }
-  } catch (e) {
-    await registry.store.close();
-    throw e;
-  }
-}
 
 /**
  * Builds the serving stack from configuration. The model is loaded first, so a missing or

@@ -1,0 +1,140 @@
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { openArtifactStore } from '../../adapters/artifacts/index.js';
+import { readBundle } from '../../adapters/bundle/index.js';
+import type { EmbedderOptions } from '../../adapters/embedders/index.js';
+import { openRegistryStore } from '../../adapters/registry/index.js';
+import { parseModelUri } from '../../adapters/registry/names.js';
+import { openReviewStore } from '../../adapters/stores/index.js';
+import { openTrackingStore } from '../../adapters/tracking/index.js';
+import type { ReviewStore } from '../../ports/review-store.js';
+import type { TrackingStore } from '../../ports/tracking-store.js';
+import type { Config } from '../config.js';
+import { Cascade } from '../services/cascade.js';
+import { serveAs } from '../services/classify.js';
+import type { LoadOptions } from '../services/dataset.js';
+import { IntentModel, type Classifier } from '../services/model.js';
+import { resolveModelUri, type Registry } from '../services/registry.js';
+
+/*
+ * Part of the composition root (re-exported by src/app/container.ts): models, stores and
+ * registry references built from configuration.
+ */
+export function embedderOptions(c: Config): EmbedderOptions {
+  return {
+    onnx: { ...(c.onnx.modelDir ? { modelDir: c.onnx.modelDir } : {}), threads: c.onnx.threads },
+    openai: c.openai.azureEndpoint
+      ? { azure: true, endpoint: c.openai.azureEndpoint, deployment: c.openai.azureDeployment, apiVersion: c.openai.azureApiVersion, apiKey: c.openai.apiKey }
+      : { baseUrl: c.openai.baseUrl, model: c.openai.model, apiKey: c.openai.apiKey },
+  };
+}
+
+export function loadOptions(c: Config): LoadOptions {
+  return {
+    textCol: c.data.textCol,
+    labelCol: c.data.labelCol,
+    delimiter: c.data.delimiter,
+    maxTextLength: c.data.maxTextLength,
+    minExamplesPerLabel: c.data.minExamplesPerLabel,
+    strict: c.data.strict,
+  };
+}
+
+export async function openModel(dir: string, c: Config): Promise<IntentModel> {
+  return IntentModel.fromBundle(readBundle(dir), embedderOptions(c));
+}
+
+/** One bundle, or `a,b,…`: a cascade from the cheapest to the costliest model. */
+export async function openClassifier(spec: string, c: Config): Promise<Classifier> {
+  const dirs = spec.split(',').map((d) => d.trim()).filter(Boolean);
+  const models = await Promise.all(dirs.map((d) => openModel(d, c)));
+  return models.length === 1 ? models[0] : new Cascade(models);
+}
+
+// --- lifecycle: tracking, registry ---------------------------------------------------------
+
+export async function openTracking(c: Config): Promise<TrackingStore> {
+  return openTrackingStore(c.tracking.uri);
+}
+
+export async function openRegistry(c: Config): Promise<Registry> {
+  return { store: await openRegistryStore(c.registry.uri), artifacts: openArtifactStore(c.registry.artifacts) };
+}
+
+export async function openReviewStoreFor(c: Config, uri?: string): Promise<ReviewStore> {
+  return openReviewStore(uri ?? c.review.uri);
+}
+
+/** Who acts, for audit logs: $INTENTOPS_USER, else the OS user. */
+export function whoAmI(env: NodeJS.ProcessEnv = process.env): string {
+  return env.INTENTOPS_USER || env.USER || userInfo().username || 'unknown';
+}
+
+/** A registry reference: `models:/NAME@ALIAS`, `models:/NAME/V`, or `NAME@ALIAS` / `NAME/V` when no such directory exists. */
+export function isRegistryRef(spec: string): boolean {
+  if (spec.startsWith('models:/')) return true;
+  return !existsSync(spec) && /^[A-Za-z0-9][\w.-]*(@[A-Za-z][\w-]*|\/(\d+|latest))$/.test(spec);
+}
+
+/** Turns each part of `dir[,dir…]` that is a registry reference into the path of its stored bundle. */
+export async function resolveModelRef(spec: string, c: Config): Promise<string> {
+  const parts = spec.split(',').map((p) => p.trim()).filter(Boolean);
+  if (!parts.some(isRegistryRef)) return spec;
+  const reg = await openRegistry(c);
+  try {
+    const out: string[] = [];
+    for (const p of parts) out.push(isRegistryRef(p) ? (await resolveModelUri(reg, p)).path : p);
+    return out.join(',');
+  } finally {
+    await reg.store.close();
+  }
+}
+
+/**
+ * Polls an alias reference and calls `onChange` with the new bundle path when the alias moves
+ * (champion promoted or rolled back). Returns a stop function. Errors are reported, not thrown:
+ * the server keeps serving the model it has.
+ */
+export function watchAlias(ref: string, c: Config, onChange: (path: string, version: number) => Promise<void>, onError: (e: unknown) => void): () => void {
+  const parsed = parseModelUri(ref.startsWith('models:/') ? ref : `models:/${ref}`);
+  let current: number | undefined;
+  let busy = false;
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const reg = await openRegistry(c);
+      try {
+        const v = await reg.store.getVersion(parsed.name, parsed.ref);
+        if (v && current !== undefined && v.version !== current) await onChange((await resolveModelUri(reg, `models:/${v.name}/${v.version}`)).path, v.version);
+        if (v) current = v.version;
+      } finally {
+        await reg.store.close();
+      }
+    } catch (e) {
+      onError(e);
+    } finally {
+      busy = false;
+    }
+  };
+  void tick();
+  const timer = setInterval(tick, Math.max(100, c.registry.pollMs));
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * Opens what `serve --model` names: a bundle directory, or one registry reference, which then
+ * answers as its registry version (`{ name, version: "3" }`, see serveAs).
+ */
+export async function openServedModel(spec: string, c: Config): Promise<IntentModel> {
+  if (spec.includes(',') || !isRegistryRef(spec)) return openModel(await resolveModelRef(spec, c), c);
+  const reg = await openRegistry(c);
+  try {
+    const r = await resolveModelUri(reg, spec);
+    return serveAs(await openModel(r.path, c), { name: r.name, version: String(r.version) });
+  } finally {
+    await reg.store.close();
+  }
+}
+
