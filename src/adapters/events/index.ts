@@ -25,8 +25,11 @@ const postgres: EventsBackend = {
 
 export const eventStores = Object.freeze({
   sqlite: {
-    description: 'SQLite file (better-sqlite3, WAL), the default; sqlite::memory: for a private in-process store',
-    predictions: async (rest) => (await import('./sqlite-predictions.js')).openSqlitePredictionLog(sqlitePath(rest)),
+    description: 'SQLite file (better-sqlite3, WAL), the default, written from a thread of its own; sqlite::memory: for a private in-process store',
+    predictions: async (rest) => {
+      const path = sqlitePath(rest);
+      return path === ':memory:' ? (await import('./sqlite-predictions.js')).openSqlitePredictionLog(path) : (await import('./sqlite-predictions-thread.js')).openThreadedPredictionLog(path);
+    },
     feedback: async (rest, _uri, options) => (await import('./sqlite-feedback.js')).openSqliteFeedbackStore(sqlitePath(rest), options),
   },
   postgres,
