@@ -27,6 +27,8 @@ beforeAll(async () => {
  * The serving path: ClassifyService → the monitor and the prediction recorder (features hook =
  * the monitor's) → the real SQLite prediction log. Returns the live monitor for comparison.
  */
+let runs = 0;
+
 async function serve(log: PredictionLog, batches: readonly string[][], at: () => number): Promise<{ monitor: MonitorService; results: ClassifyResult[] }> {
   const monitor = await MonitorService.forModel(model, SETTINGS, { now: at });
   const recorder = new PredictionRecorder({ log, features: (i, r) => monitor.features(i, r), now: at, flushMs: 5 });
@@ -38,7 +40,10 @@ async function serve(log: PredictionLog, batches: readonly string[][], at: () =>
   };
   const service = new ClassifyService({ model: () => model, observer });
   const results: ClassifyResult[] = [];
-  for (const b of batches) results.push(...(await service.classifyBatch(b.map((text) => ({ text })))));
+  // fixed ids: which messages the monitor samples (a hash of the id) is the same on every run
+  const run = ++runs;
+  let n = 0;
+  for (const b of batches) results.push(...(await service.classifyBatch(b.map((text) => ({ text, id: `r${run}-m${n++}` })))));
   await monitor.idle(); // sampled embeddings settle before the recorder flushes
   await recorder.close();
   return { monitor, results };
