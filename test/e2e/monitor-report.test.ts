@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../src/app/cli/main.js';
 import { tempDir } from '../helpers/sample.js';
 import { CONFIDENT, sampleModel, testServing, UNSURE } from '../helpers/serving.js';
+import { runCliCaptured as cli } from '../helpers/capture.js';
 
 /*
  * `intentops monitor report` over what a real server logged: traffic through the HTTP API goes
@@ -11,16 +10,6 @@ import { CONFIDENT, sampleModel, testServing, UNSURE } from '../helpers/serving.
  * same window figures the live monitor shows at /v1/monitor.
  */
 
-async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (f: (s: string) => void) => new Writable({ write: (chunk, _e, cb) => (f(String(chunk)), cb()) });
-  process.exitCode = undefined;
-  await runCli(args, { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), stdin: Readable.from([]), env });
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { code, stdout, stderr };
-}
 
 describe('intentops monitor report', () => {
   it('reads what the server logged and reports the window the live monitor saw', { timeout: 120_000 }, async () => {

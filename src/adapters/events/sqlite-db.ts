@@ -1,9 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { checkpointInBackground } from '../sqlite-checkpointer.js';
+import { openSqliteStore } from '../sqlite-open.js';
 import { IntentOpsError } from '../../core/errors.js';
-import { loadDriver } from '../uri.js';
 
 /*
  * The events tables in SQLite: the prediction log and feedback live in the same file as the
@@ -49,60 +46,13 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX feedback_prediction_id ON feedback (prediction_id);`,
 ];
 
-function migrate(db: Db, where: string): void {
-  db.exec('CREATE TABLE IF NOT EXISTS events_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL) STRICT');
-  const run = db.transaction(() => {
-    const current = (db.prepare('SELECT MAX(version) AS v FROM events_migrations').get() as { v: number | null }).v ?? 0;
-    if (current > MIGRATIONS.length) {
-      throw new IntentOpsError('invalid_config', `the events tables have schema version ${current}; this IntentOps knows versions up to ${MIGRATIONS.length}`, {
-        where,
-        hint: 'upgrade IntentOps, or point events.uri at another database',
-      });
-    }
-    const record = db.prepare('INSERT INTO events_migrations (version, applied_at) VALUES (?, ?)');
-    for (let v = current + 1; v <= MIGRATIONS.length; v++) {
-      db.exec(MIGRATIONS[v - 1]);
-      record.run(v, new Date().toISOString());
-    }
-  });
-  run.immediate(); // take the write lock first: two processes opening a new file migrate one after the other
-}
 
-function translateOpenError(e: unknown, path: string): unknown {
-  if (e instanceof IntentOpsError) return e;
-  const code = (e as { code?: string }).code;
-  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-    return new IntentOpsError('corrupt', `${path} is not a readable SQLite database (${(e as Error).message})`, {
-      where: `sqlite:${path}`,
-      hint: 'restore it from a backup, or point events.uri at a new file',
-      cause: e,
-    });
-  }
-  return new IntentOpsError('unavailable', `cannot open the SQLite events database ${path}: ${(e as Error).message}`, {
-    where: `sqlite:${path}`,
-    hint: 'check the path exists and is writable',
-    cause: e,
-  });
-}
 
 /** Opens (creating and migrating as needed) the events database at `path` or `:memory:`. */
 export async function openEventsDb(path: string, what: string): Promise<Db> {
-  const { default: Database } = await loadDriver('better-sqlite3', `${what} (sqlite)`, () => import('better-sqlite3'));
-  const memory = path === ':memory:';
-  let db: Db | undefined;
-  try {
-    if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
-    db = new Database(path);
-    if (!memory) db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    migrate(db, `sqlite:${path}`);
-  } catch (e) {
-    db?.close();
-    throw translateOpenError(e, path);
-  }
-  // the prediction log commits every few hundred ms under load: its checkpoints (fsync) run off the event loop
-  if (!memory) releases.set(db, checkpointInBackground(db, resolve(path)));
+  const { db, release } = await openSqliteStore(path, { name: 'events', configKey: 'events.uri', migrations: MIGRATIONS }, what);
+  // the prediction log commits several times a second under load: its checkpoints (fsync) run off the event loop
+  if (release) releases.set(db, release);
   return db;
 }
 

@@ -1,13 +1,10 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SpanKind, SpanStatusCode, trace, type SpanOptions } from '@opentelemetry/api';
 import { IntentOpsError } from '../../core/errors.js';
 import type { NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
-import { loadDriver } from '../uri.js';
 import { checkNewItem, checkOutcome, checkQuery, checkWho, closedError, INSERT_COLUMNS, itemValues, refusal, rowToItem, type Outcome, type ReviewRow, type ReviewStoreOptions } from './review-common.js';
 import { ulidFactory } from './ulid.js';
-import { checkpointInBackground } from '../sqlite-checkpointer.js';
+import { openSqliteStore } from '../sqlite-open.js';
 
 /*
  * The default review store: one SQLite file (better-sqlite3). WAL lets readers run beside the
@@ -68,41 +65,7 @@ function traced<T>(op: keyof typeof SPANS, fn: () => T): T {
 /** Who may move an item on: anyone while open, only the claimer once claimed. */
 const MAY_ACT = `id = @id AND (state = 'open' OR (state = 'claimed' AND claimed_by = @who))`;
 
-function migrate(db: Db, where: string): void {
-  db.exec('CREATE TABLE IF NOT EXISTS review_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL) STRICT');
-  const run = db.transaction(() => {
-    const current = (db.prepare('SELECT MAX(version) AS v FROM review_migrations').get() as { v: number | null }).v ?? 0;
-    if (current > MIGRATIONS.length) {
-      throw new IntentOpsError('invalid_config', `the review database has schema version ${current}; this IntentOps knows versions up to ${MIGRATIONS.length}`, {
-        where,
-        hint: 'upgrade IntentOps, or point review.uri at another database',
-      });
-    }
-    const record = db.prepare('INSERT INTO review_migrations (version, applied_at) VALUES (?, ?)');
-    for (let v = current + 1; v <= MIGRATIONS.length; v++) {
-      db.exec(MIGRATIONS[v - 1]);
-      record.run(v, new Date().toISOString());
-    }
-  });
-  run.immediate(); // take the write lock first: two processes opening a new file migrate one after the other
-}
 
-function translateOpenError(e: unknown, path: string): unknown {
-  if (e instanceof IntentOpsError) return e;
-  const code = (e as { code?: string }).code;
-  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-    return new IntentOpsError('corrupt', `${path} is not a readable SQLite database (${(e as Error).message})`, {
-      where: `sqlite:${path}`,
-      hint: 'restore it from a backup, or point review.uri at a new file',
-      cause: e,
-    });
-  }
-  return new IntentOpsError('unavailable', `cannot open the SQLite review database ${path}: ${(e as Error).message}`, {
-    where: `sqlite:${path}`,
-    hint: 'check the path exists and is writable',
-    cause: e,
-  });
-}
 
 /**
  * Opens (creating and migrating as needed) the SQLite review store at `path` or `:memory:`
@@ -114,22 +77,8 @@ function translateOpenError(e: unknown, path: string): unknown {
  * await store.claim(item.id, 'ana');
  */
 export async function openSqliteReviewStore(path: string, options: ReviewStoreOptions = {}): Promise<ReviewStore> {
-  const { default: Database } = await loadDriver('better-sqlite3', 'review store (sqlite)', () => import('better-sqlite3'));
-  const memory = path === ':memory:';
-  let db: Db | undefined;
-  try {
-    if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
-    db = new Database(path);
-    if (!memory) db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    migrate(db, `sqlite:${path}`);
-  } catch (e) {
-    db?.close();
-    throw translateOpenError(e, path);
-  }
   // an insert per unsure message while serving: checkpoints (fsync) run off the event loop
-  const release = memory ? undefined : checkpointInBackground(db, resolve(path));
+  const { db, release } = await openSqliteStore(path, { name: 'review', configKey: 'review.uri', migrations: MIGRATIONS }, 'review store');
   return new SqliteReviewStore(db, options, release);
 }
 

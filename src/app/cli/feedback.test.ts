@@ -1,26 +1,14 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPredictionLog } from '../../adapters/events/index.js';
 import type { PredictionRecord } from '../../ports/prediction-log.js';
 import { tempDir } from '../../../test/helpers/sample.js';
 import { sampleModel } from '../../../test/helpers/serving.js';
-import { runCli } from './main.js';
+import { runCliCaptured as cli } from '../../../test/helpers/capture.js';
 
 const DAY = 86_400_000;
 
-/** Runs the CLI in-process against `env`, returning its exit code and output. */
-async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (f: (s: string) => void) => new Writable({ write: (chunk, _e, cb) => (f(String(chunk)), cb()) });
-  process.exitCode = undefined;
-  await runCli(args, { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), stdin: Readable.from([]), env });
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { code, stdout, stderr };
-}
 
 const record = (id: string, daysAgo: number): PredictionRecord => ({
   id,

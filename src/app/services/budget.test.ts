@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteRedisKeys, REDIS_URL, requireRedis, uniqueId } from '../../../test/helpers/real-services.js';
@@ -12,11 +11,11 @@ import type { ReviewStore } from '../../ports/review-store.js';
 import { loadConfig } from '../config.js';
 import { openModel } from '../container.js';
 import { startFakeLlm, type FakeLlm } from '../dev/fake-llm-server.js';
-import { createLogger } from '../telemetry/index.js';
 import { LlmBudget } from './budget.js';
 import { ClassifyService } from './classify.js';
 import type { IntentModel } from './model.js';
 import { AlertDispatcher } from './monitor.js';
+import { logSink } from '../../../test/helpers/capture.js';
 
 /** Messages the sample model is unsure of: they go to the LLM when one is configured. */
 const UNSURE = ['hmm ok', 'well then', 'so anyway', 'ok ok ok', 'what now', 'thanks'];
@@ -24,16 +23,6 @@ const UNSURE = ['hmm ok', 'well then', 'so anyway', 'ok ok ok', 'what now', 'tha
 const CALL = { intent: 'payment_issue', usage: { promptTokens: 1000, completionTokens: 10 } };
 const CALL_USD = (1000 * 0.15 + 10 * 0.6) / 1e6;
 
-function logSink() {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk));
-      cb();
-    },
-  });
-  return { log: createLogger({ level: 'debug', destination }), entries: () => lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
 
 let fake: FakeLlm;
 let llm: Llm;

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { metric, sampleModel } from '../../../test/helpers/serving.js';
@@ -8,11 +7,11 @@ import { SAMPLE_TEST } from '../../../test/helpers/sample.js';
 import { buildProfile, confidenceHistogram, CONFIDENCE_EDGES, DEFAULT_THRESHOLDS, type Alert } from '../../core/monitor/index.js';
 import { loadConfig } from '../config.js';
 import { openModel } from '../container.js';
-import { createLogger } from '../telemetry/index.js';
 import { ClassifyService, type ClassifyResult } from './classify.js';
 import { loadExamples } from './dataset.js';
 import type { IntentModel } from './model.js';
 import { AlertDispatcher, MonitorService, profileOf, registerMonitorMetrics, sampledId, ServedMonitor, type MonitorSettings } from './monitor.js';
+import { logSink } from '../../../test/helpers/capture.js';
 
 const SETTINGS: MonitorSettings = { windowMinutes: 60, minSamples: 50, sampleRate: 1, baselineSamples: 1000, thresholds: DEFAULT_THRESHOLDS };
 const T0 = Date.UTC(2025, 0, 15, 12, 0, 0);
@@ -20,16 +19,6 @@ const T0 = Date.UTC(2025, 0, 15, 12, 0, 0);
 /** Messages from nowhere near the sample data: invented words, so every token is unseen. */
 const ALIEN = Array.from({ length: 120 }, (_, i) => `zorblat quenvik ${['drummox', 'plinth', 'vexalor', 'snarfle'][i % 4]} tramvek ${i} glorp`);
 
-function logSink() {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk));
-      cb();
-    },
-  });
-  return { log: createLogger({ level: 'debug', destination }), entries: () => lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
 
 let model: IntentModel;
 let testTexts: string[];
