@@ -1,5 +1,6 @@
 import type { Pool, QueryResultRow } from 'pg';
 import { IntentOpsError } from '../../core/errors.js';
+import { migratePg } from '../postgres-migrate.js';
 import { loadDriver, maskUri } from '../uri.js';
 import type { EventStoreOptions } from './common.js';
 
@@ -62,32 +63,17 @@ export function pgError(e: unknown, where: string): IntentOpsError {
   return new IntentOpsError('internal', `PostgreSQL query failed: ${msg}`, { where, cause: e });
 }
 
-async function migrate(pool: Pool, q: string, p: string, schema: string | undefined): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    // replicas (and parallel test files) opening at once: one migrates, the others wait and see it done
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`intentops-events-migrate:${q}`]);
-    if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${q}events_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ v: number }>(`SELECT COALESCE(MAX(version), 0) AS v FROM ${q}events_migrations`);
-    const steps = migrations(q, p);
-    const current = rows[0].v;
-    if (current > steps.length) {
-      throw new IntentOpsError('invalid_config', `the events tables (${q}*) have schema version ${current}; this IntentOps knows versions up to ${steps.length}`, {
-        hint: 'upgrade IntentOps, or use another database or table prefix',
-      });
-    }
-    for (let v = current + 1; v <= steps.length; v++) {
-      await client.query(steps[v - 1]);
-      await client.query(`INSERT INTO ${q}events_migrations (version) VALUES ($1)`, [v]);
-    }
-    await client.query('COMMIT');
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
+
+/** Rows deleted per purge statement: a long purge never holds locks on many rows at once. */
+export const PG_PURGE_CHUNK = 5000;
+
+/** Deletes rows of `table` with `at` before `cutoff`, a chunk at a time; returns how many. */
+export async function purgeOlderThan(pg: Pick<PgEvents, 'query'>, table: string, cutoff: string): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { rowCount } = await pg.query(`DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE at < $1 LIMIT ${PG_PURGE_CHUNK})`, [cutoff]);
+    total += rowCount;
+    if (rowCount < PG_PURGE_CHUNK) return total;
   }
 }
 
@@ -128,7 +114,7 @@ export async function openPgEvents(uri: string, options: EventStoreOptions, what
   // an idle connection dropped by the server: the next query simply takes a new one
   pool.on('error', () => undefined);
   try {
-    await migrate(pool, q, prefix, schema);
+    await migratePg(pool, { name: 'events', q, schema, steps: migrations(q, prefix) });
   } catch (e) {
     await pool.end().catch(() => undefined);
     throw pgError(e, where);

@@ -1,9 +1,8 @@
 import type { Feedback, FeedbackStore, NewFeedback } from '../../ports/feedback-store.js';
 import { ulidFactory } from '../stores/ulid.js';
 import { checkFeedback, checkFeedbackQuery, checkWindow, closedError, FEEDBACK_COLUMNS, feedbackValues, isoTime, rowToFeedback, type EventStoreOptions, type FeedbackQuery, type FeedbackRow } from './common.js';
-import { openPgEvents, type PgEvents } from './postgres-db.js';
+import { openPgEvents, type PgEvents, purgeOlderThan } from './postgres-db.js';
 
-const PURGE_CHUNK = 5000;
 
 /**
  * Opens the feedback store in PostgreSQL at `uri`, table `<tablePrefix>feedback`. Ids are ULIDs:
@@ -79,13 +78,7 @@ class PostgresFeedbackStore implements FeedbackStore {
 
   async purge(before: string): Promise<number> {
     const pg = this.live();
-    const cutoff = isoTime(before, 'purge before');
-    let total = 0;
-    for (;;) {
-      const { rowCount } = await pg.query(`DELETE FROM ${this.t} WHERE ctid IN (SELECT ctid FROM ${this.t} WHERE at < $1 LIMIT ${PURGE_CHUNK})`, [cutoff]);
-      total += rowCount;
-      if (rowCount < PURGE_CHUNK) return total;
-    }
+    return purgeOlderThan(pg, this.t, isoTime(before, 'purge before'));
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { PredictionLog, PredictionQuery, PredictionRecord, Variant } from '../../ports/prediction-log.js';
 import { checkPredictionQuery, checkRecords, closedError, isoTime, PREDICTION_COLUMNS, predictionValues, rowToRecord, type EventStoreOptions, type NormalPredictionQuery, type PredictionRow } from './common.js';
-import { openPgEvents, pgError, type PgEvents } from './postgres-db.js';
+import { openPgEvents, pgError, type PgEvents, purgeOlderThan } from './postgres-db.js';
 
 /** The WHERE clause for a checked query, with its positional parameters. */
 function where(n: NormalPredictionQuery): { sql: string; params: unknown[] } {
@@ -15,7 +15,6 @@ function where(n: NormalPredictionQuery): { sql: string; params: unknown[] } {
 /** Rows per INSERT statement (15 parameters each, well under PostgreSQL's 65,535). */
 const ROWS_PER_INSERT = 2000;
 /** Rows deleted per purge statement: a long purge never holds row locks for long. */
-const PURGE_CHUNK = 5000;
 
 /**
  * Opens the prediction log in PostgreSQL at `uri` (`postgres://user@host:5432/db[?schema=NAME]`),
@@ -104,13 +103,7 @@ class PostgresPredictionLog implements PredictionLog {
 
   async purge(before: string): Promise<number> {
     const pg = this.live();
-    const cutoff = isoTime(before, 'purge before');
-    let total = 0;
-    for (;;) {
-      const { rowCount } = await pg.query(`DELETE FROM ${this.t} WHERE ctid IN (SELECT ctid FROM ${this.t} WHERE at < $1 LIMIT ${PURGE_CHUNK})`, [cutoff]);
-      total += rowCount;
-      if (rowCount < PURGE_CHUNK) return total;
-    }
+    return purgeOlderThan(pg, this.t, isoTime(before, 'purge before'));
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@ import type { Pool, QueryResultRow } from 'pg';
 import { SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import { IntentOpsError } from '../../core/errors.js';
 import type { NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
+import { migratePg } from '../postgres-migrate.js';
 import { loadDriver, maskUri } from '../uri.js';
 import { checkNewItem, checkOutcome, checkQuery, checkWho, closedError, INSERT_COLUMNS, itemValues, refusal, rowToItem, type Outcome, type ReviewRow, type ReviewStoreOptions } from './review-common.js';
 import { ulidFactory } from './ulid.js';
@@ -82,36 +83,6 @@ function translate(e: unknown, where: string): IntentOpsError {
   return new IntentOpsError('internal', `PostgreSQL query failed: ${msg}`, { where, cause: e });
 }
 
-async function migrate(pool: Pool, names: Names, where: string): Promise<void> {
-  const { q } = names;
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    // replicas (and parallel test files) opening at once: one migrates, the others wait and see it done
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`intentops-review-migrate:${q}`]);
-    if (names.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${names.schema}"`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${q}review_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ v: number }>(`SELECT COALESCE(MAX(version), 0) AS v FROM ${q}review_migrations`);
-    const steps = migrations(names);
-    const current = rows[0].v;
-    if (current > steps.length) {
-      throw new IntentOpsError('invalid_config', `the review tables (${q}*) have schema version ${current}; this IntentOps knows versions up to ${steps.length}`, {
-        where,
-        hint: 'upgrade IntentOps, or use another database or table prefix',
-      });
-    }
-    for (let v = current + 1; v <= steps.length; v++) {
-      await client.query(steps[v - 1]);
-      await client.query(`INSERT INTO ${q}review_migrations (version) VALUES ($1)`, [v]);
-    }
-    await client.query('COMMIT');
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
-}
 
 /**
  * Splits `?schema=NAME` (the same parameter the registry and tracking stores read) off the URI;
@@ -152,7 +123,7 @@ export async function openPostgresReviewStore(uri: string, options: ReviewStoreO
   pool.on('error', () => undefined);
   let last: string | undefined;
   try {
-    await migrate(pool, names, where);
+    await migratePg(pool, { name: 'review', q: names.q, schema: names.schema, steps: migrations(names), where });
     last = (await pool.query<{ last: string | null }>(`SELECT MAX(id) AS last FROM ${names.q}review_items`)).rows[0].last ?? undefined;
   } catch (e) {
     await pool.end().catch(() => undefined);
