@@ -1,10 +1,10 @@
 import cliProgress from 'cli-progress';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { openClassifier, openServing, resolveModelRef } from '../container.js';
 import { classifyFile, type BatchClassify, type ClassifyFileProgress } from '../services/classify-file.js';
 import { modelIdentity } from '../services/classify.js';
 import { createLogger } from '../telemetry/index.js';
-import { action, configFor, intOption, out, type CliIO } from './context.js';
+import { action, configFor, positiveIntOption, out, type CliIO } from './context.js';
 
 type Options = {
   model: string;
@@ -22,14 +22,6 @@ type Options = {
   json?: boolean;
 };
 
-function positive(name: string) {
-  const parse = intOption(name);
-  return (v: string): number => {
-    const n = parse(v);
-    if (n < 1) throw new InvalidArgumentError(`${name} must be at least 1, got ${v}`);
-    return n;
-  };
-}
 
 /**
  * `intentops classify-file IN OUT`: thin flag parsing around the classifyFile service. The
@@ -49,8 +41,8 @@ export function registerClassifyFile(program: Command, io: CliIO): void {
     .option('--id-col <name>', 'column/field with the message id (default id; the line number when there is none)')
     .option('--delimiter <d>', 'CSV delimiter (default: sniffed from the header)')
     .option('--include-text', 'copy the message text into the output')
-    .option('--batch <n>', 'messages per model call (default 512)', positive('--batch'))
-    .option('--checkpoint-every <rows>', 'checkpoint after this many rows (default 10000; also every 5 s)', positive('--checkpoint-every'))
+    .option('--batch <n>', 'messages per model call (default 512)', positiveIntOption('--batch'))
+    .option('--checkpoint-every <rows>', 'checkpoint after this many rows (default 10000; also every 5 s)', positiveIntOption('--checkpoint-every'))
     .option('--restart', 'ignore a checkpoint left by an interrupted run and start over')
     .option('--pipeline', 'classify as the HTTP API does: LLM fallback and review queue as configured (side effects)')
     .option('--json', 'print the summary as JSON')

@@ -47,6 +47,16 @@ export function intOption(name: string) {
   };
 }
 
+/** An integer of at least 1 (sizes, counts). */
+export function positiveIntOption(name: string) {
+  const parse = intOption(name);
+  return (v: string): number => {
+    const n = parse(v);
+    if (n < 1) throw new InvalidArgumentError(`${name} must be at least 1, got ${v}`);
+    return n;
+  };
+}
+
 export function numberOption(name: string) {
   return (v: string): number => {
     const n = Number(v);

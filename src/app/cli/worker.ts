@@ -1,10 +1,10 @@
-import { InvalidArgumentError, type Command } from 'commander';
-import { BROKER_DEFAULTS, openBroker } from '../../adapters/broker/index.js';
-import type { Config } from '../config.js';
+import type { Command } from 'commander';
+import { openBroker } from '../../adapters/broker/index.js';
+import { configSchema, type Config } from '../config.js';
 import { openServing } from '../container.js';
 import { Worker } from '../services/worker.js';
 import { createLogger } from '../telemetry/index.js';
-import { action, configFor, intOption, type CliIO } from './context.js';
+import { action, configFor, positiveIntOption, type CliIO } from './context.js';
 
 type Options = {
   model: string;
@@ -23,36 +23,15 @@ type Options = {
 };
 
 /** The `broker` config section (flags > env > file > defaults), read defensively until the schema has it. */
-export interface BrokerSettings {
-  readonly uri: string;
-  readonly stream: string;
-  readonly in: string;
-  readonly out: string;
-  readonly dlq: string;
-  readonly consumer: string;
-  readonly concurrency: number;
-  readonly batch: number;
-  readonly maxDeliver: number;
-  readonly ackWaitMs: number;
-  readonly retryDelayMs: number;
-}
+/** Where the worker reads and writes: config.broker (flags > env > file > defaults). */
+export type BrokerSettings = Config['broker'];
 
-const DEFAULTS: BrokerSettings = { ...BROKER_DEFAULTS, concurrency: BROKER_DEFAULTS.maxInFlight, batch: 64, maxDeliver: 5, retryDelayMs: 1000 };
+/** The documented defaults, for the help texts (config.broker without file or environment). */
+const DEFAULTS: BrokerSettings = configSchema.parse({}).broker;
 
 export function brokerSettings(o: Options, c: Config): BrokerSettings {
-  const fromConfig = ((c as unknown as { broker?: Partial<BrokerSettings> }).broker ?? {}) as Partial<BrokerSettings>;
   const flags: Partial<BrokerSettings> = { uri: o.broker, stream: o.stream, in: o.in, out: o.out, dlq: o.dlq, consumer: o.consumer, concurrency: o.concurrency, batch: o.batch, maxDeliver: o.maxDeliver, ackWaitMs: o.ackWait, retryDelayMs: o.retryDelay };
-  const pick = <K extends keyof BrokerSettings>(k: K): BrokerSettings[K] => flags[k] ?? fromConfig[k] ?? DEFAULTS[k];
-  return Object.fromEntries((Object.keys(DEFAULTS) as (keyof BrokerSettings)[]).map((k) => [k, pick(k)])) as unknown as BrokerSettings;
-}
-
-function positive(name: string) {
-  const parse = intOption(name);
-  return (v: string): number => {
-    const n = parse(v);
-    if (n < 1) throw new InvalidArgumentError(`${name} must be at least 1, got ${v}`);
-    return n;
-  };
+  return { ...c.broker, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
 }
 
 /**
@@ -71,11 +50,11 @@ export function registerWorker(program: Command, io: CliIO): void {
     .option('--out <subject>', `results subject (default ${DEFAULTS.out})`)
     .option('--dlq <subject>', `dead-letter subject (default ${DEFAULTS.dlq})`)
     .option('--consumer <name>', `durable consumer shared by all workers (default ${DEFAULTS.consumer})`)
-    .option('--concurrency <n>', `messages in flight per worker (default ${DEFAULTS.concurrency})`, positive('--concurrency'))
-    .option('--batch <n>', `messages classified together (default ${DEFAULTS.batch})`, positive('--batch'))
-    .option('--max-deliver <n>', `deliveries before a failing message is dead-lettered (default ${DEFAULTS.maxDeliver})`, positive('--max-deliver'))
-    .option('--ack-wait <ms>', `redeliver a message held this long by a worker that died (default ${DEFAULTS.ackWaitMs}; applies when the consumer is created)`, positive('--ack-wait'))
-    .option('--retry-delay <ms>', `backoff before the first retry, doubling after (default ${DEFAULTS.retryDelayMs})`, positive('--retry-delay'))
+    .option('--concurrency <n>', `messages in flight per worker (default ${DEFAULTS.concurrency})`, positiveIntOption('--concurrency'))
+    .option('--batch <n>', `messages classified together (default ${DEFAULTS.batch})`, positiveIntOption('--batch'))
+    .option('--max-deliver <n>', `deliveries before a failing message is dead-lettered (default ${DEFAULTS.maxDeliver})`, positiveIntOption('--max-deliver'))
+    .option('--ack-wait <ms>', `redeliver a message held this long by a worker that died (default ${DEFAULTS.ackWaitMs}; applies when the consumer is created)`, positiveIntOption('--ack-wait'))
+    .option('--retry-delay <ms>', `backoff before the first retry, doubling after (default ${DEFAULTS.retryDelayMs})`, positiveIntOption('--retry-delay'))
     .option('--model-dir <dir>', 'ONNX sentence-encoder directory, if the bundle uses onnx and it moved')
     .action(
       action(io, async (o: Options, cmd: Command) => {
