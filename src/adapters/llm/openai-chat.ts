@@ -67,6 +67,7 @@ export class OpenAiChatLlm implements Llm {
   private readonly prices: PriceTable;
   /** The `llm.chat` span's fixed attributes (OTel GenAI conventions). */
   private readonly spanAttributes: Attributes;
+  private readonly formats = new WeakMap<LlmRequest['intents'], Record<string, unknown>>();
 
   constructor(
     private readonly o: OpenAiChatOptions,
@@ -97,6 +98,16 @@ export class OpenAiChatLlm implements Llm {
     });
   }
 
+  /** The response_format member for a (frozen) intents array, built once per array like the prompt's intent list. */
+  private responseFormat(intents: LlmRequest['intents']): Record<string, unknown> {
+    let f = this.formats.get(intents);
+    if (f === undefined) {
+      f = responseFormat(this.o, intents.map((i) => i.name));
+      if (Object.isFrozen(intents)) this.formats.set(intents, f);
+    }
+    return f;
+  }
+
   /** For /metrics and /readyz: circuit state and load. */
   stats(): LlmStats {
     return {
@@ -110,7 +121,6 @@ export class OpenAiChatLlm implements Llm {
 
   /** The chat-completions request body for `req` (exported for tests and debugging). */
   requestBody(req: LlmRequest): Record<string, unknown> {
-    const names = req.intents.map((i) => i.name);
     const { system, user } = renderPrompt(this.template, req, this.o);
     return {
       ...(this.o.model === undefined ? {} : { model: this.o.model }),
@@ -120,7 +130,7 @@ export class OpenAiChatLlm implements Llm {
       ],
       temperature: this.o.temperature,
       max_tokens: this.o.maxTokens,
-      ...responseFormat(this.o, names),
+      ...this.responseFormat(req.intents),
       ...(req.requestId === undefined ? {} : { user: req.requestId.slice(0, 64) }),
     };
   }

@@ -31,6 +31,19 @@ describe('prompt template', () => {
     expect(t.system).not.toContain('Placeholders'); // the header comment is dropped
   });
 
+  it('a frozen intent list renders as a fresh one does, and a bad frozen list is refused every time', async () => {
+    const t = await loadPromptTemplate();
+    const frozen = Object.freeze(REQ.intents.map((i) => Object.freeze({ ...i })));
+    const once = renderPrompt(t, { ...REQ, intents: frozen }, LIMITS);
+    const again = renderPrompt(t, { ...REQ, intents: frozen, text: 'second message' }, LIMITS);
+    expect(once).toEqual(renderPrompt(t, REQ, LIMITS));
+    expect(again.system).toBe(once.system);
+    expect(again.user).toContain('second message');
+    const bad = Object.freeze([Object.freeze({ name: 'None' })]);
+    expect(() => renderPrompt(t, { ...REQ, intents: bad }, LIMITS)).toThrow(/reserved/);
+    expect(() => renderPrompt(t, { ...REQ, intents: bad }, LIMITS)).toThrow(/reserved/);
+  });
+
   it('renders intents, in-set examples and the fenced message; reads them back', async () => {
     const t = await loadPromptTemplate();
     const { system, user } = renderPrompt(t, REQ, LIMITS);

@@ -148,11 +148,27 @@ function renderMessage(text: string, max: number): string {
   return `${DELIMITERS.message.open}\n${neutralise(cut)}\n${DELIMITERS.message.close}`;
 }
 
+/**
+ * The checked and rendered intent list, once per intents array: a served model passes the same
+ * (frozen) array with every request, and 77 intents cost more to check and render than the rest
+ * of the prompt. A different array (another model, a test) is checked and rendered afresh.
+ */
+const intentBlocks = new WeakMap<LlmRequest['intents'], string>();
+
+function intentBlock(intents: LlmRequest['intents']): string {
+  let block = intentBlocks.get(intents);
+  if (block === undefined) {
+    checkIntents(intents);
+    block = renderIntents(intents);
+    if (Object.isFrozen(intents)) intentBlocks.set(intents, block);
+  }
+  return block;
+}
+
 /** The system and user turns for one request. Placeholders are filled in one pass (no re-expansion). */
 export function renderPrompt(t: PromptTemplate, req: LlmRequest, limits: RenderLimits): { system: string; user: string } {
-  checkIntents(req.intents);
   const values: Record<string, string> = {
-    intents: renderIntents(req.intents),
+    intents: intentBlock(req.intents),
     examples: renderExamples(req, limits.maxExamples),
     message: renderMessage(req.text, limits.maxMessageChars),
   };

@@ -21,8 +21,14 @@ const postgres: ReviewStoreBackend = {
 
 export const reviewStores = Object.freeze({
   sqlite: {
-    description: 'SQLite file (better-sqlite3, WAL), the default; sqlite::memory: for a private in-process queue',
-    open: async (rest, _uri, options) => (await import('./sqlite-review.js')).openSqliteReviewStore(sqlitePath(rest), options),
+    description: 'SQLite file (better-sqlite3, WAL), the default, written from a thread of its own; sqlite::memory: for a private in-process queue',
+    open: async (rest, _uri, options) => {
+      const path = sqlitePath(rest);
+      // a file with the real clock is written from a thread of its own; an injected clock or
+      // random source (tests) cannot cross to a thread, and :memory: would be private to it
+      const threaded = path !== ':memory:' && options.now === undefined && options.random === undefined;
+      return threaded ? (await import('./sqlite-review-thread.js')).openThreadedReviewStore(path) : (await import('./sqlite-review.js')).openSqliteReviewStore(path, options);
+    },
   },
   postgres,
   postgresql: postgres,

@@ -1,8 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { SpanKind, SpanStatusCode, trace, type SpanOptions } from '@opentelemetry/api';
-import { IntentOpsError } from '../../core/errors.js';
 import type { NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
 import { checkNewItem, checkOutcome, checkQuery, checkWho, closedError, INSERT_COLUMNS, itemValues, refusal, rowToItem, type Outcome, type ReviewRow, type ReviewStoreOptions } from './review-common.js';
+import { traced } from './review-trace.js';
 import { ulidFactory } from './ulid.js';
 import { openSqliteStore } from '../sqlite-open.js';
 
@@ -37,30 +36,6 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT;
    CREATE INDEX review_items_state_id ON review_items (state, id);`,
 ];
-
-/** Span options of the writes (OTel database conventions): the table and operation, never a value. */
-const spanOf = (operation: string): SpanOptions =>
-  Object.freeze({ kind: SpanKind.CLIENT, attributes: Object.freeze({ 'db.system': 'sqlite', 'db.system.name': 'sqlite', 'db.collection.name': 'review_items', 'db.operation.name': operation }) });
-const SPANS = Object.freeze({ add: spanOf('INSERT'), claim: spanOf('UPDATE'), resolve: spanOf('UPDATE') });
-
-/**
- * Runs one write inside a `review.<op>` span (a child of the request's span when tracing is on;
- * the API's no-op otherwise). Failures carry the error code only: a refused claim is tagged, an
- * unreachable or broken database also marks the span failed.
- */
-function traced<T>(op: keyof typeof SPANS, fn: () => T): T {
-  const span = trace.getTracer('intentops').startSpan(`review.${op}`, SPANS[op]);
-  try {
-    return fn();
-  } catch (e) {
-    const code = e instanceof IntentOpsError ? e.code : 'internal';
-    span.setAttribute('error.type', code);
-    if (code === 'unavailable' || code === 'internal' || code === 'corrupt') span.setStatus({ code: SpanStatusCode.ERROR });
-    throw e;
-  } finally {
-    span.end();
-  }
-}
 
 /** Who may move an item on: anyone while open, only the claimer once claimed. */
 const MAY_ACT = `id = @id AND (state = 'open' OR (state = 'claimed' AND claimed_by = @who))`;

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Cache } from '../../ports/cache.js';
-import { LlmDeclined, type Llm, type LlmAnswer } from '../../ports/llm.js';
+import { LlmDeclined, type Llm, type LlmAnswer, type LlmRequest } from '../../ports/llm.js';
 import type { Variant } from '../../ports/prediction-log.js';
 import type { ReviewReason, ReviewStore } from '../../ports/review-store.js';
 import { chooseArm, type Arm } from '../../core/rollout/assign.js';
@@ -288,7 +288,7 @@ export class ClassifyService {
       try {
         answer = await this.deps.llm.classify({
           text: input.text,
-          intents: model.labels.map((name) => ({ name })),
+          intents: intentsOf(model),
           examples: p.neighbours.map((n) => ({ text: n.text, intent: n.intent })),
           requestId: input.requestId,
         });
@@ -319,6 +319,15 @@ export class ClassifyService {
     }
     return { ...result, timings: { modelMs, llmMs, totalMs: performance.now() - t0 } };
   }
+}
+
+const intentLists = new WeakMap<IntentModel, LlmRequest['intents']>();
+
+/** The LLM request's intent list of a model: one frozen array per model, so the LLM adapter can render it once. */
+function intentsOf(model: IntentModel): LlmRequest['intents'] {
+  let list = intentLists.get(model);
+  if (!list) intentLists.set(model, (list = Object.freeze(model.labels.map((name) => Object.freeze({ name })))));
+  return list;
 }
 
 /** The model's own decision as a result (before any LLM call or review item). */
