@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { IntentOpsError, type ErrorCode } from '../core/errors.js';
+import { moduleWorker, workerReady } from './module-worker.js';
 
 /*
  * A SQLite store on a thread of its own. The serving path writes on every request (a review item
@@ -34,20 +33,11 @@ export interface StoreThread {
  * `closed` makes the error for calls after close().
  */
 export async function openStoreThread(kind: ThreadedStoreKind, path: string, closed: () => IntentOpsError): Promise<StoreThread> {
-  // under tsx (tests, `npm run intentops`) the worker registers tsx first to load the TypeScript source
-  const source = import.meta.url.endsWith('.ts');
-  const entry = new URL(`./sqlite-thread-worker.${source ? 'ts' : 'js'}`, import.meta.url);
-  const workerData = { kind, path };
-  const worker = source
-    ? new Worker(`import(${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href)}).then((t) => { t.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData })
-    : new Worker(entry, { workerData });
-  const ready = await new Promise<{ ready: boolean; error?: WireError }>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  }).catch((e: unknown) => ({ ready: false, error: { code: 'unavailable', message: `the ${kind} store thread failed to start: ${(e as Error).message}` } }));
+  const worker = moduleWorker(import.meta.url, 'sqlite-thread-worker', { kind, path });
+  const ready = await workerReady<WireError>(worker, (message) => ({ code: 'unavailable', message: `the ${kind} store thread failed to start: ${message}` }));
   if (!ready.ready) {
     await worker.terminate();
-    throw fromWire(ready.error!);
+    throw fromWire(ready.error);
   }
   return new Thread(worker, kind, closed);
 }

@@ -64,6 +64,12 @@ export const configSchema = z.object({
       cors: z.array(z.string().min(1)).default([]),
       /** Processes serving the port (node:cluster); 0 = one per CPU core. Memory cache and rate limits are then per process. */
       workers: z.number().int().min(0).default(1),
+      /**
+       * Search the nearest examples of unsure messages on a thread of their own, so the event loop
+       * keeps answering meanwhile: auto = for indexes of at least 2,000 examples (below that a
+       * search costs less than handing it to a thread).
+       */
+      searchThread: z.enum(['auto', 'on', 'off']).default('auto'),
       /** How long SIGTERM waits for in-flight requests before cutting connections. */
       shutdownTimeoutMs: z.number().int().min(0).default(10_000),
     })
@@ -309,6 +315,7 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_PORT: 'server.port',
   INTENTOPS_MAX_BATCH: 'server.maxBatch',
   INTENTOPS_WORKERS: 'server.workers',
+  INTENTOPS_SEARCH_THREAD: 'server.searchThread',
   INTENTOPS_API_KEYS: 'server.apiKeys',
   INTENTOPS_RATE_LIMIT_URI: 'server.rateLimit.uri',
   INTENTOPS_RATE_LIMIT_RPS: 'server.rateLimit.ratePerSecond',

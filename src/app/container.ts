@@ -22,9 +22,9 @@ import { openOperations } from './wiring/operations.js';
  * and the HTTP server ask it for what they need and call services with the result. The pieces
  * live in ./wiring/ (base openers, rollout, operations); serving is assembled here.
  */
-export { embedderOptions, isRegistryRef, loadOptions, openClassifier, openModel, openRegistry, openReviewStoreFor, openServedModel, openTracking, resolveModelRef, watchAlias, whoAmI } from './wiring/base.js';
+export { embedderOptions, isRegistryRef, loadOptions, openClassifier, openModel, openRegistry, openReviewStoreFor, openServedModel, openServingModel, openTracking, resolveModelRef, watchAlias, whoAmI } from './wiring/base.js';
 export { championOf, openRolloutControl, rolloutGate } from './wiring/rollout.js';
-import { isRegistryRef, openModel, openServedModel, watchAlias } from './wiring/base.js';
+import { isRegistryRef, openModel, openServedModel, openServingModel, watchAlias } from './wiring/base.js';
 import { abRule, championOf, openLiveRollout, rolloutGate } from './wiring/rollout.js';
 
 // --- serving -------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
         o.modelDir,
         c,
         async (path, version) => {
-          const next = serveAs(await openModel(path, c), { name, version: String(version) });
+          const next = serveAs(await openServingModel(path, c), { name, version: String(version) });
           model = next;
           metrics.setModel(modelIdentity(next));
           log.info({ ref: o.modelDir, version, model: modelIdentity(next) }, 'alias moved: model swapped');
@@ -199,7 +199,10 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
         stop?.();
         // shadow scores still queued reach the observers before the stores close
         await classify.shadowIdle();
-        return closeAll(opened);
+        await closeAll(opened);
+        // the served models' search threads (a model swapped out earlier ends its own when collected)
+        const arms = ro?.live.arms();
+        await Promise.allSettled([...new Set([model, current(), arms?.champion, arms?.challenger])].map((m) => m?.close()));
       },
     };
   } catch (e) {

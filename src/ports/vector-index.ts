@@ -24,3 +24,13 @@ export interface VectorIndexFactory {
   create(dim: number, options?: Record<string, unknown>): VectorIndex;
   fromBytes(bytes: Uint8Array): VectorIndex;
 }
+
+/**
+ * Searches of a read-only index that run off the caller's thread (serving): the same answers as
+ * the index's own `search`, without holding up the caller's event loop.
+ */
+export interface BackgroundSearch {
+  search(query: Float32Array, k: number): Promise<Neighbour[]>;
+  /** Ends the thread; searches still waiting are rejected. Idempotent. */
+  close(): Promise<void>;
+}

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Cache } from '../../ports/cache.js';
 import { LlmDeclined, type Llm, type LlmAnswer, type LlmRequest } from '../../ports/llm.js';
 import type { Variant } from '../../ports/prediction-log.js';
-import type { ReviewReason, ReviewStore } from '../../ports/review-store.js';
+import type { ReviewItem, ReviewReason, ReviewStore } from '../../ports/review-store.js';
 import { chooseArm, type Arm } from '../../core/rollout/assign.js';
 import type { RolloutMode } from '../../core/rollout/state.js';
 import type { RolloutStats } from '../../core/rollout/stats.js';
@@ -211,7 +211,16 @@ export class ClassifyService {
     const keys = this.deps.cache ? inputs.map((i) => cacheKey(weightsVersion(model), i.text)) : [];
     const cached = this.deps.cache ? await Promise.all(keys.map((k) => this.cacheGet(k))) : [];
     const todo = inputs.map((_, i) => i).filter((i) => !cached[i]);
-    const preds = todo.length ? await model.classify(todo.map((i) => inputs[i].text), { llmAvailable: this.llmAvailable }) : [];
+    // a message the model itself sends to review needs no neighbours for its item: the item is
+    // added as soon as the route is decided, while the neighbours are still being searched
+    const early = new Map<number, Promise<ReviewItem>>();
+    const onDecided = (j: number, p: Prediction) => {
+      if (p.route !== 'review' || !this.deps.review) return;
+      const added = this.addReview(inputs[todo[j]], p, ident, p.reason as ReviewReason);
+      added.catch(() => undefined); // awaited (and its failure reported) in finish
+      early.set(todo[j], added);
+    };
+    const preds = todo.length ? await model.classify(todo.map((i) => inputs[i].text), { llmAvailable: this.llmAvailable, onDecided }) : [];
     const modelMs = performance.now() - t0;
     const byIndex = new Map(todo.map((i, j) => [i, preds[j]]));
     return Promise.all(
@@ -226,7 +235,7 @@ export class ClassifyService {
           this.deps.observer?.onResult(r, input);
           return r;
         }
-        const r = await this.finish(model, ident, variant, input, id, byIndex.get(i)!, t0, modelMs);
+        const r = await this.finish(model, ident, variant, input, id, byIndex.get(i)!, t0, modelMs, early.get(i));
         // review items are per message: only answers (accepted, llm) are reused
         if (this.deps.cache && r.route !== 'review') {
           const { id: _id, cached: _c, timings: _t, review: _r, ...answer } = r;
@@ -276,7 +285,21 @@ export class ClassifyService {
     return (await this.classifyBatch([input]))[0];
   }
 
-  private async finish(model: IntentModel, ident: ModelId, variant: Arm, input: ClassifyInput, id: string, p: Prediction, t0: number, modelMs: number): Promise<ClassifyResult> {
+  /** The review item of a message, its text redacted first. */
+  private addReview(input: ClassifyInput, p: Prediction, ident: ModelId, reason: ReviewReason): Promise<ReviewItem> {
+    return this.deps.review!.add({
+      text: this.deps.redact ? this.deps.redact(input.text) : input.text,
+      guess: p.intent,
+      confidence: p.confidence,
+      alternatives: p.alternatives,
+      reason,
+      model: ident,
+      requestId: input.requestId,
+    });
+  }
+
+  /** `early`: the review item already being added for a message the model sent to review. */
+  private async finish(model: IntentModel, ident: ModelId, variant: Arm, input: ClassifyInput, id: string, p: Prediction, t0: number, modelMs: number, early?: Promise<ReviewItem>): Promise<ClassifyResult> {
     const base = resultOf(p, id, ident, variant);
     let llmMs = 0;
     let reviewReason: ReviewReason | null = p.route === 'review' ? (p.reason as ReviewReason) : null;
@@ -306,15 +329,7 @@ export class ClassifyService {
       }
     }
     if (reviewReason && this.deps.review) {
-      const item = await this.deps.review.add({
-        text: this.deps.redact ? this.deps.redact(input.text) : input.text,
-        guess: p.intent,
-        confidence: p.confidence,
-        alternatives: p.alternatives,
-        reason: reviewReason,
-        model: ident,
-        requestId: input.requestId,
-      });
+      const item = await (early ?? this.addReview(input, p, ident, reviewReason));
       result = { ...result, review: { id: item.id } };
     }
     return { ...result, timings: { modelMs, llmMs, totalMs: performance.now() - t0 } };

@@ -7,7 +7,7 @@ import { CompiledLinear } from '../../core/classifier/compiled.js';
 import { decide, type Decision, type Reason, type Route, type RoutingPolicy } from '../../core/routing/policy.js';
 import type { Embedding, LabelledText } from '../../core/types.js';
 import type { Embedder, Progress } from '../../ports/embedder.js';
-import type { Neighbour, VectorIndex } from '../../ports/vector-index.js';
+import type { BackgroundSearch, Neighbour, VectorIndex } from '../../ports/vector-index.js';
 import { failSpan, tracer, tracingOn } from '../telemetry/trace.js';
 import { modelIdentity } from './classify.js';
 
@@ -34,6 +34,12 @@ export interface ClassifyOptions {
    * confident traffic skips the index search unless the routing policy itself uses kNN.
    */
   readonly neighbours?: number | 'auto';
+  /**
+   * Called with each message's position and prediction as soon as its route is decided, which
+   * with a search thread is before its neighbours are found (`neighbours` is then still empty):
+   * work that needs only the decision (a review item) can start meanwhile.
+   */
+  readonly onDecided?: (index: number, p: Prediction) => void;
 }
 
 export interface ModelInfo {
@@ -55,6 +61,9 @@ const AUTO_NEIGHBOURS = 3;
 
 const NONE: readonly Neighbour[] = Object.freeze([]);
 
+/** Ends a model's search thread once the model is garbage-collected (after a hot swap). */
+const backgroundSearches = new FinalizationRegistry<BackgroundSearch>((bg) => void bg.close());
+
 /** Labels treated as "not one of our intents". */
 export const OUT_OF_SCOPE_LABELS = Object.freeze(['oos', 'out_of_scope', 'out-of-scope', 'none', 'other']);
 
@@ -64,6 +73,7 @@ export class IntentModel implements Classifier {
   private readonly knnNeeded: number;
   /** Span attributes naming this model (a cascade's tiers are told apart by them). */
   private readonly modelAttributes: Attributes;
+  private background: BackgroundSearch | undefined;
 
   private constructor(
     readonly manifest: Manifest,
@@ -110,7 +120,10 @@ export class IntentModel implements Classifier {
    * a CLI run), no span object is made at all.
    */
   async classify(texts: readonly string[], opts: ClassifyOptions = {}, onProgress?: Progress): Promise<Prediction[]> {
-    if (!tracingOn() || !trace.getActiveSpan()?.isRecording()) return this.predict(await this.embedder.embed(texts, onProgress), opts);
+    if (!tracingOn() || !trace.getActiveSpan()?.isRecording()) {
+      const es = await this.embedder.embed(texts, onProgress);
+      return this.background ? this.predictBackground(es, opts) : decided(this.predict(es, opts), opts);
+    }
     const t = tracer();
     const span = t.startSpan('embed', { attributes: { 'intentops.embedder': this.manifest.embedder.name, 'intentops.messages': texts.length } });
     let embeddings: Embedding[];
@@ -122,7 +135,60 @@ export class IntentModel implements Classifier {
     } finally {
       span.end();
     }
-    return this.predict(embeddings, opts, t);
+    return this.background ? this.predictBackground(embeddings, opts, t) : decided(this.predict(embeddings, opts, t), opts);
+  }
+
+  /**
+   * Serving: the nearest examples shown with unsure answers are searched on a thread of their
+   * own (see startSearchThread), with the same results. The thread is ended when this model is
+   * garbage-collected (a hot swap drops it). Call once, before serving.
+   */
+  searchInBackground(bg: BackgroundSearch): this {
+    this.background = bg;
+    backgroundSearches.register(this, bg, this);
+    return this;
+  }
+
+  /** Whether neighbour searches currently run on a thread of their own. */
+  get searchThread(): boolean {
+    return this.background !== undefined;
+  }
+
+  /** Ends the search thread, if any (searches then run on the caller's thread). Idempotent. */
+  async close(): Promise<void> {
+    const bg = this.background;
+    this.background = undefined;
+    if (bg) {
+      backgroundSearches.unregister(this);
+      await bg.close();
+    }
+  }
+
+  /** predict, with the neighbour searches of unsure messages awaited from the search thread. */
+  private async predictBackground(es: readonly Embedding[], opts: ClassifyOptions, t?: Tracer): Promise<Prediction[]> {
+    const later: number[] = [];
+    const out = this.predict(es, opts, t, later);
+    decided(out, opts);
+    if (!later.length) return out;
+    const span = t?.startSpan('index.search', { attributes: { ...this.searchAttributes(AUTO_NEIGHBOURS, later.length, 'neighbours'), 'intentops.index.thread': true } });
+    await Promise.all(
+      later.map(async (i) => {
+        const nbs = await this.searchOffThread(es[i].dense, AUTO_NEIGHBOURS);
+        out[i] = { ...out[i], neighbours: this.shown(nbs, AUTO_NEIGHBOURS) };
+      }),
+    );
+    span?.end();
+    return out;
+  }
+
+  /** A failed or ended search thread costs speed, never an answer: the search then runs here. */
+  private searchOffThread(q: Float32Array, k: number): Promise<readonly Neighbour[]> {
+    return this.background!.search(q, k).catch(() => this.index.search(q, k));
+  }
+
+  private shown(nbs: readonly Neighbour[], n: number): Prediction['neighbours'] {
+    const labels = this.manifest.labels;
+    return nbs.slice(0, n).map((nb) => ({ text: this.examples[nb.id]?.text ?? '', intent: labels[nb.label], score: nb.score }));
   }
 
   /** The synchronous part of classification, once the text is embedded. */
@@ -130,7 +196,8 @@ export class IntentModel implements Classifier {
     return this.predict([e], opts)[0];
   }
 
-  private predict(es: readonly Embedding[], opts: ClassifyOptions, t?: Tracer): Prediction[] {
+  /** `later`: when given, the neighbour searches of unsure messages are not run but their positions pushed to it. */
+  private predict(es: readonly Embedding[], opts: ClassifyOptions, t?: Tracer, later?: number[]): Prediction[] {
     const n = es.length;
     const want = opts.neighbours ?? 'auto';
     const searchable = this.index.size > 0;
@@ -156,6 +223,10 @@ export class IntentModel implements Classifier {
       span = undefined;
       for (let i = 0; i < n; i++) {
         if (ds[i].route === 'accepted' || nbs[i].length >= AUTO_NEIGHBOURS) continue;
+        if (later) {
+          later.push(i);
+          continue;
+        }
         span ??= t?.startSpan('index.search', { attributes: this.searchAttributes(AUTO_NEIGHBOURS, 0, 'neighbours') });
         nbs[i] = this.index.search(es[i].dense, AUTO_NEIGHBOURS);
         searched++;
@@ -178,7 +249,7 @@ export class IntentModel implements Classifier {
         reason: d.reason,
         outOfScope: this.oos.has(d.label),
         alternatives: ranked(p, opts.alternatives ?? 3).map((c) => ({ intent: labels[c], score: p[c] })),
-        neighbours: nbs[i].slice(0, shown).map((nb) => ({ text: this.examples[nb.id]?.text ?? '', intent: labels[nb.label], score: nb.score })),
+        neighbours: this.shown(nbs[i], shown),
       };
     }
     return out;
@@ -202,6 +273,12 @@ export class IntentModel implements Classifier {
     }
     span.end();
   }
+}
+
+/** Tells opts.onDecided of each prediction; returns them. */
+function decided(ps: Prediction[], opts: ClassifyOptions): Prediction[] {
+  if (opts.onDecided) for (let i = 0; i < ps.length; i++) opts.onDecided(i, ps[i]);
+  return ps;
 }
 
 /**

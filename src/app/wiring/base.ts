@@ -7,6 +7,7 @@ import { openRegistryStore } from '../../adapters/registry/index.js';
 import { parseModelUri } from '../../adapters/registry/names.js';
 import { openReviewStore } from '../../adapters/stores/index.js';
 import { openTrackingStore } from '../../adapters/tracking/index.js';
+import { startSearchThread } from '../../adapters/vector-index/search-thread.js';
 import type { ReviewStore } from '../../ports/review-store.js';
 import type { TrackingStore } from '../../ports/tracking-store.js';
 import type { Config } from '../config.js';
@@ -42,6 +43,22 @@ export function loadOptions(c: Config): LoadOptions {
 
 export async function openModel(dir: string, c: Config): Promise<IntentModel> {
   return IntentModel.fromBundle(readBundle(dir), embedderOptions(c));
+}
+
+/** server.searchThread 'auto' moves searches to a thread for indexes of at least this many examples. */
+export const SEARCH_THREAD_MIN_EXAMPLES = 2000;
+
+/**
+ * A model to serve: openModel, plus (server.searchThread) the neighbour searches of unsure
+ * messages on a thread of their own, over a copy of the bundle's index. Close the model when it
+ * is no longer served (a dropped one has its thread ended when it is garbage-collected).
+ */
+export async function openServingModel(dir: string, c: Config): Promise<IntentModel> {
+  const b = readBundle(dir);
+  const m = await IntentModel.fromBundle(b, embedderOptions(c));
+  const mode = c.server.searchThread;
+  const threaded = m.index.size > 0 && (mode === 'on' || (mode === 'auto' && m.index.size >= SEARCH_THREAD_MIN_EXAMPLES));
+  return threaded ? m.searchInBackground(await startSearchThread(m.manifest.index.kind, b.indexBytes)) : m;
 }
 
 /** One bundle, or `a,b,…`: a cascade from the cheapest to the costliest model. */
@@ -128,11 +145,11 @@ export function watchAlias(ref: string, c: Config, onChange: (path: string, vers
  * answers as its registry version (`{ name, version: "3" }`, see serveAs).
  */
 export async function openServedModel(spec: string, c: Config): Promise<IntentModel> {
-  if (spec.includes(',') || !isRegistryRef(spec)) return openModel(await resolveModelRef(spec, c), c);
+  if (spec.includes(',') || !isRegistryRef(spec)) return openServingModel(await resolveModelRef(spec, c), c);
   const reg = await openRegistry(c);
   try {
     const r = await resolveModelUri(reg, spec);
-    return serveAs(await openModel(r.path, c), { name: r.name, version: String(r.version) });
+    return serveAs(await openServingModel(r.path, c), { name: r.name, version: String(r.version) });
   } finally {
     await reg.store.close();
   }

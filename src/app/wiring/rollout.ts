@@ -6,7 +6,7 @@ import { serveAs } from '../services/classify.js';
 import { loadExamples } from '../services/dataset.js';
 import { resolveModelUri, type Registry } from '../services/registry.js';
 import { LiveRollout, RolloutService, type ChallengerGate, type OutcomeSources } from '../services/rollout.js';
-import { isRegistryRef, loadOptions, openModel, openRegistry } from './base.js';
+import { isRegistryRef, loadOptions, openModel, openRegistry, openServingModel } from './base.js';
 
 /* Part of the composition root (re-exported by src/app/container.ts): rollout of a registry champion. */
 
@@ -65,7 +65,7 @@ export async function openLiveRollout(name: string, c: Config): Promise<{ regist
   try {
     const rollout = await openRolloutStore(c.registry.uri);
     try {
-      const load = async (v: ModelVersion) => serveAs(await openModel((await resolveModelUri(registry, `models:/${v.name}/${v.version}`)).path, c), { name: v.name, version: String(v.version) });
+      const load = async (v: ModelVersion) => serveAs(await openServingModel((await resolveModelUri(registry, `models:/${v.name}/${v.version}`)).path, c), { name: v.name, version: String(v.version) });
       return { registry, rollout, live: await LiveRollout.open({ name, registry: registry.store, rollout, load }) };
     } catch (e) {
       await rollout.close();
