@@ -78,6 +78,49 @@ function rssMb(pid: number): number[] {
   });
 }
 
+/** CPU seconds (user + system) of a process and its descendants (cluster workers), with all their threads. */
+function cpuSeconds(pid: number): number {
+  const tick = 100; // USER_HZ on Linux
+  const stat = (p: number) => {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const a = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      return (Number(a[11]) + Number(a[12])) / tick;
+    } catch {
+      return 0;
+    }
+  };
+  const kids = (p: number): number[] => {
+    try {
+      return readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  const all = (p: number): number[] => [p, ...kids(p).flatMap(all)];
+  return all(pid).reduce((sum, p) => sum + stat(p), 0);
+}
+
+/** Busy CPU seconds of the whole machine so far (/proc/stat: everything but idle and iowait). */
+function machineBusySeconds(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return (user + nice + system + irq + softirq + steal) / 100;
+}
+
+/** Where the cores went during `run`: the server (all its processes and threads) and everything else (load generator, kernel). */
+async function withCpu<T extends Load>(pid: number, run: () => Promise<T>): Promise<T & { serverCores: number; otherCores: number }> {
+  const s0 = cpuSeconds(pid);
+  const m0 = machineBusySeconds();
+  const t0 = performance.now();
+  const r = await run();
+  const secs = (performance.now() - t0) / 1000;
+  const server = (cpuSeconds(pid) - s0) / secs;
+  return { ...r, serverCores: server, otherCores: Math.max(0, (machineBusySeconds() - m0) / secs - server) };
+}
+
+const cores = (l: { serverCores: number; otherCores: number }) => `CPU: server ${l.serverCores.toFixed(2)} cores, load generator + kernel ${l.otherCores.toFixed(2)} cores`;
+
 interface Load {
   rps: number;
   p50: number;
@@ -185,11 +228,12 @@ try {
   // 1. one process, the test set's natural mix (unsure ones go to the review queue: a SQLite write each)
   const one = await startServer(model, {});
   await load(one.url, texts, 16, 2); // warm-up
-  const single: Record<number, Load> = {};
+  const single: Record<number, Load & { serverCores: number; otherCores: number }> = {};
   for (const c of [1, 16, 64]) {
-    single[c] = await load(one.url, texts, c);
+    single[c] = await withCpu(one.child.pid!, () => load(one.url, texts, c));
     console.log(`1 process, concurrency ${String(c).padStart(2)}: ${fmt(single[c])}`);
   }
+  console.log(`  at 64: ${cores(single[64])}`);
   const mem1 = rssMb(one.child.pid!);
   await one.stop();
   console.log(`  ratio to target at 64: ×${(single[64].rps / TARGET.rps64).toFixed(2)} of ${TARGET.rps64} req/s; p99 ×${(TARGET.p99Ms / single[64].p99).toFixed(2)} (target < ${TARGET.p99Ms} ms); memory ${mem1.map((x) => x.toFixed(0)).join(' + ')} MB`);
@@ -199,12 +243,19 @@ try {
   const workers = cpus().length;
   const multi = await startServer(model, {}, ['--workers', String(workers)]);
   await load(multi.url, texts, 16, 2);
-  const cluster = await load(multi.url, texts, 64);
+  const cluster = await withCpu(multi.child.pid!, () => load(multi.url, texts, 64));
   const memN = rssMb(multi.child.pid!);
   await multi.stop();
+  // the issue's "≥ 1.6× that": 1.6 × the 5,000 req/s target, and (stricter) 1.6 × the measured one-process figure;
+  // the latter is capped on a machine whose cores the load generator and the kernel's loopback share:
+  // at most all cores ÷ the cores one process's run kept busy
+  const busy1 = single[64].serverCores + single[64].otherCores;
+  const ceiling = cpus().length / busy1;
   console.log(`\n${workers} workers, concurrency 64: ${fmt(cluster)}`);
-  console.log(`  ×${(cluster.rps / single[64].rps).toFixed(2)} of one process (target ≥ ${TARGET.workersRatio}×; the load generator shares the same ${workers} cores); memory per process ${memN.map((x) => x.toFixed(0)).join(' + ')} MB`);
-  results.cluster = { workers, load: cluster, rssMb: memN };
+  console.log(`  ${cores(cluster)}; memory per process ${memN.map((x) => x.toFixed(0)).join(' + ')} MB`);
+  console.log(`  ×${(cluster.rps / (TARGET.workersRatio * TARGET.rps64)).toFixed(2)} of ${TARGET.workersRatio} × the ${TARGET.rps64} req/s target (${TARGET.workersRatio * TARGET.rps64} req/s)`);
+  console.log(`  ×${(cluster.rps / single[64].rps).toFixed(2)} of the one-process figure (target ≥ ${TARGET.workersRatio}×; ceiling on this machine ×${ceiling.toFixed(2)}: the one-process run already kept ${busy1.toFixed(2)} of ${cpus().length} cores busy)`);
+  results.cluster = { workers, load: cluster, rssMb: memN, ceiling };
 
   // 3. 30 % of requests to a slow LLM next to confident traffic, both offered at fixed rates
   const fakePort = await freePort();
