@@ -1,6 +1,6 @@
 import { IntentOpsError } from '../../core/errors.js';
 import type { OpenAiChatOptions } from './options.js';
-import { postJson, type PostReply } from './http-post.js';
+import { postJson, PostTimeout, type PostReply } from './http-post.js';
 import { backoffMs, retryAfterMs } from './resilience.js';
 
 /**
@@ -82,9 +82,8 @@ export async function postChat(ep: ChatEndpoint, body: string, r: Retry, clock: 
   for (let attempt = 0; ; attempt++) {
     let problem: string;
     let wait: number | undefined;
-    const timeout = AbortSignal.timeout(r.timeoutMs);
     try {
-      const res = await postJson(ep.url, ep.headers, body, signal ? AbortSignal.any([signal, timeout]) : timeout);
+      const res = await postJson(ep.url, ep.headers, body, r.timeoutMs, signal);
       if (res.ok) {
         const text = await res.text();
         try {
@@ -102,7 +101,7 @@ export async function postChat(ep: ChatEndpoint, body: string, r: Retry, clock: 
       if (signal?.aborted) throw new IntentOpsError('unavailable', 'LLM call aborted by the caller', { where: ep.url, cause: e });
       const err = e as Error;
       const cause = (err.cause as Error | undefined)?.message;
-      problem = timeout.aborted ? `no answer within ${r.timeoutMs} ms` : cause ? `${err.message}: ${cause}` : err.message;
+      problem = e instanceof PostTimeout ? err.message : cause ? `${err.message}: ${cause}` : err.message;
     }
     const give = (why: string) =>
       new IntentOpsError('unavailable', `LLM call failed after ${attempt + 1} attempt(s): ${why}`, {
