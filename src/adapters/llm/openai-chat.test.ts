@@ -263,3 +263,34 @@ describe('configuration', () => {
     expect((await llm.classify(REQ)).intent).toBe('refund');
   });
 });
+
+describe('requestJson: the body as sent', () => {
+  const frozen = Object.freeze(REQ.intents.map((i) => Object.freeze({ ...i })));
+
+  it('is requestBody serialised, for a frozen intent list (framed once) with and without a request id, and for a plain one', async () => {
+    const llm = await make();
+    for (const req of [{ ...REQ, intents: frozen }, { ...REQ, intents: frozen, requestId: undefined }, { ...REQ, intents: frozen, text: 'a "quoted" <message> \\ and\nnewline', requestId: 'x'.repeat(80) }, REQ]) {
+      expect(JSON.parse(llm.requestJson(req))).toEqual(llm.requestBody(req));
+    }
+    // the frame is reused: a second message of the same list differs only in its user turn
+    const a = JSON.parse(llm.requestJson({ ...REQ, intents: frozen, text: 'first' }));
+    const b = JSON.parse(llm.requestJson({ ...REQ, intents: frozen, text: 'second' }));
+    expect(a.messages[0]).toEqual(b.messages[0]);
+    expect(b.messages[1].content).toContain('second');
+  });
+
+  it('falls back to serialising the whole body when the system turn holds per-message placeholders', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'intentops-prompt-')), 'custom-v1.md');
+    writeFileSync(file, '<!-- system -->\nIntents:\n{{intents}}\nExamples:\n{{examples}}\n<!-- user -->\n{{message}}\n');
+    const llm = await make({ promptFile: file });
+    for (const text of ['one', 'two']) {
+      const req = { ...REQ, intents: frozen, text, examples: [{ text: `example for ${text}`, intent: 'refund' }] };
+      const body = JSON.parse(llm.requestJson(req));
+      expect(body).toEqual(llm.requestBody(req));
+      expect(body.messages[0].content).toContain(`example for ${text}`);
+    }
+  });
+});

@@ -5,7 +5,7 @@ import { IntentOpsError } from '../../core/errors.js';
 import type { Llm, LlmAnswer, LlmRequest, LlmUsage } from '../../ports/llm.js';
 import { parseOptions, type OpenAiChatOptions, type OpenAiChatOptionsInput } from './options.js';
 import { LlmAnswerError, parseAnswer } from './parse.js';
-import { loadPromptTemplate, NONE, renderPrompt, type PromptTemplate } from './prompt.js';
+import { loadPromptTemplate, NONE, renderPrompt, staticPart, type PromptTemplate } from './prompt.js';
 import { costUsd, DEFAULT_PRICES, priceOf, type PriceTable } from './pricing.js';
 import { CircuitBreaker, ConcurrencyLimiter, type CircuitState } from './resilience.js';
 import { endpointOf, postChat, type ChatEndpoint, type Clock } from './transport.js';
@@ -68,6 +68,8 @@ export class OpenAiChatLlm implements Llm {
   /** The `llm.chat` span's fixed attributes (OTel GenAI conventions). */
   private readonly spanAttributes: Attributes;
   private readonly formats = new WeakMap<LlmRequest['intents'], Record<string, unknown>>();
+  /** requestJson's serialised body around the user turn, per frozen intent list. */
+  private readonly frames = new WeakMap<LlmRequest['intents'], { head: string; tail: string }>();
 
   constructor(
     private readonly o: OpenAiChatOptions,
@@ -122,6 +124,10 @@ export class OpenAiChatLlm implements Llm {
   /** The chat-completions request body for `req` (exported for tests and debugging). */
   requestBody(req: LlmRequest): Record<string, unknown> {
     const { system, user } = renderPrompt(this.template, req, this.o);
+    return this.bodyOf(req.intents, system, user, req.requestId);
+  }
+
+  private bodyOf(intents: LlmRequest['intents'], system: string, user: string, requestId: string | undefined): Record<string, unknown> {
     return {
       ...(this.o.model === undefined ? {} : { model: this.o.model }),
       messages: [
@@ -130,9 +136,29 @@ export class OpenAiChatLlm implements Llm {
       ],
       temperature: this.o.temperature,
       max_tokens: this.o.maxTokens,
-      ...this.responseFormat(req.intents),
-      ...(req.requestId === undefined ? {} : { user: req.requestId.slice(0, 64) }),
+      ...this.responseFormat(intents),
+      ...(requestId === undefined ? {} : { user: requestId.slice(0, 64) }),
     };
+  }
+
+  /**
+   * `requestBody(req)` as JSON text. For a frozen intent list and a system turn that only lists
+   * the intents (the shipped template), everything but the user turn — the system prompt with
+   * its intent list, the options and the JSON schema, a few KB — is serialised once per list.
+   */
+  requestJson(req: LlmRequest): string {
+    if (!Object.isFrozen(req.intents) || !staticPart(this.template.system)) return JSON.stringify(this.requestBody(req));
+    const { system, user } = renderPrompt(this.template, req, this.o);
+    let frame = this.frames.get(req.intents);
+    if (!frame) {
+      const mark = JSON.stringify('\u0000user turn\u0000');
+      const json = JSON.stringify(this.bodyOf(req.intents, system, JSON.parse(mark) as string, undefined));
+      const at = json.indexOf(mark);
+      frame = { head: json.slice(0, at), tail: json.slice(at + mark.length) };
+      this.frames.set(req.intents, frame);
+    }
+    const tail = req.requestId === undefined ? frame.tail : `${frame.tail.slice(0, -1)},"user":${JSON.stringify(req.requestId.slice(0, 64))}}`;
+    return frame.head + JSON.stringify(user) + tail;
   }
 
   /**
@@ -172,7 +198,7 @@ export class OpenAiChatLlm implements Llm {
 
   private async run(req: LlmRequest, signal: AbortSignal | undefined, clock: Clock, stage?: { at: Stage }): Promise<LlmAnswer> {
     const t0 = this.clock.now();
-    const body = JSON.stringify(this.requestBody(req));
+    const body = this.requestJson(req);
     if (stage) stage.at = 'circuit';
     this.breaker.check(); // fail fast before taking a queue place
     if (stage) stage.at = 'queue';

@@ -135,8 +135,7 @@ function renderIntents(intents: LlmRequest['intents']): string {
   return [DELIMITERS.intents.open, ...lines, DELIMITERS.intents.close].join('\n');
 }
 
-function renderExamples(req: LlmRequest, limit: number): string {
-  const names = new Set(req.intents.map((i) => i.name));
+function renderExamples(req: LlmRequest, names: ReadonlySet<string>, limit: number): string {
   // An example labelled outside the set would invite an out-of-set answer.
   const usable = req.examples.filter((e) => names.has(e.intent)).slice(0, limit);
   const lines = usable.map((e) => `<example intent="${e.intent}">${oneLine(e.text, MAX_EXAMPLE_CHARS)}</example>`);
@@ -149,31 +148,51 @@ function renderMessage(text: string, max: number): string {
 }
 
 /**
- * The checked and rendered intent list, once per intents array: a served model passes the same
+ * What depends only on the intent list, once per intents array: a served model passes the same
  * (frozen) array with every request, and 77 intents cost more to check and render than the rest
  * of the prompt. A different array (another model, a test) is checked and rendered afresh.
  */
-const intentBlocks = new WeakMap<LlmRequest['intents'], string>();
+interface IntentParts {
+  /** The checked and rendered intent list. */
+  readonly block: string;
+  readonly names: ReadonlySet<string>;
+  /** Template parts with no per-message placeholder, filled (the shipped system turn). */
+  readonly filled: Map<string, string>;
+}
 
-function intentBlock(intents: LlmRequest['intents']): string {
-  let block = intentBlocks.get(intents);
-  if (block === undefined) {
+const intentParts = new WeakMap<LlmRequest['intents'], IntentParts>();
+
+function partsOf(intents: LlmRequest['intents']): IntentParts {
+  let parts = intentParts.get(intents);
+  if (parts === undefined) {
     checkIntents(intents);
-    block = renderIntents(intents);
-    if (Object.isFrozen(intents)) intentBlocks.set(intents, block);
+    parts = { block: renderIntents(intents), names: new Set(intents.map((i) => i.name)), filled: new Map() };
+    if (Object.isFrozen(intents)) intentParts.set(intents, parts);
   }
-  return block;
+  return parts;
+}
+
+/** Whether a template part is the same for every message of one intent list. */
+export function staticPart(part: string): boolean {
+  return !part.includes('{{examples}}') && !part.includes('{{message}}');
 }
 
 /** The system and user turns for one request. Placeholders are filled in one pass (no re-expansion). */
 export function renderPrompt(t: PromptTemplate, req: LlmRequest, limits: RenderLimits): { system: string; user: string } {
-  const values: Record<string, string> = {
-    intents: intentBlock(req.intents),
-    examples: renderExamples(req, limits.maxExamples),
-    message: renderMessage(req.text, limits.maxMessageChars),
+  const parts = partsOf(req.intents);
+  let values: Record<string, string> | undefined;
+  const fill = (part: string) => {
+    values ??= { intents: parts.block, examples: renderExamples(req, parts.names, limits.maxExamples), message: renderMessage(req.text, limits.maxMessageChars) };
+    return part.replace(/\{\{(\w+)\}\}/g, (_m, name: string) => values![name]);
   };
-  const fill = (part: string) => part.replace(/\{\{(\w+)\}\}/g, (_m, name: string) => values[name]);
-  return { system: fill(t.system), user: fill(t.user) };
+  // a part that only lists the intents is filled once per intent list
+  const once = (part: string) => {
+    if (!staticPart(part)) return fill(part);
+    let f = parts.filled.get(part);
+    if (f === undefined) parts.filled.set(part, (f = part.replace(/\{\{intents\}\}/g, () => parts.block)));
+    return f;
+  };
+  return { system: once(t.system), user: once(t.user) };
 }
 
 function section(text: string, d: { open: string; close: string }): string | undefined {
