@@ -43,7 +43,8 @@ async function freePort(): Promise<number> {
 async function startServer(model: string, env: Record<string, string>, extra: string[] = []): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
   const port = await freePort();
   // the compiled CLI, as users run it (under tsx every dynamic import goes through its loader thread)
-  const child = spawn(process.execPath, [join(root, 'bin/intentops.js'), 'serve', '--model', model, '--port', String(port), ...extra], {
+  // node flags as the Docker image's ENTRYPOINT sets them (a 32 MB young-generation semi-space)
+  const child = spawn(process.execPath, ['--max-semi-space-size=32', join(root, 'bin/intentops.js'), 'serve', '--model', model, '--port', String(port), ...extra], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, INTENTOPS_CACHE_URI: 'none', INTENTOPS_REVIEW_URI: `sqlite:${join(work, `review-${port}.db`)}`, INTENTOPS_EVENTS_URI: `sqlite:${join(work, `events-${port}.db`)}`, INTENTOPS_TRACKING_URI: `sqlite:${join(work, `events-${port}.db`)}`, INTENTOPS_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

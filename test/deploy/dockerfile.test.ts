@@ -85,7 +85,7 @@ describe('Dockerfile', () => {
   });
 
   it('starts `intentops serve` in exec form (node is PID 1 and receives SIGTERM), on the baked model or a registry alias', () => {
-    expect(FINAL.entrypoint).toEqual(['node', '/opt/intentops/bin/intentops.js']);
+    expect(FINAL.entrypoint).toEqual(['node', '--max-semi-space-size=32', '/opt/intentops/bin/intentops.js']);
     expect(FINAL.cmd).toEqual(['serve', '--model', '/opt/intentops/model']);
     expect(RUNTIME.cmd).toEqual(['serve', '--model', 'models:/intents@champion']);
     expect(cliProblems(FINAL.cmd)).toEqual([]);
