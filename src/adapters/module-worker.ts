@@ -1,24 +1,126 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { parentPort, Worker } from 'node:worker_threads';
+import { IntentOpsError, type ErrorCode } from '../core/errors.js';
 
-/**
- * A worker thread running the module `name` (without extension) next to `base` (the caller's
- * import.meta.url): the .js file once built, the .ts source under tsx (tests, `npm run
- * intentops`), where the worker registers tsx before importing it.
+/*
+ * The threads that take work off the serving event loop (the SQLite store thread, the search
+ * thread) speak one small protocol: the worker opens what it serves and says `{ ready }`; each
+ * call is a message with an `id`, answered by `{ id, ok, value }` or `{ id, ok: false, error }`,
+ * the error travelling with its code, where and hint.
  */
-export function moduleWorker(base: string, name: string, workerData: unknown): Worker {
-  const source = base.endsWith('.ts');
-  const entry = new URL(`./${name}.${source ? 'ts' : 'js'}`, base);
-  if (!source) return new Worker(entry, { workerData });
-  const tsx = pathToFileURL(createRequire(base).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData });
+
+export type WireError = { code: string; message: string; where?: string; hint?: string };
+type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
+type Ready = { ready: true } | { ready: false; error: WireError };
+
+export function wireError(e: unknown): WireError {
+  if (e instanceof IntentOpsError) return { code: e.code, message: e.message, where: e.where, hint: e.hint };
+  return { code: 'internal', message: (e as Error)?.message ?? String(e) };
 }
 
-/** Waits for the worker's first message, `{ ready: true }` or `{ ready: false, error }`; a crash before it counts as not ready. */
-export async function workerReady<E>(worker: Worker, startError: (message: string) => E): Promise<{ ready: true } | { ready: false; error: E }> {
-  return new Promise<{ ready: true } | { ready: false; error: E }>((resolve, reject) => {
+const fromWire = (e: WireError) => new IntentOpsError(e.code as ErrorCode, e.message, { where: e.where, hint: e.hint });
+
+/**
+ * Starts a worker thread running the module `name` (without extension) next to `base` (the
+ * caller's import.meta.url) — the .js file once built, the .ts source under tsx (tests, `npm run
+ * intentops`), where the worker registers tsx before importing it — and waits for it to be
+ * ready. Rejects with the worker's own open error (code kept), or 'unavailable' naming `what`
+ * when it crashed first; the thread is ended either way.
+ */
+export async function startModuleWorker(base: string, name: string, workerData: unknown, what: string): Promise<Worker> {
+  const source = base.endsWith('.ts');
+  const entry = new URL(`./${name}.${source ? 'ts' : 'js'}`, base);
+  const tsx = source ? pathToFileURL(createRequire(base).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href : '';
+  const worker = source ? new Worker(`import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData }) : new Worker(entry, { workerData });
+  const ready = await new Promise<Ready>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
-  }).catch((e: unknown) => ({ ready: false, error: startError((e as Error).message) }));
+  }).catch((e: unknown): Ready => ({ ready: false, error: { code: 'unavailable', message: `the ${what} failed to start: ${(e as Error).message}` } }));
+  if (!ready.ready) {
+    await worker.terminate();
+    throw fromWire(ready.error);
+  }
+  return worker;
+}
+
+/**
+ * The calling side: `call(message)` posts it with a fresh id and settles with the answer. When
+ * the thread fails, exits or is ended, waiting and later calls are rejected with 'unavailable'
+ * (`<name>: <why>`). The thread never keeps the process alive when idle; with `holdWhileBusy`
+ * it does while calls are in flight (a store's last write at shutdown).
+ */
+export class WorkerCalls {
+  private next = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  private ended: string | undefined;
+
+  constructor(
+    private readonly worker: Worker,
+    private readonly o: { readonly name: string; readonly holdWhileBusy: boolean; readonly where?: string },
+  ) {
+    worker.on('message', (r: Reply) => {
+      const p = this.pending.get(r.id);
+      if (!p) return;
+      this.pending.delete(r.id);
+      if (o.holdWhileBusy && this.pending.size === 0) worker.unref();
+      if (r.ok) p.resolve(r.value);
+      else p.reject(fromWire(r.error));
+    });
+    worker.on('error', (e) => this.end(e.message));
+    worker.on('exit', (code) => this.end(`exited (${code})`));
+    worker.unref();
+  }
+
+  private error(why: string): IntentOpsError {
+    return new IntentOpsError('unavailable', `${this.o.name}: ${why}`, { where: this.o.where });
+  }
+
+  call<T>(message: Record<string, unknown>): Promise<T> {
+    if (this.ended) return Promise.reject(this.error(this.ended));
+    const id = this.next++;
+    return new Promise<T>((resolve, reject) => {
+      if (this.o.holdWhileBusy && this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ ...message, id });
+    });
+  }
+
+  /** Rejects what is waiting, and every later call, with `why`. */
+  end(why: string): void {
+    this.ended ??= why;
+    for (const p of this.pending.values()) p.reject(this.error(why));
+    this.pending.clear();
+  }
+
+  /** Ends the calls ('closed') and the thread. */
+  async terminate(): Promise<void> {
+    this.end('closed');
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * The worker's side: opens what it serves (an open failure is reported and the thread ends),
+ * says it is ready, then answers each message with `handle`. Messages are handled in arrival
+ * order; a handler whose work is synchronous up to its first await (better-sqlite3, hnswlib)
+ * therefore answers in order too.
+ */
+export async function serveCalls<T, M extends { id: number }>(open: () => Promise<T> | T, handle: (target: T, m: M) => unknown): Promise<void> {
+  const port = parentPort!;
+  let target: T;
+  try {
+    target = await open();
+  } catch (e) {
+    port.postMessage({ ready: false, error: wireError(e) });
+    process.exit(0);
+  }
+  port.postMessage({ ready: true });
+  port.on('message', async (m: M) => {
+    try {
+      port.postMessage({ id: m.id, ok: true, value: await handle(target, m) });
+    } catch (e) {
+      port.postMessage({ id: m.id, ok: false, error: wireError(e) });
+    }
+  });
 }

@@ -1,6 +1,5 @@
-import type { Worker } from 'node:worker_threads';
-import { IntentOpsError, type ErrorCode } from '../core/errors.js';
-import { moduleWorker, workerReady } from './module-worker.js';
+import type { IntentOpsError } from '../core/errors.js';
+import { startModuleWorker, WorkerCalls } from './module-worker.js';
 
 /*
  * A SQLite store on a thread of its own. The serving path writes on every request (a review item
@@ -13,11 +12,6 @@ import { moduleWorker, workerReady } from './module-worker.js';
 
 /** The stores that can run on a thread, by the name the worker opens them under. */
 export type ThreadedStoreKind = 'predictions' | 'review';
-
-export type WireError = { code: string; message: string; where?: string; hint?: string };
-type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
-
-const fromWire = (e: WireError) => new IntentOpsError(e.code as ErrorCode, e.message, { where: e.where, hint: e.hint });
 
 /** Calls into the store owned by the thread. */
 export interface StoreThread {
@@ -33,65 +27,29 @@ export interface StoreThread {
  * `closed` makes the error for calls after close().
  */
 export async function openStoreThread(kind: ThreadedStoreKind, path: string, closed: () => IntentOpsError): Promise<StoreThread> {
-  const worker = moduleWorker(import.meta.url, 'sqlite-thread-worker', { kind, path });
-  const ready = await workerReady<WireError>(worker, (message) => ({ code: 'unavailable', message: `the ${kind} store thread failed to start: ${message}` }));
-  if (!ready.ready) {
-    await worker.terminate();
-    throw fromWire(ready.error);
-  }
-  return new Thread(worker, kind, closed);
+  const worker = await startModuleWorker(import.meta.url, 'sqlite-thread-worker', { kind, path }, `${kind} store thread`);
+  return new Thread(new WorkerCalls(worker, { name: `${kind} store thread`, holdWhileBusy: true }), closed);
 }
 
 class Thread implements StoreThread {
-  private next = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
-  private closed = false;
   private closing: Promise<void> | undefined;
 
   constructor(
-    private readonly worker: Worker,
-    kind: ThreadedStoreKind,
+    private readonly calls: WorkerCalls,
     private readonly closedError: () => IntentOpsError,
-  ) {
-    worker.on('message', (r: Reply) => {
-      const p = this.pending.get(r.id);
-      if (!p) return;
-      this.pending.delete(r.id);
-      if (this.pending.size === 0) worker.unref();
-      if (r.ok) p.resolve(r.value);
-      else p.reject(fromWire(r.error));
-    });
-    const fail = (why: string) => {
-      for (const p of this.pending.values()) p.reject(new IntentOpsError('unavailable', `${kind} store thread: ${why}`));
-      this.pending.clear();
-    };
-    worker.on('error', (e) => fail(e.message));
-    worker.on('exit', (code) => fail(`exited (${code})`));
-    // an idle store must not keep the process alive; one with calls in flight must (a last write at shutdown)
-    worker.unref();
-  }
+  ) {}
 
   call<T>(op: string, ...args: unknown[]): Promise<T> {
-    if (this.closed) return Promise.reject(this.closedError());
-    return this.post<T>(op, args);
-  }
-
-  private post<T>(op: string, args: unknown[]): Promise<T> {
-    const id = this.next++;
-    return new Promise<T>((resolve, reject) => {
-      if (this.pending.size === 0) this.worker.ref();
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, op, args });
-    });
+    if (this.closing) return Promise.reject(this.closedError());
+    return this.calls.call<T>({ op, args });
   }
 
   close(): Promise<void> {
-    if (!this.closing) {
-      // calls posted before close() are answered first: the thread handles messages in order
-      const done = this.post<void>('close', []);
-      this.closed = true;
-      this.closing = done.finally(() => this.worker.terminate()).then(() => undefined);
-    }
+    // calls posted before close() are answered first: the thread handles messages in order
+    this.closing ??= this.calls
+      .call<void>({ op: 'close', args: [] })
+      .finally(() => this.calls.terminate())
+      .then(() => undefined);
     return this.closing;
   }
 }

@@ -1,5 +1,5 @@
-import { parentPort, workerData } from 'node:worker_threads';
-import type { VectorIndex } from '../../ports/vector-index.js';
+import { workerData } from 'node:worker_threads';
+import { serveCalls } from '../module-worker.js';
 import { getVectorIndexFactory } from './index.js';
 
 /*
@@ -7,23 +7,9 @@ import { getVectorIndexFactory } from './index.js';
  * the bundle's bytes and answers each query message with the index's own search.
  */
 
-type Query = { id: number; q: Float32Array; k: number };
-
-const port = parentPort!;
 const { kind, bytes } = workerData as { kind: string; bytes: Uint8Array };
-let index: VectorIndex;
-try {
-  index = getVectorIndexFactory(kind).fromBytes(bytes);
-  port.postMessage({ ready: true });
-} catch (e) {
-  port.postMessage({ ready: false, error: (e as Error).message });
-  process.exit(0);
-}
 
-port.on('message', (m: Query) => {
-  try {
-    port.postMessage({ id: m.id, ok: true, value: index.search(m.q, m.k) });
-  } catch (e) {
-    port.postMessage({ id: m.id, ok: false, error: (e as Error).message });
-  }
-});
+await serveCalls(
+  () => getVectorIndexFactory(kind).fromBytes(bytes),
+  (index, m: { id: number; q: Float32Array; k: number }) => index.search(m.q, m.k),
+);
