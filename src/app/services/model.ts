@@ -121,8 +121,7 @@ export class IntentModel implements Classifier {
    */
   async classify(texts: readonly string[], opts: ClassifyOptions = {}, onProgress?: Progress): Promise<Prediction[]> {
     if (!tracingOn() || !trace.getActiveSpan()?.isRecording()) {
-      const es = await this.embedder.embed(texts, onProgress);
-      return this.background ? this.predictBackground(es, opts) : decided(this.predict(es, opts), opts);
+      return this.predictAll(await this.embedder.embed(texts, onProgress), opts);
     }
     const t = tracer();
     const span = t.startSpan('embed', { attributes: { 'intentops.embedder': this.manifest.embedder.name, 'intentops.messages': texts.length } });
@@ -135,7 +134,7 @@ export class IntentModel implements Classifier {
     } finally {
       span.end();
     }
-    return this.background ? this.predictBackground(embeddings, opts, t) : decided(this.predict(embeddings, opts, t), opts);
+    return this.predictAll(embeddings, opts, t);
   }
 
   /**
@@ -164,12 +163,15 @@ export class IntentModel implements Classifier {
     }
   }
 
-  /** predict, with the neighbour searches of unsure messages awaited from the search thread. */
-  private async predictBackground(es: readonly Embedding[], opts: ClassifyOptions, t?: Tracer): Promise<Prediction[]> {
-    const later: number[] = [];
+  /**
+   * predict, telling opts.onDecided of each decision; with a search thread, the neighbour
+   * searches of unsure messages are then awaited from it.
+   */
+  private async predictAll(es: readonly Embedding[], opts: ClassifyOptions, t?: Tracer): Promise<Prediction[]> {
+    const later: number[] | undefined = this.background ? [] : undefined;
     const out = this.predict(es, opts, t, later);
-    decided(out, opts);
-    if (!later.length) return out;
+    if (opts.onDecided) for (let i = 0; i < out.length; i++) opts.onDecided(i, out[i]);
+    if (!later?.length) return out;
     const span = t?.startSpan('index.search', { attributes: { ...this.searchAttributes(AUTO_NEIGHBOURS, later.length, 'neighbours'), 'intentops.index.thread': true } });
     await Promise.all(
       later.map(async (i) => {
@@ -273,12 +275,6 @@ export class IntentModel implements Classifier {
     }
     span.end();
   }
-}
-
-/** Tells opts.onDecided of each prediction; returns them. */
-function decided(ps: Prediction[], opts: ClassifyOptions): Prediction[] {
-  if (opts.onDecided) for (let i = 0; i < ps.length; i++) opts.onDecided(i, ps[i]);
-  return ps;
 }
 
 /**
