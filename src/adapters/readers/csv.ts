@@ -33,6 +33,14 @@ export function parseCsv({ decoded, file, textCol, labelCol, delimiter }: ParseI
     }) as unknown as { record: string[]; raw: string }[];
   } catch (err) {
     const e = err as CsvError;
+    if (e.code === 'CSV_QUOTE_NOT_CLOSED') {
+      const opened = unclosedQuoteLine(text, delim);
+      throw new IntentOpsError('invalid_input', `a quoted field opened on line ${opened} is never closed`, {
+        where: `${file}:${opened}`,
+        hint: 'close the quote at the end of the field, or double a quote that belongs to the text: "say ""hi"""',
+        cause: err,
+      });
+    }
     const line = typeof e.lines === 'number' ? e.lines : undefined;
     throw new IntentOpsError('invalid_input', `cannot parse CSV: ${e.message}`, {
       where: line === undefined ? file : `${file}:${line}`,
@@ -84,6 +92,40 @@ export function parseCsv({ decoded, file, textCol, labelCol, delimiter }: ParseI
     );
   }
   return { rows, format: 'csv', delimiter: delim };
+}
+
+/**
+ * The line on which the last quoted field starts when the text ends inside it (the parser only
+ * knows where it gave up: the end of the file). A quote opens a field only at the start of one,
+ * as with `relax_quotes`; inside, `""` is a literal quote.
+ *
+ * @example
+ * unclosedQuoteLine('text,label\nok,a\n"broken,a\nmore,a\n', ','); // 3
+ */
+export function unclosedQuoteLine(text: string, delim: string): number {
+  let line = 1;
+  let openedAt = 1;
+  let quoted = false;
+  let fieldStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    const crlf = ch === '\r' && text[i + 1] === '\n';
+    const br = ch === '\n' || (ch === '\r' && !crlf);
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') i++;
+        else quoted = false;
+      } else if (br) line++;
+      continue;
+    }
+    if (ch === '"' && fieldStart) {
+      quoted = true;
+      openedAt = line;
+    }
+    if (br) line++;
+    fieldStart = br || crlf || ch === delim;
+  }
+  return openedAt;
 }
 
 /**

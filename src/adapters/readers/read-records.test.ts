@@ -2,7 +2,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { IntentOpsError } from '../../core/errors.js';
 import { readRecords } from './read-records.js';
-import { rejection } from '../../../test/helpers/sample.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { rejection, tempDir } from '../../../test/helpers/sample.js';
 
 const DIR = fileURLToPath(new URL('../../../test/fixtures/data/', import.meta.url));
 const fx = (name: string) => `${DIR}${name}`;
@@ -84,14 +86,45 @@ describe('readRecords: CSV', () => {
     expect(err.where).toBe(`${fx('wrong-field-count.csv')}:3`);
   });
 
-  it('fails on an unclosed quote', async () => {
+  it('reports an unclosed quote at the line it was opened on, not where the file ends', async () => {
     const err = await rejection(readRecords(fx('unclosed-quote.csv')));
     expect(err.code).toBe('invalid_input');
-    expect(err.message).toMatch(/^cannot parse CSV: Quote Not Closed/);
+    expect(err.where).toBe(`${fx('unclosed-quote.csv')}:3`);
+    expect(err.message).toBe('a quoted field opened on line 3 is never closed');
+    expect(err.hint).toMatch(/close the quote/);
   });
 
-  it('returns no rows for an empty file', async () => {
-    expect((await readRecords(fx('empty.csv'))).rows).toEqual([]);
+  it('finds the opening line past closed, escaped and multi-line quoted fields and CRLF line ends', async () => {
+    const path = join(tempDir(), 'late.csv');
+    await writeFile(path, 'text,label\r\n"two\r\nlines",a\r\n"say ""hi""",b\r\nstray "quote",c\r\nok,"d\r\nnever closed\r\nmore,e\r\n');
+    const err = await rejection(readRecords(path));
+    expect(err.where).toBe(`${path}:6`);
+  });
+
+  it('fails an empty file at line 1 with the shape it expects', async () => {
+    const err = await rejection(readRecords(fx('empty.csv')));
+    expect(err.code).toBe('invalid_input');
+    expect(err.where).toBe(`${fx('empty.csv')}:1`);
+    expect(err.message).toBe('the file is empty');
+    expect(err.hint).toContain('a header line "text,label"');
+  });
+
+  it('fails a header-only CSV at the line where the first example belongs', async () => {
+    const path = join(tempDir(), 'header-only.csv');
+    await writeFile(path, 'utterance,intent\n\n');
+    const err = await rejection(readRecords(path, { textCol: 'utterance', labelCol: 'intent' }));
+    expect(err.where).toBe(`${path}:2`);
+    expect(err.message).toBe('the file has a header line but no data rows');
+    expect(err.hint).toContain('"utterance,intent"');
+  });
+
+  it('fails an empty JSON array and a blank JSON Lines file at line 1', async () => {
+    const dir = tempDir();
+    await writeFile(join(dir, 'none.json'), '[]\n');
+    await writeFile(join(dir, 'blank.jsonl'), '\n  \n');
+    expect((await rejection(readRecords(join(dir, 'none.json')))).message).toBe('the file has an empty array');
+    const blank = await rejection(readRecords(join(dir, 'blank.jsonl')));
+    expect([blank.where, blank.message]).toEqual([`${join(dir, 'blank.jsonl')}:1`, 'the file is empty (only whitespace)']);
   });
 });
 
@@ -177,6 +210,8 @@ describe('readRecords: files and formats', () => {
     const err = await rejection(readRecords(fx('data.xlsx')));
     expect(err.code).toBe('invalid_input');
     expect(err.hint).toContain('.csv .tsv .jsonl .ndjson .json');
+    // no caller offers a format flag for every command: the hint names only what always works
+    expect(err.hint).not.toMatch(/pass the format/);
   });
 
   it('rejects an unknown explicit format with the valid ones', async () => {

@@ -36,13 +36,31 @@ export const EXTENSIONS: Readonly<Record<string, { readonly format: Format; read
 export async function readRecords(path: string, opts: ReadOptions = {}): Promise<ReadResult> {
   const { format, delimiter } = resolveFormat(path, opts);
   const bytes = await readBytes(path);
-  return PARSERS[format]({
-    decoded: decodeUtf8(bytes),
-    file: path,
-    textCol: opts.textCol ?? 'text',
-    labelCol: opts.labelCol ?? 'label',
-    delimiter,
-  });
+  const decoded = decodeUtf8(bytes);
+  const textCol = opts.textCol ?? 'text';
+  const labelCol = opts.labelCol ?? 'label';
+  const read = PARSERS[format]({ decoded, file: path, textCol, labelCol, delimiter });
+  if (read.rows.length === 0) throw noRecords(path, format, decoded.text, textCol, labelCol);
+  return read;
+}
+
+/** A file without a single record is never a usable data set: say so at its first line, with the shape expected. */
+function noRecords(path: string, format: Format, text: string, textCol: string, labelCol: string): IntentOpsError {
+  const example =
+    format === 'csv'
+      ? `a header line "${textCol},${labelCol}", then one row per example`
+      : format === 'jsonl'
+        ? `one object per line, e.g. {"${textCol}": "where is my order", "${labelCol}": "delivery"}`
+        : `an array of objects, e.g. [{"${textCol}": "where is my order", "${labelCol}": "delivery"}]`;
+  if (text.trim() === '') {
+    return new IntentOpsError('invalid_input', `the file is empty${text.length ? ' (only whitespace)' : ''}`, { where: `${path}:1`, hint: `a ${format} data file needs ${example}` });
+  }
+  const what = format === 'csv' ? 'a header line but no data rows' : format === 'json' ? 'an empty array' : 'no records';
+  // a CSV's first example belongs on the line after its header
+  const lines = text.split(/\r\n|\r|\n/);
+  let last = lines.length;
+  while (last > 1 && lines[last - 1].trim() === '') last--;
+  return new IntentOpsError('invalid_input', `the file has ${what}`, { where: `${path}:${format === 'csv' ? last + 1 : 1}`, hint: `add examples: ${example}` });
 }
 
 function resolveFormat(path: string, opts: ReadOptions): { format: Format; delimiter?: string } {
@@ -60,7 +78,8 @@ function resolveFormat(path: string, opts: ReadOptions): { format: Format; delim
   if (!byExt) {
     throw new IntentOpsError('invalid_input', `cannot tell the format of ${JSON.stringify(path)} from its extension`, {
       where: path,
-      hint: `use one of ${Object.keys(EXTENSIONS).join(' ')} or pass the format (${Object.keys(PARSERS).join(', ')})`,
+      // callers decide whether a format option exists (and what it is called); a file name always works
+      hint: `give the file one of the extensions ${Object.keys(EXTENSIONS).join(' ')} (e.g. copy it to data.csv)`,
     });
   }
   return { format: byExt.format, delimiter: opts.delimiter ?? byExt.delimiter };
