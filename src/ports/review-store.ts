@@ -1,5 +1,5 @@
 export type ReviewState = 'open' | 'claimed' | 'labelled' | 'skipped';
-export type ReviewReason = 'low_confidence' | 'low_margin' | 'knn_disagrees' | 'llm_failed' | 'llm_none' | 'llm_budget';
+export type ReviewReason = 'low_confidence' | 'low_margin' | 'knn_disagrees' | 'llm_failed' | 'llm_none' | 'llm_budget' | 'llm_timeout' | 'out_of_scope';
 
 /** A message a human must look at, with the model's best guess attached. */
 export interface ReviewItem {
@@ -18,9 +18,30 @@ export interface ReviewItem {
   /** Set when state is 'labelled': the correct intent, which becomes a training example. */
   readonly label?: string;
   readonly labelledBy?: string;
+  /**
+   * How many messages this item stands for: a repeat of the same normalised text for the same
+   * model version while the item is still open or claimed counts here instead of making a new item.
+   */
+  readonly count: number;
+  /** When the latest of those messages came. */
+  readonly lastSeenAt: string;
+  /**
+   * Set by a store that could not reach its database: the item waits in a local spool under this
+   * id and is written when the database is back (merged into a repeat waiting there, if any).
+   */
+  readonly pending?: true;
+  /** Set when the open queue was full (review.maxOpen): the item was not queued (counted in /metrics). */
+  readonly dropped?: true;
 }
 
-export type NewReviewItem = Omit<ReviewItem, 'id' | 'state' | 'createdAt' | 'updatedAt' | 'claimedBy' | 'label' | 'labelledBy'>;
+export type NewReviewItem = Omit<ReviewItem, 'id' | 'state' | 'createdAt' | 'updatedAt' | 'claimedBy' | 'label' | 'labelledBy' | 'count' | 'lastSeenAt' | 'pending' | 'dropped'>;
+
+/** For items written late (from a spool): the id they were announced under and when the message came. */
+export interface AddOptions {
+  readonly id?: string;
+  /** ISO-8601 time the message was seen. Default now. */
+  readonly at?: string;
+}
 
 export interface ReviewQuery {
   readonly state?: ReviewState;
@@ -35,7 +56,15 @@ export interface ReviewQuery {
  * (HTTP 409 at the edge); an unknown id fails with 'not_found'.
  */
 export interface ReviewStore {
-  add(item: NewReviewItem): Promise<ReviewItem>;
+  /**
+   * Queues `item`, or counts it on the open or claimed item of the same normalised text and model
+   * version (returning that item). Adding an `id` that exists already returns that item unchanged.
+   */
+  add(item: NewReviewItem, o?: AddOptions): Promise<ReviewItem>;
+  /** Counts `item` on the pending item of the same text and model version; undefined when there is none. */
+  merge(item: NewReviewItem, o?: Pick<AddOptions, 'at'>): Promise<ReviewItem | undefined>;
+  /** How many items are open now (the true figure, not a page). */
+  openCount(): Promise<number>;
   list(q?: ReviewQuery): Promise<ReviewItem[]>;
   get(id: string): Promise<ReviewItem | undefined>;
   claim(id: string, who: string): Promise<ReviewItem>;

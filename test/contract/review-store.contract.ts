@@ -87,7 +87,7 @@ export function runReviewStoreContract(name: string, harness: ReviewStoreHarness
       const cases: [Partial<NewReviewItem>, RegExp][] = [
         [{ text: '' }, /text/],
         [{ confidence: Number.NaN }, /confidence/],
-        [{ reason: 'bored' as never }, /reason/],
+        [{ reason: 'Not a reason!' as never }, /reason/],
         [{ alternatives: [{ intent: 'x' }] as never }, /alternatives\.0\.score/],
       ];
       for (const [over, field] of cases) {
@@ -212,6 +212,54 @@ export function runReviewStoreContract(name: string, harness: ReviewStoreHarness
       const winner = (won[0] as PromiseFulfilledResult<{ claimedBy?: string }>).value.claimedBy;
       for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'invalid_input', message: expect.stringContaining(`already claimed by "${winner}"`) });
       expect((await store.get(a.id))?.claimedBy).toBe(winner);
+    });
+
+    it('a repeat of a pending text (same model version) is counted on its item, not queued again', async () => {
+      const { store } = await setup({ now: steppingClock() });
+      const a = await store.add(sampleItem(1, { text: 'Where is my   parcel?' }));
+      expect(a).toMatchObject({ count: 1, lastSeenAt: a.createdAt });
+      const b = await store.add(sampleItem(2, { text: '  where is my parcel? ' }));
+      expect(b).toMatchObject({ id: a.id, count: 2, text: 'Where is my   parcel?', guess: a.guess });
+      expect(b.lastSeenAt > a.lastSeenAt).toBe(true);
+      // another model version, or another text: items of their own
+      const other = await store.add(sampleItem(3, { text: 'where is my parcel?', model: { name: 'tickets', version: '4' } }));
+      expect(other.id).not.toBe(a.id);
+      expect((await store.add(sampleItem(4, { text: 'where is my parcel now?' }))).id).not.toBe(a.id);
+      // a claimed item still absorbs repeats; a resolved one does not
+      await store.claim(a.id, 'ana');
+      expect(await store.add(sampleItem(5, { text: 'WHERE IS MY PARCEL?' }))).toMatchObject({ id: a.id, count: 3, state: 'claimed' });
+      await store.resolve(a.id, 'ana', { label: 'delivery' });
+      const fresh = await store.add(sampleItem(6, { text: 'where is my parcel?' }));
+      expect(fresh).toMatchObject({ count: 1, state: 'open' });
+      expect(fresh.id).not.toBe(a.id);
+      expect(await store.openCount()).toBe(3);
+    });
+
+    it('concurrent repeats of one text make one item with the full count', async () => {
+      const { store } = await setup();
+      const items = await Promise.all(Array.from({ length: 12 }, (_, i) => store.add(sampleItem(i, { text: 'same text' }))));
+      expect(new Set(items.map((x) => x.id)).size).toBe(1);
+      expect((await store.get(items[0].id))?.count).toBe(12);
+      expect(await store.openCount()).toBe(1);
+    });
+
+    it('merge counts on a pending item and returns undefined when there is none', async () => {
+      const { store } = await setup();
+      expect(await store.merge(sampleItem(1))).toBeUndefined();
+      expect(await store.list()).toEqual([]);
+      const a = await store.add(sampleItem(1));
+      expect(await store.merge(sampleItem(1), { at: '2030-01-01T00:00:00Z' })).toMatchObject({ id: a.id, count: 2, lastSeenAt: '2030-01-01T00:00:00.000Z' });
+    });
+
+    it('add with an id and a time (a spooled item): kept as given; the same id again is a no-op', async () => {
+      const { store } = await setup();
+      const id = '01HZZZZZZZZZZZZZZZZZZZZZZZ';
+      const a = await store.add(sampleItem(1), { id, at: '2024-05-01T10:00:00Z' });
+      expect(a).toMatchObject({ id, createdAt: '2024-05-01T10:00:00.000Z', count: 1 });
+      expect(await store.add(sampleItem(1), { id, at: '2024-05-01T10:00:01Z' })).toEqual(a);
+      expect(await store.get(id)).toEqual(a);
+      expect((await rejection(store.add(sampleItem(2), { id: 'nope' }))).code).toBe('invalid_input');
+      expect((await rejection(store.add(sampleItem(2), { at: 'yesterday' }))).code).toBe('invalid_input');
     });
 
     it('close is idempotent and later calls fail with unavailable', async () => {

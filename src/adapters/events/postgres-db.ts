@@ -1,5 +1,6 @@
 import type { Pool, QueryResultRow } from 'pg';
 import { IntentOpsError } from '../../core/errors.js';
+import { isPgUnavailable } from '../pg-errors.js';
 import { migratePg } from '../postgres-migrate.js';
 import { loadDriver, maskUri } from '../uri.js';
 import type { EventStoreOptions } from './common.js';
@@ -48,7 +49,6 @@ const migrations = (q: string, p: string): readonly string[] => [
    CREATE INDEX ${p}feedback_prediction_id ON ${q}feedback (prediction_id);`,
 ];
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'EAI_AGAIN', '57P01', '57P03', '08006', '08001', '08004']);
 
 /** pg and socket errors as domain errors that say where and what to do. */
 export function pgError(e: unknown, where: string): IntentOpsError {
@@ -57,7 +57,7 @@ export function pgError(e: unknown, where: string): IntentOpsError {
   const msg = err.message || String(e);
   if (err.code === '28P01' || err.code === '28000') return new IntentOpsError('invalid_config', `PostgreSQL refused the login: ${msg}`, { where, hint: 'check the user and password in events.uri', cause: e });
   if (err.code === '3D000') return new IntentOpsError('invalid_config', `PostgreSQL: ${msg}`, { where, hint: 'create it (createdb NAME) or fix the database name in events.uri', cause: e });
-  if ((err.code && CONNECTION_CODES.has(err.code)) || /timeout|terminated/i.test(msg)) {
+  if (isPgUnavailable(e)) {
     return new IntentOpsError('unavailable', `cannot reach PostgreSQL: ${msg}`, { where, hint: 'is the server running and events.uri right?', cause: e });
   }
   return new IntentOpsError('internal', `PostgreSQL query failed: ${msg}`, { where, cause: e });
@@ -110,7 +110,7 @@ export async function openPgEvents(uri: string, options: EventStoreOptions, what
   const where = maskUri(uri);
   const q = `${schema ? `"${schema}".` : ''}${prefix}`;
   const pg = await loadDriver('pg', `${what} (postgres)`, () => import('pg'));
-  const pool = new pg.default.Pool({ connectionString: url.href, max: options.poolSize ?? 4, connectionTimeoutMillis: 5000 });
+  const pool = new pg.default.Pool({ connectionString: url.href, max: options.poolSize ?? 4, connectionTimeoutMillis: 5000, query_timeout: 10_000, keepAlive: true });
   // an idle connection dropped by the server: the next query simply takes a new one
   pool.on('error', () => undefined);
   try {

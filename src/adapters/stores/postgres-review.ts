@@ -1,10 +1,11 @@
 import type { Pool, QueryResultRow } from 'pg';
 import { SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import { IntentOpsError } from '../../core/errors.js';
-import type { NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
+import type { AddOptions, NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
+import { isPgUnavailable } from '../pg-errors.js';
 import { migratePg } from '../postgres-migrate.js';
 import { loadDriver, maskUri } from '../uri.js';
-import { checkNewItem, checkOutcome, checkQuery, checkWho, closedError, INSERT_COLUMNS, itemValues, refusal, rowToItem, type Outcome, type ReviewRow, type ReviewStoreOptions } from './review-common.js';
+import { checkAt, checkId, checkNewItem, checkOutcome, checkQuery, checkWho, closedError, INSERT_COLUMNS, itemValues, PENDING_STATES, refusal, rowToItem, textKey, type Outcome, type ReviewRow, type ReviewStoreOptions } from './review-common.js';
 import { ulidFactory } from './ulid.js';
 
 /*
@@ -47,6 +48,10 @@ const migrations = ({ q, prefix: p }: Names): readonly string[] => [
      labelled_by   text
    );
    CREATE INDEX ${p}review_items_state_id ON ${q}review_items (state, id);`,
+  // one pending item per normalised text and model version; items from before keep a key of their own
+  `ALTER TABLE ${q}review_items ADD COLUMN text_key text, ADD COLUMN seen_count integer NOT NULL DEFAULT 1, ADD COLUMN last_seen_at timestamptz;
+   UPDATE ${q}review_items SET text_key = 'legacy:' || id, last_seen_at = created_at;
+   CREATE UNIQUE INDEX ${p}review_items_pending_key ON ${q}review_items (text_key, model_name, model_version) WHERE state IN ('open', 'claimed');`,
 ];
 
 type WriteOp = 'add' | 'claim' | 'resolve';
@@ -68,7 +73,6 @@ function spanAttributes(connectionString: string, table: string): Attributes {
 /** Who may move an item on: anyone while open, only the claimer ($2) once claimed. */
 const MAY_ACT = `id = $1 AND (state = 'open' OR (state = 'claimed' AND claimed_by = $2::text))`;
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'EAI_AGAIN', '57P01', '57P03', '08006', '08001', '08004']);
 
 /** pg and socket errors as domain errors that say where and what to do. */
 function translate(e: unknown, where: string): IntentOpsError {
@@ -77,7 +81,7 @@ function translate(e: unknown, where: string): IntentOpsError {
   const msg = err.message || String(e);
   if (err.code === '28P01' || err.code === '28000') return new IntentOpsError('invalid_config', `PostgreSQL refused the login: ${msg}`, { where, hint: 'check the user and password in review.uri', cause: e });
   if (err.code === '3D000') return new IntentOpsError('invalid_config', `PostgreSQL: ${msg}`, { where, hint: 'create it (createdb NAME) or fix the database name in review.uri', cause: e });
-  if ((err.code && CONNECTION_CODES.has(err.code)) || /timeout|terminated/i.test(msg)) {
+  if (isPgUnavailable(e)) {
     return new IntentOpsError('unavailable', `cannot reach PostgreSQL: ${msg}`, { where, hint: 'is the server running and review.uri right?', cause: e });
   }
   return new IntentOpsError('internal', `PostgreSQL query failed: ${msg}`, { where, cause: e });
@@ -118,7 +122,8 @@ export async function openPostgresReviewStore(uri: string, options: ReviewStoreO
   }
   const { connectionString, names, where } = readUri(uri, prefix);
   const pg = await loadDriver('pg', 'review store (postgres)', () => import('pg'));
-  const pool = new pg.default.Pool({ connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 5000 });
+  // every wait has a deadline: a database that stops answering (not only one that refuses) fails calls
+  const pool = new pg.default.Pool({ connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 5000, query_timeout: 5000, keepAlive: true });
   // an idle connection dropped by the server: the next query simply takes a new one
   pool.on('error', () => undefined);
   let last: string | undefined;
@@ -185,13 +190,48 @@ class PostgresReviewStore implements ReviewStore {
     }
   }
 
-  async add(item: NewReviewItem): Promise<ReviewItem> {
+  async add(item: NewReviewItem, o: AddOptions = {}): Promise<ReviewItem> {
     return this.traced('add', async () => {
       const ok = checkNewItem(item);
-      const values = itemValues(this.nextId(), ok, this.at());
-      const [row] = await this.query(`INSERT INTO ${this.t} (${INSERT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`, values);
-      return rowToItem(row);
+      const id = checkId(o.id);
+      // a spooled item written before (a flush retried after a lost answer) stays as it is
+      if (id !== undefined) {
+        const [known] = await this.query(`SELECT * FROM ${this.t} WHERE id = $1`, [id]);
+        if (known) return rowToItem(known);
+      }
+      const values = itemValues(id ?? this.nextId(), ok, checkAt(o.at, this.now));
+      // a repeat of a pending item counts on it (row locking serialises concurrent repeats)
+      const sql = `INSERT INTO ${this.t} AS cur (${INSERT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})
+                   ON CONFLICT (text_key, model_name, model_version) WHERE ${PENDING_STATES}
+                   DO UPDATE SET seen_count = cur.seen_count + 1, last_seen_at = GREATEST(cur.last_seen_at, EXCLUDED.last_seen_at) RETURNING *`;
+      try {
+        const [row] = await this.query(sql, values);
+        return rowToItem(row);
+      } catch (e) {
+        // a spooled item written before (same id): that item, unchanged
+        const cause = (e as { cause?: { code?: string; constraint?: string } }).cause;
+        if (id && cause?.code === '23505' && cause.constraint?.endsWith('_pkey')) {
+          const [row] = await this.query(`SELECT * FROM ${this.t} WHERE id = $1`, [id]);
+          if (row) return rowToItem(row);
+        }
+        throw e;
+      }
     });
+  }
+
+  async merge(item: NewReviewItem, o: Pick<AddOptions, 'at'> = {}): Promise<ReviewItem | undefined> {
+    const ok = checkNewItem(item);
+    const [row] = await this.query(
+      `UPDATE ${this.t} SET seen_count = seen_count + 1, last_seen_at = GREATEST(last_seen_at, $4::timestamptz)
+       WHERE text_key = $1 AND model_name = $2 AND model_version = $3 AND ${PENDING_STATES} RETURNING *`,
+      [textKey(ok.text), ok.model.name, ok.model.version, checkAt(o.at, this.now)],
+    );
+    return row && rowToItem(row);
+  }
+
+  async openCount(): Promise<number> {
+    const [row] = await this.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${this.t} WHERE state = 'open'`);
+    return Number(row.n);
   }
 
   async get(id: string): Promise<ReviewItem | undefined> {

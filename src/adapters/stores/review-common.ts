@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { IntentOpsError } from '../../core/errors.js';
 import type { NewReviewItem, ReviewItem, ReviewQuery, ReviewReason, ReviewState } from '../../ports/review-store.js';
@@ -22,7 +23,8 @@ export interface ReviewStoreOptions {
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
 
-const REASONS = ['low_confidence', 'low_margin', 'knn_disagrees', 'llm_failed', 'llm_none', 'llm_budget'] as const satisfies readonly ReviewReason[];
+/** Reasons are open-ended (the classifier's routing reasons, out_of_scope, audit, …): any snake_case word. */
+const REASON = /^[a-z][a-z0-9_]{0,63}$/;
 const STATES = ['open', 'claimed', 'labelled', 'skipped'] as const satisfies readonly ReviewState[];
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
@@ -31,7 +33,7 @@ const newItemSchema = z.object({
   guess: z.string(),
   confidence: z.number(),
   alternatives: z.array(z.object({ intent: z.string(), score: z.number() })),
-  reason: z.enum(REASONS),
+  reason: z.string().regex(REASON, 'must be a snake_case word such as low_confidence'),
   model: z.object({ name: z.string(), version: z.string() }),
   requestId: z.string().optional(),
 });
@@ -43,7 +45,8 @@ function invalid(message: string, where: string, hint?: string): IntentOpsError 
 /** The item to store, checked field by field (the message names the field). */
 export function checkNewItem(item: NewReviewItem): NewReviewItem {
   const r = newItemSchema.safeParse(item);
-  if (r.success) return r.data;
+  // the reason is checked as a snake_case word: the port's list of reasons may grow without a store change
+  if (r.success) return r.data as NewReviewItem;
   const issue = r.error.issues[0];
   const field = issue.path.join('.') || '(item)';
   throw invalid(`review item field ${field}: ${issue.message}`, `review item ${field}`);
@@ -87,6 +90,16 @@ export function checkQuery(q: ReviewQuery = {}): NormalQuery {
   return { state: q.state, after: q.after, limit };
 }
 
+/**
+ * What makes two review items "the same message": the text after Unicode normalisation, trimmed,
+ * with runs of white space as one space and lower-cased, hashed (so the unique index stays small
+ * whatever the text length). Items of different model versions never merge.
+ */
+export function textKey(text: string): string {
+  const norm = text.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();
+  return createHash('sha256').update(norm).digest('hex').slice(0, 32);
+}
+
 /** A row as both drivers return it (PostgreSQL gives Date and parsed JSON, SQLite strings). */
 export interface ReviewRow {
   readonly id: string;
@@ -104,6 +117,8 @@ export interface ReviewRow {
   readonly claimed_by: string | null;
   readonly label: string | null;
   readonly labelled_by: string | null;
+  readonly seen_count: number | string;
+  readonly last_seen_at: string | Date | null;
 }
 
 const iso = (t: string | Date) => (t instanceof Date ? t.toISOString() : t);
@@ -125,14 +140,34 @@ export function rowToItem(r: ReviewRow): ReviewItem {
     ...(r.claimed_by !== null && { claimedBy: r.claimed_by }),
     ...(r.label !== null && { label: r.label }),
     ...(r.labelled_by !== null && { labelledBy: r.labelled_by }),
+    count: Number(r.seen_count),
+    lastSeenAt: iso(r.last_seen_at ?? r.created_at),
   };
 }
 
 /** Column values for an insert, in COLUMNS order. */
 export function itemValues(id: string, item: NewReviewItem, at: string): unknown[] {
-  return [id, item.text, item.guess, item.confidence, JSON.stringify(item.alternatives), item.reason, item.model.name, item.model.version, item.requestId ?? null, 'open', at, at];
+  return [id, item.text, item.guess, item.confidence, JSON.stringify(item.alternatives), item.reason, item.model.name, item.model.version, item.requestId ?? null, 'open', at, at, textKey(item.text), 1, at];
 }
-export const INSERT_COLUMNS = 'id, text, guess, confidence, alternatives, reason, model_name, model_version, request_id, state, created_at, updated_at';
+export const INSERT_COLUMNS = 'id, text, guess, confidence, alternatives, reason, model_name, model_version, request_id, state, created_at, updated_at, text_key, seen_count, last_seen_at';
+
+/** The states in which an item still waits for a person: a repeat of its text is counted on it. */
+export const PENDING_STATES = `state IN ('open', 'claimed')`;
+
+/** An `at` from AddOptions, checked (a spool file is read back from disk). */
+export function checkAt(at: string | undefined, now: () => number): string {
+  if (at === undefined) return new Date(now()).toISOString();
+  const t = Date.parse(at);
+  if (!Number.isFinite(t)) throw invalid(`at must be an ISO-8601 time, got ${JSON.stringify(at)}`, 'review item at');
+  return new Date(t).toISOString();
+}
+
+/** An id from AddOptions: the same shape the stores mint (ULID), so ids keep sorting by creation. */
+export function checkId(id: string | undefined): string | undefined {
+  if (id === undefined) return undefined;
+  if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)) throw invalid(`id must be a 26-character ULID, got ${JSON.stringify(id)}`, 'review item id');
+  return id;
+}
 
 /**
  * Why a claim or resolve matched no row: the item is missing, held by someone else, or done.

@@ -1,4 +1,4 @@
-import type { NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
+import type { AddOptions, NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
 import { openStoreThread, type StoreThread } from '../sqlite-thread.js';
 import { closedError, type Outcome } from './review-common.js';
 import { traced } from './review-trace.js';
@@ -19,8 +19,16 @@ export async function openThreadedReviewStore(path: string): Promise<ReviewStore
 class ThreadedReviewStore implements ReviewStore {
   constructor(private readonly t: StoreThread) {}
 
-  add(item: NewReviewItem): Promise<ReviewItem> {
-    return traced('add', () => this.t.call<ReviewItem>('add', item));
+  add(item: NewReviewItem, o?: AddOptions): Promise<ReviewItem> {
+    return traced('add', () => this.t.call<ReviewItem>('add', item, o));
+  }
+
+  merge(item: NewReviewItem, o?: Pick<AddOptions, 'at'>): Promise<ReviewItem | undefined> {
+    return this.t.call('merge', item, o);
+  }
+
+  openCount(): Promise<number> {
+    return this.t.call('openCount');
   }
 
   list(q?: ReviewQuery): Promise<ReviewItem[]> {

@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
-import { checkNewItem, checkOutcome, checkQuery, checkWho, closedError, INSERT_COLUMNS, itemValues, refusal, rowToItem, type Outcome, type ReviewRow, type ReviewStoreOptions } from './review-common.js';
+import type { AddOptions, NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
+import { checkAt, checkId, checkNewItem, checkOutcome, checkQuery, checkWho, closedError, INSERT_COLUMNS, itemValues, PENDING_STATES, refusal, rowToItem, textKey, type Outcome, type ReviewRow, type ReviewStoreOptions } from './review-common.js';
 import { traced } from './review-trace.js';
 import { ulidFactory } from './ulid.js';
 import { openSqliteStore } from '../sqlite-open.js';
@@ -35,6 +35,12 @@ const MIGRATIONS: readonly string[] = [
      labelled_by   TEXT
    ) STRICT;
    CREATE INDEX review_items_state_id ON review_items (state, id);`,
+  // one pending item per normalised text and model version; items from before keep a key of their own
+  `ALTER TABLE review_items ADD COLUMN text_key TEXT;
+   ALTER TABLE review_items ADD COLUMN seen_count INTEGER NOT NULL DEFAULT 1;
+   ALTER TABLE review_items ADD COLUMN last_seen_at TEXT;
+   UPDATE review_items SET text_key = 'legacy:' || id, last_seen_at = created_at;
+   CREATE UNIQUE INDEX review_items_pending_key ON review_items (text_key, model_name, model_version) WHERE state IN ('open', 'claimed');`,
 ];
 
 /** Who may move an item on: anyone while open, only the claimer once claimed. */
@@ -65,6 +71,8 @@ class SqliteReviewStore implements ReviewStore {
   private readonly claimStmt: Stmt;
   private readonly resolveStmt: Stmt;
   private readonly labelledStmt: Stmt;
+  private readonly mergeStmt: Stmt;
+  private readonly openCountStmt: Stmt;
   private readonly lists = new Map<string, Stmt>();
   private closed = false;
 
@@ -76,7 +84,16 @@ class SqliteReviewStore implements ReviewStore {
     this.now = options.now ?? Date.now;
     const { last } = db.prepare('SELECT MAX(id) AS last FROM review_items').get() as { last: string | null };
     this.nextId = ulidFactory(this.now, options.random, last ?? undefined);
-    this.insert = db.prepare(`INSERT INTO review_items (${INSERT_COLUMNS}) VALUES (${INSERT_COLUMNS.split(',').map(() => '?').join(', ')}) RETURNING *`);
+    // a repeat of a pending item counts on it; a spooled item written twice (same id) stays one
+    this.insert = db.prepare(
+      `INSERT INTO review_items (${INSERT_COLUMNS}) VALUES (${INSERT_COLUMNS.split(',').map(() => '?').join(', ')})
+       ON CONFLICT (text_key, model_name, model_version) WHERE ${PENDING_STATES} DO UPDATE SET seen_count = seen_count + 1, last_seen_at = MAX(last_seen_at, excluded.last_seen_at)
+       ON CONFLICT (id) DO NOTHING RETURNING *`,
+    );
+    this.mergeStmt = db.prepare(
+      `UPDATE review_items SET seen_count = seen_count + 1, last_seen_at = MAX(last_seen_at, @at) WHERE text_key = @key AND model_name = @name AND model_version = @version AND ${PENDING_STATES} RETURNING *`,
+    );
+    this.openCountStmt = db.prepare(`SELECT COUNT(*) AS n FROM review_items WHERE state = 'open'`);
     this.byId = db.prepare('SELECT * FROM review_items WHERE id = ?');
     this.claimStmt = db.prepare(`UPDATE review_items SET state = 'claimed', claimed_by = @who, updated_at = @at WHERE ${MAY_ACT} RETURNING *`);
     this.resolveStmt = db.prepare(
@@ -95,12 +112,30 @@ class SqliteReviewStore implements ReviewStore {
     return new Date(this.now()).toISOString();
   }
 
-  async add(item: NewReviewItem): Promise<ReviewItem> {
+  async add(item: NewReviewItem, o: AddOptions = {}): Promise<ReviewItem> {
     return traced('add', () => {
       this.live();
       const ok = checkNewItem(item);
-      return rowToItem(this.insert.get(...itemValues(this.nextId(), ok, this.at())) as ReviewRow);
+      const id = checkId(o.id);
+      // a spooled item written before (a flush retried after a lost answer) stays as it is
+      const known = id === undefined ? undefined : (this.byId.get(id) as ReviewRow | undefined);
+      if (known) return rowToItem(known);
+      const row = this.insert.get(...itemValues(id ?? this.nextId(), ok, checkAt(o.at, this.now))) as ReviewRow | undefined;
+      // no row: the id was written before (a spool flushed twice)
+      return rowToItem(row ?? (this.byId.get(id) as ReviewRow));
     });
+  }
+
+  async merge(item: NewReviewItem, o: Pick<AddOptions, 'at'> = {}): Promise<ReviewItem | undefined> {
+    this.live();
+    const ok = checkNewItem(item);
+    const row = this.mergeStmt.get({ key: textKey(ok.text), name: ok.model.name, version: ok.model.version, at: checkAt(o.at, this.now) }) as ReviewRow | undefined;
+    return row && rowToItem(row);
+  }
+
+  async openCount(): Promise<number> {
+    this.live();
+    return (this.openCountStmt.get() as { n: number }).n;
   }
 
   async get(id: string): Promise<ReviewItem | undefined> {
