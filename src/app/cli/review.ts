@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { userInfo } from 'node:os';
 import type { ReviewItem, ReviewState } from '../../ports/review-store.js';
 import { openReviews } from '../container.js';
+import { IntentOpsError } from '../../core/errors.js';
 import type { ReviewService } from '../services/review.js';
 import { action, configFor, intOption, out, type CliIO } from './context.js';
 
@@ -34,7 +35,7 @@ export function registerReview(program: Command, io: CliIO): void {
     .action(
       action(io, async (o: Common & { state: ReviewState; limit: number; after?: string }, cmd: Command) =>
         run(cmd, o, async (s) => {
-          const items = await s.list({ state: o.state, limit: o.limit, after: o.after });
+          const items = await s.list({ state: o.state, limit: o.limit, after: o.after }).catch(asFlagError);
           if (o.json) return out(io, items.map((i) => JSON.stringify(i)).join('\n') || '');
           if (!items.length) return out(io, `no ${o.state} items`);
           for (const i of items) out(io, line(i));
@@ -60,6 +61,15 @@ export function registerReview(program: Command, io: CliIO): void {
   transition('claim', 'claim an open item so nobody else works on it', (s, id, w) => s.claim(id, w));
   transition('label', 'label an item with the correct intent', (s, id, w, l) => s.label(id, w, l!), true);
   transition('skip', 'skip an item (not labelled, not used for training)', (s, id, w) => s.skip(id, w));
+}
+
+/** The store names the query field (`limit`); on the command line it is a flag, paged with --after. */
+function asFlagError(e: unknown): never {
+  if (e instanceof IntentOpsError && e.code === 'invalid_input' && (e.where === 'limit' || e.where === 'state' || e.where === 'after')) {
+    const hint = e.where === 'limit' ? 'show fewer with a smaller --limit, and page with --after <id of the last item shown>' : e.where === 'after' ? 'pass the id of the last item shown' : e.hint;
+    throw new IntentOpsError(e.code, e.message.replace(new RegExp(`^${e.where}\\b`), `--${e.where}`), { where: `--${e.where}`, hint, cause: e });
+  }
+  throw e;
 }
 
 function line(i: ReviewItem): string {

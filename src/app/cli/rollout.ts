@@ -22,12 +22,19 @@ export function registerRollout(program: Command, io: CliIO): void {
   const named = (c: Command) => c.option('--name <name>', 'registered model (default: the only one in the registry)');
 
   /** Runs `f` with the rollout service over the configured stores; `outcomes` opens the labelled-outcome stores too. */
-  const withControl = async (cmd: Command, o: Common & { gates?: string; data?: string }, f: (s: RolloutService, name: string) => Promise<number | void>, outcomes = false): Promise<number | void> => {
+  const withControl = async (
+    cmd: Command,
+    o: Common & { gates?: string; data?: string },
+    f: (s: RolloutService, name: string) => Promise<number | void>,
+    { outcomes = false, empty }: { outcomes?: boolean; empty?: () => number | void } = {},
+  ): Promise<number | void> => {
     const c = configFor(cmd, io);
     const sources = outcomes ? await openOutcomes(c) : { value: {}, close: async () => undefined };
     try {
       const ctl = await openRolloutControl(c, { gates: o.gates, data: o.data, outcomes: sources.value });
       try {
+        // an empty registry is a state to report, not an error, for commands that only look
+        if (empty && o.name === undefined && (await ctl.registry.store.listModels()).length === 0) return empty();
         return await f(ctl.service, await rolloutModelName(ctl.registry, o.name));
       } finally {
         await ctl.close();
@@ -45,7 +52,9 @@ export function registerRollout(program: Command, io: CliIO): void {
       action(io, async (o: Common & { url?: string; apiKey?: string }, cmd: Command) => {
         const show = (s: RolloutStatus) => out(io, o.json ? JSON.stringify(s, null, 2) : formatStatus(s));
         if (o.url) return show(await fetchStatus(o.url, o.apiKey ?? io.env.INTENTOPS_API_KEY));
-        return withControl(cmd, o, async (s, name) => show(await s.status(name, { analysis: true })), true);
+        const nothing = () =>
+          out(io, o.json ? JSON.stringify({ name: null, mode: 'off', reason: 'the registry holds no models' }, null, 2) : 'nothing is being rolled out: the registry holds no models (register one with `intentops models register DIR --name NAME`)');
+        return withControl(cmd, o, async (s, name) => show(await s.status(name, { analysis: true })), { outcomes: true, empty: nothing });
       }),
     );
 

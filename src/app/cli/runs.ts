@@ -17,6 +17,13 @@ async function findRun(store: TrackingStore, ref: string): Promise<Run> {
   });
 }
 
+/** The embedder a run used: recorded as `{ name, config }` (older runs: a bare name). */
+export function embedderName(e: unknown): string {
+  if (typeof e === 'string') return e;
+  if (e && typeof e === 'object' && typeof (e as { name?: unknown }).name === 'string') return (e as { name: string }).name;
+  return '';
+}
+
 /** `intentops runs …`: experiment tracking (every `train` records a run). */
 export function registerRuns(program: Command, io: CliIO): void {
   const runs = program.command('runs').description('experiment tracking: every training run with its parameters, data hash and metrics');
@@ -39,7 +46,7 @@ export function registerRuns(program: Command, io: CliIO): void {
         if (!list.length) return out(io, 'no runs yet (every `intentops train` records one)');
         for (const r of list) {
           const acc = r.metrics.testAccuracy ?? r.metrics.valAccuracy;
-          out(io, `${r.id.slice(0, 13)}  ${r.createdAt}  ${r.status.padEnd(8)} ${r.name.padEnd(20)} ${String(r.params.embedder ?? '').padEnd(12)} ${acc === undefined ? '' : `acc ${(100 * acc).toFixed(2)}%`}`);
+          out(io, `${r.id.slice(0, 13)}  ${r.createdAt}  ${r.status.padEnd(8)} ${r.name.padEnd(20)} ${embedderName(r.params.embedder).padEnd(12)} ${acc === undefined ? '' : `acc ${(100 * acc).toFixed(2)}%`}`);
         }
       }),
     );
