@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
@@ -7,7 +7,7 @@ import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
 const TRACKING_DB = join(tempDir(), 'runs.db');
 
 /** Runs the real CLI in a child process: real argv, stdin, stdout, exit code. */
-function cli(args: string[], opts: { input?: string; env?: Record<string, string> } = {}) {
+function cli(args: string[], opts: { input?: string | Buffer; env?: Record<string, string> } = {}) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/app/cli/main.ts'), ...args], {
     input: opts.input ?? '',
     encoding: 'utf8',
@@ -70,13 +70,65 @@ describe('intentops CLI on the bundled sample data', () => {
     expect(p.intent).toBe('login_problem');
     expect(['accepted', 'review']).toContain(p.route);
     expect(p.alternatives[0].intent).toBe('login_problem');
-    const many = cli(['predict', '--model', model], { input: 'where is my parcel? tracking shows nothing\n\nI want a refund for the broken lamp\n' });
+    const many = cli(['predict', '--model', model], { input: 'where is my parcel? tracking shows nothing\nI want a refund for the broken lamp\n' });
     expect(many.code).toBe(0);
     const lines = many.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.line, l.intent])).toEqual([
       [1, 'delivery'],
-      [3, 'return_refund'],
+      [2, 'return_refund'],
     ]);
+  });
+
+  it('predict validates like POST /v1/classify: one row per input, rejected ones as error rows, exit 2', () => {
+    const long = 'a'.repeat(5001);
+    const input = Buffer.concat([
+      Buffer.from('where is my parcel? tracking shows nothing\n\n   \n'),
+      Buffer.from([0x6d, 0x79, 0x20, 0xff, 0xfe, 0x20, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x0a]), // "my \xff\xfe order"
+      Buffer.from(`${long}\nI want a refund for the broken lamp\r\n`),
+    ]);
+    const r = cli(['predict', '--model', model], { input });
+    expect(r.code).toBe(2);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((x) => [x.line, x.intent ?? x.error.code])).toEqual([
+      [1, 'delivery'],
+      [2, 'empty_text'],
+      [3, 'empty_text'],
+      [4, 'invalid_utf8'],
+      [5, 'text_too_long'],
+      [6, 'return_refund'],
+    ]);
+    expect(rows[1].error.message).toBe('text must not be empty');
+    expect(rows[2].error.message).toBe('text must not be only whitespace');
+    expect(rows[3].error.message).toMatch(/not valid UTF-8 \(first bad byte at column 4\)/);
+    expect(JSON.stringify(rows[3])).not.toContain('\ufffd');
+    expect(rows[4].error.message).toMatch(/is 5001 characters; the limit is 5000 \(server.maxTextLength\)/);
+    expect(rows[5].text).toBe('I want a refund for the broken lamp');
+    expect(r.stderr).toMatch(/^error: 4 message\(s\) rejected \(line 2, line 3, line 4, line 5\)/);
+  });
+
+  it('predict numbers arguments by position and rejects empty or too long ones, like the server', () => {
+    const r = cli(['predict', '--model', model, 'where is my parcel? tracking shows nothing', '', 'b'.repeat(5001), 'I want a refund for the broken lamp']);
+    expect(r.code).toBe(2);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((x) => [x.arg, x.line, x.intent ?? x.error.code])).toEqual([
+      [1, undefined, 'delivery'],
+      [2, undefined, 'empty_text'],
+      [3, undefined, 'text_too_long'],
+      [4, undefined, 'return_refund'],
+    ]);
+    expect(r.stderr).toMatch(/rejected \(argument 2, argument 3\)/);
+    // the server's limit comes from the same setting
+    const config = join(work, 'long-texts.yaml');
+    writeFileSync(config, 'server:\n  maxTextLength: 6000\n');
+    const raised = cli(['--config', config, 'predict', '--model', model, 'b'.repeat(5001)]);
+    expect(raised.code).toBe(0);
+  });
+
+  it('runs list shows the embedder the training used', () => {
+    const r = cli(['runs', 'list']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\shashed\s/);
+    expect(r.stdout).not.toContain('[object Object]');
   });
 
   it('same data and seed give the same weights', () => {
