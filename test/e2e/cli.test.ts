@@ -63,6 +63,18 @@ describe('intentops CLI on the bundled sample data', () => {
     expect(text.stdout).toMatch(/risk–coverage/);
   });
 
+  it('eval adds its test figures to the run that trained the bundle (runs list, runs compare, dashboard)', () => {
+    const text = cli(['eval', '--model', model, '--data', SAMPLE_TEST]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/test figures added to run [0-9a-f-]{13}/);
+    const rep = JSON.parse(cli(['eval', '--model', model, '--data', SAMPLE_TEST, '--json']).stdout);
+    const runs = JSON.parse(cli(['runs', 'list', '--json']).stdout) as { bundle: string; metrics: Record<string, number> }[];
+    const trained = runs.find((r) => r.bundle === model)!;
+    expect(trained.metrics.testAccuracy).toBeCloseTo(rep.accuracy, 10);
+    expect(trained.metrics.testMacroF1).toBeCloseTo(rep.macroF1, 10);
+    expect(trained.metrics.testEce).toBeCloseTo(rep.ece, 10);
+  });
+
   it('predict classifies an argument and stdin lines as JSON Lines', () => {
     const one = cli(['predict', '--model', model, 'Ich kann mich nicht einloggen, mein Passwort wird abgelehnt']);
     expect(one.code).toBe(0);

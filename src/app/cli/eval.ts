@@ -6,6 +6,7 @@ import { formatMoney, formatMs } from '../report/escape.js';
 import { loadExamples } from '../services/dataset.js';
 import { DEFAULT_LLM_PRICE, DEFAULT_LLM_TOKENS, evaluateModel, evaluatePair, type EvaluationReport } from '../services/evaluate.js';
 import { action, configFor, out, type CliIO } from './context.js';
+import { recordEvaluationOfBundle } from './runs.js';
 import { terminalProgress } from './progress-bar.js';
 
 const pct = (x: number | null) => (x === null ? '   –  ' : `${(100 * x).toFixed(1).padStart(5)}%`);
@@ -90,12 +91,14 @@ export function registerEval(program: Command, io: CliIO): void {
         } else {
           input = { report: await evaluateModel(model, data.examples, terminalProgress(), opts) };
         }
+        const runId = await recordEvaluationOfBundle(cmd, io, String(o.model), input.report);
         if (o.html) writeReportFile(String(o.html), renderHtml(input));
         if (o.md) writeReportFile(String(o.md), renderMarkdown(input));
         if (o.json) return out(io, renderJson(input));
         const text = [formatReport(input.report)];
         if (input.comparison) text.push('', formatComparison(input.comparison));
         for (const f of [o.html, o.md].filter(Boolean)) text.push(`wrote ${String(f)}`);
+        if (runId) text.push(`test figures added to run ${runId.slice(0, 13)} (intentops runs show ${runId.slice(0, 13)})`);
         out(io, text.join('\n'));
       }),
     );

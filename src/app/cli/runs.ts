@@ -1,9 +1,57 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { openTracking } from '../container.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { Run, TrackingStore } from '../../ports/tracking-store.js';
-import { compareRuns, formatComparison } from '../services/runs.js';
+import type { EvaluationReport } from '../services/evaluate.js';
+import { compareRuns, formatComparison, recordEvaluation } from '../services/runs.js';
 import { action, configFor, intOption, out, type CliIO } from './context.js';
+
+/** How far back `eval` looks for the training run of a bundle. */
+const RUNS_SCANNED = 1000;
+
+/**
+ * The training run that wrote the bundle in `dir`: the newest run recorded with that bundle path
+ * and the bundle's data hash (a retrain into the same directory is a newer run). Undefined for a
+ * cascade, a registry reference or a bundle trained without tracking.
+ */
+export async function runOfBundle(store: TrackingStore, dir: string, dataHash: string): Promise<Run | undefined> {
+  if (dir.includes(',') || !existsSync(dir)) return undefined;
+  const bundle = resolve(dir);
+  let before: string | undefined;
+  for (let seen = 0; seen < RUNS_SCANNED; ) {
+    const page = await store.listRuns({ limit: 200, before });
+    const hit = page.find((r) => r.bundle === bundle && r.data.hash === dataHash && r.status === 'finished');
+    if (hit) return hit;
+    if (page.length < 200) return undefined;
+    seen += page.length;
+    before = page[page.length - 1].id;
+  }
+  return undefined;
+}
+
+/**
+ * Adds an evaluation's test figures (testAccuracy, testMacroF1, testEce, per-intent) to the run
+ * that trained the bundle, so `runs list`, `runs compare` and the dashboard show them. Returns
+ * the run id, or undefined when tracking is off or no run wrote this bundle.
+ */
+export async function recordEvaluationOfBundle(cmd: Command, io: CliIO, dir: string, report: EvaluationReport): Promise<string | undefined> {
+  const c = configFor(cmd, io);
+  if (c.tracking.uri === 'none') return undefined;
+  // evaluating never creates a tracking database: no database, no training run to add to
+  const file = /^sqlite:(?!:memory:)(.+)$/.exec(c.tracking.uri)?.[1];
+  if (file && !existsSync(file)) return undefined;
+  const store = await openTracking(c);
+  try {
+    const run = await runOfBundle(store, dir, report.model.dataHash);
+    if (!run) return undefined;
+    await recordEvaluation(store, run.id, report);
+    return run.id;
+  } finally {
+    await store.close();
+  }
+}
 
 /** A run by full id or unique prefix (ids are 36-character UUIDs). */
 async function findRun(store: TrackingStore, ref: string): Promise<Run> {
