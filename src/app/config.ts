@@ -85,6 +85,12 @@ export const configSchema = z.object({
     .object({
       /** `sqlite:./intentops.db`, `sqlite::memory:`, `postgres://…`, or `none`. */
       uri: z.string().default('sqlite:./intentops.db'),
+      /** Open items at most: beyond it a new text is not queued (counted in /metrics); a repeat of a pending text is still counted on its item. 0 = no bound. */
+      maxOpen: z.number().int().min(0).default(10_000),
+      /** While the store is unreachable, unsure messages' items wait here (answer `review.pending: true`) and are written when it is back. '' = in memory. */
+      spoolDir: z.string().default(''),
+      /** Items the spool holds at most; beyond it they are dropped and counted. */
+      spoolMax: z.number().int().positive().default(10_000),
     })
     .prefault({}),
   /** Experiment tracking: every `train` records a run here (`none` turns it off). */
@@ -324,6 +330,8 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_CACHE_URI: 'cache.uri',
   INTENTOPS_CACHE_TTL_MS: 'cache.ttlMs',
   INTENTOPS_REVIEW_URI: 'review.uri',
+  INTENTOPS_REVIEW_MAX_OPEN: 'review.maxOpen',
+  INTENTOPS_REVIEW_SPOOL_DIR: 'review.spoolDir',
   INTENTOPS_TRACKING_URI: 'tracking.uri',
   INTENTOPS_REGISTRY_URI: 'registry.uri',
   INTENTOPS_ARTIFACTS_URI: 'registry.artifacts',
@@ -378,7 +386,7 @@ function merge(a: Tree, b: Tree): Tree {
   return out;
 }
 
-const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.timeoutMs|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
+const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|review\.maxOpen|llm\.timeoutMs|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
 
 /** `name:sha256,name2:sha256` → `[{name, sha256}]` (the env form of server.apiKeys). */
 export function parseApiKeysEnv(raw: string): { name: string; sha256: string }[] {

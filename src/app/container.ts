@@ -3,7 +3,7 @@ import { openCache } from '../adapters/cache/index.js';
 import { createLlm, type OpenAiChatLlm } from '../adapters/llm/index.js';
 import { openRateLimiter } from '../adapters/rate-limit/index.js';
 import { parseModelUri } from '../adapters/registry/names.js';
-import { openReviewStore } from '../adapters/stores/index.js';
+import { openReviewStore, openServingReviewStore } from '../adapters/stores/index.js';
 import { maskUri } from '../adapters/uri.js';
 import { IntentOpsError } from '../core/errors.js';
 import type { Config } from './config.js';
@@ -15,6 +15,7 @@ import { ReviewService } from './services/review.js';
 import { RolloutService, type OutcomeSources } from './services/rollout.js';
 import { createLogger, ServiceMetrics, type Logger } from './telemetry/index.js';
 import { openOperations } from './wiring/operations.js';
+import { registerReliabilityMetrics } from './telemetry/reliability-metrics.js';
 
 
 /**
@@ -92,7 +93,19 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
     const limiter = limited ? await openRateLimiter(c.server.rateLimit.uri, { ratePerSecond: c.server.rateLimit.ratePerSecond, burst: c.server.rateLimit.burst }) : undefined;
     if (limiter) opened.push(limiter);
     // last: the default SQLite store creates a file, which a configuration mistake above should not leave behind
-    const review = c.review.uri === OFF ? undefined : await openReviewStore(c.review.uri);
+    // a store that is down now fails the start; one that goes away later is worked around (spool)
+    const review =
+      c.review.uri === OFF
+        ? undefined
+        : await openServingReviewStore(c.review.uri, {
+            spoolDir: c.review.spoolDir,
+            spoolMax: c.review.spoolMax,
+            maxOpen: c.review.maxOpen,
+            onState: (up, d) =>
+              up
+                ? log.info({ written: d.flushed }, 'review store back: spooled review items written')
+                : log.warn({ err: d.error, spoolDir: c.review.spoolDir || '(memory)' }, 'review store unreachable: unsure messages are answered and their review items spooled until it is back'),
+          });
     if (review) opened.push(review);
 
     const metrics = new ServiceMetrics({ cacheEnabled: cache !== undefined });
@@ -118,7 +131,13 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
     const redact = (t: string) => ops.redactor(t).text;
     const classify = new ClassifyService({ model: current, arms: ro?.live.arms, shadowQueue: c.rollout.shadowQueue, llm: ops.llm, review, redact, cache, cacheTtlMs: c.cache.ttlMs, observer });
     const checks: Record<string, () => Promise<void>> = { model: async () => void current().labels.length, ...ops.checks };
-    if (review) checks.review = async () => void (await review.list({ limit: 1 }));
+    // known to be away: said at once, without waiting on the probe's deadline
+    if (review)
+      checks.review = async () => {
+        if (!review.stats().up) throw new Error('unreachable; review items are spooled');
+        await review.list({ limit: 1 });
+      };
+    registerReliabilityMetrics(metrics.registry, { dependencies: review ? { review: () => review.stats().up } : {}, review: review && (() => review.stats()) });
     if (cache) checks.cache = async () => void (await cache.get('readyz:probe'));
     if (limiter) checks.rateLimiter = async () => void (await limiter.take('readyz:probe'));
 
@@ -139,6 +158,8 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
       metrics,
       log,
       checks,
+      // the replica answers without any of the stores (spool, buffer, bypass): only the model makes it unready
+      essentialChecks: ['model'],
       settings: { ...c.server, logTexts: c.logging.texts },
       lifecycle: { draining: false },
       feedback: ops.feedback,

@@ -2,6 +2,8 @@ import { IntentOpsError } from '../../core/errors.js';
 import type { ReviewStore } from '../../ports/review-store.js';
 import { pickByScheme } from '../uri.js';
 import type { ReviewStoreOptions } from './review-common.js';
+import { openSpool } from '../spool.js';
+import { ResilientReviewStore, type ResilientReviewOptions, type SpooledReview } from './resilient-review.js';
 
 /*
  * Review store backends by URI scheme (as MLflow picks its stores). Each entry imports its
@@ -64,5 +66,37 @@ export async function openReviewStore(uri: string, options: ReviewStoreOptions =
   return entry.open(rest, uri, options);
 }
 
+/** How the serving path holds review items while the store is away (see resilient-review.ts). */
+export interface ServingReviewOptions {
+  /** Directory of the spool file; '' keeps spooled items in memory (lost if the process dies). */
+  readonly spoolDir?: string;
+  /** Items the spool holds at most. */
+  readonly spoolMax: number;
+  /** Open items at most; 0 = no bound. */
+  readonly maxOpen: number;
+  readonly onState?: ResilientReviewOptions['onState'];
+}
+
+/**
+ * The review queue for serving: openReviewStore (so a store that is down at start still fails
+ * the start), wrapped to answer unsure messages while it goes away later (items spooled,
+ * `pending: true`) and to bound the open queue.
+ *
+ * @example
+ * const review = await openServingReviewStore('postgres://…', { spoolDir: '/var/spool/intentops', spoolMax: 10_000, maxOpen: 10_000 });
+ * review.stats(); // { up, spooled, dropped, … }
+ */
+export async function openServingReviewStore(uri: string, o: ServingReviewOptions): Promise<ResilientReviewStore> {
+  const store = await openReviewStore(uri);
+  try {
+    const spool = openSpool<SpooledReview>({ dir: o.spoolDir, name: 'review', capacity: o.spoolMax });
+    return new ResilientReviewStore(store, { spool, maxOpen: o.maxOpen, onState: o.onState });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
+
 export type { ReviewStoreOptions } from './review-common.js';
+export { ResilientReviewStore, type ResilientReviewOptions, type ResilientReviewStats, type SpooledReview } from './resilient-review.js';
 export { ulidFactory, ulidTime } from './ulid.js';

@@ -33,6 +33,12 @@ export interface HttpDeps {
   readonly log: Logger;
   /** Readiness probes by name (model, review, cache, rateLimiter): resolve when reachable. */
   readonly checks: Readonly<Record<string, () => Promise<void>>>;
+  /**
+   * The checks readiness depends on (default: all). A failing other check is reported in
+   * /readyz's body (`status: degraded`) while the replica stays ready: it still answers without
+   * that dependency (review items spooled, cache bypassed, rate limit per replica, …).
+   */
+  readonly essentialChecks?: readonly string[];
   readonly settings: HttpSettings;
   /** Serving models:/NAME@champion: the rollout of NAME (/v1/rollout); absent for a bundle directory. */
   readonly rollout?: { readonly name: string; readonly service: RolloutService };

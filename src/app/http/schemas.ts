@@ -75,7 +75,10 @@ export const ClassifyResultSchema = z
       .object({ model: z.string(), promptTokens: z.number().int(), completionTokens: z.number().int(), costUsd: z.number(), latencyMs: z.number() })
       .optional()
       .meta({ description: 'Present when the LLM fallback was called for this request.' }),
-    review: z.object({ id: z.string() }).optional().meta({ description: 'Present when the message was queued for human review.' }),
+    review: z
+      .object({ id: z.string(), pending: z.literal(true).optional().meta({ description: 'The review store is away: the item waits in a local spool under this id and is written when it is back.' }) })
+      .optional()
+      .meta({ description: 'Present when the message was queued for human review (absent when the open queue is full: review.maxOpen).' }),
     cached: z.boolean(),
     timings: z.object({ modelMs: z.number(), llmMs: z.number(), totalMs: z.number() }),
     metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
@@ -118,15 +121,25 @@ export const ReviewItemSchema = z
     claimedBy: z.string().optional(),
     label: z.string().optional(),
     labelledBy: z.string().optional(),
+    count: z.number().int().min(1).meta({ description: 'Messages this item stands for: repeats of its normalised text (same model version) while it is open or claimed.' }),
+    lastSeenAt: z.string().meta({ description: 'When the latest of those messages came.' }),
   });
 
 export const ReviewListSchema = z
-  .object({ items: z.array(ReviewItemSchema), next: z.string().optional().meta({ description: 'Pass as `after` for the next page; absent on the last page.' }) });
+  .object({
+    items: z.array(ReviewItemSchema),
+    next: z.string().optional().meta({ description: 'Pass as `after` for the next page; absent on the last page.' }),
+    open: z.number().int().min(0).meta({ description: 'Open items in the whole queue now (not only this page).' }),
+  });
 
 export const HealthSchema = z.object({ status: z.literal('ok') });
 
 export const ReadySchema = z
-  .object({ status: z.enum(['ready', 'unready']), checks: z.record(z.string(), z.string()).meta({ description: "Each dependency: 'ok' or what failed." }) });
+  .object({
+    status: z.enum(['ready', 'degraded', 'unready']).meta({ description: 'degraded: ready, answering without the dependencies listed in `degraded` (see the README operations table).' }),
+    checks: z.record(z.string(), z.string()).meta({ description: "Each dependency: 'ok' or what failed." }),
+    degraded: z.array(z.string()).optional(),
+  });
 
 export const ProblemSchema = z
   .object({

@@ -32,7 +32,8 @@ export interface ClassifyResult {
   /** champion or challenger (the answer); shadow for the challenger's background score (observers only). */
   readonly variant: Variant;
   readonly llm?: { readonly model: string; readonly promptTokens: number; readonly completionTokens: number; readonly costUsd: number; readonly latencyMs: number };
-  readonly review?: { readonly id: string };
+  /** The review item the message was queued as; `pending` while the review store is away (the item waits in a local spool and is written when it is back). Absent when the queue was full (review.maxOpen). */
+  readonly review?: { readonly id: string; readonly pending?: true };
   readonly cached: boolean;
   readonly timings: { readonly modelMs: number; readonly llmMs: number; readonly totalMs: number };
 }
@@ -330,7 +331,7 @@ export class ClassifyService {
     }
     if (reviewReason && this.deps.review) {
       const item = await (early ?? this.addReview(input, p, ident, reviewReason));
-      result = { ...result, review: { id: item.id } };
+      if (!item.dropped) result = { ...result, review: item.pending ? { id: item.id, pending: true } : { id: item.id } };
     }
     return { ...result, timings: { modelMs, llmMs, totalMs: performance.now() - t0 } };
   }

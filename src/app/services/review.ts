@@ -33,6 +33,11 @@ export class ReviewService {
     return this.store.list(q);
   }
 
+  /** Open items in the whole queue now (the figure to show, not the length of a page). */
+  openCount(): Promise<number> {
+    return this.store.openCount();
+  }
+
   claim(id: string, who: string): Promise<ReviewItem> {
     return transition(() => this.store.claim(id, who));
   }

@@ -21,8 +21,8 @@ export function reviewRoutes(d: HttpDeps, s: RequestSchemas): Hono<Env> {
 
   r.get('/v1/review', async (c) => {
     const q = parse(s.reviewQuery, c.req.query(), 'query');
-    const items = await service().list(q);
-    return c.json(items.length === q.limit ? { items, next: items[items.length - 1].id } : { items });
+    const [items, open] = await Promise.all([service().list(q), service().openCount()]);
+    return c.json(items.length === q.limit ? { items, next: items[items.length - 1].id, open } : { items, open });
   });
 
   r.post('/v1/review/:id/claim', limit, async (c) => {
