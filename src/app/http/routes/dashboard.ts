@@ -2,8 +2,29 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
+import type { HttpDeps } from '../deps.js';
 import { HttpProblem } from '../problem.js';
 import type { Env } from '../types.js';
+
+/**
+ * What this server has switched on, told to the page in a `<meta>` tag (no inline script under
+ * the CSP): the page calls only the API it has, and can tell "off" from "loading" and from
+ * "needs an API key" before any request. Booleans only: nothing the page shows before a key.
+ */
+export interface DashboardFeatures {
+  readonly auth: boolean;
+  readonly review: boolean;
+  readonly monitor: boolean;
+  readonly budget: boolean;
+  readonly tracking: boolean;
+  readonly rollout: boolean;
+}
+
+export function dashboardFeatures(d: HttpDeps): DashboardFeatures {
+  return { auth: d.settings.apiKeys.length > 0, review: !!d.reviews, monitor: !!d.monitor, budget: !!d.budget, tracking: !!d.tracking, rollout: !!d.rollout };
+}
+
+const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 const TYPES: Readonly<Record<string, string>> = Object.freeze({
   '.js': 'text/javascript; charset=utf-8',
@@ -25,12 +46,13 @@ export function dashboardDir(): string | undefined {
  * `GET /dashboard/`: the operations dashboard, a static page (its own Vite build) that polls
  * /metrics and the /v1 API. Files are read once at start-up; only they are reachable.
  */
-export function dashboardRoutes(dir = dashboardDir()): Hono<Env> {
+export function dashboardRoutes(dir = dashboardDir(), features?: DashboardFeatures): Hono<Env> {
   const r = new Hono<Env>();
   const files = new Map<string, { body: Uint8Array; type: string }>();
   let index: string | undefined;
   if (dir) {
     index = readFileSync(join(dir, 'index.html'), 'utf8');
+    if (features) index = index.replace('</head>', `<meta name="intentops-features" content="${escapeAttr(JSON.stringify(features))}">\n</head>`);
     const assets = join(dir, 'assets');
     for (const f of existsSync(assets) ? readdirSync(assets) : []) {
       const type = TYPES[extname(f)];

@@ -1,5 +1,5 @@
 export { classifyRoutes } from './classify.js';
-export { dashboardRoutes } from './dashboard.js';
+export { dashboardFeatures, dashboardRoutes } from './dashboard.js';
 export { docsRoutes } from './docs.js';
 export { feedbackRoutes } from './feedback.js';
 export { modelRoutes } from './model.js';

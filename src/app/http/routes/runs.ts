@@ -20,7 +20,7 @@ export function runsRoutes(tracking: () => TrackingStore | undefined): Hono<Env>
     const q = parse(Query, c.req.query(), 'query');
     const runs = await store.listRuns({ limit: q.limit, name: q.name, before: q.before });
     return c.json({
-      runs: runs.map((run) => ({ id: run.id, name: run.name, status: run.status, startedAt: run.createdAt, finishedAt: run.finishedAt, metrics: run.metrics, bundle: run.bundle, tags: run.tags })),
+      runs: runs.map((run) => ({ id: run.id, name: run.name, status: run.status, startedAt: run.createdAt, finishedAt: run.finishedAt, error: run.error, metrics: run.metrics, bundle: run.bundle, tags: run.tags })),
     });
   });
   return r;
