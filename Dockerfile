@@ -13,7 +13,8 @@
 #
 # See docs/deploy.md.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# the active Node.js LTS line (package.json "engines" lists every supported line; .ci/run tests each)
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 # better-sqlite3 and hnswlib-node compile with node-gyp: a C++ toolchain and python3

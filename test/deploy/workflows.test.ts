@@ -35,12 +35,17 @@ describe('GitHub workflows', () => {
     for (const u of uses) expect(u).toMatch(/^[\w.-]+\/[\w./-]+@(v\d+|[0-9a-f]{40})$/);
   });
 
-  it('ci: node 20, typecheck and the tests against PostgreSQL, Redis and NATS with JetStream', () => {
+  it('ci: node 20, 22 and 24, typecheck, OpenAPI lint and the tests against PostgreSQL, Redis and NATS with JetStream', () => {
     expect(Object.keys(CI.on).sort()).toEqual(['pull_request', 'push', 'workflow_call']);
     const job = CI.jobs.test;
     expect(step(job, 'Typecheck').run).toBe('npm run typecheck');
     expect(step(job, 'Test').run).toBe('npm test');
-    expect(steps(CI).find((s) => s.uses?.startsWith('actions/setup-node@'))!.with!['node-version']).toBe(20);
+    expect(job.strategy.matrix.node).toEqual([20, 22, 24]);
+    expect(steps(CI).find((s) => s.uses?.startsWith('actions/setup-node@'))!.with!['node-version']).toBe('${{ matrix.node }}');
+    expect(step(job, 'OpenAPI lint and generated client up to date').run).toBe('npm run lint:openapi && npm run generate:api-client && git diff --exit-code test/e2e/api');
+    expect(step(job, 'promtool').run).toMatch(/apt-get install -y --no-install-recommends prometheus/);
+    // releases build and train on the active LTS, as the image does
+    expect((DEPLOY.jobs.model.steps as Step[]).find((s) => s.uses?.startsWith('actions/setup-node@'))!.with!['node-version']).toBe(24);
     // the addresses the contract tests use (test/helpers/real-services.ts defaults)
     expect(job.services.postgres.ports).toEqual(['5432:5432']);
     expect(job.services.postgres.env).toMatchObject({ POSTGRES_HOST_AUTH_METHOD: 'trust', POSTGRES_DB: 'test' });

@@ -16,8 +16,9 @@ const MAX_POSITIONS = 512;
 
 export const GET_MODEL_HINT =
   'put a sentence-transformers ONNX export in that folder (tokenizer.json, tokenizer_config.json, ' +
-  'config.json, onnx/model*.onnx plus its .onnx_data if any), e.g. copy /work/shared/models/' +
-  'all-MiniLM-L6-v2-q4 (see shared/models/README.md), or point modelDir at such a folder';
+  'config.json, onnx/model*.onnx plus its .onnx_data if any), or point --model-dir / ' +
+  'INTENTOPS_ONNX_MODEL_DIR at such a folder; the README section "Getting a local encoder onto a ' +
+  'machine" says how to get one';
 
 export interface ModelDir {
   readonly dir: string;

@@ -54,7 +54,9 @@ export function buildOpenApi(s: RequestSchemas, o: { version: string; authEnable
   const query = z.toJSONSchema(s.reviewQuery, { io: 'input' }) as { properties: Record<string, Record<string, unknown>> };
   const reviewParams = Object.entries(query.properties).map(([name, schema]) => ({ name, in: 'query', required: false, schema: strip(schema), ...(schema.description ? { description: schema.description } : {}) }));
   const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
-  const secured = o.authEnabled ? { security: SECURED } : {};
+  // /v1 always declares the API-key schemes, so a client generated from any server's document is
+  // the production contract; whether this server enforces them is said in info.description
+  const secured = { security: SECURED };
   const open = { security: [] };
 
   const reviewAction = (summary: string, body?: string) => ({
@@ -76,10 +78,22 @@ export function buildOpenApi(s: RequestSchemas, o: { version: string; authEnable
       version: o.version,
       description:
         'Hybrid intent classification: a calibrated classifier answers confident messages, an LLM the unsure ones, and a human review queue the rest. ' +
-        'Errors are application/problem+json (RFC 9457). /healthz, /readyz, /metrics, /openapi.json and /docs need no API key.',
+        'Errors are application/problem+json (RFC 9457). /healthz, /readyz, /metrics, /openapi.json, /docs and /dashboard/ need no API key. ' +
+        (o.authEnabled
+          ? 'This server requires an API key on every /v1 route.'
+          : 'This server runs without API keys (server.apiKeys is empty): /v1 routes accept requests without one.'),
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [{ url: '/' }],
-    tags: [{ name: 'classify' }, { name: 'model' }, { name: 'review' }, { name: 'feedback' }, { name: 'monitoring' }, { name: 'rollout' }, { name: 'operations' }],
+    tags: [
+      { name: 'classify', description: 'Classify customer messages: the local model answers confident ones, the LLM fallback or the review queue the rest' },
+      { name: 'model', description: 'The model being served and its intents' },
+      { name: 'review', description: 'The human review queue: unsure messages, claimed and labelled by reviewers (labels become training examples)' },
+      { name: 'feedback', description: 'Corrections and ratings of served predictions' },
+      { name: 'monitoring', description: 'Drift, quality, LLM budget and tracked training or evaluation runs' },
+      { name: 'rollout', description: 'Shadow, canary and A/B rollout of a challenger model, promotion and rollback' },
+      { name: 'operations', description: 'Health, readiness, metrics, this document, its interactive page and the dashboard (no API key)' },
+    ],
     paths: {
       '/v1/classify': {
         post: {
@@ -128,8 +142,8 @@ export function buildOpenApi(s: RequestSchemas, o: { version: string; authEnable
     components: {
       schemas,
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <API key>' },
-        apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <API key> (one of server.apiKeys / INTENTOPS_API_KEYS)' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'x-api-key: <API key>, the same keys as bearer' },
       },
     },
   };
