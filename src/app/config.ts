@@ -72,6 +72,16 @@ export const configSchema = z.object({
       searchThread: z.enum(['auto', 'on', 'off']).default('auto'),
       /** How long SIGTERM waits for in-flight requests before cutting connections. */
       shutdownTimeoutMs: z.number().int().min(0).default(10_000),
+      /**
+       * Failed API-key attempts (401) allowed per client address within windowSeconds; beyond them
+       * every request from that address is 429 with Retry-After until the window has passed. 0 = off.
+       */
+      authFailures: z
+        .object({
+          max: z.number().int().min(0).default(10),
+          windowSeconds: z.number().int().positive().default(60),
+        })
+        .prefault({}),
     })
     .prefault({}),
   cache: z
@@ -85,6 +95,8 @@ export const configSchema = z.object({
     .object({
       /** `sqlite:./intentops.db`, `sqlite::memory:`, `postgres://…`, or `none`. */
       uri: z.string().default('sqlite:./intentops.db'),
+      /** Share of out-of-scope answers (the LLM said none) still queued for review, to audit them; the rest are not review work. */
+      outOfScopeSampleRate: z.number().min(0).max(1).default(0.05),
       /** Open items at most: beyond it a new text is not queued (counted in /metrics); a repeat of a pending text is still counted on its item. 0 = no bound. */
       maxOpen: z.number().int().min(0).default(10_000),
       /** While the store is unreachable, unsure messages' items wait here (answer `review.pending: true`) and are written when it is back. '' = in memory. */
@@ -113,7 +125,10 @@ export const configSchema = z.object({
       azureEndpoint: z.string().url().optional(),
       azureDeployment: z.string().optional(),
       azureApiVersion: z.string().default('2024-10-21'),
+      /** Per attempt; cut to what is left of deadlineMs. */
       timeoutMs: z.number().int().positive().default(10_000),
+      /** The whole fallback of one message (queue wait, attempts, retry waits); past it the message goes to review with reason llm_timeout. */
+      deadlineMs: z.number().int().positive().default(5_000),
       maxRetries: z.number().int().min(0).default(2),
       maxConcurrency: z.number().int().positive().default(8),
       /** After this many failed calls in a row the circuit opens: calls go straight to review for cooldownMs. */
@@ -294,6 +309,13 @@ export const configSchema = z.object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       /** Log message texts (off by default: they are customer data). */
       texts: z.boolean().default(false),
+      /**
+       * Share of requests logged at info (one line each); the others at debug. Every 5xx is logged
+       * (error), and traffic counts are logged once per summarySeconds instead.
+       */
+      requestSampleRate: z.number().min(0).max(1).default(0),
+      /** Period of the traffic-count log line (requests by status class and classification route); 0 = off. */
+      summarySeconds: z.number().int().min(0).default(60),
     })
     .prefault({}),
 });
@@ -330,6 +352,7 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_CACHE_URI: 'cache.uri',
   INTENTOPS_CACHE_TTL_MS: 'cache.ttlMs',
   INTENTOPS_REVIEW_URI: 'review.uri',
+  INTENTOPS_REVIEW_OUT_OF_SCOPE_SAMPLE_RATE: 'review.outOfScopeSampleRate',
   INTENTOPS_REVIEW_MAX_OPEN: 'review.maxOpen',
   INTENTOPS_REVIEW_SPOOL_DIR: 'review.spoolDir',
   INTENTOPS_TRACKING_URI: 'tracking.uri',
@@ -342,6 +365,7 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_LLM_MODEL: 'llm.model',
   AZURE_OPENAI_CHAT_DEPLOYMENT: 'llm.azureDeployment',
   INTENTOPS_LLM_TIMEOUT_MS: 'llm.timeoutMs',
+  INTENTOPS_LLM_DEADLINE_MS: 'llm.deadlineMs',
   // the standard OpenTelemetry names (OTEL_TRACES_SAMPLER_ARG: the sampler is always parent-based trace-id ratio)
   OTEL_EXPORTER_OTLP_ENDPOINT: 'telemetry.otlp.endpoint',
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'telemetry.otlp.tracesEndpoint',
@@ -363,6 +387,7 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_BROKER_MAX_DELIVER: 'broker.maxDeliver',
   INTENTOPS_LOG_LEVEL: 'logging.level',
   INTENTOPS_LOG_TEXTS: 'logging.texts',
+  INTENTOPS_LOG_REQUEST_SAMPLE_RATE: 'logging.requestSampleRate',
 } as const satisfies Record<string, string | readonly string[]>);
 
 const SECRET_KEYS = /key|secret|token|password|sha256/i;
@@ -386,7 +411,7 @@ function merge(a: Tree, b: Tree): Tree {
   return out;
 }
 
-const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|review\.maxOpen|llm\.timeoutMs|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
+const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.(timeoutMs|deadlineMs)|review\.(outOfScopeSampleRate|maxOpen)|logging\.requestSampleRate|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
 
 /** `name:sha256,name2:sha256` → `[{name, sha256}]` (the env form of server.apiKeys). */
 export function parseApiKeysEnv(raw: string): { name: string; sha256: string }[] {

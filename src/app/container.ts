@@ -14,6 +14,7 @@ import type { IntentModel } from './services/model.js';
 import { ReviewService } from './services/review.js';
 import { RolloutService, type OutcomeSources } from './services/rollout.js';
 import { createLogger, ServiceMetrics, type Logger } from './telemetry/index.js';
+import { RepeatedLog } from './telemetry/logger.js';
 import { openOperations } from './wiring/operations.js';
 import { registerReliabilityMetrics } from './telemetry/reliability-metrics.js';
 
@@ -85,7 +86,15 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
   }
   const current = () => (ro ? ro.live.arms().champion : model);
   try {
-    const llm = c.llm.provider === OFF ? undefined : await createLlm(c.llm.provider, llmOptions(c));
+    // one line per circuit change and per kind of repeated failure, not one per request
+    const repeated = new RepeatedLog(log);
+    opened.push({ close: async () => repeated.close() });
+    const onCircuit = (ch: { from: string; to: string; consecutiveFailures: number; where: string }) => {
+      const fields = { from: ch.from, to: ch.to, consecutiveFailures: ch.consecutiveFailures, llm: ch.where, cooldownMs: c.llm.circuit.cooldownMs };
+      if (ch.to === 'open') log.warn(fields, 'LLM circuit opened: unsure messages go to review without calling the LLM until a probe succeeds');
+      else log.info(fields, ch.to === 'closed' ? 'LLM circuit closed: the LLM answers again' : 'LLM circuit half-open');
+    };
+    const llm = c.llm.provider === OFF ? undefined : await createLlm(c.llm.provider, llmOptions(c), { onCircuit });
     const cache = c.cache.uri === OFF ? undefined : await openCache<CachedAnswer>(c.cache.uri);
     if (cache) opened.push(cache);
     const keys = c.server.apiKeys;
@@ -124,12 +133,17 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
         ops.observer.onShadow?.(champion, shadow, input);
         extra?.onShadow?.(champion, shadow, input);
       },
-      onShadowError: (e) => log.warn({ err: (e as Error).message }, 'shadow scoring failed; answers were not affected'),
-      onLlmError: (e) => log.warn({ err: (e as Error).message, code: (e as { code?: string }).code }, 'LLM fallback failed; message sent to review'),
-      onCacheError: (e) => log.warn({ err: (e as Error).message }, 'answer cache unavailable; classified without it'),
+      onLlm: (e) => metrics.onLlm(e),
+      onShadowError: (e) => repeated.warn('shadow', { err: (e as Error).message }, 'shadow scoring failed; answers were not affected'),
+      onLlmError: (e) => {
+        const err = e as Error & { code?: string; skipped?: string };
+        const kind = err.name === 'LlmNotCalled' ? `skipped:${err.skipped}` : err.name === 'LlmTimeout' ? 'timeout' : `failed:${err.code ?? err.name}`;
+        repeated.warn(`llm:${kind}`, { err: err.message, code: err.code, kind }, 'LLM fallback failed; message sent to review');
+      },
+      onCacheError: (e) => repeated.warn('cache', { err: (e as Error).message }, 'answer cache unavailable; classified without it'),
     };
     const redact = (t: string) => ops.redactor(t).text;
-    const classify = new ClassifyService({ model: current, arms: ro?.live.arms, shadowQueue: c.rollout.shadowQueue, llm: ops.llm, review, redact, cache, cacheTtlMs: c.cache.ttlMs, observer });
+    const classify = new ClassifyService({ model: current, arms: ro?.live.arms, shadowQueue: c.rollout.shadowQueue, llm: ops.llm, review, redact, cache, cacheTtlMs: c.cache.ttlMs, observer, outOfScopeSampleRate: c.review.outOfScopeSampleRate });
     const checks: Record<string, () => Promise<void>> = { model: async () => void current().labels.length, ...ops.checks };
     // known to be away: said at once, without waiting on the probe's deadline
     if (review)
@@ -160,7 +174,7 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
       checks,
       // the replica answers without any of the stores (spool, buffer, bypass): only the model makes it unready
       essentialChecks: ['model'],
-      settings: { ...c.server, logTexts: c.logging.texts },
+      settings: { ...c.server, logTexts: c.logging.texts, requestSampleRate: c.logging.requestSampleRate, summarySeconds: c.logging.summarySeconds },
       lifecycle: { draining: false },
       feedback: ops.feedback,
       monitor: ops.monitors ? () => ops.monitors?.get() : undefined,
@@ -241,6 +255,7 @@ function llmOptions(c: Config): Record<string, unknown> {
     ...(l.apiKey ? { apiKey: l.apiKey } : {}),
     ...azure,
     timeoutMs: l.timeoutMs,
+    deadlineMs: l.deadlineMs,
     maxRetries: l.maxRetries,
     circuit: l.circuit,
     maxConcurrent: l.maxConcurrency,

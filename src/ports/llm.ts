@@ -1,3 +1,5 @@
+import { IntentOpsError } from '../core/errors.js';
+
 /** What the LLM fallback is asked: the message, the label set, and the nearest labelled examples. */
 export interface LlmRequest {
   readonly text: string;
@@ -47,5 +49,36 @@ export class LlmDeclined extends Error {
   ) {
     super(message);
     this.name = 'LlmDeclined';
+  }
+}
+
+/** Why an LLM call was never sent: the adapter protected the service (or the caller's deadline ran out while queued). */
+export type LlmSkipReason = 'circuit_open' | 'queue_full' | 'deadline';
+
+/**
+ * The fallback ran out of time (`llm.deadlineMs` for the whole fallback: queue wait, attempts and
+ * retry waits): the message goes to review with reason `llm_timeout`. `called`: whether any
+ * attempt reached the server (a timeout in the queue called nobody).
+ */
+export class LlmTimeout extends IntentOpsError {
+  constructor(
+    message: string,
+    readonly called: boolean,
+    opts: { where?: string; hint?: string; cause?: unknown } = {},
+  ) {
+    super('unavailable', message, opts);
+    this.name = 'LlmTimeout';
+  }
+}
+
+/** The adapter refused to call the model (circuit open, queue full): nothing was sent or billed. */
+export class LlmNotCalled extends IntentOpsError {
+  constructor(
+    readonly skipped: Exclude<LlmSkipReason, 'deadline'>,
+    message: string,
+    opts: { where?: string; hint?: string; cause?: unknown } = {},
+  ) {
+    super('unavailable', message, opts);
+    this.name = 'LlmNotCalled';
   }
 }

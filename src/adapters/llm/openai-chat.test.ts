@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IntentOpsError } from '../../core/errors.js';
-import type { LlmRequest } from '../../ports/llm.js';
+import { LlmNotCalled, LlmTimeout, type LlmRequest } from '../../ports/llm.js';
 import { startFakeLlm, type FakeLlm } from '../../app/dev/fake-llm-server.js';
 import { createLlm, LlmAnswerError, openaiChatLlm, type LlmDeps } from './index.js';
 
@@ -134,6 +134,34 @@ describe('openai-chat adapter against the fake server over HTTP', () => {
     expect(performance.now() - t0).toBeLessThan(2000);
   });
 
+  it('the deadline bounds the whole fallback: attempts are cut to what is left of it, and a retry that cannot start before it is not waited for', async () => {
+    fake.script({ hang: true });
+    const e = await failure((await make({ timeoutMs: 60_000, maxRetries: 3, deadlineMs: 200 }, {})).classify(REQ));
+    expect(e).toBeInstanceOf(LlmTimeout);
+    expect((e as LlmTimeout).called).toBe(true);
+    expect(e.message).toMatch(/gave up after 1 attempt\(s\): no answer within 200 ms \(the rest of the deadline\)/);
+    expect(fake.requests).toHaveLength(1);
+    // 503s answered at once, then a backoff (real clock here) that would end past the deadline
+    fake.script({ status: 503, times: 5 });
+    const e2 = await failure((await make({ maxRetries: 5, deadlineMs: 300, retryBaseMs: 1_000, retryMaxMs: 1_000 }, { random: () => 0.9 })).classify(REQ));
+    expect(e2).toBeInstanceOf(LlmTimeout);
+    expect(e2.message).toMatch(/HTTP 503.*no time left for a retry before the deadline/);
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('a timeout opens the circuit like any failure; the refused calls are LlmNotCalled(circuit_open), and the state changes are reported once each', async () => {
+    fake.script({ hang: true, times: 2 });
+    const changes: string[] = [];
+    const llm = await make({ maxRetries: 0, deadlineMs: 100, circuit: { failureThreshold: 2, cooldownMs: 60_000 } }, { onCircuit: (c) => changes.push(`${c.from}>${c.to}`) });
+    for (let i = 0; i < 2; i++) expect(await failure(llm.classify(REQ))).toBeInstanceOf(LlmTimeout);
+    const e = await failure(llm.classify(REQ));
+    expect(e).toBeInstanceOf(LlmNotCalled);
+    expect((e as LlmNotCalled).skipped).toBe('circuit_open');
+    await failure(llm.classify(REQ));
+    expect(changes).toEqual(['closed>open']);
+    expect(llm.stats().circuit).toBe('open');
+  });
+
   it('does not retry other 4xx; wrong keys are config errors and never echoed', async () => {
     await fake.close();
     fake = await startFakeLlm({ apiKey: 'right' });
@@ -236,6 +264,21 @@ describe('circuit breaker and concurrency cap', () => {
     expect(fake.requests.map((r) => (r.body as { user: string }).user).sort()).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6']);
   });
 
+  it('a call waiting in the queue past the deadline leaves it with LlmTimeout (called: false) and is never sent', async () => {
+    await fake.close();
+    fake = await startFakeLlm({ latencyMs: 400 });
+    const llm = await make({ maxConcurrent: 1, maxQueue: 5, deadlineMs: 150, timeoutMs: 5_000 });
+    const first = llm.classify(REQ);
+    const e = await failure(llm.classify(REQ));
+    expect(e).toBeInstanceOf(LlmTimeout);
+    expect((e as LlmTimeout).called).toBe(false);
+    expect(e.message).toMatch(/no LLM call slot freed within the deadline/);
+    expect(llm.stats().queued).toBe(0);
+    // the first call itself overran its deadline at the server
+    expect(await failure(first)).toBeInstanceOf(LlmTimeout);
+    expect(fake.requests).toHaveLength(1);
+  });
+
   it('fails fast when the queue is full', async () => {
     await fake.close();
     fake = await startFakeLlm({ latencyMs: 100 });
@@ -243,6 +286,7 @@ describe('circuit breaker and concurrency cap', () => {
     const calls = [llm.classify(REQ), llm.classify(REQ), llm.classify(REQ)];
     const e = await failure(calls[2]);
     expect(e.message).toMatch(/LLM queue full: 1 calls in flight and 1 waiting/);
+    expect((e as LlmNotCalled).skipped).toBe('queue_full');
     expect((await Promise.all(calls.slice(0, 2))).map((a) => a.intent)).toEqual(['refund', 'refund']);
     expect(fake.requests).toHaveLength(2);
   });

@@ -2,12 +2,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { z } from 'zod';
 import { IntentOpsError } from '../../core/errors.js';
-import type { Llm, LlmAnswer, LlmRequest, LlmUsage } from '../../ports/llm.js';
+import { LlmTimeout, type Llm, type LlmAnswer, type LlmRequest, type LlmUsage } from '../../ports/llm.js';
 import { parseOptions, type OpenAiChatOptions, type OpenAiChatOptionsInput } from './options.js';
 import { LlmAnswerError, parseAnswer } from './parse.js';
 import { loadPromptTemplate, NONE, renderPrompt, staticPart, type PromptTemplate } from './prompt.js';
 import { costUsd, DEFAULT_PRICES, priceOf, type PriceTable } from './pricing.js';
-import { CircuitBreaker, ConcurrencyLimiter, type CircuitState } from './resilience.js';
+import { CircuitBreaker, ConcurrencyLimiter, type CircuitChange, type CircuitState } from './resilience.js';
 import { endpointOf, postChat, type ChatEndpoint, type Clock } from './transport.js';
 
 /**
@@ -21,8 +21,8 @@ import { endpointOf, postChat, type ChatEndpoint, type Clock } from './transport
  *   const { intent, usage } = await llm.classify({ text: 'I was charged twice', intents: [{ name: 'billing' }, { name: 'refund' }], examples: [] });
  */
 
-/** Clock, sleep and randomness, injectable for tests. */
-export type LlmDeps = Partial<Clock>;
+/** Clock, sleep and randomness, injectable for tests; `onCircuit` hears every change of the circuit breaker's state (for the log). */
+export type LlmDeps = Partial<Clock> & { readonly onCircuit?: (change: CircuitChange & { readonly where: string }) => void };
 
 export interface LlmStats {
   readonly circuit: CircuitState;
@@ -82,7 +82,8 @@ export class OpenAiChatLlm implements Llm {
       sleep: deps.sleep ?? ((ms, signal) => delay(ms, undefined, { signal })),
       random: deps.random ?? Math.random,
     };
-    this.breaker = new CircuitBreaker(o.circuit, this.clock.now, this.endpoint.url);
+    const where = this.endpoint.url;
+    this.breaker = new CircuitBreaker(o.circuit, this.clock.now, where, deps.onCircuit ? (c) => deps.onCircuit!({ ...c, where }) : undefined);
     this.limiter = new ConcurrencyLimiter(o.maxConcurrent, o.maxQueue, this.endpoint.url);
     this.prices = Object.freeze({ ...DEFAULT_PRICES, ...o.prices });
     const url = new URL(this.endpoint.url);
@@ -186,7 +187,7 @@ export class OpenAiChatLlm implements Llm {
       return answer;
     } catch (e) {
       if (e instanceof LlmAnswerError && e.usage) setUsage(span, e.usage, e.model);
-      span.setAttribute('intentops.llm.outcome', OUTCOME[stage.at]);
+      span.setAttribute('intentops.llm.outcome', e instanceof LlmTimeout ? 'timeout' : OUTCOME[stage.at]);
       span.setAttribute('error.type', e instanceof IntentOpsError ? e.code : (e as Error).name);
       span.setStatus({ code: SpanStatusCode.ERROR });
       throw e;
@@ -198,17 +199,19 @@ export class OpenAiChatLlm implements Llm {
 
   private async run(req: LlmRequest, signal: AbortSignal | undefined, clock: Clock, stage?: { at: Stage }): Promise<LlmAnswer> {
     const t0 = this.clock.now();
+    // one deadline for the whole fallback: queue wait, every attempt and every retry wait
+    const deadline = t0 + this.o.deadlineMs;
     const body = this.requestJson(req);
     if (stage) stage.at = 'circuit';
     this.breaker.check(); // fail fast before taking a queue place
     if (stage) stage.at = 'queue';
-    const release = await this.limiter.acquire(signal).catch((e: unknown) => {
+    const release = await this.limiter.acquire(signal, deadline - this.clock.now()).catch((e: unknown) => {
       if (e instanceof IntentOpsError) throw e;
       throw new IntentOpsError('unavailable', 'LLM call aborted by the caller while queued', { where: this.endpoint.url, cause: e });
     });
     try {
       if (stage) stage.at = 'call';
-      const reply = await this.call(body, clock, signal);
+      const reply = await this.call(body, clock, signal, deadline);
       if (stage) stage.at = 'answer';
       return this.answer(reply, req, t0);
     } finally {
@@ -217,10 +220,11 @@ export class OpenAiChatLlm implements Llm {
   }
 
   /** One call through the breaker. Only signs of an unhealthy server count as failures. */
-  private async call(body: string, clock: Clock, signal?: AbortSignal): Promise<Reply> {
+  private async call(body: string, clock: Clock, signal: AbortSignal | undefined, deadline: number): Promise<Reply> {
     const permit = this.breaker.enter();
     try {
-      const json = await postChat(this.endpoint, body, this.o, clock, signal);
+      // a timeout is a failure like any other: a hung server opens the circuit
+      const json = await postChat(this.endpoint, body, this.o, clock, signal, deadline);
       const r = Reply.safeParse(json);
       if (!r.success) {
         throw new IntentOpsError('unavailable', `unexpected chat response: ${r.error.issues[0]?.message ?? 'bad shape'} at ${r.error.issues[0]?.path.join('.')}`, {

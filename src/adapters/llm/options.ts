@@ -33,8 +33,10 @@ export const OpenAiChatOptions = z
     temperature: z.number().min(0).max(2).default(0),
     /** The answer is one short JSON object. */
     maxTokens: z.number().int().min(1).max(4096).default(64),
-    /** Per attempt. */
+    /** Per attempt (cut to what is left of deadlineMs). */
     timeoutMs: z.number().int().min(1).default(10_000),
+    /** The whole fallback of one message: queue wait, attempts and retry waits. Past it: LlmTimeout (review, reason llm_timeout). */
+    deadlineMs: z.number().int().min(1).default(5_000),
     maxRetries: z.number().int().min(0).max(10).default(3),
     /** First backoff step (doubles per retry, full jitter), and the largest step. */
     retryBaseMs: z.number().int().min(0).default(250),
@@ -67,7 +69,7 @@ export type OpenAiChatOptionsInput = z.input<typeof OpenAiChatOptions>;
 export type OpenAiChatOptions = z.output<typeof OpenAiChatOptions>;
 
 export const OPTION_HINT =
-  'options: model, apiKey, baseUrl, azure {endpoint, deployment, apiVersion, azureAdToken}, temperature, maxTokens, timeoutMs, ' +
+  'options: model, apiKey, baseUrl, azure {endpoint, deployment, apiVersion, azureAdToken}, temperature, maxTokens, timeoutMs, deadlineMs, ' +
   'maxRetries, retryBaseMs, retryMaxMs, maxRetryAfterMs, circuit {failureThreshold, cooldownMs}, maxConcurrent, maxQueue, ' +
   'responseFormat (json_schema | json_object | none), prices {model: {inputPer1M, outputPer1M}}, promptFile, maxMessageChars, maxExamples';
 

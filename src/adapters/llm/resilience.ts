@@ -1,4 +1,4 @@
-import { IntentOpsError } from '../../core/errors.js';
+import { LlmNotCalled, LlmTimeout } from '../../ports/llm.js';
 
 /**
  * Keeping a slow or failing LLM from hurting the service: a circuit breaker (stop calling a
@@ -24,6 +24,13 @@ export interface CircuitPermit {
   abandoned(): void;
 }
 
+/** A change of the breaker's state, for the log (one line per change, not one per refused call). */
+export interface CircuitChange {
+  readonly from: CircuitState;
+  readonly to: CircuitState;
+  readonly consecutiveFailures: number;
+}
+
 export class CircuitBreaker {
   private failures = 0;
   private openedAt: number | undefined;
@@ -33,7 +40,13 @@ export class CircuitBreaker {
     private readonly o: CircuitOptions,
     private readonly now: () => number,
     private readonly where = 'llm',
+    private readonly onChange?: (c: CircuitChange) => void,
   ) {}
+
+  private changed(from: CircuitState): void {
+    const to = this.state;
+    if (to !== from) this.onChange?.({ from, to, consecutiveFailures: this.failures });
+  }
 
   get state(): CircuitState {
     if (this.openedAt === undefined) return 'closed';
@@ -44,12 +57,12 @@ export class CircuitBreaker {
     return this.failures;
   }
 
-  private openError(): IntentOpsError {
+  private openError(): LlmNotCalled {
     const left = Math.max(0, this.o.cooldownMs - (this.now() - (this.openedAt ?? 0)));
     const msg = this.state === 'open'
       ? `circuit open after ${this.failures} consecutive LLM failures; next try in ${Math.ceil(left / 1000)} s`
       : 'circuit open (half-open: a probe call is in flight)';
-    return new IntentOpsError('unavailable', msg, { where: this.where, hint: 'the LLM server keeps failing; messages go to review until it recovers' });
+    return new LlmNotCalled('circuit_open', msg, { where: this.where, hint: 'the LLM server keeps failing; messages go to review until it recovers' });
   }
 
   /** Throws when a call would be refused now; takes nothing (for failing fast before queueing). */
@@ -68,7 +81,9 @@ export class CircuitBreaker {
       if (done) return;
       done = true;
       if (probe) this.probing = false;
+      const from = probe ? 'half-open' : this.state;
       f();
+      this.changed(from);
     };
     return {
       succeeded: end(() => {
@@ -89,9 +104,13 @@ interface Waiter {
   reject(e: unknown): void;
   signal?: AbortSignal;
   onAbort?: () => void;
+  timer?: ReturnType<typeof setTimeout>;
 }
 
-/** At most `max` calls in flight; up to `maxQueue` more wait in order; beyond that, fail fast. */
+/**
+ * At most `max` calls in flight; up to `maxQueue` more wait in order; beyond that, fail fast.
+ * A waiter given `timeoutMs` leaves the queue with LlmTimeout (called: false) when no slot freed in time.
+ */
 export class ConcurrencyLimiter {
   private active = 0;
   private readonly queue: Waiter[] = [];
@@ -111,7 +130,7 @@ export class ConcurrencyLimiter {
   }
 
   /** Resolves with a release function once a slot is free. */
-  acquire(signal?: AbortSignal): Promise<() => void> {
+  acquire(signal?: AbortSignal, timeoutMs?: number): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.active < this.max) {
       this.active++;
@@ -119,23 +138,35 @@ export class ConcurrencyLimiter {
     }
     if (this.queue.length >= this.maxQueue) {
       return Promise.reject(
-        new IntentOpsError('unavailable', `LLM queue full: ${this.active} calls in flight and ${this.queue.length} waiting`, {
+        new LlmNotCalled('queue_full', `LLM queue full: ${this.active} calls in flight and ${this.queue.length} waiting`, {
           where: this.where,
           hint: 'the LLM is slower than the traffic sent to it; raise maxConcurrent/maxQueue or the routing thresholds',
         }),
       );
     }
+    if (timeoutMs !== undefined && timeoutMs <= 0) return Promise.reject(this.queueTimeout(0));
     return new Promise((resolve, reject) => {
       const w: Waiter = { resolve, reject, signal };
+      const leave = (e: unknown) => {
+        const i = this.queue.indexOf(w);
+        if (i >= 0) this.queue.splice(i, 1);
+        if (w.timer) clearTimeout(w.timer);
+        if (w.onAbort) signal?.removeEventListener('abort', w.onAbort);
+        reject(e);
+      };
       if (signal) {
-        w.onAbort = () => {
-          const i = this.queue.indexOf(w);
-          if (i >= 0) this.queue.splice(i, 1);
-          reject(signal.reason);
-        };
+        w.onAbort = () => leave(signal.reason);
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
+      if (timeoutMs !== undefined) w.timer = setTimeout(() => leave(this.queueTimeout(timeoutMs)), timeoutMs);
       this.queue.push(w);
+    });
+  }
+
+  private queueTimeout(ms: number): LlmTimeout {
+    return new LlmTimeout(`no LLM call slot freed within the deadline (waited ${ms} ms behind ${this.active} calls in flight)`, false, {
+      where: this.where,
+      hint: 'the LLM answers slower than the traffic sent to it; raise llm.maxConcurrency or llm.deadlineMs, or lower the share of messages sent to it',
     });
   }
 
@@ -150,6 +181,7 @@ export class ConcurrencyLimiter {
         return;
       }
       if (next.onAbort) next.signal?.removeEventListener('abort', next.onAbort);
+      if (next.timer) clearTimeout(next.timer);
       next.resolve(this.releaser()); // the slot passes straight to the next waiter
     };
   }

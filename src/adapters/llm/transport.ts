@@ -1,4 +1,5 @@
 import { IntentOpsError } from '../../core/errors.js';
+import { LlmTimeout } from '../../ports/llm.js';
 import type { OpenAiChatOptions } from './options.js';
 import { postJson, PostTimeout, type PostReply } from './http-post.js';
 import { backoffMs, retryAfterMs } from './resilience.js';
@@ -76,14 +77,25 @@ function retryable(status: number): boolean {
 /**
  * POSTs `body` and returns the parsed JSON of a 2xx reply. Throws IntentOpsError: `unavailable`
  * when retries are spent or the caller aborted, `invalid_config` for 401/403/404 and
- * `invalid_input` for other 4xx (not retried).
+ * `invalid_input` for other 4xx (not retried); LlmTimeout when the last attempt timed out or
+ * `deadline` (a `clock.now()` time) came: every attempt's timeout and every retry wait fit
+ * before it, so a hung server costs the caller at most the deadline, not attempts × timeout.
  */
-export async function postChat(ep: ChatEndpoint, body: string, r: Retry, clock: Clock, signal?: AbortSignal): Promise<unknown> {
+export async function postChat(ep: ChatEndpoint, body: string, r: Retry, clock: Clock, signal?: AbortSignal, deadline = Infinity): Promise<unknown> {
+  const timedOut = (attempts: number, why: string) =>
+    new LlmTimeout(`LLM call gave up after ${attempts} attempt(s): ${why}`, attempts > 0, {
+      where: ep.url,
+      hint: 'the LLM server is too slow or hung; the message goes to review (raise llm.deadlineMs if the model is just slow)',
+    });
   for (let attempt = 0; ; attempt++) {
     let problem: string;
     let wait: number | undefined;
+    let timeout = false;
+    const left = deadline - clock.now();
+    if (left <= 0) throw timedOut(attempt, 'the deadline passed before the call could be sent');
+    const attemptMs = Math.max(1, Math.min(r.timeoutMs, Math.ceil(left)));
     try {
-      const res = await postJson(ep.url, ep.headers, body, r.timeoutMs, signal);
+      const res = await postJson(ep.url, ep.headers, body, attemptMs, signal);
       if (res.ok) {
         const text = await res.text();
         try {
@@ -101,17 +113,22 @@ export async function postChat(ep: ChatEndpoint, body: string, r: Retry, clock: 
       if (signal?.aborted) throw new IntentOpsError('unavailable', 'LLM call aborted by the caller', { where: ep.url, cause: e });
       const err = e as Error;
       const cause = (err.cause as Error | undefined)?.message;
-      problem = e instanceof PostTimeout ? err.message : cause ? `${err.message}: ${cause}` : err.message;
+      timeout = e instanceof PostTimeout;
+      problem = timeout ? `${err.message}${attemptMs < r.timeoutMs ? ' (the rest of the deadline)' : ''}` : cause ? `${err.message}: ${cause}` : err.message;
     }
     const give = (why: string) =>
       new IntentOpsError('unavailable', `LLM call failed after ${attempt + 1} attempt(s): ${why}`, {
         where: ep.url,
         hint: 'the LLM server is down, overloaded or rate-limiting; the message goes to review',
       });
+    if (timeout && (attempt >= r.maxRetries || clock.now() >= deadline)) throw timedOut(attempt + 1, problem);
     if (attempt >= r.maxRetries) throw give(problem);
     if (wait !== undefined && wait > r.maxRetryAfterMs) throw give(`${problem}; the server asks to retry after ${Math.ceil(wait)} ms (over maxRetryAfterMs ${r.maxRetryAfterMs})`);
+    const pause = wait ?? backoffMs(attempt, r.retryBaseMs, r.retryMaxMs, clock.random);
+    // a retry that could not even start before the deadline is not worth the wait
+    if (clock.now() + pause >= deadline) throw timedOut(attempt + 1, `${problem}; no time left for a retry before the deadline`);
     try {
-      await clock.sleep(wait ?? backoffMs(attempt, r.retryBaseMs, r.retryMaxMs, clock.random), signal);
+      await clock.sleep(pause, signal);
     } catch (e) {
       throw new IntentOpsError('unavailable', 'LLM call aborted by the caller', { where: ep.url, cause: e });
     }

@@ -25,11 +25,11 @@ export function createApp(d: HttpDeps, o: { version?: string } = {}): Hono<Env> 
   let openapi: Record<string, unknown> | undefined;
 
   app.use(requestId({ limitLength: 128 }));
-  app.use(observe(d.metrics, d.log, () => modelIdentity(d.model()).version));
+  app.use(observe(d.metrics, d.log, () => modelIdentity(d.model()).version, { sampleRate: d.settings.requestSampleRate, summarySeconds: d.settings.summarySeconds }));
   if (d.settings.cors.length) {
     app.use(cors({ origin: [...d.settings.cors], allowHeaders: ['authorization', 'x-api-key', 'content-type', 'x-request-id', 'x-client-id', 'traceparent', 'tracestate'], exposeHeaders: ['x-request-id', 'retry-after', 'ratelimit-remaining', 'traceresponse'], maxAge: 600 }));
   }
-  app.use('/v1/*', apiKeyAuth(d.settings.apiKeys));
+  app.use('/v1/*', apiKeyAuth(d.settings.apiKeys, d.settings.authFailures, d.log));
   if (d.limiter) app.use('/v1/*', rateLimit(d.limiter, d.log));
 
   app.route('/', classifyRoutes(d, s));

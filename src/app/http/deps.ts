@@ -21,6 +21,12 @@ export interface HttpSettings {
   readonly cors: readonly string[];
   /** Log message texts (opt-in). */
   readonly logTexts: boolean;
+  /** Share of requests logged at info; the rest at debug (5xx always at error). Default 0. */
+  readonly requestSampleRate?: number;
+  /** Period of the traffic-count log line; 0 = none. Default 60. */
+  readonly summarySeconds?: number;
+  /** Failed API-key attempts per client address and window before 429 (max 0 = off). Default 10 per 60 s. */
+  readonly authFailures?: { readonly max: number; readonly windowSeconds: number };
 }
 
 /** Everything the HTTP app needs, built by the composition root (src/app/container.ts). */

@@ -10,6 +10,17 @@ function llmFlags(fake: FakeLlm, extra: Record<string, unknown> = {}) {
   return { llm: { provider: 'openai-chat', baseUrl: fake.baseUrl, model: 'gpt-4o-mini', maxRetries: 0, timeoutMs: 1000, ...extra } };
 }
 
+/** The review item a result was queued as: a message the novelty detector flagged keeps reason out_of_scope. */
+async function itemOf(s: TestServing, r: { review?: { id: string } }) {
+  expect(r.review?.id).toBeTruthy();
+  const items = (await (await s.get('/v1/review?state=open&limit=500')).json()).items as { id: string; reason: string }[];
+  return items.find((i) => i.id === r.review!.id)!;
+}
+
+function itemReason(r: { outOfScope: boolean; reason: string }): string {
+  return r.outOfScope ? 'out_of_scope' : r.reason;
+}
+
 async function classify(s: TestServing, text: string) {
   const res = await s.post('/v1/classify', { text });
   expect(res.status).toBe(200);
@@ -31,7 +42,11 @@ describe('LLM fallback through the fake LLM server', () => {
   it('answers an unsure message with the LLM: route llm, usage and cost in the response and in /metrics', async () => {
     fake.script({ intent: 'payment_issue', usage: { promptTokens: 1000, completionTokens: 10 } });
     const r = await classify(s, UNSURE[0]);
-    expect(r).toMatchObject({ route: 'llm', reason: 'llm_answered', intent: 'payment_issue', cached: false });
+    expect(r).toMatchObject({ route: 'llm', reason: 'llm_answered', intent: 'payment_issue', cached: false, outOfScope: false });
+    // the LLM chose the intent: no probability of the local model is passed off as its confidence
+    expect(r.confidence).toBeNull();
+    expect(r.local.intent).toBe(r.alternatives[0].intent);
+    expect(r.local.confidence).toBe(r.alternatives[0].score);
     expect(r.llm).toMatchObject({ model: 'gpt-4o-mini', promptTokens: 1000, completionTokens: 10 });
     expect(r.llm!.costUsd).toBeCloseTo((1000 * 0.15 + 10 * 0.6) / 1e6, 12);
     expect(r.timings.llmMs).toBeGreaterThan(0);
@@ -58,34 +73,112 @@ describe('LLM fallback through the fake LLM server', () => {
     expect(metric(m, 'intentops_llm_calls_total{model="gpt-4o-mini",outcome="answered"}')).toBe(1);
   });
 
-  it('queues the message for review when the LLM says none', async () => {
+  it('an LLM `none` is an out-of-scope answer: route llm, not queued for review (sample rate 0 here), counted', async () => {
     fake.script({ intent: 'none' });
     const r = await classify(s, UNSURE[1]);
-    expect(r).toMatchObject({ route: 'review', reason: 'llm_none' });
-    expect(r.review?.id).toBeTruthy();
+    expect(r).toMatchObject({ route: 'llm', reason: 'out_of_scope', outOfScope: true, intent: 'none', confidence: null });
+    expect(r.review).toBeUndefined();
     expect(r.llm?.model).toBe('gpt-4o-mini');
+    const items = (await (await s.get('/v1/review?state=open&limit=100')).json()).items as { reason: string }[];
+    expect(items.filter((i) => i.reason === 'out_of_scope')).toHaveLength(0);
+    const m = await (await s.get('/metrics')).text();
+    expect(metric(m, 'intentops_out_of_scope_total{source="llm"}')).toBe(1);
+    expect(metric(m, 'intentops_llm_calls_total{model="gpt-4o-mini",outcome="none"}')).toBe(1);
+    expect(metric(m, 'intentops_classifications_total{route="llm",reason="out_of_scope"}')).toBe(1);
   });
 
-  it('an LLM error, a hang past the timeout, or an out-of-set label: review with the best guess, never a 500', async () => {
-    const steps = [{ status: 500 }, { hang: true }, { intent: 'hacked_label' }, { content: '{not json' }];
+  it('an LLM error, an out-of-set label or bad JSON: review with the best guess, never a 500; unusable answers are still billed', async () => {
+    const steps = [{ status: 500 }, { intent: 'hacked_label' }, { content: '{not json' }];
     for (const [i, step] of steps.entries()) {
       fake.script(step);
       const r = await classify(s, UNSURE[2 + i]);
       expect(r.route, JSON.stringify(step)).toBe('review');
       expect(r.reason).toBe('llm_failed');
-      expect(r.review?.id).toBeTruthy();
+      expect((await itemOf(s, r)).reason).toBe(itemReason(r));
       expect(r.intent).toBe(r.alternatives[0].intent);
+      expect(r.confidence).toBe(r.alternatives[0].score);
       expect(r.llm).toBeUndefined();
     }
-    const items = (await (await s.get('/v1/review?state=open&limit=100')).json()).items as { reason: string; guess: string }[];
-    expect(items.filter((i) => i.reason === 'llm_failed')).toHaveLength(steps.length);
     const m = await (await s.get('/metrics')).text();
-    expect(metric(m, 'intentops_llm_calls_total{model="unknown",outcome="error"}')).toBe(steps.length);
-    expect(s.logs.filter((l) => l.msg === 'LLM fallback failed; message sent to review')).toHaveLength(steps.length);
+    // the 500 never produced an answer; the two unusable answers were billed by the model that gave them
+    expect(metric(m, 'intentops_llm_calls_total{model="unknown",outcome="error"}')).toBe(1);
+    expect(metric(m, 'intentops_llm_calls_total{model="gpt-4o-mini",outcome="error"}')).toBe(2);
+    // one warning per kind of failure, not one per request: the 500 and the two bad answers
+    expect(s.logs.filter((l) => l.msg === 'LLM fallback failed; message sent to review').length).toBeLessThanOrEqual(2);
   });
 
   it('reports the LLM fallback in /v1/models/current', async () => {
     expect((await (await s.get('/v1/models/current')).json()).llmFallback).toBe(true);
+  });
+});
+
+describe('LLM deadline (llm.deadlineMs)', () => {
+  let fake: FakeLlm;
+  afterEach(async () => fake?.close());
+
+  it('a hung LLM costs one deadline, not attempts × timeout: review with reason llm_timeout; timeouts open the circuit', async () => {
+    fake = await startFakeLlm();
+    // per attempt 60 s and 3 retries: without the deadline one message would wait 4 minutes
+    const s = await testServing({ flags: llmFlags(fake, { timeoutMs: 60_000, maxRetries: 3, deadlineMs: 300, circuit: { failureThreshold: 2, cooldownMs: 60_000 } }) });
+    try {
+      fake.script({ hang: true, times: 10 });
+      for (const text of UNSURE.slice(0, 2)) {
+        const t0 = Date.now();
+        const r = await classify(s, text);
+        expect(Date.now() - t0).toBeLessThan(30_000);
+        expect(r).toMatchObject({ route: 'review', reason: 'llm_timeout' });
+        expect((await itemOf(s, r)).reason).toBe(itemReason(r));
+        expect(r.intent).toBe(r.alternatives[0].intent);
+      }
+      // one attempt each: the hung attempt used the whole deadline, no retry was started after it
+      expect(fake.requests).toHaveLength(2);
+      let m = await (await s.get('/metrics')).text();
+      expect(metric(m, 'intentops_llm_calls_total{model="unknown",outcome="timeout"}')).toBe(2);
+      expect(metric(m, 'intentops_llm_circuit_open')).toBe(1);
+      // the circuit is open: the next messages are not sent, counted apart from the calls made
+      for (const text of UNSURE.slice(2, 5)) expect(await classify(s, text)).toMatchObject({ route: 'review', reason: 'llm_failed' });
+      expect(fake.requests).toHaveLength(2);
+      m = await (await s.get('/metrics')).text();
+      expect(metric(m, 'intentops_llm_skipped_total{reason="circuit_open"}')).toBe(3);
+      expect(metric(m, 'intentops_llm_calls_total{model="unknown",outcome="timeout"}')).toBe(2);
+      expect(metric(m, 'intentops_llm_calls_total{model="unknown",outcome="error"}')).toBe(0);
+      // the log: the circuit change once, and one warning per kind (timeout, circuit open), not one per message
+      expect(s.logs.filter((l) => l.msg === 'LLM circuit opened: unsure messages go to review without calling the LLM until a probe succeeds')).toHaveLength(1);
+      expect(s.logs.filter((l) => l.msg === 'LLM fallback failed; message sent to review')).toHaveLength(2);
+    } finally {
+      await s.close();
+    }
+    // closing flushes the counts of the suppressed repeats as one line per kind
+    const repeats = s.logs.filter((l) => typeof l.repeated === 'number');
+    expect(repeats.map((l) => [l.kind, l.repeated]).sort()).toEqual([
+      ['skipped:circuit_open', 2],
+      ['timeout', 1],
+    ]);
+  });
+});
+
+describe('out-of-scope answers sampled for review (review.outOfScopeSampleRate)', () => {
+  let fake: FakeLlm;
+  afterEach(async () => fake?.close());
+
+  it('at rate 1 every LLM `none` is also queued for review with reason out_of_scope; the answer stays route llm', async () => {
+    fake = await startFakeLlm();
+    const s = await testServing({ flags: { ...llmFlags(fake), review: { uri: 'sqlite::memory:', outOfScopeSampleRate: 1 } } });
+    try {
+      fake.script({ intent: 'none', times: 2 });
+      for (const text of UNSURE.slice(0, 2)) {
+        const r = await classify(s, text);
+        expect(r).toMatchObject({ route: 'llm', reason: 'out_of_scope', outOfScope: true });
+        expect(r.review?.id).toBeTruthy();
+      }
+      const items = (await (await s.get('/v1/review?state=open&limit=100')).json()).items as { reason: string }[];
+      expect(items.map((i) => i.reason)).toEqual(['out_of_scope', 'out_of_scope']);
+      const m = await (await s.get('/metrics')).text();
+      expect(metric(m, 'intentops_out_of_scope_total{source="llm"}')).toBe(2);
+      expect(metric(m, 'intentops_review_queued_total{reason="out_of_scope"}')).toBe(2);
+    } finally {
+      await s.close();
+    }
   });
 });
 
@@ -106,6 +199,8 @@ describe('LLM circuit breaker', () => {
       expect(fake.requests.length).toBe(calls);
       const m = await (await s.get('/metrics')).text();
       expect(metric(m, 'intentops_llm_circuit_open')).toBe(1);
+      expect(metric(m, 'intentops_llm_skipped_total{reason="circuit_open"}')).toBe(1);
+      expect(metric(m, 'intentops_llm_calls_total{model="unknown",outcome="error"}')).toBe(2);
     } finally {
       await s.close();
     }

@@ -66,13 +66,70 @@ function endServerSpan(span: Span, method: string, route: string, status: number
 }
 
 /**
- * One log line and one metrics observation per request: request id, method, route pattern,
- * status, latency, API key name and model version (and trace_id/span_id when tracing is on).
- * Never the body, the query or headers: texts and keys stay out of the log (texts are opt-in via
- * logging.texts, logged by the route). When tracing is on, also the request's server span: the
- * handlers run inside its context, so the model, LLM and store spans become its children.
+ * Counts of the requests answered, logged once per period (at info) instead of a line per request;
+ * the timer runs only while requests come (a quiet period stops it, the next request restarts it).
  */
-export function observe(metrics: ServiceMetrics, log: Logger, modelVersion: () => string): MiddlewareHandler<Env> {
+export class TrafficSummary {
+  private n = 0;
+  private readonly byClass = [0, 0, 0, 0, 0, 0];
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private since = Date.now();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly periodMs: number,
+  ) {}
+
+  count(status: number): void {
+    if (this.periodMs <= 0) return;
+    this.n++;
+    this.byClass[Math.min(5, Math.floor(status / 100))]++;
+    if (!this.timer) {
+      this.since = Date.now();
+      this.timer = setInterval(() => this.flush(), this.periodMs);
+      this.timer.unref();
+    }
+  }
+
+  flush(): void {
+    if (this.n === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      return;
+    }
+    const seconds = Math.max(0.001, (Date.now() - this.since) / 1000);
+    const [, , ok, redirect, client, server] = this.byClass;
+    this.log.info({ requests: this.n, perSecond: Math.round((10 * this.n) / seconds) / 10, '2xx': ok, '3xx': redirect, '4xx': client, '5xx': server, seconds: Math.round(seconds) }, 'traffic');
+    this.n = 0;
+    this.byClass.fill(0);
+    this.since = Date.now();
+  }
+}
+
+export interface ObserveOptions {
+  /** Share of requests logged at info; the others at debug. Default 0. */
+  readonly sampleRate?: number;
+  /** Period of the traffic-count line in seconds (0 = none). Default 60. */
+  readonly summarySeconds?: number;
+  readonly random?: () => number;
+}
+
+const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * One metrics observation per request, and its log line: request id, method, route pattern,
+ * status, latency, API key name and model version (and trace_id/span_id when tracing is on).
+ * A 5xx is always logged (error); other requests at debug, except a sampled share
+ * (`sampleRate`) at info, so a busy server does not write a line per request: traffic counts are
+ * logged once per `summarySeconds` instead. Never the body, the query or headers: texts and
+ * keys stay out of the log (texts are opt-in via logging.texts, logged by the route). When
+ * tracing is on, also the request's server span: the handlers run inside its context, so the
+ * model, LLM and store spans become its children.
+ */
+export function observe(metrics: ServiceMetrics, log: Logger, modelVersion: () => string, o: ObserveOptions = {}): MiddlewareHandler<Env> {
+  const sampleRate = o.sampleRate ?? 0;
+  const random = o.random ?? Math.random;
+  const summary = new TrafficSummary(log, (o.summarySeconds ?? 60) * 1000);
   return async (c, next) => {
     const t0 = performance.now();
     const traced = tracingOn() ? startServerSpan(c) : undefined;
@@ -92,6 +149,9 @@ export function observe(metrics: ServiceMetrics, log: Logger, modelVersion: () =
     const route = routeOf(c);
     const status = c.res.status;
     metrics.observeHttp(c.req.method, route, status, seconds);
+    summary.count(status);
+    const level = status >= 500 ? 'error' : sampleRate > 0 && !QUIET.has(route) && random() < sampleRate ? 'info' : 'debug';
+    if (!traced && !log.isLevelEnabled(level)) return;
     const model = modelVersion();
     const principal = c.get('principal');
     const fields: Record<string, unknown> = { requestId: c.get('requestId'), method: c.req.method, route, status, ms: Math.round(seconds * 1e4) / 10, principal, model };
@@ -99,8 +159,8 @@ export function observe(metrics: ServiceMetrics, log: Logger, modelVersion: () =
       Object.assign(fields, traceLogFields(traced.span));
       endServerSpan(traced.span, c.req.method, route, status, principal, model);
     }
-    if (status >= 500) log.error(fields, 'request failed');
-    else if (route === '/healthz' || route === '/readyz' || route === '/metrics') log.debug(fields, 'request');
-    else log.info(fields, 'request');
+    if (level === 'error') log.error(fields, 'request failed');
+    else if (level === 'info') log.info(fields, 'request');
+    else log.debug(fields, 'request');
   };
 }

@@ -63,9 +63,17 @@ export const ClassifyResultSchema = z
   .object({
     id: z.string(),
     intent: z.string().meta({ description: 'The answer (accepted, llm) or the best guess (review).' }),
-    confidence: z.number().min(0).max(1).meta({ description: "The model's calibrated probability for its top intent." }),
+    confidence: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .meta({ description: "The calibrated probability of `intent`: the local model's on routes accepted and review; null on route llm, where the LLM chose the intent and gives no probability (the local model's own figures are in `local`)." }),
+    local: z
+      .object({ intent: z.string(), confidence: z.number().min(0).max(1) })
+      .meta({ description: "The local model's top intent and its calibrated probability, whatever the route (on route llm they may differ from the answer)." }),
     route: z.enum(['accepted', 'llm', 'review']),
-    reason: z.string().meta({ description: 'confident, llm_answered, low_confidence, low_margin, knn_disagrees, llm_failed, llm_none, …' }),
+    reason: z.string().meta({ description: 'confident, llm_answered, out_of_scope (the LLM or the novelty detector found no intent of ours), low_confidence, low_margin, knn_disagrees, llm_failed, llm_timeout (llm.deadlineMs passed), llm_budget, …' }),
     outOfScope: z.boolean(),
     alternatives: z.array(scored).meta({ description: 'Top intents with their probabilities.' }),
     neighbours: z.array(z.object({ text: z.string(), intent: z.string(), score: z.number() })).meta({ description: 'Nearest labelled training examples (for messages that were not accepted).' }),

@@ -10,7 +10,8 @@ import { inputIdentity, readCsvHeader, readInput, streamFormat, type InputPositi
 /** What classify-file needs from a model: answers for a batch of texts, in order. */
 export interface FilePrediction {
   readonly intent: string;
-  readonly confidence: number;
+  /** null when an LLM chose the intent (--pipeline, route llm). */
+  readonly confidence: number | null;
   readonly route: string;
   readonly reason: string;
 }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Cache } from '../../ports/cache.js';
-import { LlmDeclined, type Llm, type LlmAnswer, type LlmRequest } from '../../ports/llm.js';
+import { LlmDeclined, LlmNotCalled, LlmTimeout, type Llm, type LlmAnswer, type LlmRequest, type LlmSkipReason, type LlmUsage } from '../../ports/llm.js';
 import type { Variant } from '../../ports/prediction-log.js';
 import type { ReviewItem, ReviewReason, ReviewStore } from '../../ports/review-store.js';
 import { chooseArm, type Arm } from '../../core/rollout/assign.js';
@@ -21,7 +21,14 @@ export interface ClassifyInput {
 export interface ClassifyResult {
   readonly id: string;
   readonly intent: string;
-  readonly confidence: number;
+  /**
+   * The calibrated probability of `intent`, from the model that chose it: the local model's for
+   * accepted and review routes; null on route llm, where the LLM chose the intent and gives no
+   * probability. The local model's own figures are always in `local`.
+   */
+  readonly confidence: number | null;
+  /** The local model's top intent and its calibrated probability, whatever the route. */
+  readonly local: { readonly intent: string; readonly confidence: number };
   readonly route: Route;
   readonly reason: string;
   readonly outOfScope: boolean;
@@ -50,10 +57,18 @@ export interface ClassifyObserver {
   onShadow?(champion: ClassifyResult, shadow: ClassifyResult, input: ClassifyInput): void;
   /** Shadow scoring failed (the answers were not affected). */
   onShadowError?(e: unknown): void;
+  /** The LLM fallback failed or was refused (circuit open, queue full, deadline): the message went to review. */
   onLlmError?(e: unknown): void;
+  /** Every LLM fallback of a message: a call that was made, or one that never was (and why). */
+  onLlm?(e: LlmEvent): void;
   /** The cache could not be read or written: the message was classified without it. */
   onCacheError?(e: unknown): void;
 }
+
+/** What became of one message's LLM fallback. */
+export type LlmEvent =
+  | { readonly called: true; readonly outcome: 'answered' | 'none' | 'error' | 'timeout'; readonly model: string; readonly usage?: LlmUsage; readonly latencyMs: number }
+  | { readonly called: false; readonly skipped: LlmSkipReason | 'budget' };
 
 export interface ModelId {
   readonly name: string;
@@ -93,6 +108,11 @@ export interface ClassifyDeps {
   readonly cache?: Cache<CachedAnswer>;
   readonly cacheTtlMs?: number;
   readonly observer?: ClassifyObserver;
+  /**
+   * Share of out-of-scope answers (the LLM said `none` or an out-of-scope label) also queued for
+   * review, to audit the LLM's `none`s (default 0.05); the rest are answers, not review work.
+   */
+  readonly outOfScopeSampleRate?: number;
 }
 
 export type CachedAnswer = Omit<ClassifyResult, 'id' | 'cached' | 'timings' | 'review'>;
@@ -158,8 +178,10 @@ class ShadowQueue {
 
 /**
  * The classify use case: cache → model → routing → LLM fallback → review queue. A message is
- * never lost: an LLM failure, a `none` answer or no LLM at all send it to review with the best
- * guess; a review-store failure propagates (the caller must know the message was not queued).
+ * never lost: an LLM failure or timeout, or no LLM at all, send it to review with the best guess;
+ * a review-store failure propagates (the caller must know the message was not queued). An LLM
+ * `none` (or out-of-scope label) is an answer: `outOfScope: true`, reason out_of_scope, and only a
+ * sample of them is queued for review (outOfScopeSampleRate).
  *
  * Under a registry rollout (`arms`) each message is answered by the champion or, in canary / ab,
  * by the challenger when its client key (`subject`) falls in the challenger's share; in shadow
@@ -302,13 +324,15 @@ export class ClassifyService {
   /** `early`: the review item already being added for a message the model sent to review. */
   private async finish(model: IntentModel, ident: ModelId, variant: Arm, input: ClassifyInput, id: string, p: Prediction, t0: number, modelMs: number, early?: Promise<ReviewItem>): Promise<ClassifyResult> {
     const base = resultOf(p, id, ident, variant);
+    // the novelty detector's flag (the model's reason out_of_scope) stays the review item's reason
+    const flagged = (p.reason as string) === 'out_of_scope';
     let llmMs = 0;
     let reviewReason: ReviewReason | null = p.route === 'review' ? (p.reason as ReviewReason) : null;
     let result: Omit<ClassifyResult, 'timings'> = base;
     if (p.route === 'llm' && this.deps.llm) {
       const l0 = performance.now();
       let answer: LlmAnswer | null = null;
-      let declined: ReviewReason | null = null;
+      let failed: ReviewReason | null = null;
       try {
         answer = await this.deps.llm.classify({
           text: input.text,
@@ -317,25 +341,57 @@ export class ClassifyService {
           requestId: input.requestId,
         });
       } catch (e) {
-        if (e instanceof LlmDeclined) declined = e.reviewReason;
-        else this.deps.observer?.onLlmError?.(e);
+        failed = this.llmFailed(e, performance.now() - l0);
       }
       llmMs = performance.now() - l0;
       const llm = answer ? { model: answer.model, ...answer.usage, latencyMs: answer.latencyMs } : undefined;
-      if (answer && answer.intent !== null) {
-        result = { ...base, intent: answer.intent, confidence: base.confidence, route: 'llm', reason: 'llm_answered', outOfScope: model.manifest.outOfScopeLabels.includes(answer.intent), llm };
+      if (answer) {
+        const outOfScope = answer.intent === null || model.manifest.outOfScopeLabels.includes(answer.intent);
+        this.deps.observer?.onLlm?.({ called: true, outcome: answer.intent === null ? 'none' : 'answered', model: answer.model, usage: answer.usage, latencyMs: answer.latencyMs });
+        // the LLM chose the intent: the local model's probability belongs to another one (in `local`)
+        result = outOfScope
+          ? { ...base, intent: answer.intent ?? NONE_INTENT, confidence: null, route: 'llm', reason: 'out_of_scope', outOfScope: true, llm }
+          : { ...base, intent: answer.intent!, confidence: null, route: 'llm', reason: 'llm_answered', outOfScope: false, llm };
+        // out of scope is an answer, not review work: only a sample is queued, to audit the LLM's `none`s
+        if (outOfScope && this.random() < (this.deps.outOfScopeSampleRate ?? 0.05)) reviewReason = 'out_of_scope';
       } else {
-        reviewReason = answer ? 'llm_none' : (declined ?? 'llm_failed');
-        result = { ...base, route: 'review', reason: reviewReason, llm };
+        reviewReason = failed ?? 'llm_failed';
+        result = { ...base, route: 'review', reason: reviewReason };
       }
     }
     if (reviewReason && this.deps.review) {
-      const item = await (early ?? this.addReview(input, p, ident, reviewReason));
+      const item = await (early ?? this.addReview(input, p, ident, flagged ? 'out_of_scope' : reviewReason));
       if (!item.dropped) result = { ...result, review: item.pending ? { id: item.id, pending: true } : { id: item.id } };
     }
     return { ...result, timings: { modelMs, llmMs, totalMs: performance.now() - t0 } };
   }
+
+  /** The review reason of a fallback that gave no answer, told to the observer as a call made or skipped. */
+  private llmFailed(e: unknown, ms: number): ReviewReason {
+    const o = this.deps.observer;
+    if (e instanceof LlmDeclined) {
+      o?.onLlm?.({ called: false, skipped: 'budget' });
+      return e.reviewReason;
+    }
+    o?.onLlmError?.(e);
+    if (e instanceof LlmNotCalled) {
+      o?.onLlm?.({ called: false, skipped: e.skipped });
+      return 'llm_failed';
+    }
+    if (e instanceof LlmTimeout) {
+      o?.onLlm?.(e.called ? { called: true, outcome: 'timeout', model: UNKNOWN_MODEL, latencyMs: ms } : { called: false, skipped: 'deadline' });
+      return 'llm_timeout';
+    }
+    // an unusable answer (out-of-set label, bad JSON) was still billed: its usage comes with the error
+    const billed = e as { usage?: LlmUsage; model?: string };
+    o?.onLlm?.({ called: true, outcome: 'error', model: billed.usage ? (billed.model ?? UNKNOWN_MODEL) : UNKNOWN_MODEL, usage: billed.usage, latencyMs: ms });
+    return 'llm_failed';
+  }
 }
+
+/** The intent of an out-of-scope answer when the LLM said `none`. */
+export const NONE_INTENT = 'none';
+const UNKNOWN_MODEL = 'unknown';
 
 const intentLists = new WeakMap<IntentModel, LlmRequest['intents']>();
 
@@ -352,6 +408,7 @@ function resultOf(p: Prediction, id: string, model: ModelId, variant: Variant): 
     id,
     intent: p.intent,
     confidence: p.confidence,
+    local: { intent: p.intent, confidence: p.confidence },
     route: p.route,
     reason: p.reason as string,
     outOfScope: p.outOfScope,

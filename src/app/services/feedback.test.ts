@@ -57,7 +57,7 @@ describe('FeedbackService', () => {
 
   it('finds an answer still in the recorder’s buffer (feedback right after classify)', async () => {
     const recorder = new PredictionRecorder({ log, flushMs: 60_000 });
-    const answer: ClassifyResult = { id: 'fresh', intent: 'billing', confidence: 0.5, route: 'accepted', reason: 'confident', outOfScope: false, alternatives: [], neighbours: [], model: { name: 'm', version: 'v' }, variant: 'champion', cached: false, timings: { modelMs: 1, llmMs: 0, totalMs: 1 } };
+    const answer: ClassifyResult = { id: 'fresh', intent: 'billing', confidence: 0.5, local: { intent: 'billing', confidence: 0.5 }, route: 'accepted', reason: 'confident', outOfScope: false, alternatives: [], neighbours: [], model: { name: 'm', version: 'v' }, variant: 'champion', cached: false, timings: { modelMs: 1, llmMs: 0, totalMs: 1 } };
     recorder.onResult(answer, { text: 'x' });
     const service = new FeedbackService({ store, predictions: log, pending: recorder });
     expect(await service.give({ predictionId: 'fresh', rating: 1 }, 'ana')).toMatchObject({ predictionId: 'fresh', rating: 1 });

@@ -138,9 +138,10 @@ export class MonitorService implements ClassifyObserver {
     // another model's answer (the previous one finishing after a swap, a canary's challenger) is not ours to count
     if (r.model.version !== this.identity.version) return;
     const label = this.labelIndex.get(r.intent) ?? -1;
-    this.window.at(this.now()).count(label, r.confidence, r.route, r.cached ? 0 : (r.llm?.costUsd ?? 0));
+    // the local model's confidence (route llm answers carry the LLM's intent and no probability)
+    this.window.at(this.now()).count(label, r.local.confidence, r.route, r.cached ? 0 : (r.llm?.costUsd ?? 0));
     if (!this.profile.confidence && this.baselineN < this.o.baselineSamples) {
-      this.baseline[confidenceBin(r.confidence)]++;
+      this.baseline[confidenceBin(r.local.confidence)]++;
       this.baselineN++;
     }
     if (!sampledId(r.id, this.o.sampleRate)) return;

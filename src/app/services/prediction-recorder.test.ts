@@ -14,6 +14,7 @@ function result(n: number, over: Partial<ClassifyResult> = {}): ClassifyResult {
     id: `r${n}`,
     intent: 'billing',
     confidence: 0.9,
+    local: { intent: 'billing', confidence: 0.9 },
     route: 'accepted',
     reason: 'confident',
     outOfScope: false,

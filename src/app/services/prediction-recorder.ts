@@ -232,7 +232,8 @@ export class PredictionRecorder implements Pick<ClassifyObserver, 'onResult' | '
       model: r.model,
       variant: r.variant,
       intent: r.intent,
-      confidence: r.confidence,
+      // the local model's (drift monitors compare it with training); null-free whatever the route
+      confidence: r.local.confidence,
       route: r.route,
       reason: r.reason,
       cached: r.cached,

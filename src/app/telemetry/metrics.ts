@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ClassifyObserver, ClassifyResult } from '../services/classify.js';
+import type { ClassifyObserver, ClassifyResult, LlmEvent } from '../services/classify.js';
 import { joinClusterMetrics } from './cluster.js';
 
 const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -20,6 +20,8 @@ export class ServiceMetrics implements ClassifyObserver {
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly classifications: Counter<'route' | 'reason'>;
   readonly llmCalls: Counter<'model' | 'outcome'>;
+  readonly llmSkipped: Counter<'reason'>;
+  readonly outOfScope: Counter<'source'>;
   readonly llmTokens: Counter<'model' | 'kind'>;
   readonly llmCost: Counter<'model'>;
   readonly llmDuration: Histogram<'model'>;
@@ -32,7 +34,9 @@ export class ServiceMetrics implements ClassifyObserver {
     this.httpRequests = new Counter({ name: 'intentops_http_requests_total', help: 'HTTP requests by method, route pattern and status', labelNames: ['method', 'route', 'status'], registers });
     this.httpDuration = new Histogram({ name: 'intentops_http_request_duration_seconds', help: 'HTTP request latency by method, route pattern and status', labelNames: ['method', 'route', 'status'], buckets: SECONDS, registers });
     this.classifications = new Counter({ name: 'intentops_classifications_total', help: 'Classified messages by route (accepted, llm, review) and reason', labelNames: ['route', 'reason'], registers });
-    this.llmCalls = new Counter({ name: 'intentops_llm_calls_total', help: 'LLM fallback calls by outcome (answered, none, error)', labelNames: ['model', 'outcome'], registers });
+    this.llmCalls = new Counter({ name: 'intentops_llm_calls_total', help: 'LLM calls made, by outcome (answered, none, error, timeout)', labelNames: ['model', 'outcome'], registers });
+    this.llmSkipped = new Counter({ name: 'intentops_llm_skipped_total', help: 'LLM fallbacks never sent, by reason (circuit_open, queue_full, deadline: no slot before llm.deadlineMs, budget)', labelNames: ['reason'], registers });
+    this.outOfScope = new Counter({ name: 'intentops_out_of_scope_total', help: 'Messages answered as out of scope, by who said so (model: an out-of-scope label or the novelty detector; llm: the LLM said none)', labelNames: ['source'], registers });
     this.llmTokens = new Counter({ name: 'intentops_llm_tokens_total', help: 'LLM tokens by kind (prompt, completion)', labelNames: ['model', 'kind'], registers });
     this.llmCost = new Counter({ name: 'intentops_llm_cost_usd_total', help: 'LLM cost in US dollars, from the configured price table', labelNames: ['model'], registers });
     this.llmDuration = new Histogram({ name: 'intentops_llm_request_duration_seconds', help: 'LLM call latency', labelNames: ['model'], buckets: SECONDS, registers });
@@ -82,18 +86,25 @@ export class ServiceMetrics implements ClassifyObserver {
 
   onResult(r: ClassifyResult): void {
     this.classifications.inc({ route: r.route, reason: r.reason });
+    if (r.outOfScope) this.outOfScope.inc({ source: r.route === 'llm' ? 'llm' : 'model' });
     if (this.o.cacheEnabled) this.cacheLookups.inc({ result: r.cached ? 'hit' : 'miss' });
     if (r.cached) return; // a cached answer called nobody
     if (r.review) this.reviewQueued.inc({ reason: r.reason });
-    const outcome = r.reason === 'llm_answered' ? 'answered' : r.reason === 'llm_none' ? 'none' : r.reason === 'llm_failed' ? 'error' : null;
-    if (!outcome) return;
-    const model = r.llm?.model ?? 'unknown';
-    this.llmCalls.inc({ model, outcome });
-    if (r.llm) {
-      this.llmTokens.inc({ model, kind: 'prompt' }, r.llm.promptTokens);
-      this.llmTokens.inc({ model, kind: 'completion' }, r.llm.completionTokens);
-      this.llmCost.inc({ model }, r.llm.costUsd);
-      this.llmDuration.observe({ model }, r.llm.latencyMs / 1000);
+  }
+
+  /** LLM calls made (with their usage, billed even when the answer was unusable) and fallbacks never sent. */
+  onLlm(e: LlmEvent): void {
+    if (!e.called) {
+      this.llmSkipped.inc({ reason: e.skipped });
+      return;
+    }
+    const model = e.model;
+    this.llmCalls.inc({ model, outcome: e.outcome });
+    this.llmDuration.observe({ model }, e.latencyMs / 1000);
+    if (e.usage) {
+      this.llmTokens.inc({ model, kind: 'prompt' }, e.usage.promptTokens);
+      this.llmTokens.inc({ model, kind: 'completion' }, e.usage.completionTokens);
+      this.llmCost.inc({ model }, e.usage.costUsd);
     }
   }
 

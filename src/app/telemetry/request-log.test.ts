@@ -1,5 +1,9 @@
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONFIDENT, testServing, UNSURE, type TestServing } from '../../../test/helpers/serving.js';
+import { CONFIDENT, sampleModel, testServing, UNSURE, type TestServing } from '../../../test/helpers/serving.js';
+import { loadConfig } from '../config.js';
+import { openServing } from '../container.js';
+import { createLogger } from './logger.js';
 import { startFakeLlm, type FakeLlm } from '../dev/fake-llm-server.js';
 import { hashKey } from '../http/auth.js';
 
@@ -44,7 +48,7 @@ describe('request logs', () => {
   });
   afterAll(async () => fake?.close());
 
-  it('by default: one line per request with request id and model version; no text and no key anywhere', async () => {
+  it('at debug level: one line per request with request id and model version; no text and no key anywhere', async () => {
     const s = await serving(fake, false);
     try {
       await exercise(s, fake);
@@ -73,6 +77,49 @@ describe('request logs', () => {
       for (const secret of [CLIENT_KEY, LLM_KEY, hashKey(CLIENT_KEY)]) expect(log).not.toContain(secret);
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe('request logs at the default level (info)', () => {
+  async function atInfo(logging: Record<string, unknown>) {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    const c = loadConfig({ env: {}, flags: { review: { uri: 'sqlite::memory:' }, events: { uri: 'sqlite::memory:' }, tracking: { uri: 'none' }, logging } });
+    const serving = await openServing(c, { modelDir: await sampleModel(), log: createLogger({ level: c.logging.level, destination: sink }) });
+    const post = (text: string) => Promise.resolve(serving.app.request('/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) }));
+    const logs = () => lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    return { serving, post, logs };
+  }
+
+  it('no line per request by default: a traffic line with the counts per period instead; 5xx would still be logged', async () => {
+    const { serving, post, logs } = await atInfo({ summarySeconds: 1 });
+    try {
+      for (let i = 0; i < 30; i++) expect((await post(`${CONFIDENT} ${i}`)).status).toBe(200);
+      expect((await post('')).status).toBe(400);
+      expect(logs().filter((l) => l.msg === 'request')).toHaveLength(0);
+      // the period's counts arrive as one line (waited for, not slept for)
+      await expect.poll(() => logs().find((l) => l.msg === 'traffic'), { timeout: 20_000, interval: 100 }).toBeTruthy();
+      expect(logs().find((l) => l.msg === 'traffic')).toMatchObject({ requests: 31, '2xx': 30, '4xx': 1, '5xx': 0, level: 30 });
+    } finally {
+      await serving.close();
+    }
+  });
+
+  it('logging.requestSampleRate: that share of requests is logged at info (1 = every request)', async () => {
+    const { serving, post, logs } = await atInfo({ requestSampleRate: 1 });
+    try {
+      for (let i = 0; i < 5; i++) await post(`${CONFIDENT} ${i}`);
+      const lines = logs().filter((l) => l.msg === 'request');
+      expect(lines).toHaveLength(5);
+      expect(lines.every((l) => l.level === 30 && l.route === '/v1/classify')).toBe(true);
+    } finally {
+      await serving.close();
     }
   });
 });
