@@ -191,6 +191,10 @@ export const configSchema = z.object({
       flushMs: z.number().int().positive().default(100),
       batchSize: z.number().int().positive().default(100),
       maxBuffered: z.number().int().positive().default(10_000),
+      /** Directory where prediction records wait when the buffer is full (the log is away) and at shutdown, written out once it is back; '' = none (they are dropped and counted in /metrics). */
+      spoolDir: z.string().default(''),
+      /** Records the spool holds at most. */
+      spoolMax: z.number().int().positive().default(100_000),
       redact: z
         .object({
           /** Extra PII patterns, replaced by `[NAME]` after the built-in e-mail, phone, IBAN and card detectors. */
@@ -374,6 +378,7 @@ export const ENV_CATALOGUE = Object.freeze({
   OTEL_TRACES_SAMPLER_ARG: 'telemetry.sampleRatio',
   INTENTOPS_EVENTS_URI: 'events.uri',
   INTENTOPS_EVENTS_STORE_TEXTS: 'events.storeTexts',
+  INTENTOPS_EVENTS_SPOOL_DIR: 'events.spoolDir',
   INTENTOPS_RETENTION_DAYS: 'events.retentionDays',
   INTENTOPS_LLM_DAILY_BUDGET_USD: 'monitor.budget.dailyUsd',
   INTENTOPS_LLM_BUDGET_HARD_CAP: 'monitor.budget.hardCap',

@@ -151,7 +151,12 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
         if (!review.stats().up) throw new Error('unreachable; review items are spooled');
         await review.list({ limit: 1 });
       };
-    registerReliabilityMetrics(metrics.registry, { dependencies: review ? { review: () => review.stats().up } : {}, review: review && (() => review.stats()) });
+    const recorder = ops.recorder;
+    registerReliabilityMetrics(metrics.registry, {
+      dependencies: { ...(review && { review: () => review.stats().up }), ...(recorder && { events: () => recorder.stats.up }) },
+      review: review && (() => review.stats()),
+      predictions: recorder && (() => recorder.stats),
+    });
     if (cache) checks.cache = async () => void (await cache.get('readyz:probe'));
     if (limiter) checks.rateLimiter = async () => void (await limiter.take('readyz:probe'));
 

@@ -8,6 +8,8 @@ import { ClassifyService, type ClassifyResult } from './classify.js';
 import { IntentModel } from './model.js';
 import { readBundle } from '../../adapters/bundle/index.js';
 import { hashSubject, PredictionRecorder } from './prediction-recorder.js';
+import { openSpool } from '../../adapters/spool.js';
+import { tempDir } from '../../../test/helpers/sample.js';
 
 function result(n: number, over: Partial<ClassifyResult> = {}): ClassifyResult {
   return {
@@ -217,5 +219,38 @@ describe('PredictionRecorder', () => {
     expect(rec.stats).toMatchObject({ written: 1, dropped: 1 });
     expect((errors[0] as IntentOpsError).message).toMatch(/closed/);
     await rec.close();
+  });
+
+  it('with a spool, records beyond the buffer wait there instead of being dropped, and are all written once the store is back', async () => {
+    const g = gated(await memoryLog());
+    const spool = openSpool<PredictionRecord>({ name: 'predictions', capacity: 10 });
+    const rec = recorder({ log: g.log, batchSize: 2, maxBuffered: 5, flushMs: 60_000, spool });
+    rec.onResult(result(0), { text: 't' });
+    rec.onResult(result(1), { text: 't' });
+    await until(() => g.calls === 1); // r0, r1 stuck in the store
+    for (let i = 2; i < 20; i++) rec.onResult(result(i), { text: 't' });
+    // 18 more: 5 in the buffer, the 10 oldest of the rest in the spool, 3 dropped (spool full)
+    expect(rec.stats).toMatchObject({ buffered: 5, spooled: 10, dropped: 3, written: 0 });
+    g.open();
+    await rec.flush();
+    expect(rec.stats).toMatchObject({ buffered: 0, spooled: 0, written: 17, dropped: 3 });
+    const ids = (await (open[0] as PredictionLog).query()).map((r) => r.id).sort();
+    // the spool took r2…r11, r12…r14 found it full, the buffer kept r15…r19
+    expect(ids).toEqual(['r0', 'r1', ...Array.from({ length: 10 }, (_, i) => `r${i + 2}`), ...Array.from({ length: 5 }, (_, i) => `r${i + 15}`)].sort());
+  });
+
+  it('a log that is away at shutdown: the records go to the disk spool, and the next process writes them', async () => {
+    const dir = tempDir('intentops-pred-spool-');
+    const down = await openPredictionLog('sqlite::memory:');
+    await down.close(); // every append fails with 'unavailable'
+    const first = new PredictionRecorder({ log: down, flushMs: 60_000, spool: openSpool<PredictionRecord>({ dir, name: 'predictions', capacity: 100 }) });
+    for (let i = 0; i < 3; i++) first.onResult(result(i), { text: 't' });
+    await first.close();
+    expect(first.stats).toMatchObject({ dropped: 0, spooled: 3 });
+    const log = await memoryLog();
+    const next = recorder({ log, flushMs: 10, spool: openSpool<PredictionRecord>({ dir, name: 'predictions', capacity: 100 }) });
+    expect(next.stats.spooled).toBe(3);
+    await until(async () => (await log.query()).length === 3);
+    expect(next.stats).toMatchObject({ written: 3, spooled: 0, dropped: 0 });
   });
 });

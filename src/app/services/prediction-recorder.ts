@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { redact as redactBuiltIn, type Redactor } from '../../core/privacy/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { PredictionLog, PredictionRecord } from '../../ports/prediction-log.js';
+import type { Spool } from '../../ports/spool.js';
 import type { ClassifyInput, ClassifyObserver, ClassifyResult } from './classify.js';
 
 export interface PredictionRecorderOptions {
@@ -23,6 +24,12 @@ export interface PredictionRecorderOptions {
   readonly onError?: (e: unknown, lostRecords: number) => void;
   /** Milliseconds since the epoch for `at`. Default Date.now. */
   readonly now?: () => number;
+  /**
+   * Where records go instead of being dropped when the buffer is full (the store is away or slow)
+   * and what is still unwritten at close: written out, oldest first, once the store takes writes
+   * again (on disk, a restart loses nothing). The recorder closes it.
+   */
+  readonly spool?: Spool<PredictionRecord>;
 }
 
 export interface RecorderStats {
@@ -31,6 +38,10 @@ export interface RecorderStats {
   /** Dropped because the buffer was full, the recorder was closed, or a batch was refused. */
   readonly dropped: number;
   readonly failedBatches: number;
+  /** Records waiting in the spool. */
+  readonly spooled: number;
+  /** False while the last write failed (the store is away; records are buffered and spooled). */
+  readonly up: boolean;
 }
 
 /** An answered (or shadow-scored) message, turned into a record at flush time, off the request path. */
@@ -89,10 +100,12 @@ export class PredictionRecorder implements Pick<ClassifyObserver, 'onResult' | '
     this.maxBuffered = Math.max(o.maxBuffered ?? 10_000, this.batchSize);
     this.now = o.now ?? Date.now;
     this.redact = o.redact ?? redactBuiltIn;
+    // records a previous process left in the spool are written as soon as the log takes them
+    if (o.spool?.size) this.schedule();
   }
 
   get stats(): RecorderStats {
-    return { buffered: this.size, written: this.written, dropped: this.dropped, failedBatches: this.failedBatches };
+    return { buffered: this.size, written: this.written, dropped: this.dropped, failedBatches: this.failedBatches, spooled: this.o.spool?.size ?? 0, up: this.failures === 0 };
   }
 
   private get size(): number {
@@ -116,8 +129,10 @@ export class PredictionRecorder implements Pick<ClassifyObserver, 'onResult' | '
     }
     this.items.push(p);
     if (this.size > this.maxBuffered) {
+      const oldest = this.items[this.head];
       this.head++;
       this.compact();
+      if (this.toSpool(oldest)) return this.schedule();
       this.dropped++;
       // under overload this happens per request: one report a second, not one per record
       this.overflow++;
@@ -139,6 +154,21 @@ export class PredictionRecorder implements Pick<ClassifyObserver, 'onResult' | '
     this.lose(new IntentOpsError('unavailable', `the prediction buffer is full (${this.maxBuffered} records): the ${n} oldest records were dropped`, { where: 'prediction recorder', hint: 'the prediction log is slower than the traffic: check the store, or raise events.maxBuffered' }), n);
   }
 
+  /** Moves a record to the spool; false when there is none or it is full (the caller counts the loss). */
+  private toSpool(p: Pending): boolean {
+    if (!this.o.spool) return false;
+    try {
+      return this.o.spool.push(this.toRecord(p));
+    } catch {
+      return false; // a spool file that cannot be written
+    }
+  }
+
+  /** Records waiting anywhere: the buffer and the spool. */
+  private get pendingWork(): number {
+    return this.size + (this.o.spool?.size ?? 0);
+  }
+
   /** Drops the references to taken or dropped records once they are half the array (amortised O(1)). */
   private compact(): void {
     if (this.head > 1024 && this.head * 2 > this.items.length) {
@@ -158,15 +188,15 @@ export class PredictionRecorder implements Pick<ClassifyObserver, 'onResult' | '
 
   /** A full batch goes out on the next turn of the event loop; otherwise within flushMs (longer while the store is failing). */
   private schedule(): void {
-    if (this.inFlight || this.closed || this.size === 0) return;
-    if (this.size >= this.batchSize && this.failures === 0) {
+    if (this.inFlight || this.closed || this.pendingWork === 0) return;
+    if (this.pendingWork >= this.batchSize && this.failures === 0) {
       if (this.kicked) return;
       clearTimeout(this.timer);
       this.timer = undefined;
       this.kicked = true;
       setImmediate(() => {
         this.kicked = false;
-        if (this.size >= this.batchSize) void this.writeBatch();
+        if (this.pendingWork >= this.batchSize) void this.writeBatch();
         else this.schedule();
       });
       return;
@@ -183,6 +213,8 @@ export class PredictionRecorder implements Pick<ClassifyObserver, 'onResult' | '
   /** Takes up to batchSize records off the front and appends them; true when the store took them. */
   private writeBatch(): Promise<boolean> {
     if (this.inFlight) return this.inFlight;
+    // the spool holds the older records: it goes first once the store takes writes again
+    if (this.o.spool?.size && (this.failures === 0 || this.size === 0)) return this.writeSpooled(this.o.spool);
     if (this.size === 0) return Promise.resolve(true);
     const taken = this.items.slice(this.head, this.head + this.batchSize);
     this.head += taken.length;
@@ -200,11 +232,40 @@ export class PredictionRecorder implements Pick<ClassifyObserver, 'onResult' | '
           this.failures++;
           this.items = [...taken, ...this.items.slice(this.head)];
           this.head = 0;
-          const over = this.size - this.maxBuffered;
-          if (over > 0) this.head = over;
-          this.lose(e, Math.max(0, over));
+          let lost = 0;
+          while (this.size > this.maxBuffered) if (!this.toSpool(this.items[this.head++])) lost++;
+          this.lose(e, lost);
         } else {
           this.lose(e, taken.length);
+        }
+        return false;
+      } finally {
+        this.inFlight = undefined;
+        this.schedule();
+      }
+    };
+    this.inFlight = run();
+    return this.inFlight;
+  }
+
+  /** Appends the oldest spooled records; they leave the spool only once written (or refused for good). */
+  private writeSpooled(spool: Spool<PredictionRecord>): Promise<boolean> {
+    const batch = spool.peek(this.batchSize);
+    const run = async (): Promise<boolean> => {
+      try {
+        await this.o.log.append(batch);
+        spool.shift(batch.length);
+        this.written += batch.length;
+        this.failures = 0;
+        return true;
+      } catch (e) {
+        this.failedBatches++;
+        if (e instanceof IntentOpsError && e.code === 'unavailable' && !this.closed) {
+          this.failures++;
+          this.lose(e, 0);
+        } else {
+          spool.shift(batch.length);
+          this.lose(e, batch.length);
         }
         return false;
       } finally {
@@ -254,7 +315,7 @@ export class PredictionRecorder implements Pick<ClassifyObserver, 'onResult' | '
     this.timer = undefined;
     this.reportOverflow();
     if (this.inFlight && !(await this.inFlight)) return;
-    while (this.size > 0) if (!(await this.writeBatch())) return;
+    while (this.pendingWork > 0) if (!(await this.writeBatch())) return;
   }
 
   /** Flushes, then refuses further records (counted as dropped). Does not close the log. */
@@ -264,9 +325,12 @@ export class PredictionRecorder implements Pick<ClassifyObserver, 'onResult' | '
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    const left = this.size;
+    // what the store did not take stays in the spool for the next start (on disk); the rest is lost
+    let left = 0;
+    while (this.size > 0) if (!this.toSpool(this.items[this.head++])) left++;
     if (left) this.lose(new IntentOpsError('unavailable', `${left} predictions could not be written before shutdown`, { where: 'prediction recorder' }), left);
     this.items = [];
     this.head = 0;
+    await this.o.spool?.close();
   }
 }

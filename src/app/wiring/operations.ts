@@ -1,10 +1,11 @@
 import { openFeedbackStore, openPredictionLog } from '../../adapters/events/index.js';
 import { openSpendCounter } from '../../adapters/spend/index.js';
+import { openSpool } from '../../adapters/spool.js';
 import { openTrackingStore } from '../../adapters/tracking/index.js';
 import { createRedactor, type Redactor } from '../../core/privacy/index.js';
 import type { FeedbackStore } from '../../ports/feedback-store.js';
 import type { Llm } from '../../ports/llm.js';
-import type { PredictionLog } from '../../ports/prediction-log.js';
+import type { PredictionLog, PredictionRecord } from '../../ports/prediction-log.js';
 import type { TrackingStore } from '../../ports/tracking-store.js';
 import type { Config } from '../config.js';
 import { LlmBudget } from '../services/budget.js';
@@ -75,6 +76,8 @@ export async function openOperations(c: Config, o: { log: Logger; metrics: Servi
           flushMs: c.events.flushMs,
           batchSize: c.events.batchSize,
           maxBuffered: c.events.maxBuffered,
+          // records that do not fit the buffer while the log is away wait on disk (none: they are dropped and counted)
+          spool: c.events.spoolDir ? openSpool<PredictionRecord>({ dir: c.events.spoolDir, name: 'predictions', capacity: c.events.spoolMax }) : undefined,
           features: (input, r) => monitors?.features(input, r),
           onError: (e, lost) => log.warn({ err: (e as Error).message, lost }, 'prediction log: records not written'),
         })
