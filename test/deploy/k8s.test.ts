@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -14,6 +15,7 @@ import { kustomizeBuild, strategicMerge, type Manifest } from './kustomize.js';
 const K8S = join(ROOT, 'deploy/k8s');
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'v1/ConfigMap': ConfigMap,
@@ -76,7 +78,19 @@ describe.each(['base', 'overlays/dev', 'overlays/prod'])('kustomize build deploy
 
   it('renders the API and the worker with their Service, autoscalers, budgets, config and account', () => {
     expect(ms.map((m) => `${m.kind}/${m.metadata.name.replace(/-[a-z0-9]{10}$/, '-HASH')}`).sort()).toEqual(
-      ['ConfigMap/intentops-config-HASH', 'Deployment/intentops-api', 'Deployment/intentops-worker', 'HorizontalPodAutoscaler/intentops-api', 'HorizontalPodAutoscaler/intentops-worker', 'PodDisruptionBudget/intentops-api', 'PodDisruptionBudget/intentops-worker', 'Service/intentops-api', 'ServiceAccount/intentops'].sort(),
+      [
+        'ConfigMap/intentops-config-HASH',
+        'Deployment/intentops-api',
+        'Deployment/intentops-worker',
+        'HorizontalPodAutoscaler/intentops-api',
+        'HorizontalPodAutoscaler/intentops-worker',
+        'PodDisruptionBudget/intentops-api',
+        'PodDisruptionBudget/intentops-worker',
+        'Service/intentops-api',
+        'ServiceAccount/intentops',
+        // production ships its alerting rules (Prometheus Operator)
+        ...(dir === 'overlays/prod' ? ['PrometheusRule/intentops'] : []),
+      ].sort(),
     );
   });
 

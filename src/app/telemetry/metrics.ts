@@ -44,7 +44,13 @@ export class ServiceMetrics implements ClassifyObserver {
     this.reviewQueued = new Counter({ name: 'intentops_review_queued_total', help: 'Messages queued for human review, by reason', labelNames: ['reason'], registers });
     // under node:cluster gauges are combined across workers: a model is served if any worker serves it
     this.modelInfo = new Gauge({ name: 'intentops_model_info', help: 'The model being served (value 1)', labelNames: ['name', 'version'], registers, aggregator: 'max' });
-    if (o.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'intentops_' });
+    if (o.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'intentops_' });
+      // prom-client also exports the sums of the per-type gauges `…_active_{handles,requests,resources}`
+      // as gauges ending in `_total`, the suffix Prometheus reserves for counters (`promtool check
+      // metrics` rejects them): drop those; sum(intentops_nodejs_active_handles) is the same figure.
+      for (const what of ['handles', 'requests', 'resources']) this.registry.removeSingleMetric(`intentops_nodejs_active_${what}_total`);
+    }
   }
 
   setModel(m: { name: string; version: string }): void {

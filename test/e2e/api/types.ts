@@ -370,11 +370,16 @@ export interface components {
             id: string;
             /** @description The answer (accepted, llm) or the best guess (review). */
             intent: string;
-            /** @description The model's calibrated probability for its top intent. */
-            confidence: number;
+            /** @description The calibrated probability of `intent`: the local model's on routes accepted and review; null on route llm, where the LLM chose the intent and gives no probability (the local model's own figures are in `local`). */
+            confidence: number | null;
+            /** @description The local model's top intent and its calibrated probability, whatever the route (on route llm they may differ from the answer). */
+            local: {
+                intent: string;
+                confidence: number;
+            };
             /** @enum {string} */
             route: "accepted" | "llm" | "review";
-            /** @description confident, llm_answered, low_confidence, low_margin, knn_disagrees, llm_failed, llm_none, … */
+            /** @description confident, llm_answered, out_of_scope (the LLM or the novelty detector found no intent of ours), low_confidence, low_margin, knn_disagrees, llm_failed, llm_timeout (llm.deadlineMs passed), llm_budget, … */
             reason: string;
             outOfScope: boolean;
             /** @description Top intents with their probabilities. */
@@ -406,9 +411,14 @@ export interface components {
                 costUsd: number;
                 latencyMs: number;
             };
-            /** @description Present when the message was queued for human review. */
+            /** @description Present when the message was queued for human review (absent when the open queue is full: review.maxOpen). */
             review?: {
                 id: string;
+                /**
+                 * @description The review store is away: the item waits in a local spool under this id and is written when it is back.
+                 * @constant
+                 */
+                pending?: true;
             };
             cached: boolean;
             timings: {
@@ -470,23 +480,33 @@ export interface components {
             claimedBy?: string;
             label?: string;
             labelledBy?: string;
+            /** @description Messages this item stands for: repeats of its normalised text (same model version) while it is open or claimed. */
+            count: number;
+            /** @description When the latest of those messages came. */
+            lastSeenAt: string;
         };
         ReviewList: {
             items: components["schemas"]["ReviewItem"][];
             /** @description Pass as `after` for the next page; absent on the last page. */
             next?: string;
+            /** @description Open items in the whole queue now (not only this page). */
+            open: number;
         };
         Health: {
             /** @constant */
             status: "ok";
         };
         Ready: {
-            /** @enum {string} */
-            status: "ready" | "unready";
+            /**
+             * @description degraded: ready, answering without the dependencies listed in `degraded` (see the README operations table).
+             * @enum {string}
+             */
+            status: "ready" | "degraded" | "unready";
             /** @description Each dependency: 'ok' or what failed. */
             checks: {
                 [key: string]: string;
             };
+            degraded?: string[];
         };
         Problem: {
             /** @description urn:intentops:problem:<slug> */
