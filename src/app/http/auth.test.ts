@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIDENT, testServing, type TestServing } from '../../../test/helpers/serving.js';
-import { hashKey } from './auth.js';
+import { FailedAuthThrottle, hashKey } from './auth.js';
+import { listen } from './server.js';
 
 const ALICE = 'sk-alice-0123456789abcdef';
 const BOB = 'sk-bob-fedcba9876543210';
@@ -129,5 +130,48 @@ describe('CORS when origins are configured', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('failed API-key attempts per client address (server.authFailures)', () => {
+  it('over a real socket: after max wrong keys the address gets 429 with Retry-After, even with the right key; health stays open', async () => {
+    const s = await testServing({ flags: { server: { apiKeys: [{ name: 'alice', sha256: hashKey(ALICE) }], authFailures: { max: 5, windowSeconds: 60 } } } });
+    const server = await listen(s.app, { host: '127.0.0.1', port: 0 });
+    try {
+      const post = (key: string) => fetch(`${server.url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ text: CONFIDENT }) });
+      expect((await post(ALICE)).status).toBe(200);
+      for (let i = 0; i < 5; i++) expect((await post(`sk-guess-${i}`)).status).toBe(401);
+      const refused = await post('sk-guess-5');
+      expect(refused.status).toBe(429);
+      const wait = Number(refused.headers.get('retry-after'));
+      expect(wait).toBeGreaterThanOrEqual(1);
+      expect(wait).toBeLessThanOrEqual(60);
+      expect((await refused.json()).detail).toMatch(/too many requests with an invalid API key from this address \(5 in 60 s, server.authFailures\): retry after \d+ s/);
+      // a guess that happens to be right is refused too: the 429 says nothing about the key
+      expect((await post(ALICE)).status).toBe(429);
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+      // one warning for the burst of wrong keys, not one per attempt
+      expect(s.logs.filter((l) => l.msg === 'request with an invalid API key')).toHaveLength(1);
+    } finally {
+      await server.close(5_000);
+      await s.close();
+    }
+  });
+
+  it('counts per address in fixed windows, forgets a window once it has passed, and tracks a bounded number of addresses', () => {
+    let now = 0;
+    const t = new FailedAuthThrottle({ max: 2, windowSeconds: 10 }, () => now, 3);
+    t.failed('a');
+    expect(t.blockedFor('a')).toBe(0);
+    t.failed('a');
+    expect(t.blockedFor('a')).toBe(10_000);
+    expect(t.blockedFor('b')).toBe(0);
+    now = 9_000;
+    expect(t.blockedFor('a')).toBe(1_000);
+    now = 10_000;
+    expect(t.blockedFor('a')).toBe(0);
+    for (const addr of ['b', 'c', 'd', 'e']) t.failed(addr);
+    expect(t.tracked).toBe(3);
+    expect(new FailedAuthThrottle({ max: 0, windowSeconds: 10 }).blockedFor('a')).toBe(0);
   });
 });
