@@ -67,4 +67,5 @@ if ! psql -h 127.0.0.1 -U postgres -d test -c 'select 1' >/dev/null 2>&1; then
     exit 1
   }
 fi
-log "ready: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), $(promtool --version 2>&1 | head -1 | awk '{print $1, $3}'), PostgreSQL, Redis and NATS listening"
+version() { "$@" 2>&1 | grep -oE '[0-9]+(\.[0-9]+){2,}' | head -1; }
+log "ready: chromium $(version /usr/bin/chromium --version), promtool $(version promtool --version), PostgreSQL, Redis and NATS listening"
