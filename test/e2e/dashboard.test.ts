@@ -1,10 +1,12 @@
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listen, type RunningServer } from '../../src/app/http/index.js';
+import { runCli } from '../../src/app/cli/main.js';
+import { hashKey, listen, type RunningServer } from '../../src/app/http/index.js';
 import { dashboardDir } from '../../src/app/http/routes/dashboard.js';
 import { join } from 'node:path';
 import { openReviewStore } from '../../src/adapters/stores/index.js';
-import { tempDir } from '../helpers/sample.js';
+import { SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
 import { CONFIDENT, testServing, UNSURE, type TestServing } from '../helpers/serving.js';
 
 /*
@@ -102,6 +104,174 @@ describe('dashboard in a browser', () => {
       expect(await store.labelled()).toContainEqual({ id, text, label });
     } finally {
       await store.close();
+    }
+    await page.close();
+  });
+});
+
+/** What a panel must not say while the feature is on (the page's features meta says which are). */
+const CLAIMS: Readonly<Record<string, { panel: string; says: string[] }>> = {
+  monitor: { panel: 'drift', says: ['Monitoring is off'] },
+  review: { panel: 'review', says: ['Nothing to review', 'No review store'] },
+  tracking: { panel: 'models', says: ['No tracked runs', 'No tracking store'] },
+  budget: { panel: 'cost', says: ['No daily LLM budget'] },
+  rollout: { panel: 'models', says: ['no registry rollout'] },
+};
+
+/** The false claims on the page: "off" statements about features the server has on. */
+async function falseClaims(page: Page): Promise<string[]> {
+  const on = JSON.parse((await page.getAttribute('meta[name="intentops-features"]', 'content'))!) as Record<string, boolean>;
+  const found: string[] = [];
+  for (const [feature, c] of Object.entries(CLAIMS)) {
+    if (!on[feature]) continue;
+    const text = (await page.textContent(`[data-testid="${c.panel}"]`)) ?? '';
+    for (const claim of c.says) if (text.includes(claim)) found.push(`${c.panel}: ${claim}`);
+  }
+  return found;
+}
+
+/** Every response of 400 or more the page gets while `during` runs. */
+async function failedResponses(page: Page, during: () => Promise<void>): Promise<string[]> {
+  const failed: string[] = [];
+  page.on('response', (r) => {
+    if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+  });
+  page.on('requestfailed', (r) => failed.push(`failed ${r.url()}`));
+  await during();
+  return failed;
+}
+
+/** The intentops CLI in-process, as a user would run it (real stores on temp files). */
+async function intentops(args: string[], env: Record<string, string>): Promise<string> {
+  const stdout = new PassThrough();
+  let out = '';
+  stdout.on('data', (d) => (out += d));
+  const stderr = new PassThrough();
+  let err = '';
+  stderr.on('data', (d) => (err += d));
+  process.exitCode = 0;
+  await runCli(args, { stdout, stderr, stdin: Readable.from([]), env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
+  const code = process.exitCode;
+  process.exitCode = 0;
+  if (code) throw new Error(`intentops ${args.join(' ')} exited ${code}: ${err}`);
+  return out;
+}
+
+describe('dashboard states', () => {
+  it('loads without a single 4xx or 5xx response, favicon and rollout included', { timeout: 120_000 }, async () => {
+    const page = await browser.newPage();
+    const failed = await failedResponses(page, async () => {
+      await page.goto(`${server.url}/dashboard/?interval=300`);
+      await page.waitForSelector('[data-testid="model-name"]');
+      // a few refreshes: every panel's request is made at least twice
+      const first = await page.textContent('[data-testid="updated"]');
+      await page.waitForFunction((t) => document.querySelector('[data-testid="updated"]')?.textContent !== t, first, { timeout: 30_000 });
+    });
+    expect(failed).toEqual([]);
+    // a bundle directory has no rollout: said plainly, without asking /v1/rollout for a 404
+    expect(await page.textContent('[data-testid="models"]')).toContain('Serving a model directory: no registry rollout');
+    await page.close();
+  });
+
+  it('says "loading" until the API answers, never that a feature is off', { timeout: 120_000 }, async () => {
+    const page = await browser.newPage();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await page.route('**/v1/**', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${server.url}/dashboard/?interval=60000`);
+    await page.waitForSelector('[data-testid="models"] [data-state="loading"]');
+    expect(await falseClaims(page)).toEqual([]);
+    expect(await page.locator('[data-testid="drift"] [data-state="loading"]').count()).toBe(1);
+    expect(await page.locator('[data-testid="review"] [data-state="loading"]').count()).toBe(1);
+    release();
+    await page.waitForSelector('[data-testid="model-name"]');
+    expect(await page.locator('[data-state="loading"]').count()).toBe(0);
+    await page.close();
+  });
+});
+
+describe('dashboard on a server with API keys', () => {
+  let keyed: TestServing;
+  let keyedServer: RunningServer;
+  const KEY = 'dashboard-test-key-0123456789';
+  beforeAll(async () => {
+    // with a daily LLM budget, so the cost panel has something to wait for too
+    keyed = await testServing({ flags: { server: { apiKeys: [{ name: 'ops', sha256: hashKey(KEY) }] }, monitor: { budget: { dailyUsd: 5 } } } });
+    keyedServer = await listen(keyed.app, { host: '127.0.0.1', port: 0 });
+  }, 120_000);
+  afterAll(async () => {
+    await keyedServer?.close(1000);
+    await keyed?.close();
+  });
+
+  it('asks for the key instead of claiming features are off, then shows the data', { timeout: 120_000 }, async () => {
+    const page = await browser.newPage();
+    const failed = await failedResponses(page, async () => {
+      await page.goto(`${keyedServer.url}/dashboard/?interval=500`);
+      await page.waitForSelector('[data-testid="key-form"]');
+      await page.waitForSelector('[data-testid="review"] [data-state="needs-key"]');
+    });
+    // the page knows the server wants a key: it does not collect 401s to find out
+    expect(failed).toEqual([]);
+    for (const panel of ['drift', 'cost', 'review', 'models']) {
+      expect(await page.locator(`[data-testid="${panel}"] [data-state="needs-key"]`).count(), panel).toBeGreaterThan(0);
+    }
+    expect(await falseClaims(page)).toEqual([]);
+    await page.fill('[data-testid="key-form"] input', KEY);
+    await page.click('[data-testid="key-form"] button');
+    await page.waitForSelector('[data-testid="model-name"]', { timeout: 30_000 });
+    await page.waitForSelector('[data-testid="key-form"]', { state: 'detached' });
+    expect(await page.locator('[data-state="needs-key"]').count()).toBe(0);
+    expect(await page.textContent('[data-testid="cost"]')).toMatch(/today \$0\.0000 of \$5\.00/);
+    await page.close();
+  });
+});
+
+describe('dashboard runs table', () => {
+  let tracked: TestServing;
+  let trackedServer: RunningServer;
+  const dir = tempDir('intentops-dashboard-runs-');
+  const env = { INTENTOPS_TRACKING_URI: `sqlite:${join(dir, 'runs.db')}` };
+  let report: { accuracy: number; macroF1: number; ece: number };
+  beforeAll(async () => {
+    // what a user does: train (tracked), then eval the bundle; and one training that fails
+    const model = join(dir, 'model');
+    await intentops(['train', '--data', SAMPLE_TRAIN, '--out', model, '--seed', '7', '--name', 'tickets-long-run-name'], env);
+    report = JSON.parse(await intentops(['eval', '--model', model, '--data', SAMPLE_TEST, '--json'], env));
+    await expect(intentops(['train', '--data', join(dir, 'missing.csv'), '--out', join(dir, 'broken'), '--name', 'broken'], env)).rejects.toThrow(/exited 3/);
+    tracked = await testServing({ flags: { tracking: { uri: env.INTENTOPS_TRACKING_URI } } });
+    trackedServer = await listen(tracked.app, { host: '127.0.0.1', port: 0 });
+  }, 300_000);
+  afterAll(async () => {
+    await trackedServer?.close(1000);
+    await tracked?.close();
+  });
+
+  it('shows the test figures eval recorded and the error of a failed run, inside its card', { timeout: 120_000 }, async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${trackedServer.url}/dashboard/?interval=60000`);
+    const row = page.locator('[data-testid="run"][data-status="finished"]').first();
+    await row.waitFor({ timeout: 30_000 });
+    const figure = async (key: string) => (await row.locator(`[data-metric="${key}"]`).textContent())!.trim();
+    expect(await figure('testAccuracy')).toBe(`${(100 * report.accuracy).toFixed(1)} %`);
+    expect(await figure('testMacroF1')).toBe(`${(100 * report.macroF1).toFixed(1)} %`);
+    expect(await figure('testEce')).toBe(report.ece.toFixed(3));
+    expect(await figure('valAccuracy')).not.toBe('–');
+    const failed = page.locator('[data-testid="run"][data-status="failed"]');
+    expect(await failed.locator('[data-testid="run-error"]').textContent()).toMatch(/^failed: no such file: .*missing\.csv/);
+    // the table stays inside its card, at a desktop width and a narrow one
+    for (const width of [1280, 820]) {
+      await page.setViewportSize({ width, height: 900 });
+      const box = await page.evaluate(() => {
+        const card = document.querySelector('[data-testid="models"]') as HTMLElement;
+        return { card: card.getBoundingClientRect().right, table: (document.querySelector('.table-scroll') as HTMLElement).getBoundingClientRect().right, scroll: card.scrollWidth - card.clientWidth, page: document.documentElement.scrollWidth - window.innerWidth };
+      });
+      expect(box.scroll, `card overflow at ${width}px`).toBeLessThanOrEqual(0);
+      expect(box.table, `table past its card at ${width}px`).toBeLessThanOrEqual(box.card);
+      expect(box.page, `page overflow at ${width}px`).toBeLessThanOrEqual(0);
     }
     await page.close();
   });

@@ -48,29 +48,3 @@ export async function postJson<T>(path: string, body: unknown = {}): Promise<T> 
 export async function getText(path: string): Promise<string> {
   return (await call('GET', path)).text();
 }
-
-const off = new Map<string, number>();
-const RECHECK_MS = 60_000;
-
-/**
- * GET that answers undefined for 404/503 (a feature the server has not enabled), and then
- * leaves that path alone for a minute instead of asking on every refresh.
- */
-export async function getOptional<T>(path: string): Promise<T | undefined> {
-  const key = path.split('?')[0];
-  if ((off.get(key) ?? 0) > Date.now()) return undefined;
-  try {
-    return await getJson<T>(path);
-  } catch (e) {
-    if (e instanceof ApiError && (e.status === 404 || e.status === 503)) {
-      off.set(key, Date.now() + RECHECK_MS);
-      return undefined;
-    }
-    throw e;
-  }
-}
-
-/** Forget what was found switched off (after a change the user made). */
-export function recheckOptional(): void {
-  off.clear();
-}

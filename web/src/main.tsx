@@ -1,59 +1,81 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, apiKey, getJson, getOptional, getText, setApiKey } from './api.js';
+import { apiKey, getText, setApiKey } from './api.js';
+import { readFeatures } from './features.js';
 import { liveFigures, scrape, type Live, type Scrape } from './live.js';
+import { LOADING, NEEDS_KEY, OFF, load, map, type Loadable } from './loadable.js';
 import { Cost, type Budget } from './panels/Cost.js';
 import { Drift, type MonitorView } from './panels/Drift.js';
-import { Models, type ModelsView } from './panels/Models.js';
+import { Models, type ModelsView, type RunRow } from './panels/Models.js';
 import { Review, type ReviewItem } from './panels/Review.js';
 import { Traffic } from './panels/Traffic.js';
 import { toBudget, toMonitorView, toRollout, type RawMonitor, type RawRollout } from './adapt.js';
 import './style.css';
 
 const INTERVAL_MS = Number(new URLSearchParams(location.search).get('interval') ?? 2000);
+const features = readFeatures();
 
 interface State {
   live?: Live;
-  budget?: Budget;
-  monitor?: MonitorView;
-  models: ModelsView;
-  review: { enabled: boolean; items: ReviewItem[] };
+  budget: Loadable<Budget | undefined>;
+  monitor: Loadable<MonitorView>;
+  current: Loadable<NonNullable<ModelsView['current']>>;
+  rollout: Loadable<ModelsView['rollout']>;
+  runs: Loadable<readonly RunRow[]>;
+  review: Loadable<readonly ReviewItem[]>;
   intents: string[];
   updatedAt?: number;
   error?: string;
   needsKey: boolean;
 }
 
+/** Before any answer: off where the server said so, loading everywhere else. */
+const until = (enabled: boolean | undefined) => (enabled === false ? OFF : LOADING);
+const START: State = { budget: until(features.budget), monitor: until(features.monitor), current: LOADING, rollout: until(features.rollout), runs: until(features.tracking), review: until(features.review), intents: [], needsKey: false };
+
 function App() {
-  const [s, setS] = useState<State>({ models: { runs: [] }, review: { enabled: true, items: [] }, intents: [], needsKey: false });
+  const [s, setS] = useState<State>(() => (features.auth && !apiKey() ? withoutKey(START) : START));
   const prev = useRef<Scrape | undefined>(undefined);
   const refresh = useCallback(async () => {
+    // /metrics needs no key: traffic and cost show even before one is entered
+    let live: Live | undefined;
+    let error: string | undefined;
     try {
       const cur = scrape(await getText('/metrics'), Date.now());
-      const live = liveFigures(prev.current, cur);
+      live = liveFigures(prev.current, cur);
       prev.current = cur;
-      const [current, intents, review, monitor, rollout, runs] = await Promise.all([
-        getJson<ModelsView['current'] & { intents: number }>('/v1/models/current'),
-        getJson<{ intents: { name: string }[] }>('/v1/intents'),
-        getOptional<{ items: ReviewItem[] }>('/v1/review?state=open&limit=20'),
-        getOptional<RawMonitor>('/v1/monitor'),
-        getOptional<RawRollout>('/v1/rollout'),
-        getOptional<{ runs: ModelsView['runs'] }>('/v1/runs?limit=5'),
-      ]);
-      setS({
-        live,
-        budget: monitor ? toBudget(monitor) : undefined,
-        monitor: monitor ? toMonitorView(monitor) : undefined,
-        models: { current: current && { ...current, labels: current.intents }, rollout: rollout ? toRollout(rollout) : undefined, runs: runs?.runs ?? [] },
-        review: { enabled: review !== undefined, items: review?.items ?? [] },
-        intents: intents.intents.map((i) => i.name),
-        updatedAt: Date.now(),
-        needsKey: false,
-      });
     } catch (e) {
-      const needsKey = e instanceof ApiError && (e.status === 401 || e.status === 403);
-      setS((old) => ({ ...old, error: (e as Error).message, needsKey }));
+      error = `/metrics: ${(e as Error).message}`;
     }
+    if (features.auth && !apiKey()) {
+      setS((old) => ({ ...withoutKey(old), live: live ?? old.live, error, updatedAt: Date.now() }));
+      return;
+    }
+    const watchesSpend = features.monitor === undefined && features.budget === undefined ? undefined : features.monitor || features.budget;
+    const [current, intents, review, monitor, rollout, runs] = await Promise.all([
+      load<NonNullable<ModelsView['current']> & { intents: number }>(true, '/v1/models/current'),
+      load<{ intents: { name: string }[] }>(true, '/v1/intents'),
+      load<{ items: ReviewItem[] }>(features.review, '/v1/review?state=open&limit=20'),
+      load<RawMonitor>(watchesSpend, '/v1/monitor'),
+      load<RawRollout>(features.rollout, '/v1/rollout'),
+      load<{ runs: RunRow[] }>(features.tracking, '/v1/runs?limit=5'),
+    ]);
+    const all = [current, intents, review, monitor, rollout, runs];
+    const needsKey = all.some((l) => l.kind === 'needs-key');
+    setS((old) => ({
+      live: live ?? old.live,
+      current: map(current, (c) => ({ ...c, labels: c.intents })),
+      intents: intents.kind === 'ok' ? intents.value.intents.map((i) => i.name) : old.intents,
+      review: map(review, (r) => r.items),
+      // the budget and the drift figures share one answer; each is off only when the server says so
+      budget: features.budget === false ? OFF : map(monitor, toBudget),
+      monitor: features.monitor === false ? OFF : monitorState(monitor),
+      rollout: map(rollout, toRollout),
+      runs: map(runs, (r) => r.runs),
+      updatedAt: Date.now(),
+      error: error ?? (needsKey && apiKey() ? 'the API key was not accepted' : undefined),
+      needsKey,
+    }));
   }, []);
   useEffect(() => {
     void refresh();
@@ -68,18 +90,36 @@ function App() {
         <span class="muted" data-testid="updated">
           {s.updatedAt ? `updated ${new Date(s.updatedAt).toLocaleTimeString()}` : 'loading…'} · every {INTERVAL_MS / 1000} s
         </span>
-        {s.error ? <span class="error" data-testid="error">{s.error}</span> : null}
+        {s.error ? (
+          <span class="error" data-testid="error">
+            {s.error}
+          </span>
+        ) : null}
       </header>
       {s.needsKey ? <KeyForm onSaved={refresh} /> : null}
       <div class="grid">
         <Traffic live={s.live} />
         <Cost live={s.live} budget={s.budget} />
         <Drift monitor={s.monitor} />
-        <Models view={s.models} />
-        <Review items={s.review.items} intents={s.intents} enabled={s.review.enabled} onChange={refresh} />
+        <Models current={s.current} rollout={s.rollout} runs={s.runs} />
+        <Review items={s.review} intents={s.intents} onChange={refresh} />
       </div>
     </main>
   );
+}
+
+/** An answer without figures: monitoring is off, or (when the server says it is on) still building its profile. */
+function monitorState(m: Loadable<RawMonitor>): Loadable<MonitorView> {
+  if (m.kind !== 'ok') return m;
+  if (m.value.figures) return { kind: 'ok', value: toMonitorView(m.value) };
+  return features.monitor ? { kind: 'starting', message: 'the reference profile of the served model is being built' } : OFF;
+}
+
+/** Every panel that reads /v1 waits for the key, unless the server said its feature is off. */
+function withoutKey(s: State): State {
+  const wait = (enabled: boolean | undefined) => (enabled === false ? OFF : NEEDS_KEY);
+  const f = features;
+  return { ...s, budget: wait(f.budget), monitor: wait(f.monitor), current: NEEDS_KEY, rollout: wait(f.rollout), runs: wait(f.tracking), review: wait(f.review), needsKey: true };
 }
 
 function KeyForm({ onSaved }: { onSaved: () => void }) {
@@ -87,6 +127,7 @@ function KeyForm({ onSaved }: { onSaved: () => void }) {
   return (
     <form
       class="panel key"
+      data-testid="key-form"
       onSubmit={(e) => {
         e.preventDefault();
         setApiKey(k.trim());

@@ -7,7 +7,7 @@ import type { HttpDeps } from './deps.js';
 import { observe } from './observe.js';
 import { buildOpenApi } from './openapi.js';
 import { HttpProblem, problemResponse, toProblem } from './problem.js';
-import { classifyRoutes, dashboardRoutes, docsRoutes, feedbackRoutes, modelRoutes, monitorRoutes, opsRoutes, reviewRoutes, rolloutRoutes, runsRoutes } from './routes/index.js';
+import { classifyRoutes, dashboardFeatures, dashboardRoutes, docsRoutes, feedbackRoutes, modelRoutes, monitorRoutes, opsRoutes, reviewRoutes, rolloutRoutes, runsRoutes } from './routes/index.js';
 import { requestSchemas } from './schemas.js';
 import type { Env } from './types.js';
 
@@ -41,7 +41,7 @@ export function createApp(d: HttpDeps, o: { version?: string } = {}): Hono<Env> 
   app.route('/', rolloutRoutes(d));
   app.route('/', opsRoutes(d, () => (openapi ??= buildOpenApi(s, { version: o.version ?? '0.0.0', authEnabled: d.settings.apiKeys.length > 0 }))));
   app.route('/', docsRoutes());
-  app.route('/', dashboardRoutes());
+  app.route('/', dashboardRoutes(undefined, dashboardFeatures(d)));
 
   app.notFound((c) => problemResponse(c, new HttpProblem(404, 'not-found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}: see /openapi.json or /docs`)));
   app.onError((e, c) => {

@@ -1,5 +1,6 @@
 import type { Live } from '../live.js';
 import { num, pct, usd } from '../format.js';
+import { Pending, type Loadable } from '../loadable.js';
 import { Figure } from './Traffic.js';
 
 export interface Budget {
@@ -9,7 +10,8 @@ export interface Budget {
   readonly capped?: boolean;
 }
 
-export function Cost({ live, budget }: { live?: Live; budget?: Budget }) {
+export function Cost({ live, budget: state }: { live?: Live; budget: Loadable<Budget | undefined> }) {
+  const budget = state.kind === 'ok' ? state.value : undefined;
   const share = budget?.share ?? (budget?.dailyUsd ? (budget.spentTodayUsd ?? 0) / budget.dailyUsd : undefined);
   return (
     <section class="panel" data-testid="cost">
@@ -19,7 +21,9 @@ export function Cost({ live, budget }: { live?: Live; budget?: Budget }) {
         <Figure label="tokens (prompt / completion)" value={`${num(live?.llm.promptTokens)} / ${num(live?.llm.completionTokens)}`} id="llm-tokens" />
         <Figure label="cost since start" value={usd(live?.llm.costUsd)} id="llm-cost" />
       </div>
-      {budget?.dailyUsd ? (
+      {state.kind !== 'ok' ? (
+        <Pending state={state} what="the LLM budget" off="No daily LLM budget configured (monitor.budget.dailyUsd)." />
+      ) : budget?.dailyUsd ? (
         <div class="budget">
           <div>
             today {usd(budget.spentTodayUsd)} of {usd(budget.dailyUsd)} ({pct(share)}){budget.capped ? ' — hard cap reached: unsure messages go to review' : ''}
@@ -29,7 +33,9 @@ export function Cost({ live, budget }: { live?: Live; budget?: Budget }) {
           </span>
         </div>
       ) : (
-        <p class="muted">No daily LLM budget configured (monitor.budget.dailyUsd).</p>
+        <p class="muted" data-state="off">
+          No daily LLM budget configured (monitor.budget.dailyUsd).
+        </p>
       )}
     </section>
   );

@@ -1,4 +1,5 @@
 import { num } from '../format.js';
+import { Pending, type Loadable } from '../loadable.js';
 
 export interface Alert {
   readonly kind: string;
@@ -15,8 +16,16 @@ export interface MonitorView {
   readonly samples?: number;
 }
 
-export function Drift({ monitor }: { monitor?: MonitorView }) {
-  if (!monitor) return <section class="panel" data-testid="drift"><h2>Drift and quality</h2><p class="muted">Monitoring is off on this server.</p></section>;
+export function Drift({ monitor: state }: { monitor: Loadable<MonitorView> }) {
+  if (state.kind !== 'ok') {
+    return (
+      <section class="panel" data-testid="drift">
+        <h2>Drift and quality</h2>
+        <Pending state={state} what="drift and quality" off="Monitoring is off on this server (monitor.enabled)." />
+      </section>
+    );
+  }
+  const monitor = state.value;
   return (
     <section class="panel" data-testid="drift">
       <h2>Drift and quality {monitor.samples !== undefined ? <small>({num(monitor.samples)} messages in window)</small> : null}</h2>

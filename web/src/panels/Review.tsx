@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { postJson } from '../api.js';
 import { pct, when } from '../format.js';
+import { Pending, type Loadable } from '../loadable.js';
 
 export interface ReviewItem {
   readonly id: string;
@@ -15,8 +16,16 @@ export interface ReviewItem {
 const SHOWN = 8;
 
 /** The open review queue with one-click labelling: claim + label in one click. */
-export function Review({ items, intents, onChange, enabled }: { items: readonly ReviewItem[]; intents: readonly string[]; onChange: () => void; enabled: boolean }) {
-  if (!enabled) return <section class="panel" data-testid="review"><h2>Review queue</h2><p class="muted">No review store on this server (review.uri).</p></section>;
+export function Review({ items: state, intents, onChange }: { items: Loadable<readonly ReviewItem[]>; intents: readonly string[]; onChange: () => void }) {
+  if (state.kind !== 'ok') {
+    return (
+      <section class="panel wide" data-testid="review">
+        <h2>Review queue</h2>
+        <Pending state={state} what="the review queue" off="No review store on this server (review.uri is none)." />
+      </section>
+    );
+  }
+  const items = state.value;
   return (
     <section class="panel wide" data-testid="review">
       <h2>Review queue ({items.length} open{items.length >= 20 ? '+' : ''})</h2>
