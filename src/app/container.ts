@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import { openCache } from '../adapters/cache/index.js';
 import { createLlm, type OpenAiChatLlm } from '../adapters/llm/index.js';
 import { openRateLimiter } from '../adapters/rate-limit/index.js';
+import type { RedisHealth } from '../adapters/redis-connect.js';
 import { parseModelUri } from '../adapters/registry/names.js';
 import { openReviewStore, openServingReviewStore } from '../adapters/stores/index.js';
 import { maskUri } from '../adapters/uri.js';
@@ -95,11 +96,14 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
       else log.info(fields, ch.to === 'closed' ? 'LLM circuit closed: the LLM answers again' : 'LLM circuit half-open');
     };
     const llm = c.llm.provider === OFF ? undefined : await createLlm(c.llm.provider, llmOptions(c), { onCircuit });
-    const cache = c.cache.uri === OFF ? undefined : await openCache<CachedAnswer>(c.cache.uri);
+    // Redis away at run time: the cache is bypassed and the rate limit decided per replica until a probe finds it back
+    const onRedis = (up: boolean, d: { what: string; error?: string }) =>
+      up ? log.info({ dependency: d.what }, 'Redis back') : log.warn({ dependency: d.what, err: d.error }, 'Redis unreachable: answering without it until a probe (every second) finds it back');
+    const cache = c.cache.uri === OFF ? undefined : await openCache<CachedAnswer>(c.cache.uri, { onState: onRedis });
     if (cache) opened.push(cache);
     const keys = c.server.apiKeys;
     const limited = keys.length > 0 && c.server.rateLimit.ratePerSecond > 0;
-    const limiter = limited ? await openRateLimiter(c.server.rateLimit.uri, { ratePerSecond: c.server.rateLimit.ratePerSecond, burst: c.server.rateLimit.burst }) : undefined;
+    const limiter = limited ? await openRateLimiter(c.server.rateLimit.uri, { ratePerSecond: c.server.rateLimit.ratePerSecond, burst: c.server.rateLimit.burst, onState: onRedis }) : undefined;
     if (limiter) opened.push(limiter);
     // last: the default SQLite store creates a file, which a configuration mistake above should not leave behind
     // a store that is down now fails the start; one that goes away later is worked around (spool)
@@ -152,13 +156,26 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
         await review.list({ limit: 1 });
       };
     const recorder = ops.recorder;
+    const cacheHealth = healthOf(cache);
+    const limiterHealth = healthOf(limiter);
     registerReliabilityMetrics(metrics.registry, {
-      dependencies: { ...(review && { review: () => review.stats().up }), ...(recorder && { events: () => recorder.stats.up }) },
+      dependencies: {
+        ...(review && { review: () => review.stats().up }),
+        ...(recorder && { events: () => recorder.stats.up }),
+        ...(cacheHealth && { cache: () => cacheHealth().up }),
+        ...(limiterHealth && { rate_limiter: () => limiterHealth().up }),
+      },
+      cacheBypassed: cacheHealth && (() => cacheHealth().degraded),
+      rateLimitFallback: limiterHealth && (() => limiterHealth().degraded),
       review: review && (() => review.stats()),
       predictions: recorder && (() => recorder.stats),
     });
-    if (cache) checks.cache = async () => void (await cache.get('readyz:probe'));
-    if (limiter) checks.rateLimiter = async () => void (await limiter.take('readyz:probe'));
+    // a Redis adapter known to be away answers without Redis (bypass, local bucket): readiness says so
+    const away = (x: unknown) => {
+      if (healthOf(x)?.().up === false) throw new Error('unreachable; answering without it');
+    };
+    if (cache) checks.cache = async () => void (away(cache), await cache.get('readyz:probe'));
+    if (limiter) checks.rateLimiter = async () => void (away(limiter), await limiter.take('readyz:probe'));
 
     if (!keys.length) log.warn('no API keys configured (server.apiKeys / INTENTOPS_API_KEYS): authentication and rate limiting are off');
     const applied = (changes: string[]) => {
@@ -269,6 +286,12 @@ function llmOptions(c: Config): Record<string, unknown> {
     responseFormat: l.responseFormat,
     ...(l.promptFile ? { promptFile: l.promptFile } : {}),
   };
+}
+
+/** The degraded-mode figures of a Redis-backed adapter (RedisHealth), or undefined for one that has none (memory). */
+function healthOf(x: unknown): (() => RedisHealth) | undefined {
+  const h = (x as { health?: unknown } | undefined)?.health;
+  return typeof h === 'function' ? () => (h as () => RedisHealth).call(x) : undefined;
 }
 
 async function closeAll(xs: { close(): Promise<void> }[]): Promise<void> {

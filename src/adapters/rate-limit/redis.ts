@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { RateDecision, RateLimiter } from '../../ports/rate-limiter.js';
-import { closeRedis, connectRedis, redisError, type RedisConnectOptions } from '../redis-connect.js';
+import { closeRedis, connectRedis, RedisBreaker, type RedisConnectOptions, type RedisHealth } from '../redis-connect.js';
 import { checkBucket, checkKey, closedLimiter, type TokenBucketOptions } from './bucket.js';
+import { createMemoryRateLimiter } from './memory.js';
 
 export interface RedisRateLimiterOptions extends TokenBucketOptions, RedisConnectOptions {
   /** Prepended to every bucket key. Default `intentops:ratelimit:`. */
@@ -49,34 +50,54 @@ return {allowed, retry, math.floor(tokens + 1e-9)}
 
 type TakeScript = (key: string, perMs: string, burst: string) => Promise<[number, number, number]>;
 
+/*
+ * While Redis is away the decision is taken by a token bucket in this process with the same rate
+ * and burst (the documented fallback): requests keep being answered and one client still cannot
+ * flood a replica, but each replica counts on its own meanwhile, so a fleet of N replicas lets up
+ * to N times the limit through until Redis is back.
+ */
 class RedisRateLimiter implements RateLimiter {
   private closed = false;
   private readonly perMs: string;
   private readonly burst: string;
+  private readonly local: RateLimiter;
+  private fallbacks = 0;
 
   constructor(
     private readonly client: Redis & { intentopsTakeToken: TakeScript },
     private readonly prefix: string,
     bucket: TokenBucketOptions,
+    private readonly breaker: RedisBreaker,
   ) {
     this.perMs = String(bucket.ratePerSecond / 1000);
     this.burst = String(bucket.burst);
+    this.local = createMemoryRateLimiter(bucket);
+  }
+
+  health(): RedisHealth {
+    return { up: this.breaker.up, degraded: this.fallbacks };
   }
 
   async take(key: string): Promise<RateDecision> {
     if (this.closed) throw closedLimiter('redis');
     checkKey(key);
-    try {
-      const [allowed, retryAfterMs, remaining] = await this.client.intentopsTakeToken(this.prefix + key, this.perMs, this.burst);
-      return { allowed: allowed === 1, retryAfterMs, remaining };
-    } catch (e) {
-      throw redisError(e, WHERE);
+    if (this.breaker.up) {
+      try {
+        const [allowed, retryAfterMs, remaining] = await this.breaker.run(() => this.client.intentopsTakeToken(this.prefix + key, this.perMs, this.burst));
+        return { allowed: allowed === 1, retryAfterMs, remaining };
+      } catch (e) {
+        if (this.breaker.up) throw e; // a script error, not an outage
+      }
     }
+    this.fallbacks++;
+    return this.local.take(key);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.breaker.stop();
+    await this.local.close();
     await closeRedis(this.client);
   }
 }
@@ -93,5 +114,5 @@ export async function openRedisRateLimiter(uri: string, options: RedisRateLimite
   const client = await connectRedis(uri, WHERE, options);
   // defineCommand sends EVALSHA and falls back to EVAL after a NOSCRIPT (e.g. a Redis restart)
   client.defineCommand('intentopsTakeToken', { numberOfKeys: 1, lua: TAKE });
-  return new RedisRateLimiter(client as Redis & { intentopsTakeToken: TakeScript }, options.keyPrefix ?? DEFAULT_RATE_LIMIT_PREFIX, bucket);
+  return new RedisRateLimiter(client as Redis & { intentopsTakeToken: TakeScript }, options.keyPrefix ?? DEFAULT_RATE_LIMIT_PREFIX, bucket, new RedisBreaker(client, WHERE, options));
 }
