@@ -5,6 +5,7 @@ import { getVectorIndexFactory } from '../../adapters/vector-index/index.js';
 import { posterior, type Scorer } from '../../core/classifier/posterior.js';
 import { CompiledLinear } from '../../core/classifier/compiled.js';
 import { decide, type Decision, type Reason, type Route, type RoutingPolicy } from '../../core/routing/policy.js';
+import { estimateUnknownShare, noveltyScore, rowForShare, type NoveltyParams } from '../../core/novelty/novelty.js';
 import type { Embedding, LabelledText } from '../../core/types.js';
 import type { Embedder, Progress } from '../../ports/embedder.js';
 import type { BackgroundSearch, Neighbour, VectorIndex } from '../../ports/vector-index.js';
@@ -17,8 +18,14 @@ export interface Prediction {
   readonly margin: number;
   readonly route: Route;
   readonly reason: Reason;
-  /** The predicted label is an out-of-scope label (e.g. `oos`): never answered as a real intent. */
+  /**
+   * Not one of the model's intents: the novelty score flagged it (reason `out_of_scope`; `intent`
+   * is then the best guess, kept for the LLM and the reviewer), or the predicted label is an
+   * out-of-scope label such as `oos`. Never answered as a real intent.
+   */
   readonly outOfScope: boolean;
+  /** In-scope score of the novelty detector (higher = more like the trained intents); absent for bundles without one. */
+  readonly novelty?: number;
   readonly alternatives: { intent: string; score: number }[];
   readonly neighbours: { text: string; intent: string; score: number }[];
 }
@@ -67,9 +74,22 @@ const backgroundSearches = new FinalizationRegistry<BackgroundSearch>((bg) => vo
 /** Labels treated as "not one of our intents". */
 export const OUT_OF_SCOPE_LABELS = Object.freeze(['oos', 'out_of_scope', 'out-of-scope', 'none', 'other']);
 
+/** How serving estimates the share of unknown messages from its own traffic. */
+export interface ShareTracking {
+  /** Scores kept (the most recent). Default 2,000. */
+  readonly window?: number;
+  /** Scores needed before the estimate replaces the bundle's default. Default 500. */
+  readonly minSamples?: number;
+  /** Re-estimate after this many new scores. Default 250. */
+  readonly every?: number;
+}
+
 /** A trained model ready to classify: embedder + vector index + calibrated scorer + routing policy. */
 export class IntentModel implements Classifier {
   private readonly oos: Set<number>;
+  private readonly novelty: NoveltyParams | undefined;
+  private share: number;
+  private tracking: { ring: Float64Array; n: number; since: number; minSamples: number; every: number } | undefined;
   private readonly knnNeeded: number;
   /** Span attributes naming this model (a cascade's tiers are told apart by them). */
   private readonly modelAttributes: Attributes;
@@ -84,7 +104,10 @@ export class IntentModel implements Classifier {
     readonly examples: readonly LabelledText[],
   ) {
     this.oos = new Set(manifest.outOfScopeLabels.map((l) => manifest.labels.indexOf(l)).filter((i) => i >= 0));
-    this.knnNeeded = scorer.fusion.alpha > 0 || policy.requireKnnAgreement ? scorer.fusion.k : 0;
+    this.novelty = manifest.novelty as NoveltyParams | undefined;
+    this.share = this.novelty?.defaultShare ?? 0;
+    const nnForNovelty = this.novelty?.features.includes('neighbour') ? 1 : 0;
+    this.knnNeeded = Math.max(scorer.fusion.alpha > 0 || policy.requireKnnAgreement ? scorer.fusion.k : 0, nnForNovelty);
     const id = modelIdentity(this);
     this.modelAttributes = Object.freeze({ 'intentops.model.name': id.name, 'intentops.model.version': id.version });
   }
@@ -146,6 +169,46 @@ export class IntentModel implements Classifier {
     this.background = bg;
     backgroundSearches.register(this, bg, this);
     return this;
+  }
+
+  /** The share of unknown messages the out-of-scope thresholds currently assume. */
+  get unknownShare(): number {
+    return this.share;
+  }
+
+  /** Sets the assumed share of unknown messages (e.g. estimated from a batch); clamped to [0, 1]. */
+  setUnknownShare(share: number): this {
+    this.share = Math.min(Math.max(share, 0), 1);
+    return this;
+  }
+
+  /** Whether the model has an out-of-scope detector (bundles trained before it have none). */
+  get detectsNovelty(): boolean {
+    return this.novelty !== undefined;
+  }
+
+  /** The share of unknown messages among these in-scope scores (EM against the bundle's references); null without a detector. */
+  estimateUnknownShare(scores: readonly number[]): number | null {
+    return this.novelty ? estimateUnknownShare(this.novelty, scores, this.novelty.defaultShare) : null;
+  }
+
+  /**
+   * Serving: estimate the share of unknown messages from the traffic itself (a bounded window of
+   * the latest novelty scores) and use the matching thresholds once enough messages were seen.
+   */
+  trackUnknownShare(o: ShareTracking = {}): this {
+    if (this.novelty) this.tracking = { ring: new Float64Array(o.window ?? 2000), n: 0, since: 0, minSamples: o.minSamples ?? 500, every: o.every ?? 250 };
+    return this;
+  }
+
+  private observe(score: number): void {
+    const t = this.tracking!;
+    t.ring[t.n % t.ring.length] = score;
+    t.n++;
+    if (++t.since < t.every || t.n < t.minSamples) return;
+    t.since = 0;
+    const seen = Math.min(t.n, t.ring.length);
+    this.share = estimateUnknownShare(this.novelty!, Array.from(t.ring.subarray(0, seen)), this.share);
   }
 
   /** Whether neighbour searches currently run on a thread of their own. */
@@ -216,7 +279,18 @@ export class IntentModel implements Classifier {
 
     span = t?.startSpan('route', { attributes: { 'intentops.messages': n } });
     const ds: Decision[] = new Array(n);
-    for (let i = 0; i < n; i++) ds[i] = decide(ps[i], this.knnNeeded > 0 && nbs[i].length ? nbs[i][0].label : null, this.policy, opts.llmAvailable ?? false);
+    const nov = this.novelty;
+    const scores = nov ? new Float64Array(n) : undefined;
+    const row = nov ? rowForShare(nov, this.share) : undefined;
+    const knnLabel = (i: number) => (this.knnNeeded > 0 && nbs[i].length && (this.scorer.fusion.alpha > 0 || this.policy.requireKnnAgreement) ? nbs[i][0].label : null);
+    for (let i = 0; i < n; i++) {
+      if (nov) {
+        const conf = maxOf(ps[i]);
+        scores![i] = noveltyScore(nov, conf, nbs[i].length ? nbs[i][0].score : null);
+        if (this.tracking) this.observe(scores![i]);
+      }
+      ds[i] = decide(ps[i], knnLabel(i), this.policy, opts.llmAvailable ?? false, nov ? { score: scores![i], open: row!.open, accept: row!.accept } : undefined);
+    }
     if (span) this.endRouteSpan(span, ds);
 
     // the nearest examples shown with unsure answers (the LLM prompt and the reviewer need them)
@@ -249,7 +323,8 @@ export class IntentModel implements Classifier {
         margin: d.margin,
         route: d.route,
         reason: d.reason,
-        outOfScope: this.oos.has(d.label),
+        outOfScope: this.oos.has(d.label) || d.reason === 'out_of_scope',
+        ...(scores ? { novelty: scores[i] } : {}),
         alternatives: ranked(p, opts.alternatives ?? 3).map((c) => ({ intent: labels[c], score: p[c] })),
         neighbours: this.shown(nbs[i], shown),
       };
@@ -275,6 +350,12 @@ export class IntentModel implements Classifier {
     }
     span.end();
   }
+}
+
+function maxOf(p: ArrayLike<number>): number {
+  let m = p[0];
+  for (let i = 1; i < p.length; i++) if (p[i] > m) m = p[i];
+  return m;
 }
 
 /**

@@ -5,7 +5,8 @@ import { selectRows, type FeatureMatrix } from './matrix.js';
 import { logitsMatrix, probabilities, type LinearModel } from './model.js';
 import { fitTemperature } from './temperature.js';
 import { calibratePolicy, type CalibratedPolicy, type RoutingSample } from '../routing/calibrate.js';
-import { topTwo } from '../routing/policy.js';
+import { reasonFor, topTwo, type RoutingPolicy } from '../routing/policy.js';
+import type { NoveltySample } from '../novelty/novelty.js';
 
 export interface ClassifierTrainingOptions {
   readonly l2: number;
@@ -16,6 +17,8 @@ export interface ClassifierTrainingOptions {
   readonly classWeight: 'balanced' | 'none';
   readonly knnK: number;
   readonly targetPrecision: number;
+  /** Error probability of the precision promise (see calibratePolicy); 0 = point estimate. */
+  readonly delta: number;
   readonly random: () => number;
   readonly onEpoch?: (e: EpochReport) => void;
 }
@@ -29,6 +32,7 @@ export const TRAINING_DEFAULTS = Object.freeze({
   classWeight: 'balanced' as const,
   knnK: 10,
   targetPrecision: 0.97,
+  delta: 0.05,
 });
 
 export interface TrainedClassifier {
@@ -40,6 +44,8 @@ export interface TrainedClassifier {
   readonly history: EpochReport[];
   /** Figures of the final (calibrated, fused) scorer on held-out data (validation or out-of-fold). */
   readonly validation: { accuracy: number; nll: number; lrAccuracy: number; examples: number; confidenceCounts: number[] };
+  /** The held-out in-scope messages as the novelty fit sees them (one per validation / out-of-fold row). */
+  readonly heldOut: NoveltySample[];
 }
 
 type Labelled = { X: FeatureMatrix; y: Int32Array };
@@ -89,10 +95,19 @@ function calibrate(logits: Float32Array, classes: number, y: Int32Array, neighbo
     nll -= Math.log(Math.max(p[y[i]], 1e-12));
     samples.push({ confidence: t.confidence, margin: t.margin, knnAgrees: nb.length ? nb[0].label === t.label : null, correct: ok });
   }
+  const routing = calibratePolicy(samples, o.targetPrecision, { delta: o.delta });
+  const heldOut: NoveltySample[] = samples.map((s, i) => ({
+    confidence: s.confidence,
+    neighbour: neighbours[i].length ? neighbours[i][0].score : null,
+    unknown: false,
+    correct: s.correct,
+    passes: reasonFor(routing.policy, s.confidence, s.margin, s.knnAgrees) === 'confident',
+  }));
   return {
     temperature,
     fusion,
-    routing: calibratePolicy(samples, o.targetPrecision),
+    heldOut,
+    routing,
     validation: { accuracy: correct / y.length, nll: nll / y.length, lrAccuracy, examples: y.length, confidenceCounts: confidenceHistogram(samples.map((s) => s.confidence)) },
   };
 }
@@ -156,4 +171,81 @@ export function crossFitClassifier(
   const final = fit(input.all, K, o, undefined, epochs);
   const cal = calibrate(oof, K, input.all.y, oofNeighbours, o);
   return { model: final.model, bestEpoch: epochs, history: final.history, ...cal };
+}
+
+/**
+ * Leave-intents-out cross-fitting: the classes are split into `groups` random groups; for each,
+ * a model is fitted (for `epochs` epochs, as the served one) on the examples of the other classes
+ * only, then scores every example of the left-out classes — messages of intents it has genuinely
+ * never seen. Returns them as the novelty fit's unknown samples, scored as serving would score
+ * them (temperature, kNN fusion, and whether the routing policy alone would accept them).
+ * `neighbours(rows, excluded)` searches each row's nearest examples among the rows of classes
+ * not in `excluded`.
+ */
+export function leaveIntentsOut(
+  input: {
+    classes: number;
+    all: Labelled;
+    /** Classes never left out (out-of-scope labels: they are unknown already). */
+    keep: ReadonlySet<number>;
+    groups: number;
+    epochs: number;
+    temperature: number;
+    fusion: FusionParams;
+    policy: RoutingPolicy;
+    neighbours: (rows: readonly number[], excluded: ReadonlySet<number>) => LabelledScore[][];
+    /** At most this many training rows per fold (a random subset beyond it): bounds the cost on big data. */
+    maxTrainRows?: number;
+  },
+  o: ClassifierTrainingOptions,
+): NoveltySample[] {
+  const K = input.classes;
+  const candidates = Array.from({ length: K }, (_, c) => c).filter((c) => !input.keep.has(c));
+  for (let i = candidates.length - 1; i > 0; i--) {
+    const j = Math.floor(o.random() * (i + 1));
+    [candidates[i], candidates[j]] = [candidates[j], candidates[i]];
+  }
+  const groups = Math.min(input.groups, candidates.length);
+  const out: NoveltySample[] = [];
+  if (groups < 2) return out;
+  const n = input.all.y.length;
+  for (let g = 0; g < groups; g++) {
+    const left = new Set(candidates.filter((_, i) => i % groups === g));
+    // compact label space of the known classes: the fold's model has no output for the left-out ones
+    const known = Array.from({ length: K }, (_, c) => c).filter((c) => !left.has(c));
+    const toLocal = new Int32Array(K).fill(-1);
+    known.forEach((c, i) => (toLocal[c] = i));
+    let trainRows: number[] = [];
+    const unknownRows: number[] = [];
+    for (let i = 0; i < n; i++) (left.has(input.all.y[i]) ? unknownRows : trainRows).push(i);
+    if (input.maxTrainRows && trainRows.length > input.maxTrainRows) {
+      for (let i = trainRows.length - 1; i > 0; i--) {
+        const j = Math.floor(o.random() * (i + 1));
+        [trainRows[i], trainRows[j]] = [trainRows[j], trainRows[i]];
+      }
+      trainRows = trainRows.slice(0, input.maxTrainRows).sort((a, b) => a - b);
+    }
+    const Kl = known.length;
+    const train: Labelled = { X: selectRows(input.all.X, trainRows), y: Int32Array.from(trainRows, (i) => toLocal[input.all.y[i]]) };
+    const r = fit(train, Kl, { ...o, onEpoch: undefined }, undefined, Math.max(1, input.epochs));
+    const logits = logitsMatrix(r.model, selectRows(input.all.X, unknownRows));
+    const probs = probabilities(logits, Kl, input.temperature);
+    const nbs = input.neighbours(unknownRows, left);
+    const p = new Float64Array(Kl);
+    unknownRows.forEach((_, j) => {
+      const row = probs.subarray(j * Kl, (j + 1) * Kl);
+      const nb = nbs[j].slice(0, input.fusion.k).map((x) => ({ label: toLocal[x.label], score: x.score }));
+      if (input.fusion.alpha > 0 && nb.length) fuse(row, knnDistribution(nb, Kl, input.fusion.tau), input.fusion.alpha, p);
+      else p.set(row);
+      const t = topTwo(p);
+      const knnAgrees = nb.length ? nb[0].label === t.label : null;
+      out.push({
+        confidence: t.confidence,
+        neighbour: nbs[j].length ? nbs[j][0].score : null,
+        unknown: true,
+        passes: reasonFor(input.policy, t.confidence, t.margin, knnAgrees) === 'confident',
+      });
+    });
+  }
+  return out;
 }

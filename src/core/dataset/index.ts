@@ -9,4 +9,4 @@ export type { LabelMap } from './label-map.js';
 export { dataHash } from './hash.js';
 export { formatFindings, formatFinding } from './format.js';
 export { mulberry32, shuffled } from './prng.js';
-export { stratifiedFolds } from './folds.js';
+export { duplicateGroups, groupedFolds, stratifiedFolds } from './folds.js';

@@ -8,19 +8,19 @@ describe('calibratePolicy', () => {
     // sorted by confidence: 8 right, then a wrong one at 0.55, then right ones
     const samples = [0.99, 0.97, 0.95, 0.93, 0.9, 0.85, 0.8, 0.7].map((c) => s(c, true));
     samples.push(s(0.55, false), s(0.5, true), s(0.4, false), s(0.3, false));
-    const r = calibratePolicy(samples, 0.9);
+    const r = calibratePolicy(samples, 0.9, { delta: 0 });
     // accepting down to 0.5 keeps 10 with 9 right = 0.9 ≥ 0.9: the widest that meets the target
     expect(r.policy.minConfidence).toBe(0.5);
     expect(r.coverage).toBeCloseTo(10 / 12, 12);
     expect(r.precision).toBeCloseTo(0.9, 12);
     expect(r.reachedTarget).toBe(true);
-    const strict = calibratePolicy(samples, 0.95);
+    const strict = calibratePolicy(samples, 0.95, { delta: 0 });
     expect(strict.policy.minConfidence).toBe(0.7);
     expect(strict.coverage).toBeCloseTo(8 / 12, 12);
   });
 
   it('never cuts between equal confidences', () => {
-    const r = calibratePolicy([s(0.9, true), s(0.8, true), s(0.8, false), s(0.1, false)], 0.9);
+    const r = calibratePolicy([s(0.9, true), s(0.8, true), s(0.8, false), s(0.1, false)], 0.9, { delta: 0 });
     expect(r.policy.minConfidence).toBe(0.9);
     expect(r.coverage).toBe(0.25);
   });
@@ -32,21 +32,56 @@ describe('calibratePolicy', () => {
       s(0.95, false, 0.01),
       s(0.94, false, 0.01),
     ];
-    const r = calibratePolicy(samples, 0.97);
+    const r = calibratePolicy(samples, 0.97, { delta: 0 });
     expect(r.policy.minMargin).toBeGreaterThan(0.01);
     expect(r.coverage).toBeCloseTo(0.8, 12);
     expect(r.precision).toBe(1);
     const knn = calibratePolicy(
       [...Array.from({ length: 8 }, (_, i) => s(0.9 - i * 0.01, true, 0.9, true)), s(0.95, false, 0.9, false), s(0.94, false, 0.9, false)],
       0.97,
+      { delta: 0 },
     );
     expect(knn.policy.requireKnnAgreement).toBe(true);
     expect(knn.coverage).toBeCloseTo(0.8, 12);
   });
 
   it('reports when the target cannot be reached and falls back to the most precise policy', () => {
-    const r = calibratePolicy([s(0.9, false), s(0.8, true), s(0.7, false)], 0.99);
+    const r = calibratePolicy([s(0.9, false), s(0.8, true), s(0.7, false)], 0.99, { delta: 0 });
     expect(r.reachedTarget).toBe(false);
     expect(r.precision).toBeCloseTo(0.5, 12);
+  });
+
+  describe('with a bound (the default)', () => {
+    // 2,000 messages: confidence i/2000, wrong with probability rising as confidence falls
+    let seed = 11;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const many = Array.from({ length: 2000 }, (_, i) => {
+      const c = 1 - i / 2000;
+      return s(c, rand() > (1 - c) ** 2 * 0.2, c);
+    });
+
+    it('accepts less than the point estimate would, and its bound keeps the target', () => {
+      const point = calibratePolicy(many, 0.97, { delta: 0 });
+      const bounded = calibratePolicy(many, 0.97);
+      expect(point.reachedTarget).toBe(true);
+      expect(bounded.reachedTarget).toBe(true);
+      expect(bounded.coverage).toBeLessThan(point.coverage);
+      expect(bounded.coverage).toBeGreaterThan(0.3);
+      expect(bounded.precisionBound!).toBeGreaterThanOrEqual(0.97);
+      expect(bounded.precision).toBeGreaterThan(bounded.precisionBound!);
+      expect(bounded.delta).toBe(0.05);
+    });
+
+    it('a smaller delta promises with more certainty and accepts less', () => {
+      expect(calibratePolicy(many, 0.97, { delta: 0.001 }).coverage).toBeLessThan(calibratePolicy(many, 0.97, { delta: 0.1 }).coverage);
+    });
+
+    it('too few messages cannot carry a promise: the target is reported as not reached', () => {
+      // 50 all-correct messages: the 95 % bound on zero errors in 50 is 5.8 %, above 3 %
+      const r = calibratePolicy(Array.from({ length: 50 }, (_, i) => s(0.9 - i * 0.001, true)), 0.97);
+      expect(r.reachedTarget).toBe(false);
+      expect(r.precision).toBe(1);
+      expect(r.precisionBound!).toBeLessThan(0.97);
+    });
   });
 });

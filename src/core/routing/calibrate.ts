@@ -1,6 +1,7 @@
+import { clopperPearsonUpper, clopperPearsonUpperAtMost } from '../eval/bounds.js';
 import { reasonFor, type RoutingPolicy } from './policy.js';
 
-/** One validation message as the router sees it, and whether the top label was right. */
+/** One held-out message as the router sees it, and whether the top label was right. */
 export interface RoutingSample {
   readonly confidence: number;
   readonly margin: number;
@@ -10,59 +11,118 @@ export interface RoutingSample {
 
 export interface CalibratedPolicy {
   readonly policy: RoutingPolicy;
-  /** Share of validation messages accepted under the policy. */
+  /** Share of held-out messages accepted under the policy. */
   readonly coverage: number;
-  /** Accuracy on the accepted validation messages. */
+  /** Accuracy on the accepted held-out messages (point estimate). */
   readonly precision: number;
+  /**
+   * The promise: with probability ≥ 1 − delta the accuracy on accepted in-scope messages from
+   * the same distribution is at least this (one-sided Clopper–Pearson bound on the accepted
+   * error, Bonferroni-corrected over the policy families tried). Equals `precision` when delta = 0.
+   */
+  readonly precisionBound?: number;
+  /** The bound's error probability (0: the point estimate was used, no bound). */
+  readonly delta?: number;
   readonly targetPrecision: number;
   /** False when no setting reached the target: the policy is then the most precise one found. */
   readonly reachedTarget: boolean;
   readonly samples: number;
 }
 
+export interface CalibrateOptions {
+  /**
+   * Error probability of the promise. 0 chooses on the point estimate (the accepted accuracy
+   * on the held-out data ≥ target); > 0 requires the one-sided upper confidence bound of the
+   * accepted error to stay ≤ 1 − target. Default 0.05.
+   */
+  readonly delta?: number;
+  /** Fewest accepted held-out messages a policy may rest on. Default 1. */
+  readonly minAccepted?: number;
+}
+
 const MARGINS = [0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3];
 
 /**
- * Chooses the thresholds that accept the most validation messages while the accuracy on the
- * accepted ones stays ≥ `targetPrecision`. For every (margin, agreement) pair it sorts the
- * passing messages by confidence and takes the longest prefix (cut between distinct confidence
- * values) whose accuracy meets the target; the widest such policy wins, simpler ones on ties.
+ * Chooses the thresholds that accept the most held-out messages while the accuracy on the
+ * accepted ones keeps the target — as a point estimate (delta = 0) or, by default, with a bound.
+ *
+ * For every (margin, agreement) family it sorts the passing messages by confidence and walks the
+ * confidence cuts (between distinct values) towards looser ones, as Learn-then-Test's
+ * fixed-sequence procedure does: each cut is a hypothesis "accepted error > 1 − target", rejected
+ * when the Clopper–Pearson upper bound at δ' is ≤ 1 − target, and the walk stops at the first cut
+ * that is not rejected. δ' splits δ over the families and walk starts (Bonferroni). The widest
+ * cut reached wins, simpler policies on ties.
  */
-export function calibratePolicy(samples: readonly RoutingSample[], targetPrecision: number, minAccepted = 1): CalibratedPolicy {
+export function calibratePolicy(samples: readonly RoutingSample[], targetPrecision: number, opts: CalibrateOptions = {}): CalibratedPolicy {
   const n = samples.length;
+  const delta = opts.delta ?? 0.05;
+  const minAccepted = opts.minAccepted ?? 1;
+  const hasKnn = samples.some((s) => s.knnAgrees !== null);
+  const families = MARGINS.length * (hasKnn ? 2 : 1);
+  const alpha = 1 - targetPrecision;
+  // The walks' starts and order depend on the confidences only, never on which answers were
+  // right, so the fixed-sequence guarantee holds given them. A walk that starts among the few most
+  // confident messages ends at its first unlucky error, long before the coverage that matters; so
+  // three walks start at fixed shares of the messages (50 %, 30 %, 15 %: or at the fewest with
+  // which any bound can pass, if more), each at δ / (3 × families), and the widest result wins.
+  const starts = delta > 0 ? [0.5, 0.3, 0.15] : [0];
+  const d = delta / (families * starts.length);
+  const minForBound = delta > 0 ? Math.ceil(Math.log(d) / Math.log(1 - alpha)) : 0;
   let best: CalibratedPolicy | null = null;
   let fallback: CalibratedPolicy | null = null;
   for (const requireKnnAgreement of [false, true]) {
-    if (requireKnnAgreement && samples.every((s) => s.knnAgrees === null)) continue;
+    if (requireKnnAgreement && !hasKnn) continue;
     for (const minMargin of MARGINS) {
       const pass = samples.filter((s) => reasonFor({ minConfidence: 0, minMargin, requireKnnAgreement }, s.confidence, s.margin, s.knnAgrees) === 'confident');
       pass.sort((a, b) => b.confidence - a.confidence);
-      let ok = 0;
-      for (let i = 0; i < pass.length; i++) {
-        ok += pass[i].correct ? 1 : 0;
-        const boundary = i === pass.length - 1 || pass[i + 1].confidence < pass[i].confidence;
-        if (!boundary) continue;
-        const kept = i + 1;
-        const precision = ok / kept;
-        const cand: CalibratedPolicy = {
-          policy: { minConfidence: pass[i].confidence, minMargin, requireKnnAgreement },
-          coverage: kept / n,
-          precision,
-          targetPrecision,
-          reachedTarget: precision >= targetPrecision,
-          samples: n,
-        };
-        if (cand.reachedTarget && kept >= minAccepted && (!best || cand.coverage > best.coverage)) best = cand;
-        if (!fallback || precision > fallback.precision || (precision === fallback.precision && cand.coverage > fallback.coverage)) fallback = cand;
+      for (const share of starts) {
+        const startAt = Math.max(minAccepted, minForBound, Math.floor(share * n));
+        let ok = 0;
+        let walking = true;
+        for (let i = 0; i < pass.length && walking; i++) {
+          ok += pass[i].correct ? 1 : 0;
+          const boundary = i === pass.length - 1 || pass[i + 1].confidence < pass[i].confidence;
+          if (!boundary) continue;
+          const kept = i + 1;
+          const precision = ok / kept;
+          const cand: CalibratedPolicy = {
+            policy: { minConfidence: pass[i].confidence, minMargin, requireKnnAgreement },
+            coverage: kept / n,
+            precision,
+            precisionBound: precision,
+            delta,
+            targetPrecision,
+            reachedTarget: false,
+            samples: n,
+          };
+          if (!fallback || precision > fallback.precision || (precision === fallback.precision && cand.coverage > fallback.coverage)) fallback = cand;
+          if (kept < startAt) continue;
+          const reached = delta > 0 ? clopperPearsonUpperAtMost(kept - ok, kept, d, alpha) : precision >= targetPrecision;
+          if (!reached) {
+            // fixed sequence: the first failing cut ends the walk (with delta = 0, keep looking:
+            // the point-estimate rule takes the widest cut that meets the target)
+            if (delta > 0) walking = false;
+            continue;
+          }
+          if (!best || cand.coverage > best.coverage) best = { ...cand, reachedTarget: true };
+        }
       }
     }
   }
-  if (best) return best;
-  if (fallback) return { ...fallback, reachedTarget: false };
+  const withBound = (c: CalibratedPolicy): CalibratedPolicy => {
+    if (delta <= 0) return c;
+    const kept = Math.round(c.coverage * n);
+    const wrong = Math.round((1 - c.precision) * kept);
+    return { ...c, precisionBound: 1 - clopperPearsonUpper(wrong, kept, d) };
+  };
+  if (best) return withBound(best);
+  if (fallback) return withBound({ ...fallback, reachedTarget: false });
   return {
     policy: { minConfidence: 1.01, minMargin: 0, requireKnnAgreement: false },
     coverage: 0,
     precision: 0,
+    precisionBound: 0,
+    delta,
     targetPrecision,
     reachedTarget: false,
     samples: n,

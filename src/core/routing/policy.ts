@@ -5,7 +5,12 @@
  */
 export type Route = 'accepted' | 'llm' | 'review';
 
-export type Reason = 'confident' | 'low_confidence' | 'low_margin' | 'knn_disagrees';
+/**
+ * Why a message was routed where it was. `out_of_scope`: the novelty score says it is none of
+ * the trained intents; `unfamiliar`: confident, but its novelty score is below the accept guard
+ * (too close to the unknowns for the precision promise at the current unknown share).
+ */
+export type Reason = 'confident' | 'low_confidence' | 'low_margin' | 'knn_disagrees' | 'out_of_scope' | 'unfamiliar';
 
 export interface RoutingPolicy {
   /** Accept only if the top probability is at least this. */
@@ -23,6 +28,13 @@ export interface Decision {
   readonly knnAgrees: boolean | null;
   readonly route: Route;
   readonly reason: Reason;
+}
+
+/** A message's in-scope score and the two thresholds in force (see core/novelty). */
+export interface NoveltyCheck {
+  readonly score: number;
+  readonly open: number;
+  readonly accept: number;
 }
 
 /** Top-1 and top-2 of a probability vector. */
@@ -52,10 +64,14 @@ export function reasonFor(policy: RoutingPolicy, confidence: number, margin: num
  * index is available). Unsure messages go to the LLM when one is configured, else to review
  * with the best guess attached.
  */
-export function decide(p: ArrayLike<number>, knnTopLabel: number | null, policy: RoutingPolicy, llmAvailable: boolean): Decision {
+export function decide(p: ArrayLike<number>, knnTopLabel: number | null, policy: RoutingPolicy, llmAvailable: boolean, novelty?: NoveltyCheck): Decision {
   const { label, confidence, margin } = topTwo(p);
   const knnAgrees = knnTopLabel === null ? null : knnTopLabel === label;
-  const reason = reasonFor(policy, confidence, margin, knnAgrees);
+  let reason = reasonFor(policy, confidence, margin, knnAgrees);
+  if (novelty) {
+    if (novelty.score < novelty.open) reason = 'out_of_scope';
+    else if (reason === 'confident' && novelty.score < novelty.accept) reason = 'unfamiliar';
+  }
   const route: Route = reason === 'confident' ? 'accepted' : llmAvailable ? 'llm' : 'review';
   return { label, confidence, margin, knnAgrees, route, reason };
 }
