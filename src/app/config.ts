@@ -236,6 +236,12 @@ export const configSchema = z.object({
       profileExamples: z.number().int().min(0).default(10_000),
       /** How often the rules are evaluated and new alerts sent. */
       evaluateSeconds: z.number().int().positive().default(60),
+      /**
+       * The live precision audit: this share of accepted answers is judged (by the LLM when one is
+       * configured, else queued for review with reason audit); GET /v1/monitor `precision` and the
+       * intentops_accepted_precision_* gauges give the window's Wilson interval against the target.
+       */
+      audit: z.object({ sampleRate: z.number().min(0).max(1).default(0.01) }).prefault({}),
       thresholds: z
         .strictObject({
           labelPsi: z.strictObject({ warn: z.number().positive().default(0.2), alert: z.number().positive().default(0.25) }).prefault({}),
@@ -356,9 +362,9 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_CACHE_URI: 'cache.uri',
   INTENTOPS_CACHE_TTL_MS: 'cache.ttlMs',
   INTENTOPS_REVIEW_URI: 'review.uri',
-  INTENTOPS_REVIEW_OUT_OF_SCOPE_SAMPLE_RATE: 'review.outOfScopeSampleRate',
   INTENTOPS_REVIEW_MAX_OPEN: 'review.maxOpen',
   INTENTOPS_REVIEW_SPOOL_DIR: 'review.spoolDir',
+  INTENTOPS_REVIEW_OUT_OF_SCOPE_SAMPLE_RATE: 'review.outOfScopeSampleRate',
   INTENTOPS_TRACKING_URI: 'tracking.uri',
   INTENTOPS_REGISTRY_URI: 'registry.uri',
   INTENTOPS_ARTIFACTS_URI: 'registry.artifacts',
@@ -384,6 +390,7 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_LLM_BUDGET_HARD_CAP: 'monitor.budget.hardCap',
   INTENTOPS_ALERT_WEBHOOK_URL: 'monitor.webhook.url',
   INTENTOPS_SPEND_URI: 'monitor.budget.uri',
+  INTENTOPS_AUDIT_SAMPLE_RATE: 'monitor.audit.sampleRate',
   INTENTOPS_ROLLOUT_GATES: 'rollout.gates',
   INTENTOPS_ROLLOUT_DATA: 'rollout.data',
   INTENTOPS_BROKER_URI: 'broker.uri',
@@ -416,7 +423,7 @@ function merge(a: Tree, b: Tree): Tree {
   return out;
 }
 
-const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.(timeoutMs|deadlineMs)|review\.(outOfScopeSampleRate|maxOpen)|logging\.requestSampleRate|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
+const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.(timeoutMs|deadlineMs)|review\.(outOfScopeSampleRate|maxOpen)|logging\.requestSampleRate|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|monitor\.audit\.sampleRate|monitor\.audit\.sampleRate|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
 
 /** `name:sha256,name2:sha256` → `[{name, sha256}]` (the env form of server.apiKeys). */
 export function parseApiKeysEnv(raw: string): { name: string; sha256: string }[] {

@@ -13,6 +13,8 @@ import type { Env } from './http/types.js';
 import { ClassifyService, modelIdentity, serveAs, type CachedAnswer, type ClassifyObserver } from './services/classify.js';
 import type { IntentModel } from './services/model.js';
 import { ReviewService } from './services/review.js';
+import { Auditor } from './services/audit.js';
+import { registerTrustMetrics } from './telemetry/trust-metrics.js';
 import { RolloutService, type OutcomeSources } from './services/rollout.js';
 import { createLogger, ServiceMetrics, type Logger } from './telemetry/index.js';
 import { RepeatedLog } from './telemetry/logger.js';
@@ -126,10 +128,28 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
     if (llm && 'stats' in llm && typeof llm.stats === 'function') metrics.trackLlm(() => (llm as OpenAiChatLlm).stats());
     const ops = await openOperations(c, { log, metrics, current, llm });
     opened.push(ops);
+    // the live precision promise: a sample of accepted answers judged (LLM, else review), the out-of-scope share
+    const auditor = new Auditor({
+      sampleRate: c.monitor.audit.sampleRate,
+      windowMinutes: c.monitor.windowMinutes,
+      target: () => current().manifest.routing.targetPrecision,
+      llm: ops.llm,
+      review,
+      onError: (e) => repeated.warn('audit', { err: (e as Error).message }, 'precision audit: a judgement failed'),
+    });
+    const auditPoll = setInterval(() => void auditor.poll().catch((e: unknown) => repeated.warn('audit', { err: (e as Error).message }, 'precision audit: review store unreachable')), 30_000);
+    auditPoll.unref();
+    opened.push({ close: async () => clearInterval(auditPoll) });
+    // the out-of-scope thresholds follow the unknown share estimated from this replica's own traffic
+    const trackShare = (m: IntentModel) => (m.detectsNovelty && !tracked.has(m) ? (tracked.add(m), m.trackUnknownShare()) : m);
+    const tracked = new WeakSet<IntentModel>();
+    trackShare(current());
+    registerTrustMetrics(metrics.registry, () => auditor.figures(), () => auditor.outOfScope().share, () => current().unknownShare);
     const extra = o.observer;
     const observer: ClassifyObserver = {
       onResult: (r, input) => {
         metrics.onResult(r);
+        auditor.onResult(r, input);
         ops.observer.onResult(r, input);
         extra?.onResult(r, input);
       },
@@ -200,6 +220,10 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
       lifecycle: { draining: false },
       feedback: ops.feedback,
       monitor: ops.monitors ? () => ops.monitors?.get() : undefined,
+      trust: () => {
+        const m = trackShare(current());
+        return { precision: auditor.figures(), outOfScope: { ...auditor.outOfScope(), unknownShareEstimate: m.detectsNovelty ? m.unknownShare : null, detector: m.detectsNovelty } };
+      },
       budget: ops.budget,
       tracking: ops.tracking,
       ...(ro && rollout ? { rollout: { name: ro.live.arms().name, service: rollout } } : {}),

@@ -36,7 +36,7 @@ export function createApp(d: HttpDeps, o: { version?: string } = {}): Hono<Env> 
   app.route('/', modelRoutes(d));
   app.route('/', reviewRoutes(d, s));
   app.route('/', feedbackRoutes(d));
-  app.route('/', monitorRoutes(() => d.monitor?.(), d.budget));
+  app.route('/', monitorRoutes(() => d.monitor?.(), d.budget, d.trust));
   app.route('/', runsRoutes(() => d.tracking));
   app.route('/', rolloutRoutes(d));
   app.route('/', opsRoutes(d, () => (openapi ??= buildOpenApi(s, { version: o.version ?? '0.0.0', authEnabled: d.settings.apiKeys.length > 0 }))));

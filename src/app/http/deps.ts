@@ -53,8 +53,16 @@ export interface HttpDeps {
   /** GET /v1/monitor: the served model's monitor and the daily LLM budget. */
   readonly monitor?: () => MonitorService | undefined;
   readonly budget?: LlmBudget;
+  /** The live precision audit and out-of-scope share (GET /v1/monitor `precision`, `outOfScope`). */
+  readonly trust?: () => TrustView;
   /** GET /v1/runs; absent when tracking.uri is none. */
   readonly tracking?: TrackingStore;
   /** Set while shutting down: /readyz answers 503 so balancers stop sending traffic. */
   readonly lifecycle?: { draining: boolean };
+}
+
+/** What GET /v1/monitor shows of the live precision promise. */
+export interface TrustView {
+  readonly precision: import('../services/audit.js').AuditFigures;
+  readonly outOfScope: { readonly share: number; readonly messages: number; readonly unknownShareEstimate: number | null; readonly detector: boolean };
 }
