@@ -22,6 +22,9 @@ let server: RunningServer;
 const reviewUri = `sqlite:${join(tempDir('intentops-dashboard-'), 'review.db')}`;
 let traffic: { stop: () => Promise<number> } | undefined;
 
+/** Failed traffic requests (connection errors): they must not stop the traffic; printed at the end. */
+const trafficErrors: string[] = [];
+
 function startTraffic(url: string): { stop: () => Promise<number> } {
   let running = true;
   let sent = 0;
@@ -29,7 +32,11 @@ function startTraffic(url: string): { stop: () => Promise<number> } {
   const loop = (async () => {
     while (running) {
       const text = `${texts[sent % texts.length]}${sent % 7 === 0 ? ` #${sent}` : ''}`;
-      await fetch(`${url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+      try {
+        await fetch(`${url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+      } catch (e) {
+        trafficErrors.push(String((e as Error & { cause?: Error }).cause ?? e));
+      }
       sent++;
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -52,6 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await traffic?.stop();
+  if (trafficErrors.length) console.warn(`dashboard test traffic: ${trafficErrors.length} failed requests, first: ${trafficErrors[0]}`);
   await browser?.close();
   await server?.close(1000);
   await s?.close();
@@ -273,6 +281,59 @@ describe('dashboard runs table', () => {
       expect(box.table, `table past its card at ${width}px`).toBeLessThanOrEqual(box.card);
       expect(box.page, `page overflow at ${width}px`).toBeLessThanOrEqual(0);
     }
+    await page.close();
+  });
+});
+
+describe('dashboard trends', () => {
+  /** Pixels of the chart's canvas close to a series colour: the line is drawn, not only the axes. */
+  const inked = (page: Page, chart: string, rgb: [number, number, number]) =>
+    page.evaluate(
+      ([sel, [r, g, b]]) => {
+        const canvas = document.querySelector(`[data-testid="${sel}"] canvas`) as HTMLCanvasElement | null;
+        if (!canvas) return -1;
+        const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let i = 0; i < px.length; i += 4) if (px[i + 3] > 200 && Math.abs(px[i] - r) < 40 && Math.abs(px[i + 1] - g) < 40 && Math.abs(px[i + 2] - b) < 40) n++;
+        return n;
+      },
+      [chart, rgb] as const,
+    );
+
+  it('charts request rate, route mix and LLM spend as the page refreshes; precision waits for audit data', { timeout: 120_000 }, async () => {
+    traffic ??= startTraffic(server.url);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1200 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.url}/dashboard/?interval=300`);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart-rps"]')?.getAttribute('data-points')) >= 4, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => Number((document.querySelector('[data-testid="chart-rps-now"]')?.textContent ?? '').replace(/,/g, '')) > 0, undefined, { timeout: 30_000 });
+    expect(await inked(page, 'chart-rps', [0x3b, 0x6f, 0xd8])).toBeGreaterThan(10);
+    expect(await inked(page, 'chart-routes', [0x2f, 0x9e, 0x6e])).toBeGreaterThan(10);
+    expect(await page.textContent('[data-testid="chart-routes-now"]')).toMatch(/^\d+(\.\d)? % accepted$/);
+    expect(await page.textContent('[data-testid="chart-cost-now"]')).toMatch(/^\$\d/);
+    expect(await page.locator('[data-testid="chart-cost"] canvas').count()).toBe(1);
+    // the server gives no accepted-precision estimate without audited answers
+    expect(await page.locator('[data-testid="chart-precision"] [data-state="no-audit"]').textContent()).toMatch(/No audit data yet/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('charts accepted precision with its interval and target once /v1/monitor gives one', { timeout: 120_000 }, async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1200 } });
+    // the monitor's real answer, with the `precision` field the audit estimate fills
+    await page.route('**/v1/monitor', async (route) => {
+      const res = await route.fetch();
+      const body = { ...(await res.json()), precision: { lower: 0.931, upper: 0.989, estimate: 0.97, audited: 120, target: 0.95 } };
+      await route.fulfill({ response: res, json: body });
+    });
+    await page.goto(`${server.url}/dashboard/?interval=300`);
+    await page.waitForSelector('[data-testid="chart-precision"] canvas', { timeout: 30_000 });
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart-precision"]')?.getAttribute('data-points')) >= 2, undefined, { timeout: 30_000 });
+    expect(await page.textContent('[data-testid="chart-precision-now"]')).toBe('97.0 % [93.1 % – 98.9 %], 120 audited');
+    expect(await inked(page, 'chart-precision', [0x2f, 0x9e, 0x6e])).toBeGreaterThan(10);
+    expect(await inked(page, 'chart-precision', [0xc8, 0x38, 0x2c])).toBeGreaterThan(5);
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
     await page.close();
   });
 });

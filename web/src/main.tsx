@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { apiKey, getText, setApiKey } from './api.js';
 import { readFeatures } from './features.js';
+import { History, toPrecision, type Precision } from './history.js';
 import { liveFigures, scrape, type Live, type Scrape } from './live.js';
 import { LOADING, NEEDS_KEY, OFF, load, map, type Loadable } from './loadable.js';
 import { Cost, type Budget } from './panels/Cost.js';
@@ -9,11 +10,15 @@ import { Drift, type MonitorView } from './panels/Drift.js';
 import { Models, type ModelsView, type RunRow } from './panels/Models.js';
 import { Review, type ReviewItem } from './panels/Review.js';
 import { Traffic } from './panels/Traffic.js';
+import { Trends } from './panels/Trends.js';
 import { toBudget, toMonitorView, toRollout, type RawMonitor, type RawRollout } from './adapt.js';
 import './style.css';
 
 const INTERVAL_MS = Number(new URLSearchParams(location.search).get('interval') ?? 2000);
+/** Until the server's monitor.windowMinutes is known (its default). */
+const DEFAULT_WINDOW_MINUTES = 60;
 const features = readFeatures();
+const history = new History(DEFAULT_WINDOW_MINUTES * 60_000);
 
 interface State {
   live?: Live;
@@ -24,6 +29,8 @@ interface State {
   runs: Loadable<readonly RunRow[]>;
   review: Loadable<readonly ReviewItem[]>;
   intents: string[];
+  windowMinutes: number;
+  precision?: Precision;
   updatedAt?: number;
   error?: string;
   needsKey: boolean;
@@ -31,7 +38,7 @@ interface State {
 
 /** Before any answer: off where the server said so, loading everywhere else. */
 const until = (enabled: boolean | undefined) => (enabled === false ? OFF : LOADING);
-const START: State = { budget: until(features.budget), monitor: until(features.monitor), current: LOADING, rollout: until(features.rollout), runs: until(features.tracking), review: until(features.review), intents: [], needsKey: false };
+const START: State = { budget: until(features.budget), monitor: until(features.monitor), current: LOADING, rollout: until(features.rollout), runs: until(features.tracking), review: until(features.review), intents: [], windowMinutes: DEFAULT_WINDOW_MINUTES, needsKey: false };
 
 function App() {
   const [s, setS] = useState<State>(() => (features.auth && !apiKey() ? withoutKey(START) : START));
@@ -40,14 +47,21 @@ function App() {
     // /metrics needs no key: traffic and cost show even before one is entered
     let live: Live | undefined;
     let error: string | undefined;
+    let first = false;
     try {
       const cur = scrape(await getText('/metrics'), Date.now());
+      first = prev.current === undefined;
       live = liveFigures(prev.current, cur);
       prev.current = cur;
     } catch (e) {
       error = `/metrics: ${(e as Error).message}`;
     }
+    // a rate needs two scrapes: the first one only starts the series
+    const remember = (precision?: Precision) => {
+      if (live && !first) history.add({ at: live.at, rps: live.rps, routesNow: live.routesNow, costUsd: live.llm.costUsd, precision });
+    };
     if (features.auth && !apiKey()) {
+      remember();
       setS((old) => ({ ...withoutKey(old), live: live ?? old.live, error, updatedAt: Date.now() }));
       return;
     }
@@ -60,6 +74,11 @@ function App() {
       load<RawRollout>(features.rollout, '/v1/rollout'),
       load<{ runs: RunRow[] }>(features.tracking, '/v1/runs?limit=5'),
     ]);
+    const raw = monitor.kind === 'ok' ? monitor.value : undefined;
+    const precision = toPrecision(raw);
+    const windowMinutes = (raw?.settings as { windowMinutes?: number } | null | undefined)?.windowMinutes;
+    if (windowMinutes) history.setWindow(windowMinutes * 60_000);
+    remember(precision);
     const all = [current, intents, review, monitor, rollout, runs];
     const needsKey = all.some((l) => l.kind === 'needs-key');
     setS((old) => ({
@@ -71,6 +90,8 @@ function App() {
       budget: features.budget === false ? OFF : map(monitor, toBudget),
       monitor: features.monitor === false ? OFF : monitorState(monitor),
       rollout: map(rollout, toRollout),
+      windowMinutes: windowMinutes ?? old.windowMinutes,
+      precision,
       runs: map(runs, (r) => r.runs),
       updatedAt: Date.now(),
       error: error ?? (needsKey && apiKey() ? 'the API key was not accepted' : undefined),
@@ -102,6 +123,7 @@ function App() {
         <Cost live={s.live} budget={s.budget} />
         <Drift monitor={s.monitor} />
         <Models current={s.current} rollout={s.rollout} runs={s.runs} />
+        <Trends c={history.columns()} windowMinutes={s.windowMinutes} precision={s.precision} />
         <Review items={s.review} intents={s.intents} onChange={refresh} />
       </div>
     </main>
