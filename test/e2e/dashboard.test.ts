@@ -89,6 +89,15 @@ describe('dashboard in a browser', () => {
     expect(Number(accepted!.replace(/[ %]/g, ''))).toBeGreaterThan(0);
     // the unsure messages land in the review queue and show up in the page
     await page.waitForSelector('[data-testid="review-item"]', { timeout: 30_000 });
+    // the heading gives the queue's true size (the API's open count), repeats are merged and counted
+    await page.waitForSelector('[data-testid="review-count"]', { timeout: 30_000 });
+    expect(await page.textContent('[data-testid="review-count"]')).toMatch(/seen \d+×/);
+    const openNow = async () => ((await (await fetch(`${server.url}/v1/review?limit=1`)).json()) as { open: number }).open;
+    const before = await openNow();
+    await page.waitForFunction((n) => Number(/\(([\d,]+) open\)/.exec(document.querySelector('[data-testid="review-open"]')?.textContent ?? '')?.[1]?.replace(/,/g, '')) >= n, before, { timeout: 30_000 });
+    const shown = Number(/\(([\d,]+) open\)/.exec((await page.textContent('[data-testid="review-open"]'))!)![1].replace(/,/g, ''));
+    expect(shown).toBeGreaterThanOrEqual(before);
+    expect(shown).toBeLessThanOrEqual(await openNow());
     expect(blocked).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();

@@ -8,7 +8,7 @@ import { LOADING, NEEDS_KEY, OFF, load, map, type Loadable } from './loadable.js
 import { Cost, type Budget } from './panels/Cost.js';
 import { Drift, type MonitorView } from './panels/Drift.js';
 import { Models, type ModelsView, type RunRow } from './panels/Models.js';
-import { Review, type ReviewItem } from './panels/Review.js';
+import { REVIEW_SHOWN, Review, type ReviewItem, type ReviewQueue } from './panels/Review.js';
 import { Traffic } from './panels/Traffic.js';
 import { Trends } from './panels/Trends.js';
 import { toBudget, toMonitorView, toRollout, type RawMonitor, type RawRollout } from './adapt.js';
@@ -27,7 +27,7 @@ interface State {
   current: Loadable<NonNullable<ModelsView['current']>>;
   rollout: Loadable<ModelsView['rollout']>;
   runs: Loadable<readonly RunRow[]>;
-  review: Loadable<readonly ReviewItem[]>;
+  review: Loadable<ReviewQueue>;
   intents: string[];
   windowMinutes: number;
   precision?: Precision;
@@ -69,7 +69,7 @@ function App() {
     const [current, intents, review, monitor, rollout, runs] = await Promise.all([
       load<NonNullable<ModelsView['current']> & { intents: number }>(true, '/v1/models/current'),
       load<{ intents: { name: string }[] }>(true, '/v1/intents'),
-      load<{ items: ReviewItem[] }>(features.review, '/v1/review?state=open&limit=20'),
+      load<{ items: ReviewItem[]; open?: number }>(features.review, `/v1/review?state=open&limit=${REVIEW_SHOWN}`),
       load<RawMonitor>(watchesSpend, '/v1/monitor'),
       load<RawRollout>(features.rollout, '/v1/rollout'),
       load<{ runs: RunRow[] }>(features.tracking, '/v1/runs?limit=5'),
@@ -85,7 +85,7 @@ function App() {
       live: live ?? old.live,
       current: map(current, (c) => ({ ...c, labels: c.intents })),
       intents: intents.kind === 'ok' ? intents.value.intents.map((i) => i.name) : old.intents,
-      review: map(review, (r) => r.items),
+      review: map(review, (r) => ({ items: r.items, open: r.open })),
       // the budget and the drift figures share one answer; each is off only when the server says so
       budget: features.budget === false ? OFF : map(monitor, toBudget),
       monitor: features.monitor === false ? OFF : monitorState(monitor),

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { postJson } from '../api.js';
-import { pct, when } from '../format.js';
+import { num, pct, when } from '../format.js';
 import { Pending, type Loadable } from '../loadable.js';
 
 export interface ReviewItem {
@@ -11,12 +11,23 @@ export interface ReviewItem {
   readonly reason: string;
   readonly createdAt: string;
   readonly alternatives: readonly { readonly intent: string; readonly score: number }[];
+  /** How often the same text came in while the item was open (servers that merge repeats). */
+  readonly count?: number;
+  readonly lastSeenAt?: string;
 }
 
+/** The oldest open items (GET /v1/review) and the true number of open items (`open`, when the server counts them). */
+export interface ReviewQueue {
+  readonly items: readonly ReviewItem[];
+  readonly open?: number;
+}
+
+/** Items asked for per refresh. */
+export const REVIEW_SHOWN = 20;
 const SHOWN = 8;
 
 /** The open review queue with one-click labelling: claim + label in one click. */
-export function Review({ items: state, intents, onChange }: { items: Loadable<readonly ReviewItem[]>; intents: readonly string[]; onChange: () => void }) {
+export function Review({ items: state, intents, onChange }: { items: Loadable<ReviewQueue>; intents: readonly string[]; onChange: () => void }) {
   if (state.kind !== 'ok') {
     return (
       <section class="panel wide" data-testid="review">
@@ -25,17 +36,17 @@ export function Review({ items: state, intents, onChange }: { items: Loadable<re
       </section>
     );
   }
-  const items = state.value;
+  const { items, open } = state.value;
   return (
     <section class="panel wide" data-testid="review">
-      <h2>Review queue ({items.length} open{items.length >= 20 ? '+' : ''})</h2>
+      <h2 data-testid="review-open">Review queue ({open !== undefined ? num(open) : `${items.length}${items.length >= REVIEW_SHOWN ? '+' : ''}`} open)</h2>
       {items.length === 0 ? <p class="ok-text">Nothing to review.</p> : null}
       <ul class="review">
         {items.slice(0, SHOWN).map((it) => (
           <ReviewRow key={it.id} item={it} intents={intents} onChange={onChange} />
         ))}
       </ul>
-      {items.length > SHOWN ? <p class="muted">{items.length - SHOWN} more below these: label the first ones, or use `intentops review`.</p> : null}
+      {(open ?? items.length) > SHOWN ? <p class="muted">{num((open ?? items.length) - SHOWN)} more behind these: label the first ones, or use `intentops review list`.</p> : null}
     </section>
   );
 }
@@ -63,6 +74,12 @@ function ReviewRow({ item, intents, onChange }: { item: ReviewItem; intents: rea
       <div class="review-text">{item.text}</div>
       <div class="muted">
         guess <b>{item.guess}</b> {pct(item.confidence)} · {item.reason.replace(/_/g, ' ')} · {when(item.createdAt)}
+        {item.count && item.count > 1 ? (
+          <span data-testid="review-count">
+            {' '}
+            · seen {num(item.count)}×, last {when(item.lastSeenAt)}
+          </span>
+        ) : null}
       </div>
       <div class="review-actions">
         <select value={choice} onChange={(e) => setChoice((e.target as HTMLSelectElement).value)} aria-label="correct intent" disabled={busy}>
