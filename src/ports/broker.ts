@@ -45,6 +45,13 @@ export interface Broker {
   /** Resolves once the broker stored the message; `duplicate` when it had already seen `msgId`. */
   publish(to: Channel, data: Uint8Array, o: PublishOptions): Promise<{ duplicate: boolean }>;
   /**
+   * Stops asking for messages (a worker being stopped); `receive` keeps returning what was
+   * already received or is still arriving for requests made before. Resolves once nothing more can
+   * arrive, so the caller can finish and settle everything it holds and hand nothing back.
+   * Optional: without it, close() hands back what was not taken.
+   */
+  stop?(): Promise<void>;
+  /**
    * Stops pulling, hands back (nak) messages received but never returned by `receive`, flushes
    * outstanding acks and closes the connection. Settle what `receive` returned before calling it.
    */

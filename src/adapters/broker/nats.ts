@@ -73,6 +73,10 @@ class NatsBroker implements Broker {
   private outstanding = 0;
   private waiters: (() => void)[] = [];
   private closed = false;
+  /** stop() was called: no new pull requests; `stopped` resolves once the open ones expired. */
+  private stopped: Promise<void> | undefined;
+  /** When the last pull request opened expires (ms since the epoch). */
+  private pullsUntil = 0;
   private failure: IntentOpsError | undefined;
   private readonly keepAlive: NodeJS.Timeout;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -129,14 +133,27 @@ class NatsBroker implements Broker {
     }
   }
 
+  stop(): Promise<void> {
+    // a pull request cannot be cancelled: wait until the open ones expired (what they bring is
+    // still received, for the caller to finish), capped in case one never reports back
+    this.stopped ??= Promise.race([Promise.all([...this.pulls]).then(() => undefined), new Promise<void>((r) => setTimeout(r, PULL_EXPIRES_MS + 2000).unref())]);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    return this.stopped;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.keepAlive);
     clearTimeout(this.retryTimer);
     this.wake();
-    // never handed out, or handed out and abandoned: give them to another worker now, not after the ack wait
-    for (const m of this.held) this.settle(m, () => m.nak());
+    // never handed out, or handed out and abandoned: give them to another worker now, not after the
+    // ack wait. While a pull request of ours is still open, an immediate nak could be redelivered
+    // straight back to it (and again, each time counting a delivery: a redelivery storm that
+    // dead-letters valid messages): those wait until our requests expired.
+    const backoff = Math.max(0, this.pullsUntil - Date.now() + 250);
+    for (const m of this.held) this.settle(m, () => (backoff > 250 && this.pulls.size ? m.nak(backoff) : m.nak()));
     this.buffer.length = 0;
     if (this.nc.isClosed()) return;
     const expired = Promise.all(this.pulls);
@@ -169,10 +186,11 @@ class NatsBroker implements Broker {
 
   /** Opens a pull request for the free capacity once at least a quarter of it is free. */
   private pump(): void {
-    if (this.closed || this.failure || this.retryTimer) return;
+    if (this.closed || this.stopped || this.failure || this.retryTimer) return;
     const free = this.o.maxInFlight - this.held.size - this.outstanding;
     if (free < Math.max(1, Math.floor(this.o.maxInFlight / 4))) return;
     this.outstanding += free;
+    this.pullsUntil = Date.now() + PULL_EXPIRES_MS;
     let got = 0;
     const pull: Promise<void> = this.consumer
       .fetch({ max_messages: free, expires: PULL_EXPIRES_MS })
@@ -181,7 +199,8 @@ class NatsBroker implements Broker {
           got++;
           this.outstanding--;
           if (this.closed) {
-            m.nak();
+            // our pull is still open: an immediate nak could come straight back to it (see close)
+            m.nak(Math.max(250, this.pullsUntil - Date.now() + 250));
             continue;
           }
           this.held.add(m);
@@ -213,6 +232,7 @@ class NatsBroker implements Broker {
       return;
     }
     // a disconnect: the client reconnects by itself; ask again shortly
+    if (this.stopped) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.pump();

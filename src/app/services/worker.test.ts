@@ -166,7 +166,9 @@ describe('Worker over real NATS JetStream and the sample model', () => {
     await s.produce([{ id: 'same', text: CONFIDENT }]);
     await s.runUntil(async () => (await s.out()).length >= 1);
     await s.produce([{ id: 'same', text: 'I was charged twice for my order' }]);
-    const stats = await s.runUntil(async () => Object.values(await consumerBacklog(client.jsm, s.t)).every((n) => n === 0));
+    // another worker (a stopped one asks for no more messages)
+    const next = await setup(undefined, {}, s.t);
+    const stats = await next.runUntil(async () => Object.values(await consumerBacklog(client.jsm, s.t)).every((n) => n === 0));
     const out = await s.out();
     expect(out).toHaveLength(1);
     expect(JSON.parse(out[0].data)).toMatchObject({ id: 'same', intent: 'delivery' });

@@ -11,7 +11,9 @@ import type { ClassifyInput, ClassifyResult } from './classify.js';
  *     the dead-letter queue at once, with the error in its headers;
  *   - a failure that may pass (review store or LLM down, publish timeout) is retried with
  *     exponential backoff (nak with a delay) and dead-lettered after `maxDeliver` attempts;
- *   - a worker that dies leaves its messages unacked: the broker redelivers them to the others.
+ *   - a worker that dies leaves its messages unacked: the broker redelivers them to the others;
+ *   - a worker that is stopped (SIGTERM) asks for no more, finishes and acks what it holds and
+ *     what is still arriving, and hands back only what is left after drainMs.
  */
 
 export interface WorkerOptions {
@@ -30,6 +32,11 @@ export interface WorkerOptions {
   readonly waitMs?: number;
   /** Randomness for the backoff jitter (tests may pin it). */
   readonly random?: () => number;
+  /**
+   * On stop: how long the worker keeps finishing what it holds and what its open pull requests
+   * still bring (a few seconds at most) before handing the rest back. Default 15,000 ms.
+   */
+  readonly drainMs?: number;
 }
 
 export interface WorkerDeps {
@@ -74,7 +81,7 @@ export class Worker {
     private readonly deps: WorkerDeps,
     o: WorkerOptions = {},
   ) {
-    this.o = { batchSize: 64, concurrency: 256, maxDeliver: 5, retryBaseMs: 1000, retryMaxMs: 60_000, maxTextLength: 5000, waitMs: 1000, random: Math.random, ...o };
+    this.o = { batchSize: 64, concurrency: 256, maxDeliver: 5, retryBaseMs: 1000, retryMaxMs: 60_000, maxTextLength: 5000, waitMs: 1000, random: Math.random, drainMs: 15_000, ...o };
     this.log = deps.log ?? SILENT;
     this.schema = requestSchemas({ maxTextLength: this.o.maxTextLength, maxBatch: 1 }).classify;
   }
@@ -104,7 +111,28 @@ export class Worker {
     );
     signal.removeEventListener('abort', onAbort);
     if (failure) throw failure;
+    await this.drain();
     return this.stats();
+  }
+
+  /**
+   * Stopping: no new pull requests, and everything already received or still arriving for the
+   * open ones is classified and acked, so nothing is handed back (a hand-back counts as a
+   * delivery: handed back on every rolling restart, a valid message would reach maxDeliver
+   * without ever being tried). What is left after drainMs is handed back by the broker's close.
+   */
+  private async drain(): Promise<void> {
+    const stop = this.deps.broker.stop?.();
+    if (!stop) return;
+    let quiet = false;
+    void stop.then(() => (quiet = true));
+    const until = Date.now() + this.o.drainMs;
+    while (Date.now() < until) {
+      const batch = await this.deps.broker.receive(this.o.batchSize, { waitMs: quiet ? 0 : 100 });
+      if (batch.length) await this.handle(batch);
+      else if (quiet) return;
+    }
+    this.log.warn({ drainMs: this.o.drainMs }, 'stopping: still busy after drainMs; handing the rest back');
   }
 
   private async loop(signal: AbortSignal): Promise<void> {
