@@ -17,6 +17,17 @@ export function formatReport(r: EvaluationReport): string {
     `accuracy ${pct(r.accuracy)}   macro-F1 ${pct(r.macroF1)}   weighted-F1 ${pct(r.weightedF1)}   ECE ${r.ece.toFixed(3)}   AURC ${r.aurc.toFixed(3)}`,
     ...(r.tierShares ? [`cascade: share answered per tier ${r.tierShares.map((x) => pct(x).trim()).join(' / ')}`] : []),
     `at the bundle's thresholds: coverage ${pct(r.accepted.coverage)}, accuracy on accepted ${pct(r.accepted.acceptedAccuracy)} (target ${pct(r.accepted.targetPrecision)}); routes: accepted ${r.routes.accepted}, llm ${r.routes.llm}, review ${r.routes.review}`,
+    `promised vs delivered: the bundle promises ≥ ${pct(r.promise.target).trim()} on accepted messages${r.promise.promisedBound !== null ? ` (its cross-fitted lower bound ${pct(r.promise.promisedBound).trim()})` : ''}; this test delivered ${pct(r.promise.delivered).trim()} on ${r.promise.accepted} accepted (95 % interval ${pct(r.promise.lower).trim()}–${pct(r.promise.upper).trim()})${r.promise.kept === false ? ' — PROMISE BROKEN' : r.promise.kept ? ' — consistent with the promise' : ''}`,
+    ...(r.openSet
+      ? [
+          `open set (unknown intents = one open class): accuracy ${pct(r.openSet.accuracy)}, macro-F1 ${pct(r.openSet.macroF1)}; ${r.openSet.unknownExamples} unknown messages, ${pct(r.openSet.unknownRecall).trim()} flagged out of scope; ${pct(r.openSet.knownFlagged).trim()} of known-intent messages flagged${r.openSet.unknownShare !== null ? ` (thresholds for an unknown share of ${pct(r.openSet.unknownShare).trim()})` : ''}`,
+        ]
+      : []),
+    ...(r.adapted
+      ? [
+          `adapted to this traffic (unknown share estimated from the messages: ${pct(r.adapted.unknownShare).trim()}): coverage ${pct(r.adapted.accepted.coverage).trim()}, accuracy on accepted ${pct(r.adapted.accepted.acceptedAccuracy).trim()}; open-set accuracy ${pct(r.adapted.openSet.accuracy).trim()}, macro-F1 ${pct(r.adapted.openSet.macroF1).trim()}, unknown recall ${pct(r.adapted.openSet.unknownRecall).trim()}`,
+        ]
+      : []),
     `projected LLM fallback: ${r.llm.callsPer1k.toFixed(0)} calls per 1,000 messages ≈ ${formatMoney(r.llm.costPer1k, r.llm.price.currency)} (${r.llm.price.model}, ~${r.llm.tokens.prompt}+${r.llm.tokens.completion} tokens per call)`,
     `latency per message: p50 ${formatMs(r.latency.p50)}, p90 ${formatMs(r.latency.p90)}, p99 ${formatMs(r.latency.p99)} (${r.latency.batches} batches of up to ${r.latency.batchSize})`,
     '',
@@ -30,7 +41,7 @@ export function formatReport(r: EvaluationReport): string {
     lines.push('', 'top confusions (true → predicted):');
     for (const c of r.topConfusions) lines.push(`  ${c.count}× ${c.trueLabel} → ${c.predicted}${c.examples[0] ? `   e.g. ${JSON.stringify(c.examples[0])}` : ''}`);
   }
-  if (r.unknownLabels.length) lines.push('', `labels unknown to the model (always wrong): ${r.unknownLabels.join(', ')}`);
+  if (r.unknownLabels.length) lines.push('', `labels unknown to the model (wrong in the closed figures, the open class in the open-set ones): ${r.unknownLabels.join(', ')}`);
   return lines.join('\n');
 }
 

@@ -15,6 +15,7 @@ import {
 } from '../../core/eval/index.js';
 import type { AcceptedStats, Confusion, LatencySummary, ReliabilityBin, RiskCoveragePoint, RiskCurvePoint } from '../../core/eval/index.js';
 import { compareReports, type Comparison } from '../../core/eval/compare.js';
+import { wilsonInterval } from '../../core/eval/bounds.js';
 import type { Route } from '../../core/routing/policy.js';
 import type { LabelledText } from '../../core/types.js';
 import type { Classifier, Prediction } from './model.js';
@@ -89,7 +90,34 @@ export interface EvaluationReport {
   readonly latency: LatencyReport;
   /** One character per test example, in data order: '1' = correct, '0' = wrong (for paired tests). */
   readonly correctness: string;
+  /**
+   * The open-set view (when the test has labels the model does not know, or the model has an
+   * out-of-scope detector): unknown-label and out-of-scope-labelled messages form one "open"
+   * class, right when answered as out of scope; the others are right when given their intent and
+   * not flagged. As in the ADB protocol: accuracy over all messages, macro-F1 over the known
+   * intents plus the open class.
+   */
+  readonly openSet?: OpenSetFigures;
+  /** What the bundle promised on accepted messages and what this test delivered (Wilson interval). */
+  readonly promise: { target: number; promisedBound: number | null; delivered: number; lower: number; upper: number; accepted: number; kept: boolean | null };
+  /**
+   * The same test with the out-of-scope thresholds for the unknown share estimated from the test
+   * messages themselves (no labels: what serving does over its window), when the model has a detector.
+   */
+  readonly adapted?: { unknownShare: number; accepted: AcceptedStats; openSet: OpenSetFigures };
   readonly seconds: number;
+}
+
+export interface OpenSetFigures {
+  readonly unknownExamples: number;
+  /** Unknown messages answered as out of scope. */
+  readonly unknownRecall: number;
+  /** Known-intent messages wrongly answered as out of scope. */
+  readonly knownFlagged: number;
+  readonly accuracy: number;
+  readonly macroF1: number;
+  /** The unknown share the thresholds assumed. */
+  readonly unknownShare: number | null;
 }
 
 export interface EvaluateOptions {
@@ -191,6 +219,43 @@ export async function evaluateModel(model: Classifier, examples: readonly Labell
   const tiers: number[] = [];
   for (const p of preds) if (p.tier !== undefined) tiers[p.tier] = (tiers[p.tier] ?? 0) + 1;
   const accepted = acceptedStats(correct, preds.map((p) => p.route === 'accepted'));
+  const det = detecting(model);
+  const oosLabels = new Set(det?.manifest.outOfScopeLabels ?? []);
+  const isUnknown = examples.map((e) => !model.labels.includes(e.label) || oosLabels.has(e.label));
+  const openSetWanted = unknown.length > 0 || det !== undefined;
+  const openSetOf = (ps: readonly Prediction[]): OpenSetFigures => {
+    const open = labels.length;
+    const yT = examples.map((e, i) => (isUnknown[i] ? open : ids.get(e.label)!));
+    const yP = ps.map((p) => (p.outOfScope ? open : ids.get(p.intent)!));
+    const rep = classificationReport(yT, yP, [...labels, '(open)']);
+    const nU = isUnknown.filter(Boolean).length;
+    const flaggedU = ps.filter((p, i) => isUnknown[i] && p.outOfScope).length;
+    const flaggedK = ps.filter((p, i) => !isUnknown[i] && p.outOfScope).length;
+    return { unknownExamples: nU, unknownRecall: nU ? flaggedU / nU : Number.NaN, knownFlagged: examples.length - nU ? flaggedK / (examples.length - nU) : Number.NaN, accuracy: rep.accuracy, macroF1: rep.macroF1, unknownShare: det ? det.unknownShare : null };
+  };
+  // accepted precision under an unknown share estimated from the test messages' own scores
+  let adapted: EvaluationReport['adapted'];
+  if (det) {
+    const before = det.unknownShare;
+    const share = det.estimateUnknownShare(preds.map((p) => p.novelty ?? 0));
+    if (share !== null) {
+      det.setUnknownShare(share);
+      try {
+        const again = await model.classify(examples.map((e) => e.text), { neighbours: 0, alternatives: 1 });
+        const ok = again.map((p, i) => ids.get(p.intent) === yTrue[i]);
+        adapted = { unknownShare: det.unknownShare, accepted: acceptedStats(ok, again.map((p) => p.route === 'accepted')), openSet: openSetOf(again) };
+      } finally {
+        det.setUnknownShare(before);
+      }
+    }
+  }
+  const promiseOf = (a: AcceptedStats, ok: readonly boolean[], ps: readonly Prediction[]): EvaluationReport['promise'] => {
+    const n = ps.filter((p) => p.route === 'accepted').length;
+    const right = ps.filter((p, i) => p.route === 'accepted' && ok[i]).length;
+    const w = wilsonInterval(right, n, 0.95);
+    const bound = det?.manifest.routing.precisionBound ?? null;
+    return { target: info.targetPrecision, promisedBound: bound, delivered: a.acceptedAccuracy ?? Number.NaN, lower: w.lower, upper: w.upper, accepted: n, kept: n ? w.upper >= info.targetPrecision : null };
+  };
   return {
     model: { name: info.name, createdAt: info.createdAt, embedder: info.embedder, dataHash: info.dataHash },
     evaluatedAt: (opts.now ?? (() => new Date()))().toISOString(),
@@ -213,8 +278,25 @@ export async function evaluateModel(model: Classifier, examples: readonly Labell
     llm: llmCost(1 - accepted.coverage),
     latency,
     correctness: correct.map((c) => (c ? '1' : '0')).join(''),
+    ...(openSetWanted ? { openSet: openSetOf(preds) } : {}),
+    promise: promiseOf(accepted, correct, preds),
+    ...(adapted ? { adapted } : {}),
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/** The wanted parts of a Classifier that has an out-of-scope detector (IntentModel). */
+interface Detecting {
+  readonly detectsNovelty: boolean;
+  readonly unknownShare: number;
+  setUnknownShare(s: number): unknown;
+  estimateUnknownShare(scores: readonly number[]): number | null;
+  readonly manifest: { routing: { precisionBound?: number }; outOfScopeLabels: string[] };
+}
+
+function detecting(m: Classifier): Detecting | undefined {
+  const d = m as unknown as Partial<Detecting>;
+  return d.detectsNovelty ? (d as Detecting) : undefined;
 }
 
 /** Evaluates two models on the same examples and compares B against A (McNemar at `alpha`). */
