@@ -45,8 +45,9 @@ try {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   await page.goto(`${server.url}/dashboard/?interval=1000`);
-  await new Promise((r) => setTimeout(r, 6000));
-  await page.screenshot({ path: out, fullPage: false });
+  // long enough for the trend charts to show a few points
+  await new Promise((r) => setTimeout(r, 15_000));
+  await page.screenshot({ path: out, fullPage: true });
   running = false;
   await traffic;
   await browser.close();
