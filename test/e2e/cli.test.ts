@@ -97,6 +97,8 @@ describe('intentops CLI on the bundled sample data', () => {
       Buffer.from('where is my parcel? tracking shows nothing\n\n   \n'),
       Buffer.from([0x6d, 0x79, 0x20, 0xff, 0xfe, 0x20, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x0a]), // "my \xff\xfe order"
       Buffer.from(`${long}\nI want a refund for the broken lamp\r\n`),
+      // longer than any acceptable message can be in bytes: skipped to its end, never buffered whole
+      Buffer.from(`${'é'.repeat(30_000)}\nmy login does not work\n`),
     ]);
     const r = cli(['predict', '--model', model], { input });
     expect(r.code).toBe(2);
@@ -108,14 +110,17 @@ describe('intentops CLI on the bundled sample data', () => {
       [4, 'invalid_utf8'],
       [5, 'text_too_long'],
       [6, 'return_refund'],
+      [7, 'text_too_long'],
+      [8, 'login_problem'],
     ]);
+    expect(rows[6].error.message).toMatch(/the limit is 5000 characters \(server.maxTextLength\)/);
     expect(rows[1].error.message).toBe('text must not be empty');
     expect(rows[2].error.message).toBe('text must not be only whitespace');
     expect(rows[3].error.message).toMatch(/not valid UTF-8 \(first bad byte at column 4\)/);
     expect(JSON.stringify(rows[3])).not.toContain('\ufffd');
     expect(rows[4].error.message).toMatch(/is 5001 characters; the limit is 5000 \(server.maxTextLength\)/);
     expect(rows[5].text).toBe('I want a refund for the broken lamp');
-    expect(r.stderr).toMatch(/^error: 4 message\(s\) rejected \(line 2, line 3, line 4, line 5\)/);
+    expect(r.stderr).toMatch(/^error: 5 message\(s\) rejected \(line 2, line 3, line 4, line 5, line 7\)/);
   });
 
   it('predict numbers arguments by position and rejects empty or too long ones, like the server', () => {
