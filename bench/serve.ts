@@ -1,5 +1,11 @@
 /**
- * `npm run bench:serve`: the real HTTP server on loopback under autocannon.
+ * `npm run bench:serve`: the real HTTP server on loopback under wrk (autocannon without it), with
+ * the default configuration (every feature that is on by default stays on: answer cache, review
+ * queue, prediction log, drift monitors, info-level logging); every request's text is made
+ * unique (a counter appended), so the answer cache never answers in the model's place.
+ *   0. the serving overhead: a bare node:http JSON server (bench/bare-server.mjs: read, parse,
+ *      answer JSON) and IntentOps at concurrency 64, alternating, `--rounds` times (default 3):
+ *      req/s and p99 of each, their ratio (target ≥ 0.5, p99 < 20 ms), the median and the spread
  *   1. /v1/classify with the hashed model at concurrency 1, 16, 64 (one process)
  *   2. the same at 64 with one worker per core (`serve --workers N`, node:cluster)
  *   3. 30 % of requests sent to the fake LLM (100 ms per call, in its own process) next to
@@ -29,7 +35,9 @@ const seconds = Number(opt('--seconds') ?? 8);
 const dataDir = resolve(root, opt('--data') ?? '../shared/datasets/banking77');
 const work = mkdtempSync(join(tmpdir(), 'intentops-bench-serve-'));
 
-const TARGET = { rps64: 5000, p99Ms: 20, workersRatio: 1.6, slowMixP99Ratio: 2 };
+const rounds = Number(opt('--rounds') ?? 3);
+
+const TARGET = { rps64: 5000, p99Ms: 20, workersRatio: 1.6, slowMixP99Ratio: 2, bareRatio: 0.5 };
 
 async function freePort(): Promise<number> {
   return new Promise((res) => {
@@ -45,7 +53,8 @@ async function startServer(model: string, env: Record<string, string>, extra: st
   // the compiled CLI, as users run it (under tsx every dynamic import goes through its loader thread)
   // node flags as the Docker image's ENTRYPOINT sets them (a 32 MB young-generation semi-space)
   const child = spawn(process.execPath, ['--max-semi-space-size=32', join(root, 'bin/intentops.js'), 'serve', '--model', model, '--port', String(port), ...extra], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, INTENTOPS_CACHE_URI: 'none', INTENTOPS_REVIEW_URI: `sqlite:${join(work, `review-${port}.db`)}`, INTENTOPS_EVENTS_URI: `sqlite:${join(work, `events-${port}.db`)}`, INTENTOPS_TRACKING_URI: `sqlite:${join(work, `events-${port}.db`)}`, INTENTOPS_LOG_LEVEL: 'warn', ...env },
+    // defaults everywhere (cache, log level, monitors); only the stores' files are put in the scratch directory
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, INTENTOPS_REVIEW_URI: `sqlite:${join(work, `review-${port}.db`)}`, INTENTOPS_EVENTS_URI: `sqlite:${join(work, `events-${port}.db`)}`, INTENTOPS_TRACKING_URI: `sqlite:${join(work, `events-${port}.db`)}`, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
@@ -62,6 +71,25 @@ async function startServer(model: string, env: Record<string, string>, extra: st
   }
   return {
     url,
+    child,
+    stop: () =>
+      new Promise((res) => {
+        child.once('exit', () => res());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** The reference server (bench/bare-server.mjs), with the same node flags as the CLI. */
+async function startBare(): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--max-semi-space-size=32', join(here, 'bare-server.mjs'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((res, rej) => {
+    child.stdout!.on('data', (d) => String(d).includes('listening') && res());
+    child.once('exit', (code) => rej(new Error(`bare server exited ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
     child,
     stop: () =>
       new Promise((res) => {
@@ -141,6 +169,23 @@ function load(url: string, texts: string[], connections: number, duration = seco
   return WRK ? loadWrk(url, texts, connections, duration, rate, jitterMs) : loadAutocannon(url, texts, connections, duration, rate);
 }
 
+/**
+ * Each request's text gets its request number appended, written in punctuation (` !?.` …): no
+ * two requests send the same text, so the answer cache (on by default) never answers in the
+ * model's place, while the hashed model, which reads words only, sees the test message itself
+ * (the route mix stays the test set's).
+ */
+const UNIQUE = true;
+const MARKS = ['!', '?', '.', ',', ';', ':', '-', '~'];
+function tag(n: number): string {
+  let s = '';
+  do {
+    s += MARKS[n % 8];
+    n = Math.floor(n / 8);
+  } while (n > 0);
+  return s;
+}
+
 function loadAutocannon(url: string, texts: string[], connections: number, duration = seconds, rate?: number): Promise<Load> {
   let i = 0;
   return new Promise((res, rej) => {
@@ -154,7 +199,7 @@ function loadAutocannon(url: string, texts: string[], connections: number, durat
           {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ text: texts[i++ % texts.length] }) }),
+            setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ text: UNIQUE ? `${texts[i % texts.length]} ${tag(i++)}` : texts[i++ % texts.length] }) }),
           },
         ],
       },
@@ -174,7 +219,8 @@ function loadAutocannon(url: string, texts: string[], connections: number, durat
 const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => existsSync(p));
 
 function loadWrk(url: string, texts: string[], connections: number, duration = seconds, rate?: number, jitterMs?: number): Promise<Load> {
-  const bodies = texts.map((t) => JSON.stringify({ text: t }));
+  // the JSON text up to its closing quote, so a counter can be appended per request
+  const bodies = texts.map((t) => (UNIQUE ? `${JSON.stringify({ text: t }).slice(0, -2)} ` : JSON.stringify({ text: t })));
   const script = join(work, `wrk-${connections}-${Math.random().toString(36).slice(2)}.lua`);
   const lua = [
     'local bodies = {',
@@ -185,9 +231,20 @@ function loadWrk(url: string, texts: string[], connections: number, duration = s
     'wrk.headers["content-type"] = "application/json"',
     // pacing: each connection waits connections/rate seconds between requests (wrk's delay hook)
     ...(rate ? [`delay = function() return ${Math.max(1, Math.round((1000 * connections) / rate))} end`] : jitterMs ? [`delay = function() return math.random(0, ${jitterMs}) end`] : []),
+    'local n = 0',
+    `local marks = { ${MARKS.map((m) => JSON.stringify(m)).join(', ')} }`,
+    'local function tag(k)',
+    '  local s = ""',
+    '  repeat',
+    '    local d = k % 8',
+    '    s = s .. marks[d + 1]',
+    '    k = (k - d) / 8',
+    '  until k == 0',
+    '  return s',
+    'end',
     'request = function()',
     '  i = i % #bodies + 1',
-    '  return wrk.format(nil, nil, nil, bodies[i])',
+    ...(UNIQUE ? ['  n = n + 1', '  return wrk.format(nil, nil, nil, bodies[i] .. tag(n) .. "\\"}")'] : ['  return wrk.format(nil, nil, nil, bodies[i])']),
     'end',
     'done = function(summary, latency, requests)',
     '  io.write(string.format("JSON{\\"requests\\":%d,\\"errors\\":%d,\\"non2xx\\":%d,\\"p50\\":%f,\\"p99\\":%f,\\"seconds\\":%f}\\n",',
@@ -225,16 +282,51 @@ try {
   const confident = texts.filter((_, i) => preds[i].route === 'accepted');
   const unsure = texts.filter((_, i) => preds[i].route !== 'accepted');
   console.log(`model: hashed, ${trained.manifest.labels.length} intents; test messages accepted at once: ${confident.length}, unsure: ${unsure.length}\n`);
-  const results: Record<string, unknown> = {};
+  // the model alone, in this process: what a request costs before any serving work
+  const m0 = performance.now();
+  const sample = texts.slice(0, 1000);
+  for (const t of sample) await m.classify([t]);
+  const modelMs = (performance.now() - m0) / sample.length;
+  console.log(`the model alone (in process, one message per call, default options): ${modelMs.toFixed(3)} ms per message\n`);
+  await m.close();
+  const results: Record<string, unknown> = { modelMsPerMessage: modelMs };
+
+  // 0. the serving overhead: the bare node:http server and IntentOps at concurrency 64, alternating
+  const one = await startServer(model, {});
+  const bare = await startBare();
+  await load(one.url, texts, 16, 2); // warm-up
+  await load(bare.url, texts, 16, 2);
+  type Measured = Load & { serverCores: number; otherCores: number };
+  const pairs: { bare: Measured; io: Measured; ratio: number }[] = [];
+  console.log(`serving overhead: a bare node:http JSON server and IntentOps (defaults), concurrency 64, ${rounds} alternating rounds`);
+  for (let r = 0; r < rounds; r++) {
+    const b = await withCpu(bare.child.pid!, () => load(bare.url, texts, 64));
+    const io = await withCpu(one.child.pid!, () => load(one.url, texts, 64));
+    pairs.push({ bare: b, io, ratio: io.rps / b.rps });
+    console.log(`  round ${r + 1}: bare ${fmt(b)}\n           IntentOps ${fmt(io)}\n           ratio ×${(io.rps / b.rps).toFixed(2)}; server CPU per request ${((1000 * b.serverCores) / b.rps).toFixed(3)} vs ${((1000 * io.serverCores) / io.rps).toFixed(3)} ms`);
+  }
+  await bare.stop();
+  const byRatio = [...pairs].sort((a, b) => a.ratio - b.ratio);
+  const mid = byRatio[Math.floor(byRatio.length / 2)];
+  const range = (xs: number[], d = 0) => `${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)}`;
+  const cpuPerReq = (l: Measured) => (1000 * l.serverCores) / l.rps;
+  console.log(`  median ratio ×${mid.ratio.toFixed(2)} (target ≥ ${TARGET.bareRatio}: ${mid.ratio >= TARGET.bareRatio ? 'reached' : 'NOT reached'}); rounds ${pairs.map((x) => `×${x.ratio.toFixed(2)}`).join(', ')}`);
+  console.log(`  IntentOps ${range(pairs.map((x) => x.io.rps))} req/s, p99 ${range(pairs.map((x) => x.io.p99), 1)} ms (target < ${TARGET.p99Ms} ms: median round ${mid.io.p99 < TARGET.p99Ms ? 'reached' : 'NOT reached'}); bare ${range(pairs.map((x) => x.bare.rps))} req/s, p99 ${range(pairs.map((x) => x.bare.p99), 1)} ms`);
+  console.log(`  server CPU per request (all threads): IntentOps ${range(pairs.map((x) => cpuPerReq(x.io)), 3)} ms, bare ${range(pairs.map((x) => cpuPerReq(x.bare)), 3)} ms; the model alone ${modelMs.toFixed(3)} ms`);
+  // where a CPU-bound server's throughput ratio would be with no serving work at all: the bare request plus the model
+  const bareCpu = cpuPerReq(mid.bare);
+  const ceiling = bareCpu / (bareCpu + modelMs);
+  console.log(`  serving work beyond the model ≈ ${(cpuPerReq(mid.io) - modelMs).toFixed(3)} ms per request (median round); with none at all the ratio could reach only ×${ceiling.toFixed(2)} (bare request + the model alone)\n`);
+  results.overhead = { rounds: pairs, medianRatio: mid.ratio, ceiling, modelMs };
 
   // 1. one process, the test set's natural mix (unsure ones go to the review queue: a SQLite write each)
-  const one = await startServer(model, {});
-  await load(one.url, texts, 16, 2); // warm-up
-  const single: Record<number, Load & { serverCores: number; otherCores: number }> = {};
-  for (const c of [1, 16, 64]) {
+  const single: Record<number, Measured> = {};
+  for (const c of [1, 16]) {
     single[c] = await withCpu(one.child.pid!, () => load(one.url, texts, c));
     console.log(`1 process, concurrency ${String(c).padStart(2)}: ${fmt(single[c])}`);
   }
+  single[64] = mid.io;
+  console.log(`1 process, concurrency 64: ${fmt(single[64])} (the median round above)`);
   console.log(`  at 64: ${cores(single[64])}; server CPU per request ${((1000 * single[64].serverCores) / single[64].rps).toFixed(3)} ms (all its threads)`);
   const mem1 = rssMb(one.child.pid!);
   await one.stop();
