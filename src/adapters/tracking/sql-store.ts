@@ -1,6 +1,7 @@
 import { IntentOpsError } from '../../core/errors.js';
 import type { NewRun, Run, RunFilter, RunPatch, TrackingStore } from '../../ports/tracking-store.js';
 import { uuidv7Generator } from './ids.js';
+import { goneReason, systemLiveness, type Liveness } from './liveness.js';
 import { applyPatch, buildRun, RUN_STATUSES } from './runs.js';
 import { TRACKING_COMPONENT, TRACKING_MIGRATIONS } from './schema.js';
 import { fromJson, migrate, table, toJson, type SqlDb, type SqlValue } from './sql/index.js';
@@ -10,6 +11,8 @@ export interface TrackingStoreOptions {
   readonly now?: () => Date;
   /** Run id generator; UUIDv7 from `now` by default. */
   readonly newId?: () => string;
+  /** How a reader tells a running run's process is gone (see liveness.ts); false = never. Default: this host's process table. */
+  readonly liveness?: Liveness | false;
 }
 
 const COLUMNS = 'id, name, status, params, data_hash, data_report, metrics, per_intent, duration_ms, code_version, environment, bundle, tags, error, created_at, finished_at';
@@ -66,14 +69,37 @@ export class SqlTrackingStore implements TrackingStore {
     private readonly db: SqlDb,
     private readonly now: () => Date,
     private readonly newId: () => string,
+    private readonly liveness: Liveness | false,
   ) {
     this.runs = table(db, 'tracking_runs');
+  }
+
+  /** Marks runs whose process is gone failed (persisted, so every reader agrees), as read. */
+  private async reap(runs: Run[]): Promise<Run[]> {
+    if (!this.liveness) return runs;
+    const now = this.now().getTime();
+    return Promise.all(
+      runs.map(async (r) => {
+        const why = this.liveness ? goneReason(r, this.liveness, now) : null;
+        if (!why) return r;
+        try {
+          return await this.updateRun(r.id, { status: 'failed', error: why, durationMs: r.durationMs ?? 0 });
+        } catch {
+          return (await this.getRawRun(r.id)) ?? r; // another reader marked it first
+        }
+      }),
+    );
+  }
+
+  private async getRawRun(id: string): Promise<Run | undefined> {
+    const row = (await this.db.all<RunRow>(`SELECT ${COLUMNS} FROM ${this.runs} WHERE id = ?`, [id]))[0];
+    return row && fromRow(row);
   }
 
   static async open(db: SqlDb, opts: TrackingStoreOptions = {}): Promise<SqlTrackingStore> {
     await migrate(db, TRACKING_COMPONENT, TRACKING_MIGRATIONS);
     const now = opts.now ?? (() => new Date());
-    return new SqlTrackingStore(db, now, opts.newId ?? uuidv7Generator(() => now().getTime()));
+    return new SqlTrackingStore(db, now, opts.newId ?? uuidv7Generator(() => now().getTime()), opts.liveness ?? systemLiveness);
   }
 
   async createRun(input: NewRun): Promise<Run> {
@@ -96,8 +122,8 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   async getRun(id: string): Promise<Run | undefined> {
-    const row = (await this.db.all<RunRow>(`SELECT ${COLUMNS} FROM ${this.runs} WHERE id = ?`, [id]))[0];
-    return row && fromRow(row);
+    const run = await this.getRawRun(id);
+    return run && (await this.reap([run]))[0];
   }
 
   async listRuns(filter: RunFilter = {}): Promise<Run[]> {
@@ -113,7 +139,9 @@ export class SqlTrackingStore implements TrackingStore {
     const limit = filter.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new IntentOpsError('invalid_input', `limit must be an integer from 1 to ${MAX_LIMIT}, got ${limit}`, { where: 'limit' });
     const sql = `SELECT ${COLUMNS} FROM ${this.runs}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-    return (await this.db.all<RunRow>(sql, [...params, limit])).map(fromRow);
+    const runs = await this.reap((await this.db.all<RunRow>(sql, [...params, limit])).map(fromRow));
+    // a status filter applies to the status as it is now
+    return filter.status === undefined ? runs : runs.filter((r) => r.status === filter.status);
   }
 
   close(): Promise<void> {

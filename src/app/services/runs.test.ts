@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +72,24 @@ describe('recording trainings as runs', () => {
     const [failed] = await store.listRuns({ name: 'broken' });
     expect(failed).toMatchObject({ status: 'failed', error: 'no validation examples' });
     expect(failed.finishedAt).not.toBeNull();
+  });
+
+  it('a tracked training records its pid and host, and beats its heart (durationMs so far) while it runs', async () => {
+    let during: Run | undefined;
+    await trackTraining(
+      store,
+      { name: 'beating' },
+      async () => {
+        for (let i = 0; i < 500 && !during?.durationMs; i++) {
+          await new Promise((r) => setTimeout(r, 10));
+          [during] = await store.listRuns({ name: 'beating' });
+        }
+        return result;
+      },
+      { heartbeatMs: 20 },
+    );
+    expect(during).toMatchObject({ status: 'running', environment: { pid: process.pid, host: hostname() } });
+    expect(during!.durationMs).toBeGreaterThan(0);
   });
 });
 

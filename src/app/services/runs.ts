@@ -1,4 +1,4 @@
-import { cpus } from 'node:os';
+import { cpus, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Manifest } from '../../adapters/bundle/index.js';
 import type { LabelMetrics } from '../../core/eval/index.js';
@@ -104,15 +104,22 @@ export function recordTraining(store: TrackingStore, result: TrainResult, extra:
  * Runs `train` inside a tracked run: created 'running' first, then 'finished' with the
  * results, or 'failed' with the error (which is rethrown), so crashed trainings show up too.
  */
-export async function trackTraining(store: TrackingStore, extra: RunExtras & { name: string }, train: () => Promise<TrainResult>): Promise<{ run: Run; result: TrainResult }> {
-  const started = await store.createRun(base(extra, extra.name));
+export async function trackTraining(store: TrackingStore, extra: RunExtras & { name: string }, train: () => Promise<TrainResult>, o: { heartbeatMs?: number } = {}): Promise<{ run: Run; result: TrainResult }> {
+  const b = base(extra, extra.name);
+  // pid, host and a heartbeat (durationMs so far) let a reader tell a killed training from a running one
+  const started = await store.createRun({ ...b, environment: { ...b.environment, pid: process.pid, host: hostname() } });
+  const t0 = Date.now();
+  const beat = setInterval(() => void store.updateRun(started.id, { durationMs: Date.now() - t0 }).catch(() => undefined), o.heartbeatMs ?? 10_000);
+  beat.unref();
   let result: TrainResult;
   try {
     result = await train();
   } catch (e) {
+    clearInterval(beat);
     await store.updateRun(started.id, { status: 'failed', error: (e as Error)?.message ?? String(e) });
     throw e;
   }
+  clearInterval(beat);
   const m = result.manifest;
   // what the trainer resolved (seed, embedder config, options) is only known from the manifest
   const run = await store.updateRun(started.id, {
