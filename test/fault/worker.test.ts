@@ -10,10 +10,13 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerBacklog, deleteTopology, NATS_URL, natsClient, produce, readSubject, uniqueTopology, type NatsTopology } from '../contract/broker.nats.js';
 import { sampleModel } from '../helpers/serving.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { intentops, sleep, within, type Child } from './processes.js';
 
 /** Everything is classified within this long after the SIGTERM (far below the 30 s ack wait). */
 const SETTLE_MS = 20_000;
+/** After a cut link is restored: reconnect (back-off ≤ 2 s), pull again (1 s), redeliver what was held (ack wait 10 s). */
+const RECOVERY_MS = 30_000;
 const TEXTS = ['where is my parcel? tracking shows nothing', 'I was charged twice for my order', 'hmm ok', 'cannot log in to my account', 'I want my money back'];
 
 describe('workers stopped with SIGTERM mid-stream', () => {
@@ -95,5 +98,49 @@ describe('workers stopped with SIGTERM mid-stream', () => {
     await expectExactlyOnce(t, sent);
     b.proc.kill('SIGTERM');
     expect(await b.exit).toBe(0);
+  });
+});
+
+describe('workers whose NATS connection is cut mid-stream', () => {
+  let client: { nc: NatsConnection; jsm: JetStreamManager };
+  let model: string;
+  const t = uniqueTopology();
+  const children: Child[] = [];
+  let proxy: TcpProxy;
+  beforeAll(async () => {
+    client = await natsClient();
+    model = await sampleModel();
+    const u = new URL(NATS_URL);
+    proxy = await TcpProxy.start({ host: u.hostname, port: Number(u.port) || 4222 });
+  });
+  afterAll(async () => {
+    for (const c of children) c.proc.kill('SIGKILL');
+    await proxy.close();
+    await deleteTopology(client.jsm, t);
+    await client.nc.close();
+  });
+
+  it('reconnect and finish: every message classified once, nothing dead-lettered, within RECOVERY after the link is back', async () => {
+    const flags = ['--model', model, '--broker', `nats://127.0.0.1:${proxy.port}`, '--stream', t.stream, '--in', t.in, '--out', t.out, '--dlq', t.dlq, '--consumer', t.consumer, '--ack-wait', '10000', '--concurrency', '64', '--batch', '16'];
+    const env = { INTENTOPS_REVIEW_URI: 'none', INTENTOPS_EVENTS_URI: 'none', INTENTOPS_TRACKING_URI: 'none' };
+    for (let i = 0; i < 2; i++) children.push(await intentops(['worker', ...flags], 'worker started', env));
+    const sent = Array.from({ length: 400 }, (_, i) => JSON.stringify({ id: `cut-${i}`, text: TEXTS[i % TEXTS.length] }));
+    const outCount = async () => (await client.jsm.streams.info(`${t.stream}_OUT`, { subjects_filter: t.out }).catch(() => undefined))?.state.subjects?.[t.out] ?? 0;
+    await produce(client.nc, t.in, sent.slice(0, 200));
+    await within(SETTLE_MS, 'results flowing', async () => (await outCount()) >= 50);
+    proxy.cut('reset');
+    await produce(client.nc, t.in, sent.slice(200)); // published straight to NATS while the workers are cut off
+    await sleep(3000);
+    proxy.restore();
+    await within(RECOVERY_MS, 'every message classified after the link is back', async () => {
+      const backlog = await consumerBacklog(client.jsm, t);
+      return (await outCount()) >= sent.length && backlog.pending === 0 && backlog.unacked === 0;
+    });
+    const out = await readSubject(client.nc, client.jsm, `${t.stream}_OUT`, t.out);
+    expect([...new Set(out.map((m) => JSON.parse(m.data).id as string))].sort()).toEqual(sent.map((m) => JSON.parse(m).id as string).sort());
+    expect(out.length).toBe(sent.length);
+    expect(await readSubject(client.nc, client.jsm, `${t.stream}_OUT`, t.dlq)).toEqual([]);
+    for (const c of children) c.proc.kill('SIGTERM');
+    for (const c of children) expect(await c.exit).toBe(0);
   });
 });
