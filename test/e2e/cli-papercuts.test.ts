@@ -4,7 +4,9 @@ import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openTrackingStore } from '../../src/adapters/tracking/index.js';
 import { buildCli, runCli } from '../../src/app/cli/main.js';
+import { listen } from '../../src/app/http/index.js';
 import { tempDir } from '../helpers/sample.js';
+import { testServing } from '../helpers/serving.js';
 
 /**
  * The CLI in-process (real argv parsing, real stores on temp files): what a new user hits in the
@@ -63,6 +65,25 @@ describe('rollout status', () => {
     const j = await cli(['rollout', 'status', '--json']);
     expect(j.code).toBe(0);
     expect(JSON.parse(j.stdout)).toEqual({ name: null, mode: 'off', reason: 'the registry holds no models' });
+  });
+
+  it('says the same of a server (--url) that serves a model directory, and exits 0', { timeout: 120_000 }, async () => {
+    const s = await testServing();
+    const server = await listen(s.app, { host: '127.0.0.1', port: 0 });
+    try {
+      const r = await cli(['rollout', 'status', '--url', server.url]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^nothing is being rolled out: the server serves a model directory, not a registry champion/);
+      // a server that is not there is still an error
+      await server.close(1000);
+      const gone = await cli(['rollout', 'status', '--url', server.url]);
+      expect(gone.code).not.toBe(0);
+      expect(gone.stderr).toMatch(/cannot reach/);
+    } finally {
+      await server.close(1000).catch(() => undefined);
+      await s.close();
+    }
   });
 
   it('still fails for a model that is not there when one is named', async () => {

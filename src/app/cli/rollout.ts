@@ -51,10 +51,13 @@ export function registerRollout(program: Command, io: CliIO): void {
     .action(
       action(io, async (o: Common & { url?: string; apiKey?: string }, cmd: Command) => {
         const show = (s: RolloutStatus) => out(io, o.json ? JSON.stringify(s, null, 2) : formatStatus(s));
-        if (o.url) return show(await fetchStatus(o.url, o.apiKey ?? io.env.INTENTOPS_API_KEY));
-        const nothing = () =>
-          out(io, o.json ? JSON.stringify({ name: null, mode: 'off', reason: 'the registry holds no models' }, null, 2) : 'nothing is being rolled out: the registry holds no models (register one with `intentops models register DIR --name NAME`)');
-        return withControl(cmd, o, async (s, name) => show(await s.status(name, { analysis: true })), { outcomes: true, empty: nothing });
+        const nothing = (reason: string, hint: string) => out(io, o.json ? JSON.stringify({ name: null, mode: 'off', reason }, null, 2) : `nothing is being rolled out: ${reason} (${hint})`);
+        if (o.url) {
+          const s = await fetchStatus(o.url, o.apiKey ?? io.env.INTENTOPS_API_KEY);
+          return s ? show(s) : nothing('the server serves a model directory, not a registry champion', 'serve models:/NAME@champion to roll out between registry versions');
+        }
+        const empty = () => nothing('the registry holds no models', 'register one with `intentops models register DIR --name NAME`');
+        return withControl(cmd, o, async (s, name) => show(await s.status(name, { analysis: true })), { outcomes: true, empty });
       }),
     );
 
@@ -122,7 +125,8 @@ async function openOutcomes(c: Config): Promise<{ value: OutcomeSources; close()
 
 const STATUS_CODE: Readonly<Record<number, ErrorCode>> = { 400: 'invalid_input', 401: 'invalid_input', 404: 'not_found', 409: 'invalid_input' };
 
-async function fetchStatus(url: string, apiKey?: string): Promise<RolloutStatus> {
+/** The server's rollout, or undefined when it serves a bundle directory (nothing to roll out). */
+async function fetchStatus(url: string, apiKey?: string): Promise<RolloutStatus | undefined> {
   const target = `${url.replace(/\/+$/, '')}/v1/rollout?analysis=true`;
   let res: Response;
   try {
@@ -130,7 +134,8 @@ async function fetchStatus(url: string, apiKey?: string): Promise<RolloutStatus>
   } catch (e) {
     throw new IntentOpsError('unavailable', `cannot reach ${target}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`, { where: '--url', hint: 'check the URL and that `intentops serve` runs there' });
   }
-  const body = (await res.json().catch(() => ({}))) as RolloutStatus & { detail?: string };
+  const body = (await res.json().catch(() => ({}))) as RolloutStatus & { detail?: string; type?: string };
+  if (res.status === 404 && body.type?.endsWith(':rollout-disabled')) return undefined;
   if (!res.ok) throw new IntentOpsError(STATUS_CODE[res.status] ?? 'unavailable', `the server answered ${res.status}: ${body.detail ?? res.statusText}`, { where: target, hint: res.status === 401 ? 'pass --api-key KEY or set INTENTOPS_API_KEY' : undefined });
   return body;
 }
