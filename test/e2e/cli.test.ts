@@ -141,6 +141,19 @@ describe('intentops CLI on the bundled sample data', () => {
     expect(raised.code).toBe(0);
   });
 
+  it('predict rejects an argument that is not valid UTF-8, and keeps a real U+FFFD', () => {
+    // bytes node cannot be given from JavaScript: through the shell, as a user's terminal would
+    const r = spawnSync('bash', ['-c', `exec "$0" --import tsx "$1" predict --model "$2" $'my \\xff\\xfe order' $'where is my parcel? \\xef\\xbf\\xbd'`, process.execPath, join(ROOT, 'src/app/cli/main.ts'), model], {
+      encoding: 'utf8',
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, INTENTOPS_TRACKING_URI: `sqlite:${TRACKING_DB}` },
+    });
+    expect(r.status).toBe(2);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows[0]).toEqual({ arg: 1, error: { code: 'invalid_utf8', message: expect.stringMatching(/^the argument is not valid UTF-8/) } });
+    expect(rows[1]).toMatchObject({ arg: 2, text: 'where is my parcel? \uFFFD', intent: 'delivery' });
+  });
+
   it('runs list shows the embedder the training used', () => {
     const r = cli(['runs', 'list']);
     expect(r.code).toBe(0);

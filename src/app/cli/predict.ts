@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { openClassifier } from '../container.js';
 import { IntentOpsError } from '../../core/errors.js';
@@ -33,8 +34,9 @@ export function registerPredict(program: Command, io: CliIO): void {
         const check = textChecker(c.server.maxTextLength);
         const model = await openClassifier(String(o.model), c);
         const neighbours = o.neighbours as number | 'auto';
+        const badArgs = words.some((w) => w.includes('\uFFFD')) ? argsNotUtf8() : new Set<string>();
         const inputs: AsyncIterable<Input> | Input[] = words.length
-          ? words.map((w, i) => ({ arg: i + 1, ...check(w) }))
+          ? words.map((w, i) => ({ arg: i + 1, ...(badArgs.has(w) ? { error: NOT_UTF8_ARG } : check(w)) }))
           : stdinInputs(io.stdin, c.server.maxTextLength, check);
         const rejected: Origin[] = [];
         let batch: Input[] = [];
@@ -71,6 +73,33 @@ function textChecker(maxTextLength: number): (text: string) => { text: string } 
 }
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+const NOT_UTF8_ARG: RowError = { code: 'invalid_utf8', message: 'the argument is not valid UTF-8: set a UTF-8 locale (e.g. LANG=C.UTF-8) or re-encode the text' };
+
+/**
+ * Node hands arguments over already decoded, invalid bytes as U+FFFD. Where the raw command
+ * line is readable (Linux), the arguments whose bytes are not UTF-8 (as decoded here, to match
+ * them with what the command received); elsewhere none, and a U+FFFD is taken as written.
+ */
+function argsNotUtf8(): Set<string> {
+  let raw: Buffer;
+  try {
+    raw = readFileSync('/proc/self/cmdline');
+  } catch {
+    return new Set();
+  }
+  const bad = new Set<string>();
+  let start = 0;
+  for (let end = raw.indexOf(0, start); end >= 0; start = end + 1, end = raw.indexOf(0, start)) {
+    const arg = raw.subarray(start, end);
+    try {
+      fatalUtf8.decode(arg);
+    } catch {
+      bad.add(arg.toString('utf8'));
+    }
+  }
+  return bad;
+}
 
 /**
  * One input per stdin line (blank lines included, as errors), read as bytes so invalid UTF-8 is
