@@ -237,6 +237,22 @@ describe('dashboard on a server with API keys', () => {
       expect(await page.locator(`[data-testid="${panel}"] [data-state="needs-key"]`).count(), panel).toBeGreaterThan(0);
     }
     expect(await falseClaims(page)).toEqual([]);
+    // a wrong key: refused once, not retried on every refresh (the server throttles an address after 10 failures)
+    const refused: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() === 401 || r.status() === 429) refused.push(`${r.status()} ${r.url()}`);
+    });
+    await page.fill('[data-testid="key-form"] input', 'not-the-key');
+    await page.click('[data-testid="key-form"] button');
+    await page.waitForSelector('[data-testid="error"]:has-text("did not accept this API key")', { timeout: 30_000 });
+    const since = await page.textContent('[data-testid="updated"]');
+    for (let i = 0; i < 3; i++) {
+      const t = await page.textContent('[data-testid="updated"]');
+      await page.waitForFunction((x) => document.querySelector('[data-testid="updated"]')?.textContent !== x, t, { timeout: 30_000 });
+    }
+    expect(await page.textContent('[data-testid="updated"]')).not.toBe(since);
+    expect(refused).toHaveLength(1);
+    expect(await falseClaims(page)).toEqual([]);
     await page.fill('[data-testid="key-form"] input', KEY);
     await page.click('[data-testid="key-form"] button');
     await page.waitForSelector('[data-testid="model-name"]', { timeout: 30_000 });

@@ -19,6 +19,9 @@ const INTERVAL_MS = Number(new URLSearchParams(location.search).get('interval') 
 const DEFAULT_WINDOW_MINUTES = 60;
 const features = readFeatures();
 const history = new History(DEFAULT_WINDOW_MINUTES * 60_000);
+const KEY_REFUSED = 'the server did not accept this API key: enter another';
+/** The key the server last refused; asked again only once the user submits a key. */
+let rejectedKey: string | undefined;
 
 interface State {
   live?: Live;
@@ -60,14 +63,20 @@ function App() {
     const remember = (precision?: Precision) => {
       if (live && !first) history.add({ at: live.at, rps: live.rps, routesNow: live.routesNow, costUsd: live.llm.costUsd, precision });
     };
-    if (features.auth && !apiKey()) {
+    const waitForKey = (why?: string) => {
       remember();
-      setS((old) => ({ ...withoutKey(old), live: live ?? old.live, error, updatedAt: Date.now() }));
-      return;
+      setS((old) => ({ ...withoutKey(old), live: live ?? old.live, error: error ?? why, updatedAt: Date.now() }));
+    };
+    // a key the server refused is not tried again on every refresh (failed keys get the address throttled)
+    if ((features.auth && !apiKey()) || (rejectedKey !== undefined && apiKey() === rejectedKey)) return waitForKey(apiKey() ? KEY_REFUSED : undefined);
+    // one request first: a wrong key costs one failed attempt per refresh, not six
+    const current = await load<NonNullable<ModelsView['current']> & { intents: number }>(true, '/v1/models/current');
+    if (current.kind === 'needs-key') {
+      rejectedKey = apiKey();
+      return waitForKey(apiKey() ? KEY_REFUSED : undefined);
     }
     const watchesSpend = features.monitor === undefined && features.budget === undefined ? undefined : features.monitor || features.budget;
-    const [current, intents, review, monitor, rollout, runs] = await Promise.all([
-      load<NonNullable<ModelsView['current']> & { intents: number }>(true, '/v1/models/current'),
+    const [intents, review, monitor, rollout, runs] = await Promise.all([
       load<{ intents: { name: string }[] }>(true, '/v1/intents'),
       load<{ items: ReviewItem[]; open?: number }>(features.review, `/v1/review?state=open&limit=${REVIEW_SHOWN}`),
       load<RawMonitor>(watchesSpend, '/v1/monitor'),
@@ -94,7 +103,7 @@ function App() {
       precision,
       runs: map(runs, (r) => r.runs),
       updatedAt: Date.now(),
-      error: error ?? (needsKey && apiKey() ? 'the API key was not accepted' : undefined),
+      error: error ?? (needsKey && apiKey() ? KEY_REFUSED : undefined),
       needsKey,
     }));
   }, []);
@@ -153,6 +162,7 @@ function KeyForm({ onSaved }: { onSaved: () => void }) {
       onSubmit={(e) => {
         e.preventDefault();
         setApiKey(k.trim());
+        rejectedKey = undefined;
         onSaved();
       }}
     >
