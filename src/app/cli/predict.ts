@@ -8,6 +8,7 @@ import { EXIT } from '../errors.js';
 import { action, configFor, out, type CliIO } from './context.js';
 
 const BATCH = 256;
+const NAMED = 10;
 
 /** Where a message came from: the n-th argument, or the n-th line of stdin (both 1-based). */
 type Origin = { readonly arg: number } | { readonly line: number };
@@ -38,10 +39,12 @@ export function registerPredict(program: Command, io: CliIO): void {
         const inputs: AsyncIterable<Input> | Input[] = words.length
           ? words.map((w, i) => ({ arg: i + 1, ...(badArgs.has(w) ? { error: NOT_UTF8_ARG } : check(w)) }))
           : stdinInputs(io.stdin, c.server.maxTextLength, check);
-        const rejected: Origin[] = [];
+        // the first few rejected inputs are named; the rest only counted (stdin may be endless)
+        const named: Origin[] = [];
+        let rejected = 0;
         let batch: Input[] = [];
         for await (const input of inputs) {
-          if ('error' in input) rejected.push(input);
+          if ('error' in input && rejected++ < NAMED) named.push(input);
           batch.push(input);
           if (batch.length >= BATCH) {
             await emit(io, model, batch, neighbours);
@@ -49,10 +52,10 @@ export function registerPredict(program: Command, io: CliIO): void {
           }
         }
         if (batch.length) await emit(io, model, batch, neighbours);
-        if (!rejected.length) return 0;
-        const where = rejected.slice(0, 10).map((r) => ('arg' in r ? `argument ${r.arg}` : `line ${r.line}`));
+        if (!rejected) return 0;
+        const where = named.map((r) => ('arg' in r ? `argument ${r.arg}` : `line ${r.line}`));
         io.stderr.write(
-          `error: ${rejected.length} message(s) rejected (${where.join(', ')}${rejected.length > where.length ? ', …' : ''}): see their "error" rows\n` +
+          `error: ${rejected} message(s) rejected (${where.join(', ')}${rejected > where.length ? ', …' : ''}): see their "error" rows\n` +
             `  hint: each message must be 1–${c.server.maxTextLength} characters of valid UTF-8, not only whitespace (server.maxTextLength), as for POST /v1/classify\n`,
         );
         return EXIT.invalid_input;
