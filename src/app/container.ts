@@ -120,6 +120,7 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
               up
                 ? log.info({ written: d.flushed }, 'review store back: spooled review items written')
                 : log.warn({ err: d.error, spoolDir: c.review.spoolDir || '(memory)' }, 'review store unreachable: unsure messages are answered and their review items spooled until it is back'),
+            onLost: (items) => log.error({ items }, 'review items lost at shutdown: the review store was unreachable and review.spoolDir is not set (set it to keep them across restarts)'),
           });
     if (review) opened.push(review);
 

@@ -75,6 +75,7 @@ export interface ServingReviewOptions {
   /** Open items at most; 0 = no bound. */
   readonly maxOpen: number;
   readonly onState?: ResilientReviewOptions['onState'];
+  readonly onLost?: ResilientReviewOptions['onLost'];
 }
 
 /**
@@ -90,7 +91,7 @@ export async function openServingReviewStore(uri: string, o: ServingReviewOption
   const store = await openReviewStore(uri);
   try {
     const spool = openSpool<SpooledReview>({ dir: o.spoolDir, name: 'review', capacity: o.spoolMax });
-    return new ResilientReviewStore(store, { spool, maxOpen: o.maxOpen, onState: o.onState });
+    return new ResilientReviewStore(store, { spool, maxOpen: o.maxOpen, onState: o.onState, onLost: o.onLost, persistent: Boolean(o.spoolDir) });
   } catch (e) {
     await store.close();
     throw e;

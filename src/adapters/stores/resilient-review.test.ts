@@ -48,7 +48,7 @@ describe('ResilientReviewStore over PostgreSQL behind a proxy', () => {
     await dropPgTables(run);
   });
 
-  async function setup(o: { maxOpen?: number; spoolDir?: string; capacity?: number; tablePrefix?: string } = {}) {
+  async function setup(o: { maxOpen?: number; spoolDir?: string; capacity?: number; tablePrefix?: string; onLost?: (n: number) => void } = {}) {
     await requirePostgres();
     const { proxy, url } = await TcpProxy.forUrl(PG_URL, 5432);
     cleanups.push(() => proxy.close());
@@ -61,7 +61,7 @@ describe('ResilientReviewStore over PostgreSQL behind a proxy', () => {
     cleanups.push(() => direct.close());
     const spool = openSpool<SpooledReview>({ dir: o.spoolDir, name: 'review', capacity: o.capacity ?? 100 });
     const states: boolean[] = [];
-    const store = new ResilientReviewStore(inner, { spool, maxOpen: o.maxOpen, addTimeoutMs: 500, probeMs: 100, refreshMs: 0, onState: (up) => states.push(up) });
+    const store = new ResilientReviewStore(inner, { spool, maxOpen: o.maxOpen, addTimeoutMs: 500, probeMs: 100, refreshMs: 0, onState: (up) => states.push(up), onLost: o.onLost, persistent: Boolean(o.spoolDir) });
     cleanups.push(() => store.close(200));
     return { proxy, store, direct, states, tablePrefix, calls };
   }
@@ -79,7 +79,7 @@ describe('ResilientReviewStore over PostgreSQL behind a proxy', () => {
     await expect(store.list()).rejects.toMatchObject({ code: 'unavailable' });
     proxy.restore();
     await until('the spool to be written', () => store.stats().up);
-    expect(store.stats()).toMatchObject({ spooled: 0, flushedTotal: 4, dropped: { spool_full: 0, queue_full: 0 } });
+    expect(store.stats()).toMatchObject({ spooled: 0, flushedTotal: 4, dropped: { spool_full: 0, queue_full: 0, shutdown: 0 } });
     expect(states).toEqual([false, true]);
     const items = await direct.list({ limit: 100 });
     expect(items.map((i) => [i.text, i.count])).toEqual([
@@ -114,7 +114,7 @@ describe('ResilientReviewStore over PostgreSQL behind a proxy', () => {
     const over = await store.add(item('d'));
     expect(over.dropped).toBe(true);
     expect((await store.add(item('a'))).count).toBe(2);
-    expect(store.stats().dropped).toEqual({ spool_full: 0, queue_full: 1 });
+    expect(store.stats().dropped).toEqual({ spool_full: 0, queue_full: 1, shutdown: 0 });
     expect(await direct.openCount()).toBe(3);
   });
 
@@ -125,6 +125,16 @@ describe('ResilientReviewStore over PostgreSQL behind a proxy', () => {
     for (const t of ['a', 'b', 'c']) rs.push(await store.add(item(t)));
     expect(rs.map((r) => (r.pending ? 'pending' : r.dropped ? 'dropped' : 'stored'))).toEqual(['pending', 'pending', 'dropped']);
     expect(store.stats().dropped.spool_full).toBe(1);
+  });
+
+  it('a spool in memory that still holds items at close: they are counted as lost and reported', async () => {
+    const lost: number[] = [];
+    const { proxy, store } = await setup({ onLost: (n) => lost.push(n) });
+    proxy.cut('reset');
+    expect((await store.add(item('never written'))).pending).toBe(true);
+    await store.close(100);
+    expect(lost).toEqual([1]);
+    expect(store.stats().dropped.shutdown).toBe(1);
   });
 
   it('a spool on disk outlives the process: the next one writes it out', async () => {

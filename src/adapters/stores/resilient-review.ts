@@ -28,6 +28,9 @@ export interface ResilientReviewOptions {
   readonly now?: () => number;
   /** Told when the store goes away and when it is back (with how many spooled items were written). */
   readonly onState?: (up: boolean, detail: { error?: string; flushed?: number }) => void;
+  /** The spool keeps items across a restart (a file). Without it, what is still spooled at close is lost: counted and told to onLost. */
+  readonly persistent?: boolean;
+  readonly onLost?: (items: number) => void;
 }
 
 /** A review item waiting in the spool: the item, the id its answer announced, when its message came. */
@@ -46,7 +49,7 @@ export interface ResilientReviewStats {
   readonly spooledTotal: number;
   readonly flushedTotal: number;
   /** Items not queued: the spool was full, or the open queue was (review.maxOpen). */
-  readonly dropped: { readonly spool_full: number; readonly queue_full: number };
+  readonly dropped: { readonly spool_full: number; readonly queue_full: number; readonly shutdown: number };
   /** The open count this process works with (see maxOpen). */
   readonly openEstimate: number | undefined;
   readonly maxOpen: number;
@@ -81,7 +84,7 @@ export class ResilientReviewStore implements ReviewStore {
   private closed = false;
   private spooledTotal = 0;
   private flushedTotal = 0;
-  private readonly dropped = { spool_full: 0, queue_full: 0 };
+  private readonly dropped = { spool_full: 0, queue_full: 0, shutdown: 0 };
   private open: number | undefined;
   private openAt = 0;
   private refreshing = false;
@@ -275,6 +278,11 @@ export class ResilientReviewStore implements ReviewStore {
     this.closed = true;
     clearInterval(this.probe);
     this.probe = undefined;
+    const left = this.o.spool.size;
+    if (left && !this.o.persistent) {
+      this.dropped.shutdown += left;
+      this.o.onLost?.(left);
+    }
     await this.o.spool.close();
     await this.store.close();
   }

@@ -12,7 +12,7 @@ type Read = () => number;
 export interface ReliabilitySources {
   /** 1 while each dependency answers (or is not known to be away), 0 while it is away. */
   readonly dependencies?: Readonly<Record<string, () => boolean>>;
-  readonly review?: () => { spooled: number; flushedTotal: number; spooledTotal: number; dropped: { spool_full: number; queue_full: number }; openEstimate: number | undefined; maxOpen: number };
+  readonly review?: () => { spooled: number; flushedTotal: number; spooledTotal: number; dropped: { spool_full: number; queue_full: number; shutdown?: number }; openEstimate: number | undefined; maxOpen: number };
   readonly predictions?: () => { buffered: number; written: number; dropped: number; spooled?: number; failedBatches: number };
   /** Requests answered without the cache, and rate-limit decisions taken locally, while Redis was away. */
   readonly cacheBypassed?: Read;
@@ -70,7 +70,7 @@ export function registerReliabilityMetrics(registry: Registry, s: ReliabilitySou
     counter(registry, 'intentops_review_spool_written_total', 'Spooled review items written to the review store once it was back', () => r().flushedTotal);
     new Counter({
       name: 'intentops_review_dropped_total',
-      help: 'Review items not queued, by reason: spool_full (store away and review.spoolMax reached), queue_full (review.maxOpen open items)',
+      help: 'Review items not queued, by reason: spool_full (store away and review.spoolMax reached), queue_full (review.maxOpen open items), shutdown (still spooled in memory at shutdown)',
       labelNames: ['reason'],
       registers: [registry],
       collect() {
@@ -78,6 +78,7 @@ export function registerReliabilityMetrics(registry: Registry, s: ReliabilitySou
         this.reset();
         this.inc({ reason: 'spool_full' }, d.spool_full);
         this.inc({ reason: 'queue_full' }, d.queue_full);
+        this.inc({ reason: 'shutdown' }, d.shutdown ?? 0);
       },
     });
     gauge(registry, 'intentops_review_open', 'Open review items (as last counted by this replica)', () => r().openEstimate ?? 0, 'max');
