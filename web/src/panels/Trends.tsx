@@ -13,7 +13,7 @@ const last = <T,>(xs: readonly T[]): T | undefined => xs[xs.length - 1];
 export function Trends({ c, windowMinutes, precision }: { c: Columns; windowMinutes: number; precision?: Precision }) {
   const lastRoutes = (r: keyof Columns['routes']) => last(c.routes[r]) ?? undefined;
   return (
-    <section class="panel wide" data-testid="trends">
+    <section class="panel trends" data-testid="trends">
       <h2>
         Trends <small class="muted">(last {windowMinutes} min while this page is open, one point per refresh)</small>
       </h2>
