@@ -43,23 +43,26 @@ export function registerReview(program: Command, io: CliIO): void {
       ),
     );
 
-  const transition = (name: string, description: string, f: (s: ReviewService, id: string, who: string, label?: string) => Promise<ReviewItem>, withLabel = false) => {
+  const transition = (name: string, description: string, f: (s: ReviewService, id: string, who: string, label?: string, newIntent?: boolean) => Promise<ReviewItem>, withLabel = false) => {
     const c = withStore(review.command(name).description(description).argument('<id>', 'review item id'));
-    if (withLabel) c.argument('<label>', 'the correct intent').option('--model <dir>', "check the label against this model's intents");
+    if (withLabel)
+      c.argument('<label>', 'the correct intent; out_of_scope for a message that is none of ours')
+        .option('--model <dir>', "check the label against this model's intents")
+        .option('--new-intent', 'the label names an intent the model does not have yet (retrain makes it a class once it has 5 labels)');
     c.option('--who <name>', 'reviewer name (default: $USER)').action(
       action(io, async (...args: unknown[]) => {
         const cmd = args[args.length - 1] as Command;
         const o = args[args.length - 2] as Common;
         const [id, label] = args as [string, string | undefined];
         await run(cmd, o, async (s) => {
-          const item = await f(s, id, who(o), withLabel ? label : undefined);
+          const item = await f(s, id, who(o), withLabel ? label : undefined, (o as { newIntent?: boolean }).newIntent === true);
           out(io, o.json ? JSON.stringify(item) : line(item));
         });
       }),
     );
   };
   transition('claim', 'claim an open item so nobody else works on it', (s, id, w) => s.claim(id, w));
-  transition('label', 'label an item with the correct intent', (s, id, w, l) => s.label(id, w, l!), true);
+  transition('label', 'label an item with the correct intent (or out_of_scope, or a new intent with --new-intent)', (s, id, w, l, n) => s.label(id, w, l!, { newIntent: n }), true);
   transition('skip', 'skip an item (not labelled, not used for training)', (s, id, w) => s.skip(id, w));
 }
 

@@ -32,8 +32,9 @@ describe('review queue over the API (SQLite file)', () => {
     const page2 = ReviewListSchema.parse(await (await s.get(`/v1/review?limit=2&after=${page1.next}`, ana)).json());
     expect(page2.items.map((i) => i.text)).toEqual([UNSURE[2]]);
     expect(page2.next).toBeUndefined();
+    // small talk is none of the sample's intents: the novelty detector flags it
     const item = page1.items[0];
-    expect(item).toMatchObject({ state: 'open', reason: 'low_confidence', model: { name: 'sample' } });
+    expect(item).toMatchObject({ state: 'open', reason: 'out_of_scope', model: { name: 'sample' } });
     expect(item.alternatives.length).toBe(3);
     expect(item.guess).toBe(item.alternatives[0].intent);
   });
@@ -66,7 +67,7 @@ describe('review queue over the API (SQLite file)', () => {
     expect(missing.status).toBe(404);
     const typo = await s.post(`/v1/review/${item.id}/label`, { label: 'deliverry' }, ben);
     expect(typo.status).toBe(400);
-    expect((await typo.json()).detail).toMatch(/unknown intent "deliverry".*use one of the model's intents: .*delivery/);
+    expect((await typo.json()).detail).toMatch(/unknown intent "deliverry".*use one of the model's intents \(.*delivery.*out_of_scope/);
     const skipped = await s.post(`/v1/review/${item.id}/skip`, '', ben);
     expect(ReviewItemSchema.parse(await skipped.json()).state).toBe('skipped');
     expect((await s.post(`/v1/review/${item.id}/label`, { label: 'delivery' }, ben)).status).toBe(409);

@@ -43,7 +43,10 @@ export function requestSchemas(l: Limits) {
       limit: z.coerce.number<string>().int('must be an integer').min(1).max(500).default(50),
       after: z.string().min(1).max(128).optional().meta({ description: 'Items created after this review id (use `next` from the previous page).' }),
     });
-  const label = z.strictObject({ label: z.string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') }).min(1, 'must not be empty') });
+  const label = z.strictObject({
+    label: z.string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') }).min(1, 'must not be empty').meta({ description: "One of the model's intents, `out_of_scope` for a message that is none of ours, or a new intent name with `newIntent: true`." }),
+    newIntent: z.boolean().optional().meta({ description: 'The label names an intent the model does not have yet: retraining makes it a class once it has 5 labels.' }),
+  });
   /** Claim and skip take no fields: an empty body or `{}`. */
   const empty = z.strictObject({});
   return { classify, batch, reviewQuery, label, empty };

@@ -14,6 +14,7 @@ import { FeedbackService } from './feedback.js';
 import { loadGatesFile } from './gate.js';
 import { IntentModel } from './model.js';
 import { latestLabels, retrain } from './retrain.js';
+import { OUT_OF_SCOPE, ReviewService } from './review.js';
 
 const at = (day: number) => new Date(Date.UTC(2025, 0, day)).toISOString();
 
@@ -76,7 +77,7 @@ describe('retrain with feedback corrections', () => {
         open: (dir) => IntentModel.fromBundle(readBundle(dir), {}),
         who: 'test',
       });
-      expect(r.added).toEqual({ review: 1, feedback: 2, extra: 0, superseded: 2, feedbackWithoutText: 1 });
+      expect(r.added).toEqual({ review: 1, feedback: 2, extra: 0, superseded: 2, feedbackWithoutText: 1, outOfScope: 0, newIntents: {}, heldBack: {} });
       expect(r.version).toBe(1);
       const run = await tracking.getRun(r.runId);
       expect(run?.params).toMatchObject({ retrain: true, reviewExamples: 1, feedbackExamples: 2, extraExamples: 0, supersededLabels: 2, feedbackWithoutText: 1 });
@@ -93,6 +94,63 @@ describe('retrain with feedback corrections', () => {
       expect((await registryStore.getVersion('tickets', { alias: 'challenger' }))?.description).toBe('retrained with 1 review labels and 2 feedback corrections');
     } finally {
       await Promise.all([review.close(), log.close(), feedbackStore.close(), tracking.close(), registryStore.close()]);
+    }
+  });
+});
+
+describe('retrain with "not one of ours" and new-intent review labels', () => {
+  const work = tempDir('intentops-retrain-open-');
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('learns out_of_scope labels as the out-of-scope class, a new intent with enough labels as a class, and holds back one with too few', async () => {
+    const db = `sqlite:${join(work, 'intentops.db')}`;
+    const review = await openReviewStore(db);
+    const [tracking, registryStore] = await Promise.all([openTrackingStore(db), openRegistryStore(db)]);
+    const labels = (await loadExamples(SAMPLE_TRAIN)).examples.map((e) => e.label);
+    const reviews = new ReviewService(review, () => [...new Set(labels)]);
+    const model = { name: 'tickets', version: 'x' };
+    const add = async (text: string, label: string, newIntent = false) => {
+      const item = await review.add({ text, guess: 'general_question', confidence: 0.3, alternatives: [], reason: 'out_of_scope', model });
+      return reviews.label(item.id, 'ana', label, { newIntent });
+    };
+    try {
+      const smallTalk = ['hello there', 'good morning to you', 'thanks a lot, bye', 'what is the weather like today', 'tell me a joke please', 'who won the football game yesterday', 'hallo, wie geht es dir', 'danke und tschüss'];
+      for (const t of smallTalk) await add(t, OUT_OF_SCOPE);
+      const giftCards = ['Can I buy a gift card for my sister?', 'How much can I put on a gift card?', 'Do gift cards expire?', 'Kann ich einen Gutschein kaufen?', 'Wie lange ist ein Geschenkgutschein gültig?', 'Can I pay with two gift cards at once?'];
+      for (const t of giftCards) await add(t, 'gift_card', true);
+      await add('Is there a loyalty programme?', 'loyalty', true);
+      // a label that is none of these is still refused
+      const stray = await review.add({ text: 'stray', guess: 'delivery', confidence: 0.3, alternatives: [], reason: 'low_confidence', model });
+      await expect(reviews.label(stray.id, 'ana', 'loyalty')).rejects.toThrow(/unknown intent "loyalty"/);
+      await expect(reviews.label(stray.id, 'ana', 'delivery', { newIntent: true })).rejects.toThrow(/already one of the model's intents/);
+      await expect(reviews.label(stray.id, 'ana', ' bad name', { newIntent: true })).rejects.toThrow(/not usable/);
+
+      const out = join(work, 'm-open');
+      const r = await retrain({
+        data: SAMPLE_TRAIN,
+        review,
+        test: (await loadExamples(SAMPLE_TEST, { keepDuplicates: true })).examples,
+        gates: loadGatesFile(join(ROOT, 'test/fixtures/gates/lenient.yaml')),
+        name: 'tickets',
+        out,
+        train: { embedder: 'hashed', seed: 3 },
+        tracking,
+        registry: { store: registryStore, artifacts: openArtifactStore(`file:${join(work, 'artifacts')}`) },
+        open: (dir) => IntentModel.fromBundle(readBundle(dir), {}),
+        who: 'test',
+      });
+      expect(r.added).toMatchObject({ review: smallTalk.length + giftCards.length, outOfScope: smallTalk.length, newIntents: { gift_card: giftCards.length }, heldBack: { loyalty: 1 } });
+      const run = await tracking.getRun(r.runId);
+      expect(run?.params).toMatchObject({ outOfScopeExamples: smallTalk.length, newIntents: 'gift_card', heldBackNewIntents: 'loyalty' });
+      const m = readBundle(out).manifest;
+      expect(m.labels).toContain('gift_card');
+      expect(m.labels).not.toContain('loyalty');
+      expect(m.outOfScopeLabels).toEqual([OUT_OF_SCOPE]);
+      const trained = await IntentModel.fromBundle(readBundle(out), {});
+      const [greeting] = await trained.classify(['hello, good morning']);
+      expect(greeting.outOfScope).toBe(true);
+    } finally {
+      await Promise.all([review.close(), tracking.close(), registryStore.close()]);
     }
   });
 });

@@ -13,6 +13,10 @@ import type { Classifier, IntentModel } from './model.js';
 import { registerBundle, setAlias, type Registry } from './registry.js';
 import { recordEvaluation, trackTraining } from './runs.js';
 import { trainModel, type TrainRequest } from './train.js';
+import { OUT_OF_SCOPE } from './review.js';
+
+/** Review labels a new intent needs before retraining makes it a class (fewer cannot be cross-fitted). */
+export const NEW_INTENT_MIN_EXAMPLES = 5;
 
 export interface RetrainRequest {
   /** The current curated training data. */
@@ -44,7 +48,19 @@ export interface RetrainResult {
    * review/feedback labels lost to a later label of the same text; `feedbackWithoutText`
    * corrections that could not be used because their prediction's text was not stored.
    */
-  readonly added: { readonly review: number; readonly feedback: number; readonly extra: number; readonly superseded: number; readonly feedbackWithoutText: number };
+  readonly added: {
+    readonly review: number;
+    readonly feedback: number;
+    readonly extra: number;
+    readonly superseded: number;
+    readonly feedbackWithoutText: number;
+    /** Review labels saying "not one of ours" (trained as the out-of-scope class). */
+    readonly outOfScope: number;
+    /** Intents the data did not have that reviewers named, with their examples: those with enough became classes. */
+    readonly newIntents: Readonly<Record<string, number>>;
+    /** New intents with too few examples yet, left out of this training (not lost: they stay labelled). */
+    readonly heldBack: Readonly<Record<string, number>>;
+  };
   readonly gate: GateRun;
   /** Set when the gate passed: the new version, now aliased `challenger`. */
   readonly version?: number;
@@ -93,14 +109,23 @@ export async function retrain(req: RetrainRequest): Promise<RetrainResult> {
   const fromReview = req.review ? await reviewLabels(req.review) : [];
   const fromFeedback = req.feedback ? await req.feedback.labelledExamples() : { examples: [], withoutText: 0 };
   const { kept, superseded } = latestLabels([...fromReview, ...fromFeedback.examples.map((e) => ({ text: e.text, label: e.label, at: e.at, from: 'feedback' as const }))]);
+  // labels the data does not have: "not one of ours", or a new intent (a class once it has enough examples)
+  const baseLabels = new Set(base.examples.map((e) => e.label));
+  const fresh = new Map<string, number>();
+  for (const l of kept) if (!baseLabels.has(l.label) && l.label !== OUT_OF_SCOPE) fresh.set(l.label, (fresh.get(l.label) ?? 0) + 1);
+  const heldBack = Object.fromEntries([...fresh].filter(([, n]) => n < NEW_INTENT_MIN_EXAMPLES));
+  const usable = kept.filter((l) => !(l.label in heldBack));
   const added = {
-    review: kept.filter((l) => l.from === 'review').length,
-    feedback: kept.filter((l) => l.from === 'feedback').length,
+    review: usable.filter((l) => l.from === 'review').length,
+    feedback: usable.filter((l) => l.from === 'feedback').length,
     extra: req.extraExamples?.length ?? 0,
     superseded,
     feedbackWithoutText: fromFeedback.withoutText,
+    outOfScope: usable.filter((l) => l.label === OUT_OF_SCOPE).length,
+    newIntents: Object.fromEntries([...fresh].filter(([, n]) => n >= NEW_INTENT_MIN_EXAMPLES)),
+    heldBack,
   };
-  const extra = [...kept.map((l) => ({ text: l.text, label: l.label })), ...(req.extraExamples ?? [])];
+  const extra = [...usable.map((l) => ({ text: l.text, label: l.label })), ...(req.extraExamples ?? [])];
   const work = mkdtempSync(join(tmpdir(), 'intentops-retrain-'));
   try {
     const file = join(work, 'train.jsonl');
@@ -111,7 +136,17 @@ export async function retrain(req: RetrainRequest): Promise<RetrainResult> {
       {
         name: req.name,
         codeVersion: req.codeVersion ?? null,
-        params: { retrain: true, reviewExamples: added.review, feedbackExamples: added.feedback, extraExamples: added.extra, supersededLabels: added.superseded, feedbackWithoutText: added.feedbackWithoutText },
+        params: {
+          retrain: true,
+          reviewExamples: added.review,
+          feedbackExamples: added.feedback,
+          extraExamples: added.extra,
+          supersededLabels: added.superseded,
+          feedbackWithoutText: added.feedbackWithoutText,
+          outOfScopeExamples: added.outOfScope,
+          newIntents: Object.keys(added.newIntents).join(',') || 'none',
+          heldBackNewIntents: Object.keys(added.heldBack).join(',') || 'none',
+        },
       },
       () => trainModel({ ...req.train, data: file, out: req.out, name: req.name }),
     );

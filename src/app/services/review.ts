@@ -1,6 +1,9 @@
 import { IntentOpsError } from '../../core/errors.js';
 import type { ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
 
+/** The review label for "not one of our intents" (a training label recognised as out of scope). */
+export const OUT_OF_SCOPE = 'out_of_scope';
+
 /**
  * A review transition that conflicts with the item's state (claimed by someone else, already
  * labelled): the store reports it as 'invalid_input'; the HTTP edge answers 409.
@@ -42,11 +45,26 @@ export class ReviewService {
     return transition(() => this.store.claim(id, who));
   }
 
-  label(id: string, who: string, label: string): Promise<ReviewItem> {
+  /**
+   * Labels an item. Besides the model's intents a reviewer may say "not one of ours"
+   * (`out_of_scope`: retraining learns it as the out-of-scope class and sharpens the novelty
+   * threshold with it) or name a new intent (`newIntent`: retraining makes it a class once it has
+   * NEW_INTENT_MIN_EXAMPLES labels, and reports it until then).
+   */
+  async label(id: string, who: string, label: string, o: { newIntent?: boolean } = {}): Promise<ReviewItem> {
     const known = this.labels?.();
+    if (o.newIntent) {
+      const name = label.trim();
+      if (!/^[\p{L}\p{N}][\p{L}\p{N} _.\/-]{0,99}$/u.test(name) || name !== label) {
+        throw new IntentOpsError('invalid_input', `new intent name ${JSON.stringify(label)} is not usable`, { where: 'label', hint: 'use 1–100 letters, digits, spaces, _ . / -, starting with a letter or digit (e.g. card_upgrade)' });
+      }
+      if (known?.includes(label)) throw new IntentOpsError('invalid_input', `${JSON.stringify(label)} is already one of the model's intents`, { where: 'label', hint: 'label it as that intent without newIntent' });
+      return transition(() => this.store.resolve(id, who, { label }));
+    }
+    if (label === OUT_OF_SCOPE) return transition(() => this.store.resolve(id, who, { label }));
     if (known && !known.includes(label)) {
       const shown = known.length > 20 ? `${known.slice(0, 20).join(', ')}, … (${known.length} in all)` : known.join(', ');
-      throw new IntentOpsError('invalid_input', `unknown intent ${JSON.stringify(label)}`, { where: 'label', hint: `use one of the model's intents: ${shown}` });
+      throw new IntentOpsError('invalid_input', `unknown intent ${JSON.stringify(label)}`, { where: 'label', hint: `use one of the model's intents (${shown}), ${OUT_OF_SCOPE} for a message that is none of ours, or mark a new intent (newIntent: true / --new-intent)` });
     }
     return transition(() => this.store.resolve(id, who, { label }));
   }

@@ -32,7 +32,7 @@ export function reviewRoutes(d: HttpDeps, s: RequestSchemas): Hono<Env> {
 
   r.post('/v1/review/:id/label', limit, async (c) => {
     const body = await readJson(c, s.label);
-    return c.json(await service().label(c.req.param('id'), c.get('principal'), body.label));
+    return c.json(await service().label(c.req.param('id'), c.get('principal'), body.label, { newIntent: body.newIntent === true }));
   });
 
   r.post('/v1/review/:id/skip', limit, async (c) => {
