@@ -13,9 +13,9 @@ import { openReviewStore } from '../../src/adapters/stores/index.js';
 import type { ReviewItem } from '../../src/ports/review-store.js';
 import { PG_URL, requirePostgres, uniqueId } from '../helpers/real-services.js';
 import { tempDir } from '../helpers/sample.js';
-import { CONFIDENT, metric, testServing, UNSURE, type TestServing } from '../helpers/serving.js';
+import { CONFIDENT, metric, sampleModel, testServing, UNSURE, type TestServing } from '../helpers/serving.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-import { within } from './processes.js';
+import { intentops, within, type Child } from './processes.js';
 
 /** Everything spooled or buffered is written within this long after the database is back. */
 const RECOVERY_MS = 15_000;
@@ -132,5 +132,58 @@ describe('a server whose PostgreSQL goes away under load', () => {
       await log.close();
     }
     expect((await (await s.get('/readyz')).json()).status).toBe('ready');
+  });
+});
+
+describe('a server SIGKILLed while PostgreSQL is away', () => {
+  const schema = `fault_kill_${uniqueId()}`;
+  afterAll(async () => {
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => client.end());
+  });
+
+  it('keeps the pending review items in review.spoolDir; the next server writes them under their ids', async () => {
+    await requirePostgres();
+    const { proxy, url } = await TcpProxy.forUrl(PG_URL, 5432);
+    const spoolDir = join(tempDir('intentops-fault-kill-'), 'spool');
+    const env = { INTENTOPS_REVIEW_URI: `${url}?schema=${schema}`, INTENTOPS_REVIEW_SPOOL_DIR: spoolDir, INTENTOPS_EVENTS_URI: 'none', INTENTOPS_TRACKING_URI: 'none' };
+    const model = await sampleModel();
+    const serve = () => intentops(['serve', '--model', model, '--port', '0'], 'listening', env);
+    const base = (c: Child) => String(c.logs().find((l) => l.msg === 'listening')!.url);
+    try {
+      const first = await serve();
+      proxy.cut('reset');
+      const pending: { id: string; text: string }[] = [];
+      for (let i = 0; i < 20; i++) {
+        const text = `${UNSURE} killed ${i}`;
+        const res = await fetch(`${base(first)}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+        expect(res.status).toBe(200);
+        const body = await res.json();
+        if (body.review) {
+          expect(body.review.pending).toBe(true);
+          pending.push({ id: body.review.id, text });
+        }
+      }
+      expect(pending.length).toBeGreaterThan(5);
+      first.proc.kill('SIGKILL');
+      await first.exit;
+      proxy.restore();
+      const second = await serve();
+      try {
+        const direct = await openReviewStore(`${PG_URL}?schema=${schema}`);
+        try {
+          await within(RECOVERY_MS, 'the spooled items to be written', async () => (await direct.openCount()) >= pending.length);
+          for (const p of pending) expect((await direct.get(p.id))?.text).toBe(p.text);
+        } finally {
+          await direct.close();
+        }
+      } finally {
+        second.proc.kill('SIGTERM');
+        await second.exit;
+      }
+    } finally {
+      await proxy.close();
+    }
   });
 });
