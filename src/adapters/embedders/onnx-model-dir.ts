@@ -18,7 +18,7 @@ export const GET_MODEL_HINT =
   'put a sentence-transformers ONNX export in that folder (tokenizer.json, tokenizer_config.json, ' +
   'config.json, onnx/model*.onnx plus its .onnx_data if any), or point --model-dir / ' +
   'INTENTOPS_ONNX_MODEL_DIR at such a folder; the README section "Getting a local encoder onto a ' +
-  'machine" says how to get one';
+  'machine" says how to get one (the tests use ../shared/models/all-MiniLM-L6-v2-q4 beside the repo)';
 
 export interface ModelDir {
   readonly dir: string;
