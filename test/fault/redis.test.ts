@@ -34,7 +34,7 @@ describe('Redis away: the adapters fail fast and degrade', () => {
   it.each(['reset', 'blackhole'] as CutMode[])('%s: the cache misses and skips writes at once, then is used again', async (mode) => {
     await requireRedis();
     const { proxy, url } = await TcpProxy.forUrl(REDIS_URL, 6379);
-    const cache = await openCache<{ n: number }>(url, { keyPrefix: `${prefix}c:${mode}:`, probeMs: 100 });
+    const cache = await openCache<{ n: number }>(url, { keyPrefix: `${prefix}c:${mode}:`, probeMs: 100, commandTimeoutMs: 2000 });
     try {
       await cache.set('k', { n: 1 }, 60_000);
       expect(await cache.get('k')).toEqual({ n: 1 });
@@ -57,7 +57,7 @@ describe('Redis away: the adapters fail fast and degrade', () => {
   it('the rate limiter falls back to a bucket per replica (same rate and burst), then shares Redis again', async () => {
     await requireRedis();
     const { proxy, url } = await TcpProxy.forUrl(REDIS_URL, 6379);
-    const limiter = await openRateLimiter(url, { ratePerSecond: 0.001, burst: 3, keyPrefix: `${prefix}r:`, probeMs: 100 });
+    const limiter = await openRateLimiter(url, { ratePerSecond: 0.001, burst: 3, keyPrefix: `${prefix}r:`, probeMs: 100, commandTimeoutMs: 2000 });
     try {
       expect((await limiter.take('a')).allowed).toBe(true); // 2 left in Redis
       proxy.cut('reset');

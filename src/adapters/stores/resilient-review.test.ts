@@ -61,7 +61,7 @@ describe('ResilientReviewStore over PostgreSQL behind a proxy', () => {
     cleanups.push(() => direct.close());
     const spool = openSpool<SpooledReview>({ dir: o.spoolDir, name: 'review', capacity: o.capacity ?? 100 });
     const states: boolean[] = [];
-    const store = new ResilientReviewStore(inner, { spool, maxOpen: o.maxOpen, addTimeoutMs: 500, probeMs: 100, refreshMs: 0, onState: (up) => states.push(up), onLost: o.onLost, persistent: Boolean(o.spoolDir) });
+    const store = new ResilientReviewStore(inner, { spool, maxOpen: o.maxOpen, addTimeoutMs: 2000, probeMs: 100, refreshMs: 0, onState: (up) => states.push(up), onLost: o.onLost, persistent: Boolean(o.spoolDir) });
     cleanups.push(() => store.close(200));
     return { proxy, store, direct, states, tablePrefix, calls };
   }
