@@ -36,7 +36,10 @@ describe('POST /v1/classify', () => {
   it('sends an unsure message to review with the best guess and neighbours when no LLM is configured', async () => {
     const r = ClassifyResultSchema.parse(await (await s.post('/v1/classify', { text: UNSURE })).json());
     expect(r.route).toBe('review');
-    expect(r.reason).toBe('low_confidence');
+    // unsure (low_confidence, low_margin, unfamiliar) or flagged as novel (out_of_scope): the model's own reason either way
+    expect(['low_confidence', 'low_margin', 'knn_disagrees', 'unfamiliar', 'out_of_scope']).toContain(r.reason);
+    expect(r.outOfScope).toBe(r.reason === 'out_of_scope');
+    expect(r.confidence).toBe(r.local.confidence);
     expect(r.review?.id).toBeTruthy();
     expect(r.neighbours.length).toBe(3);
     expect(r.id).toMatch(/^[0-9a-f-]{36}$/);

@@ -138,7 +138,7 @@ describe('PredictionRecorder', () => {
     const answer = result(1, { route: 'llm', reason: 'llm_answered', llm: { model: 'gpt-4o-mini', promptTokens: 300, completionTokens: 8, costUsd: 0.00005, latencyMs: 412 } });
     const input = { text: 'mail me: a@b.de' };
     rec.onResult(answer, input);
-    rec.onShadow(answer, result(1, { variant: 'shadow', intent: 'refund', confidence: 0.7, model: { name: 'tickets', version: 'new' } }), input);
+    rec.onShadow(answer, result(1, { variant: 'shadow', intent: 'refund', confidence: 0.7, local: { intent: 'refund', confidence: 0.7 }, model: { name: 'tickets', version: 'new' } }), input);
     await rec.flush();
     expect(await log.get('r1')).toMatchObject({ variant: 'champion', text: 'mail me: [EMAIL]', llm: { model: 'gpt-4o-mini', promptTokens: 300, completionTokens: 8, costUsd: 0.00005 } });
     expect(await log.get('r1', 'shadow')).toEqual({ id: 'r1', at: '2025-05-01T12:00:00.000Z', model: { name: 'tickets', version: 'new' }, variant: 'shadow', intent: 'refund', confidence: 0.7, route: 'accepted', reason: 'confident', cached: false, latencyMs: 2.5 });
@@ -195,7 +195,7 @@ describe('PredictionRecorder', () => {
     expect(rec.stats).toMatchObject({ buffered: 0, written: 2, dropped: 0 });
     expect((await up.query()).map((r) => r.id)).toEqual(['r1', 'r2']);
 
-    rec.onResult(result(3, { confidence: Number.NaN }), { text: 't' });
+    rec.onResult(result(3, { confidence: Number.NaN, local: { intent: 'billing', confidence: Number.NaN } }), { text: 't' });
     await rec.flush();
     expect(errors[1].code).toBe('invalid_input');
     expect(rec.stats).toMatchObject({ buffered: 0, written: 2, dropped: 1, failedBatches: 2 });
