@@ -74,6 +74,10 @@ describe('intentops serve exports OpenTelemetry traces over OTLP/HTTP', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
       OTEL_EXPORTER_OTLP_HEADERS: 'x-otlp-token=tok%20123',
       OTEL_BSP_SCHEDULE_DELAY: '100',
+      // request lines are at debug by default: log every one at info (they carry the trace ids checked below)
+      INTENTOPS_LOG_REQUEST_SAMPLE_RATE: '1',
+      // an LLM `none` is an answer; at rate 1 it is also queued for review (its store span is checked below)
+      INTENTOPS_REVIEW_OUT_OF_SCOPE_SAMPLE_RATE: '1',
     });
     const post = async (id: string, text: string, headers: Record<string, string> = {}) => {
       const res = await fetch(`${server.url}/v1/classify`, {
@@ -89,7 +93,7 @@ describe('intentops serve exports OpenTelemetry traces over OTLP/HTTP', () => {
     fake.script({ status: 500 }, { intent: 'payment_issue', usage: { promptTokens: 321, completionTokens: 7 } });
     expect(await post('t-llm', TEXTS.llm)).toMatchObject({ route: 'llm', reason: 'llm_answered' });
     fake.script({ intent: 'none' });
-    expect(await post('t-review', TEXTS.review)).toMatchObject({ route: 'review', reason: 'llm_none' });
+    expect(await post('t-review', TEXTS.review)).toMatchObject({ route: 'llm', reason: 'out_of_scope', outOfScope: true });
     await post('t-propagated', TEXTS.propagated, { traceparent: `00-${CALLER.traceId}-${CALLER.spanId}-01` });
     await post('t-unsampled', TEXTS.unsampled, { traceparent: `00-${UNSAMPLED_TRACE}-${CALLER.spanId}-00` });
     server.proc.kill('SIGTERM');
@@ -154,7 +158,7 @@ describe('intentops serve exports OpenTelemetry traces over OTLP/HTTP', () => {
     expect(llm.attributes['intentops.llm.cost_usd']).toBeCloseTo((321 * 0.15 + 7 * 0.6) / 1e6, 12);
   });
 
-  it('an LLM `none` goes to review: llm.chat outcome none and a review.add store span', () => {
+  it('an LLM `none` is an out-of-scope answer, sampled for review: llm.chat outcome none and a review.add store span', () => {
     const { child } = request('t-review');
     expect(child('llm.chat').attributes['intentops.llm.outcome']).toBe('none');
     const add = child('review.add');
