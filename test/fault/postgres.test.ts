@@ -1,7 +1,7 @@
 /**
  * Fault injection: PostgreSQL (review queue and prediction log) goes away while a server answers.
- * The real server is reached through a TCP proxy the test cuts (connections reset, then a
- * blackhole where nothing answers) and restores. Promised: no 5xx; unsure messages get their
+ * The real server is reached through a TCP proxy the test cuts (connections reset, then refused
+ * with SQLSTATE 53300, then a blackhole where nothing answers) and restores. Promised: no 5xx; unsure messages get their
  * answer with `review.pending` while the store is away; once it is back, every review item and
  * every prediction record is written (or counted as dropped in /metrics) within RECOVERY_MS.
  */
@@ -80,6 +80,13 @@ describe('a server whose PostgreSQL goes away under load', () => {
     expect(ready).toMatchObject({ status: 'degraded' });
     expect(ready.degraded).toContain('review');
 
+    // back, then up but refusing work: a real FATAL with SQLSTATE 53300 (was a 500 internal)
+    proxy.restore();
+    await within(RECOVERY_MS, 'the review store to be back', async () => metric(await (await s.get('/metrics')).text(), 'intentops_dependency_up{dependency="review"}') === 1);
+    proxy.cut('pg-refuse', { sqlstate: '53300', message: 'sorry, too many clients already' });
+    const refused = await send(60);
+    noFailures(refused);
+    expect(refused.filter((a) => a.body.review?.pending).length).toBeGreaterThan(5);
     proxy.cut('blackhole');
     noFailures(await send(90));
     let m = await (await s.get('/metrics')).text();

@@ -7,10 +7,22 @@
  *              is down or restarting: clients see ECONNRESET at once)
  *   blackhole  nothing is forwarded any more, in either direction, and new connections hang
  *              unanswered (a network partition: only timeouts notice)
+ *   pg-refuse  (PostgreSQL only) open connections are reset, new ones get a FATAL ErrorResponse
+ *              with the SQLSTATE given to cut() (53300 too many connections, 57P03 starting up,
+ *              …), as a server that is up but refusing work answers
  */
 import net from 'node:net';
 
-export type CutMode = 'reset' | 'blackhole';
+export type CutMode = 'reset' | 'blackhole' | 'pg-refuse';
+
+/** A PostgreSQL ErrorResponse message (protocol 3) with severity FATAL. */
+function pgFatal(sqlstate: string, message: string): Buffer {
+  const fields = Buffer.concat([...['SFATAL', 'VFATAL', `C${sqlstate}`, `M${message}`].map((f) => Buffer.from(`${f}\0`)), Buffer.from([0])]);
+  const head = Buffer.alloc(5);
+  head.write('E', 0);
+  head.writeInt32BE(fields.length + 4, 1);
+  return Buffer.concat([head, fields]);
+}
 
 interface Pair {
   readonly client: net.Socket;
@@ -19,6 +31,7 @@ interface Pair {
 
 export class TcpProxy {
   private mode: 'forward' | CutMode = 'forward';
+  private refusal = { sqlstate: '53300', message: 'sorry, too many clients already' };
   private readonly pairs = new Set<Pair>();
   /** Connections accepted so far (the cut ones included). */
   accepted = 0;
@@ -54,11 +67,12 @@ export class TcpProxy {
     return this.mode;
   }
 
-  /** Cuts the link (see the modes above). */
-  cut(mode: CutMode = 'reset'): void {
+  /** Cuts the link (see the modes above); `refusal` is what pg-refuse answers. */
+  cut(mode: CutMode = 'reset', refusal?: { sqlstate: string; message: string }): void {
     this.mode = mode;
+    if (refusal) this.refusal = refusal;
     for (const p of this.pairs) {
-      if (mode === 'reset') this.drop(p);
+      if (mode === 'reset' || mode === 'pg-refuse') this.drop(p);
       else {
         // stop forwarding both ways; the sockets stay open and silent
         p.client.unpipe();
@@ -85,6 +99,15 @@ export class TcpProxy {
     client.on('error', () => undefined);
     if (this.mode === 'reset') {
       client.resetAndDestroy();
+      return;
+    }
+    if (this.mode === 'pg-refuse') {
+      // the client speaks first (SSLRequest or StartupMessage): decline SSL, refuse the startup
+      client.on('data', (d: Buffer) => {
+        const sslRequest = d.length === 8 && d.readInt32BE(4) === 80877103;
+        if (sslRequest) client.write('N');
+        else client.end(pgFatal(this.refusal.sqlstate, this.refusal.message));
+      });
       return;
     }
     const pair: Pair = { client };
