@@ -84,7 +84,12 @@ export async function openOperations(c: Config, o: { log: Logger; metrics: Servi
       : undefined;
     const feedback = feedbackStore && predictions ? new FeedbackService({ store: feedbackStore, predictions, labels: () => o.current().labels, redact: redactor, pending: recorder }) : undefined;
     const checks: Record<string, () => Promise<void>> = {};
-    if (predictions) checks.events = async () => void (await predictions.get('readyz:probe'));
+    // a log known to be away (the recorder's writes fail) is said at once, without waiting on the probe's deadline
+    if (predictions)
+      checks.events = async () => {
+        if (recorder && !recorder.stats.up) throw new Error('unreachable; predictions are buffered');
+        await predictions.get('readyz:probe');
+      };
     if (tracking) checks.tracking = async () => void (await tracking.listRuns({ limit: 1 }));
     return {
       redactor,
