@@ -9,10 +9,16 @@ import type { BrokerOptions } from './index.js';
  * lost messages later:
  *   <stream>       work queue capturing `in` (a message is removed once acked)
  *   <stream>_OUT   `out` and `dlq`, with a duplicate window: publishing with the input's id as
- *                  Nats-Msg-Id makes a redelivered message's second result a no-op
+ *                  Nats-Msg-Id makes a redelivered message's second result a no-op; each stored
+ *                  result is republished on `<out>.stored` for plain (non-JetStream) subscribers
  *   <consumer>     durable pull consumer on `in` shared by every worker (explicit acks; no
  *                  server-side delivery limit: the worker dead-letters after max deliveries)
  */
+
+/** Where the results stream republishes each result it stored (once per input id). */
+export function storedSubject(out: string): string {
+  return `${out}.stored`;
+}
 
 export interface Topology {
   readonly inStream: string;
@@ -36,7 +42,10 @@ export async function ensureTopology(jsm: JetStreamManager, o: Required<BrokerOp
   const missing = [];
   for (const s of [o.out, o.dlq]) if (!(await capturing(jsm, s))) missing.push(s);
   const outStream = `${o.stream}_OUT`;
-  if (missing.length) await ensureStream(jsm, outStream, missing, { duplicate_window: nanos(o.duplicateWindowMs) });
+  // the stream republishes each result it stored on <out>.stored: a plain subscriber there sees a
+  // result once, where one on <out> itself also sees a second publish the stream refused as a duplicate
+  const republish = missing.includes(o.out) ? { republish: { src: o.out, dest: storedSubject(o.out) } } : {};
+  if (missing.length) await ensureStream(jsm, outStream, missing, { duplicate_window: nanos(o.duplicateWindowMs), ...republish });
   for (const s of [o.out, o.dlq]) {
     const by = await capturing(jsm, s);
     if (!by) throw new IntentOpsError('invalid_config', `no stream captures ${s}, and stream ${outStream} exists without it`, { where: `${WHERE}.stream`, hint: `add ${s} to the subjects of ${outStream}, or pick other --out/--dlq subjects` });
