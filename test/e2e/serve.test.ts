@@ -85,7 +85,8 @@ describe('intentops serve on a real socket', () => {
   const key = 'sk-e2e-key';
 
   beforeAll(async () => {
-    server = await serve(['--model', await sampleModel()], { INTENTOPS_REVIEW_URI: 'sqlite::memory:', INTENTOPS_API_KEYS: `e2e:${hashKey(key)}` });
+    // request lines are at debug by default; logging every one at info lets the test find the propagated id in the log
+    server = await serve(['--model', await sampleModel()], { INTENTOPS_REVIEW_URI: 'sqlite::memory:', INTENTOPS_API_KEYS: `e2e:${hashKey(key)}`, INTENTOPS_LOG_REQUEST_SAMPLE_RATE: '1' });
   });
   afterAll(async () => {
     if (!server) return;
