@@ -47,7 +47,7 @@ describe('classifyFile', () => {
     expect(rows.map((x) => x.line)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
     const errors = rows.filter((x) => x.route === 'error');
     expect(r).toMatchObject({ rows: 120, errors: errors.length, classified: 120 - errors.length });
-    expect(errors.find((x) => x.id === 't5')).toEqual({ id: 't5', line: 6, text: null, intent: null, confidence: null, route: 'error', reason: 'empty_text', error: `${input}:6: text is empty` });
+    expect(errors.find((x) => x.id === 't5')).toEqual({ id: 't5', line: 6, text: null, intent: null, confidence: null, route: 'error', reason: 'empty_text', outOfScope: null, error: `${input}:6: text is empty` });
     expect(errors.find((x) => x.line === 8)).toMatchObject({ id: '8', reason: 'invalid_json', error: expect.stringMatching(new RegExp(`^${input}:8: invalid JSON`)) });
     const ok = rows.filter((x) => x.route !== 'error');
     const direct = await model.classify(ok.map((x) => x.text), { neighbours: 0 });
@@ -61,7 +61,7 @@ describe('classifyFile', () => {
     const out = join(tempDir(), 'out.csv');
     await run(input, out, { idCol: 'ticket', includeText: true });
     const rows = parse(readFileSync(out), { columns: true }) as Record<string, string>[];
-    expect(Object.keys(rows[0])).toEqual(['id', 'line', 'text', 'intent', 'confidence', 'route', 'reason', 'error']);
+    expect(Object.keys(rows[0])).toEqual(['id', 'line', 'text', 'intent', 'confidence', 'route', 'reason', 'outOfScope', 'error']);
     expect(rows.map((x) => [x.id, x.line, x.route === 'error' ? x.reason : x.intent])).toEqual([
       ['T-1', '2', 'delivery'],
       ['T-2', '3', 'empty_text'],

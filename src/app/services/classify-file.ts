@@ -14,6 +14,8 @@ export interface FilePrediction {
   readonly confidence: number | null;
   readonly route: string;
   readonly reason: string;
+  /** None of the model's intents (novelty detector, an out-of-scope label, or the LLM said none); absent = false. */
+  readonly outOfScope?: boolean;
 }
 export type BatchClassify = (items: readonly { readonly id: string; readonly text: string }[]) => Promise<readonly FilePrediction[]>;
 
@@ -65,7 +67,7 @@ export interface ClassifyFileResult {
   readonly seconds: number;
 }
 
-const CSV_COLUMNS = ['id', 'line', 'text', 'intent', 'confidence', 'route', 'reason', 'error'];
+const CSV_COLUMNS = ['id', 'line', 'text', 'intent', 'confidence', 'route', 'reason', 'outOfScope', 'error'];
 
 /**
  * Classifies every record of a CSV or JSON Lines file into a CSV or JSON Lines file, streaming
@@ -163,18 +165,18 @@ export async function classifyFile(req: ClassifyFileRequest): Promise<ClassifyFi
   return { output: req.output, rows: state.rows, classified: state.rows - state.errors, errors: state.errors, ...(cp ? { resumedAfterLine: cp.input.line } : {}), seconds: (clock() - t0) / 1000 };
 }
 
-type Row = Record<string, string | number | null>;
+type Row = Record<string, string | number | boolean | null>;
 
 function columns(includeText: boolean): string[] {
   return includeText ? CSV_COLUMNS : CSV_COLUMNS.filter((c) => c !== 'text');
 }
 
 function answerRow(r: InputRecord, p: FilePrediction, includeText: boolean): Row {
-  return { id: r.id!, line: r.line, ...(includeText ? { text: r.text! } : {}), intent: p.intent, confidence: p.confidence, route: p.route, reason: p.reason };
+  return { id: r.id!, line: r.line, ...(includeText ? { text: r.text! } : {}), intent: p.intent, confidence: p.confidence, route: p.route, reason: p.reason, outOfScope: p.outOfScope === true };
 }
 
 function errorRow(file: string, r: InputRecord, includeText: boolean): Row {
-  return { id: r.id ?? String(r.line), line: r.line, ...(includeText ? { text: r.text ?? null } : {}), intent: null, confidence: null, route: 'error', reason: r.error!.code, error: `${file}:${r.line}: ${r.error!.message}` };
+  return { id: r.id ?? String(r.line), line: r.line, ...(includeText ? { text: r.text ?? null } : {}), intent: null, confidence: null, route: 'error', reason: r.error!.code, outOfScope: null, error: `${file}:${r.line}: ${r.error!.message}` };
 }
 
 export type { StreamFormat };
