@@ -61,6 +61,10 @@ console.log(
     riskCoverage: report.riskCoverage,
     thresholds: { ...m.routing.policy, valCoverage: m.routing.coverage, valPrecision: m.routing.precision },
     accepted: report.accepted,
+    // the unknown share estimated from the test messages (what serving does over its window)
+    adapted: report.adapted ? { unknownShare: report.adapted.unknownShare, accepted: report.adapted.accepted } : null,
+    promise: report.promise,
+    noveltyAuroc: m.novelty?.auroc ?? null,
     ece: report.ece,
     fusion: m.classifier.fusion,
     temperature: m.classifier.temperature,
