@@ -82,7 +82,9 @@ describe('MonitorService', () => {
     expect(s.figures.oov!.share).toBeGreaterThan(0.8);
     const kinds = s.alerts.map((a) => `${a.kind}:${a.severity}`);
     expect(kinds).toContain('oov_share:alert');
-    expect(kinds).toContain('fallback_share:alert');
+    // everything went to review; how far above the expected share that is depends on the bundle's coverage
+    expect(kinds.some((k) => k.startsWith('fallback_share:'))).toBe(true);
+    expect(s.figures.routes!.fallbackShare).toBe(1);
     expect(s.figures.centroid!.ratio).toBeGreaterThan(1.1);
     expect(kinds.some((k) => k.startsWith('centroid_distance:'))).toBe(true);
   });
