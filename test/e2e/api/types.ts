@@ -364,7 +364,10 @@ export interface components {
             items: components["schemas"]["ClassifyRequest"][];
         };
         LabelRequest: {
+            /** @description One of the model's intents, `out_of_scope` for a message that is none of ours, or a new intent name with `newIntent: true`. */
             label: string;
+            /** @description The label names an intent the model does not have yet: retraining makes it a class once it has 5 labels. */
+            newIntent?: boolean;
         };
         ClassifyResult: {
             id: string;
