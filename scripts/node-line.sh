@@ -10,7 +10,7 @@
 # node_modules, installed by that Node: the native modules (better-sqlite3, hnswlib-node) are
 # compiled against its headers, since their ABI differs per line. The copy lives in
 # $INTENTOPS_NODE_LINES_DIR (default ~/.cache/intentops/node-lines/MAJOR) and is reinstalled only
-# when the Node version, package.json or package-lock.json changed. The tests' ../shared (datasets,
+# when the Node version, package-lock.json or package.json "allowScripts" changed. The tests' ../shared (datasets,
 # the ONNX encoder) is a link to this tree's ../shared. Used by .ci/run.
 set -euo pipefail
 
@@ -54,8 +54,10 @@ else
 fi
 ln -sfn "$shared" "$base/shared"
 
-# 3. Its own install, unless node_modules was made by this Node from this lockfile
-stamp="$version $(cat "$copy/package.json" "$copy/package-lock.json" | sha256sum | cut -c1-16)"
+# 3. Its own install, unless node_modules was made by this Node from this lockfile and the same
+#    install-script policy (other package.json edits, e.g. scripts, do not change node_modules)
+policy=$(cd "$copy" && node -p "JSON.stringify(require('./package.json').allowScripts ?? {})")
+stamp="$version $( (cat "$copy/package-lock.json"; echo "$policy") | sha256sum | cut -c1-16)"
 cd "$copy"
 if [ "$(cat node_modules/.intentops-node-line 2>/dev/null)" != "$stamp" ]; then
   echo "node-line: npm ci on node v$version"
