@@ -129,7 +129,9 @@ describe('intentops serve exports OpenTelemetry traces over OTLP/HTTP', () => {
     expect(server.parentSpanId).toBeUndefined();
     expect(server.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/v1/classify', 'http.response.status_code': 200, 'url.path': '/v1/classify', 'intentops.principal': 'e2e' });
     expect(server.attributes['intentops.model.version']).toMatch(/^[0-9a-f]{12}$/);
-    expect(children.map((c) => c.name)).toEqual(['embed', 'classifier.score', 'route']);
+    // the sample bundle's out-of-scope score uses the nearest example's similarity: one evidence search per message
+    expect(children.map((c) => c.name)).toEqual(['embed', 'index.search', 'classifier.score', 'route']);
+    expect(child('index.search').attributes).toMatchObject({ 'intentops.index.purpose': 'evidence', 'intentops.index.k': 1 });
     expect(child('route').attributes).toMatchObject({ 'intentops.route': 'accepted', 'intentops.route.reason': 'confident', 'intentops.intent': 'delivery' });
     expect(child('classifier.score').attributes).toMatchObject({ 'intentops.model.name': 'sample', 'intentops.model.version': server.attributes['intentops.model.version'] });
     for (const c of children) {
@@ -140,9 +142,11 @@ describe('intentops serve exports OpenTelemetry traces over OTLP/HTTP', () => {
   });
 
   it('an unsure request answered by the LLM: index.search for the neighbours and an llm.chat client span with usage, cost and the retry', () => {
-    const { child } = request('t-llm');
-    expect(child('route').attributes).toMatchObject({ 'intentops.route': 'llm', 'intentops.route.reason': 'low_confidence' });
-    expect(child('index.search').attributes).toMatchObject({ 'intentops.index.purpose': 'neighbours', 'intentops.index.k': 3, 'intentops.messages': 1 });
+    const { child, children } = request('t-llm');
+    expect(child('route').attributes).toMatchObject({ 'intentops.route': 'llm' });
+    expect(['low_confidence', 'low_margin', 'out_of_scope', 'unfamiliar']).toContain(child('route').attributes['intentops.route.reason']);
+    const shown = children.find((c) => c.name === 'index.search' && c.attributes['intentops.index.purpose'] === 'neighbours');
+    expect(shown?.attributes).toMatchObject({ 'intentops.index.purpose': 'neighbours', 'intentops.index.k': 3, 'intentops.messages': 1 });
     const llm = child('llm.chat');
     expect(llm).toMatchObject({ kind: 3, status: { code: 0 } });
     expect(llm.attributes).toMatchObject({
