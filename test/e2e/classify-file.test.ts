@@ -110,7 +110,8 @@ describe('intentops classify-file', () => {
     expect(statSync(out).size).toBeLessThan(statSync(whole).size);
 
     const again = cli(args(out));
-    expect(again.stderr).toBe('');
+    // nothing on stderr but the progress lines a slow (loaded) machine prints every few seconds
+    expect(again.stderr.split('\n').filter((l) => l && !/^classify-file: .*: \d+ rows \(/.test(l))).toEqual([]);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(new RegExp(`^resumed after line ${cp.input.line}; ${n} rows`));
     expect(existsSync(`${out}.checkpoint`)).toBe(false);

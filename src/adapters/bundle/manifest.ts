@@ -58,6 +58,7 @@ export const manifestSchema = z.object({
       table: z.array(z.object({ share: z.number(), open: z.number(), accept: z.number() })),
       defaultShare: z.number(),
       auroc: z.number(),
+      candidates: z.array(z.object({ features: z.string(), auroc: z.number() })).optional(),
       samples: z.object({ known: z.number().int(), unknown: z.number().int() }),
     })
     .optional(),

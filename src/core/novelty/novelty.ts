@@ -62,6 +62,8 @@ export interface NoveltyParams {
   readonly defaultShare: number;
   /** Separation of in-scope from unknown messages on the fit data (area under the ROC curve). */
   readonly auroc: number;
+  /** Each feature set tried and its AUROC (the neighbour feature costs a search per message: it must lift AUROC by minGain). */
+  readonly candidates?: { features: string; auroc: number }[];
   readonly samples: { known: number; unknown: number };
 }
 
@@ -208,7 +210,7 @@ export interface NoveltyFitOptions {
   readonly delta?: number;
   /** Share of unknown messages assumed until live traffic gives an estimate. Default 0.1. */
   readonly defaultShare?: number;
-  /** Use the nearest-neighbour feature only if it lifts AUROC by at least this. Default 0.005. */
+  /** Use the nearest-neighbour feature (an index search per message) only if it lifts AUROC by at least this. Default 0.01. */
   readonly minGain?: number;
 }
 
@@ -221,9 +223,11 @@ export function fitNovelty(samples: readonly NoveltySample[], o: NoveltyFitOptio
   const nUnknown = samples.length - nKnown;
   if (nKnown === 0 || nUnknown === 0) return null;
   let fit = fitWith(['confidence'], samples);
+  const candidates = [{ features: 'confidence', auroc: fit.auroc }];
   if (samples.every((s) => s.neighbour !== null)) {
     const both = fitWith(['confidence', 'neighbour'], samples);
-    if (both.auroc >= fit.auroc + (o.minGain ?? 0.005)) fit = both;
+    candidates.push({ features: 'confidence+neighbour', auroc: both.auroc });
+    if (both.auroc >= fit.auroc + (o.minGain ?? 0.01)) fit = both;
   }
   const scores = fit.scores;
   const sorted = [...scores].sort((a, b) => a - b);
@@ -240,7 +244,7 @@ export function fitNovelty(samples: readonly NoveltySample[], o: NoveltyFitOptio
     unknownPass: histogram(pick((s) => s.unknown && s.passes !== false), edges),
   };
   const defaultShare = o.defaultShare ?? 0.1;
-  const base = { ...fit.params, edges, ...h, defaultShare, auroc: fit.auroc, samples: { known: nKnown, unknown: nUnknown } };
+  const base = { ...fit.params, edges, ...h, defaultShare, auroc: fit.auroc, candidates, samples: { known: nKnown, unknown: nUnknown } };
   const table = SHARES.map((share) => rowFor(base, share, o.targetPrecision, o.delta ?? 0.05));
   return { ...base, table };
 }
