@@ -74,8 +74,17 @@ export function registerTrain(program: Command, io: CliIO): void {
           return;
         }
         const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-        out(io, `trained ${m.name}: ${m.labels.length} intents, ${m.training.trainExamples} train / ${m.training.valExamples} validation examples, embedder ${m.embedder.name}, ${r.seconds.toFixed(1)} s`);
-        out(io, `validation accuracy ${pct(m.metrics.valAccuracy ?? 0)}; at the chosen thresholds ${pct(m.routing.coverage)} of messages are answered at once with ${pct(m.routing.precision)} accuracy (target ${pct(m.routing.targetPrecision)}${m.routing.reachedTarget ? '' : ', NOT reached'})`);
+        const heldOut =
+          m.training.valSource === 'cv'
+            ? `every one of the ${m.training.trainExamples} examples predicted by a model that did not see it (cross-fitting; paraphrases kept in one fold); the served model is then fitted on all of them`
+            : m.training.valSource === 'file'
+              ? `${m.training.trainExamples} training examples, ${m.training.valExamples} held-out examples from --val`
+              : `${m.training.trainExamples} training examples, ${m.training.valExamples} held out (paraphrases kept on one side); the served model is then refitted on all of them`;
+        out(io, `trained ${m.name}: ${m.labels.length} intents, embedder ${m.embedder.name}, ${r.seconds.toFixed(1)} s`);
+        out(io, `held-out predictions: ${heldOut}`);
+        const bound = m.routing.precisionBound !== undefined && m.routing.delta ? `, at least ${pct(m.routing.precisionBound)} with ${(100 * (1 - m.routing.delta)).toFixed(0)} % confidence` : '';
+        out(io, `on them: accuracy ${pct(m.metrics.valAccuracy ?? 0)}; the chosen thresholds answer ${pct(m.routing.coverage)} at once with ${pct(m.routing.precision)} accuracy${bound} (target ${pct(m.routing.targetPrecision)}${m.routing.reachedTarget ? ': promised' : ': NOT reached — the rest goes to the LLM or review'})`);
+        if (m.novelty) out(io, `out-of-scope detection: separates held-out messages from intents left out of training with AUROC ${m.novelty.auroc.toFixed(3)} (${m.novelty.features.join(' + ')}); assumes ${pct(m.novelty.defaultShare)} unknown messages until serving estimates the share from traffic`);
         if (r.report.duplicatesDropped + r.report.nearDuplicatesDropped + r.report.conflicts > 0) {
           out(io, `data: ${r.report.duplicatesDropped} duplicates and ${r.report.nearDuplicatesDropped} near-duplicates dropped, ${r.report.conflicts} conflicting texts dropped`);
         }
