@@ -44,7 +44,7 @@ describe('serving configuration', () => {
     expect(c.cache).toEqual({ uri: 'memory', ttlMs: 3_600_000 });
     expect(c.review.uri).toBe('sqlite:./intentops.db');
     expect(c.llm.provider).toBe('none');
-    expect(c.logging).toEqual({ level: 'info', texts: false });
+    expect(c.logging).toEqual({ level: 'info', texts: false, requestSampleRate: 0, summarySeconds: 60 });
   });
 
   it('reads the serving env variables with their types', () => {

@@ -423,7 +423,7 @@ function merge(a: Tree, b: Tree): Tree {
   return out;
 }
 
-const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.(timeoutMs|deadlineMs)|review\.(outOfScopeSampleRate|maxOpen)|logging\.requestSampleRate|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|monitor\.audit\.sampleRate|monitor\.audit\.sampleRate|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
+const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.(timeoutMs|deadlineMs)|review\.(outOfScopeSampleRate|maxOpen)|logging\.requestSampleRate|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|monitor\.audit\.sampleRate|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
 
 /** `name:sha256,name2:sha256` → `[{name, sha256}]` (the env form of server.apiKeys). */
 export function parseApiKeysEnv(raw: string): { name: string; sha256: string }[] {
