@@ -13,23 +13,15 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { readBundle } from '../src/adapters/bundle/index.js';
 import { mulberry32 } from '../src/core/dataset/index.js';
 import { evaluateModel } from '../src/app/services/evaluate.js';
 import { IntentModel } from '../src/app/services/model.js';
 import { trainModel } from '../src/app/services/train.js';
+import { benchArgs } from './args.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..');
-const args = process.argv.slice(2);
-const opt = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const dataDir = resolve(root, opt('--data') ?? '../shared/datasets/banking77');
-const modelDir = resolve(root, opt('--model-dir') ?? '../shared/models/all-MiniLM-L6-v2-q4');
+const { opt, dataDir, modelDir } = benchArgs();
 const embedders = (opt('--embedders') ?? 'hashed,hashed+onnx').split(',');
 const ratios = (opt('--ratios') ?? '0.25,0.5,0.75').split(',').map(Number);
 const seeds = (opt('--seeds') ?? '1,2,3').split(',').map(Number);

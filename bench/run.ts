@@ -9,24 +9,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ANCHORS, TARGETS } from './references.js';
 import { benchClassifyFile } from './classify-file.js';
+import { benchArgs } from './args.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..');
-const args = process.argv.slice(2);
-const opt = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const dataDir = resolve(root, opt('--data') ?? '../shared/datasets/banking77');
-const modelDir = resolve(root, opt('--model-dir') ?? '../shared/models/all-MiniLM-L6-v2-q4');
-if (!existsSync(join(dataDir, 'train.jsonl'))) {
-  console.error(`error: ${dataDir}/train.jsonl not found\n  hint: the benchmark needs BANKING77 beside the repo (../shared/datasets/banking77) or --data DIR`);
-  process.exit(3);
-}
+const { here, root, args, opt, dataDir, modelDir } = benchArgs();
 const haveEncoder = existsSync(join(modelDir, 'tokenizer.json'));
 const embedders = (opt('--embedders') ?? (haveEncoder ? 'hashed,onnx,hashed+onnx' : 'hashed')).split(',');
 const work = mkdtempSync(join(tmpdir(), 'intentops-bench-'));

@@ -133,26 +133,22 @@ export class Auditor {
     while (this.buckets.length && this.buckets[0].minute < oldest) this.buckets.shift();
   }
 
+  /** The window's totals. */
+  private totals(): { right: number; wrong: number; total: number; oos: number } {
+    this.trim();
+    const t = { right: 0, wrong: 0, total: 0, oos: 0 };
+    for (const b of this.buckets) for (const k of ['right', 'wrong', 'total', 'oos'] as const) t[k] += b[k];
+    return t;
+  }
+
   /** Share of the window's messages answered as out of scope (by the model's detector or the LLM). */
   outOfScope(): { share: number; messages: number } {
-    this.trim();
-    let total = 0;
-    let oos = 0;
-    for (const b of this.buckets) {
-      total += b.total;
-      oos += b.oos;
-    }
+    const { total, oos } = this.totals();
     return { share: total ? oos / total : Number.NaN, messages: total };
   }
 
   figures(): AuditFigures {
-    this.trim();
-    let right = 0;
-    let wrong = 0;
-    for (const b of this.buckets) {
-      right += b.right;
-      wrong += b.wrong;
-    }
+    const { right, wrong } = this.totals();
     const audited = right + wrong;
     const w = wilsonInterval(right, audited, 0.95);
     const target = this.o.target();

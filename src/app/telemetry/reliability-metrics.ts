@@ -31,7 +31,8 @@ function counter(registry: Registry, name: string, help: string, read: Read): vo
   });
 }
 
-function gauge(registry: Registry, name: string, help: string, read: Read, aggregator: 'sum' | 'max' = 'sum'): void {
+/** A gauge whose value is read at scrape time (under node:cluster, combined over the workers by `aggregator`). */
+export function gauge(registry: Registry, name: string, help: string, read: Read, aggregator: 'sum' | 'max' | 'min' | 'average' = 'sum'): void {
   new Gauge({
     name,
     help,

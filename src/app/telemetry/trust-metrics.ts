@@ -1,4 +1,5 @@
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { gauge } from './reliability-metrics.js';
 import type { AuditFigures } from '../services/audit.js';
 
 /**
@@ -14,16 +15,7 @@ export function registerTrustMetrics(registry: Registry, audit: () => AuditFigur
     if (!cached || now - cached.at > 500) cached = { at: now, f: audit() };
     return cached.f;
   };
-  const g = (name: string, help: string, value: () => number, aggregator: 'average' | 'sum' | 'min' = 'average') =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      aggregator,
-      collect() {
-        this.set(value());
-      },
-    });
+  const g = (name: string, help: string, value: () => number, aggregator: 'average' | 'sum' | 'min' = 'average') => gauge(registry, name, help, value, aggregator);
   const none = () => read().audited === 0;
   g('intentops_accepted_precision_estimate', 'Audited precision of accepted answers in the monitoring window (NaN before any audit)', () => (none() ? Number.NaN : read().estimate));
   g('intentops_accepted_precision_lower', 'Lower end of the 95 % Wilson interval of the audited accepted precision', () => (none() ? Number.NaN : read().lower));
