@@ -5,7 +5,9 @@ import { createEmbedder, fitEmbedder, type EmbedderOptions } from '../../adapter
 import { stateOf } from '../../adapters/embedders/combined.js';
 import { getVectorIndexFactory } from '../../adapters/vector-index/index.js';
 import { featureMatrix } from '../../core/classifier/matrix.js';
-import { crossFitClassifier, leaveIntentsOut, trainClassifier, TRAINING_DEFAULTS, type ClassifierTrainingOptions } from '../../core/classifier/train.js';
+import { crossFitClassifier, leaveIntentsOut, runFoldsHere, trainClassifier, TRAINING_DEFAULTS, type ClassifierTrainingOptions, type FoldRunner } from '../../core/classifier/train.js';
+import { foldThreads } from '../../adapters/fold-threads.js';
+import { availableParallelism } from 'node:os';
 import { fitNovelty, type NoveltySample } from '../../core/novelty/novelty.js';
 import type { EpochReport } from '../../core/classifier/adam.js';
 import { dataHash, duplicateGroups, groupedFolds, labelMap, mulberry32, type DataReport, type Example } from '../../core/dataset/index.js';
@@ -59,11 +61,25 @@ export interface TrainRequest {
   readonly progress?: ProgressReporter;
   /** Cosine similarity at which two examples of one label count as paraphrases (kept in one fold). Default 0.9. */
   readonly groupSimilarity?: number;
+  /** Threads for the cross-fitting folds (default: one per core, at most 4; 1 = all in this thread). Same answers either way. */
+  readonly threads?: number;
   /** Share of unknown messages the bundle assumes until serving has estimated it from traffic. Default 0.1. */
   readonly unknownShare?: number;
   /** Injected clock for the manifest's createdAt (tests pin it). */
   readonly now?: () => Date;
 }
+
+/**
+ * Where cross-fitting folds run: on threads (one per core, at most 4) from THREADED_MIN_EXAMPLES
+ * examples up, where a fold takes long enough to pay for starting a thread; in this thread below
+ * it, or when `threads` is 1. The answers are the same either way.
+ */
+function foldRunner(threads: number | undefined, examples: number): FoldRunner {
+  const n = threads ?? Math.min(4, availableParallelism());
+  return n > 1 && examples >= THREADED_MIN_EXAMPLES ? foldThreads(n) : runFoldsHere;
+}
+
+export const THREADED_MIN_EXAMPLES = 2000;
 
 /** Examples of one label at least this similar (cosine of the index vectors) are one group of paraphrases. */
 export const GROUP_SIMILARITY = 0.9;
@@ -199,7 +215,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
   try {
     if (validation === 'cv') {
       const foldOf = groupedFolds(trainSet, group!, folds, req.seed);
-      trained = crossFitClassifier(
+      trained = await crossFitClassifier(
         {
           classes: lm.labels.length,
           all: { X, y: yTrain },
@@ -209,6 +225,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
             heldOut.map((row) => index.search(trainEmb[row].dense, o.knnK * 3 + 5).filter((nb) => foldOf[nb.id] !== foldOf[row]).slice(0, o.knnK)),
         },
         opts,
+        foldRunner(req.threads, trainSet.length),
       );
     } else {
       const valNeighbours = valEmb.map((e) => index.search(e.dense, o.knnK));
@@ -235,7 +252,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
     const known: NoveltySample[] = trained.heldOut.map((h, i) => (oosIds.has(yHeld[i]) ? { ...h, unknown: true } : h));
     const allEmb = [...trainEmb, ...valEmb];
     const yAll = Int32Array.from([...yTrain, ...yVal]);
-    const unknown = noveltyGroups(lm.labels.length - oosIds.size) < 2 ? [] : leaveIntentsOut(
+    const unknown = noveltyGroups(lm.labels.length - oosIds.size) < 2 ? [] : await leaveIntentsOut(
       {
         classes: lm.labels.length,
         all: { X: featureMatrix(allEmb, embedder.featureDim), y: yAll },
@@ -250,6 +267,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
         neighbours: (rows, excluded) => rows.map((row) => index.search(allEmb[row].dense, o.knnK * 3 + 20).filter((nb) => !excluded.has(nb.label)).slice(0, o.knnK)),
       },
       { ...o, random: mulberry32(req.seed + 1) },
+      foldRunner(req.threads, allEmb.length),
     );
     novelty = fitNovelty([...known, ...unknown], { targetPrecision: o.targetPrecision, delta: o.delta, defaultShare: req.unknownShare });
   } finally {

@@ -6,6 +6,7 @@ import { logitsMatrix, probabilities, type LinearModel } from './model.js';
 import { fitTemperature } from './temperature.js';
 import { calibratePolicy, type CalibratedPolicy, type RoutingSample } from '../routing/calibrate.js';
 import { reasonFor, topTwo, type RoutingPolicy } from '../routing/policy.js';
+import { mulberry32 } from '../dataset/prng.js';
 import type { NoveltySample } from '../novelty/novelty.js';
 
 export interface ClassifierTrainingOptions {
@@ -49,6 +50,46 @@ export interface TrainedClassifier {
 }
 
 type Labelled = { X: FeatureMatrix; y: Int32Array };
+
+/** The training options a fold needs, without functions (they cross to a thread as data). */
+export type FoldOptions = Omit<ClassifierTrainingOptions, 'random' | 'onEpoch'>;
+
+/**
+ * One cross-fitting fit: train on `train` (early stopping on `val` when given, else `epochs`
+ * epochs), then the logits of the `predict` rows. Its random stream is its own (`seed`), so
+ * folds give the same answers whichever thread runs them, in whatever order.
+ */
+export interface FoldJob {
+  readonly train: Labelled;
+  readonly classes: number;
+  readonly predict: FeatureMatrix;
+  readonly val?: Labelled;
+  readonly epochs?: number;
+  readonly seed: number;
+}
+
+export interface FoldResult {
+  readonly logits: Float32Array;
+  readonly bestEpoch: number;
+}
+
+export function runFold(job: FoldJob, o: FoldOptions): FoldResult {
+  const r = fit(job.train, job.classes, { ...o, random: mulberry32(job.seed) }, job.val, job.epochs ?? o.maxEpochs);
+  return { logits: logitsMatrix(r.model, job.predict), bestEpoch: r.bestEpoch };
+}
+
+/** Runs fold jobs and gives their results in job order: in this thread, or on threads (src/adapters/fold-threads.ts). */
+export type FoldRunner = (jobs: readonly FoldJob[], o: FoldOptions) => Promise<FoldResult[]>;
+
+export const runFoldsHere: FoldRunner = async (jobs, o) => jobs.map((j) => runFold(j, o));
+
+const foldOptions = (o: ClassifierTrainingOptions): FoldOptions => {
+  const { random: _r, onEpoch: _e, ...rest } = o;
+  return rest;
+};
+
+/** A fold's seed from the caller's random stream (drawn in job order: the same seeds whatever runs them). */
+const seedFrom = (random: () => number) => Math.floor(random() * 2 ** 31);
 
 function fit(train: Labelled, classes: number, o: ClassifierTrainingOptions, val?: Labelled, epochs = o.maxEpochs): FitResult {
   return fitAdam(
@@ -136,7 +177,7 @@ export function trainClassifier(
  * on all the data for the median best epoch count of the folds.
  * `neighbours(trainRows, heldOutRows)` searches the held-out rows among the fold's training rows.
  */
-export function crossFitClassifier(
+export async function crossFitClassifier(
   input: {
     classes: number;
     all: Labelled;
@@ -144,28 +185,36 @@ export function crossFitClassifier(
     neighbours: (trainRows: number[], heldOutRows: number[]) => LabelledScore[][];
   },
   o: ClassifierTrainingOptions,
-): TrainedClassifier {
+  run: FoldRunner = runFoldsHere,
+): Promise<TrainedClassifier> {
   const K = input.classes;
   const n = input.all.y.length;
   const k = Math.max(...input.folds) + 1;
   const oof = new Float32Array(n * K);
   const oofNeighbours: LabelledScore[][] = new Array(n);
-  const bestEpochs: number[] = [];
+  const pick = (rows: number[]): Labelled => ({ X: selectRows(input.all.X, rows), y: Int32Array.from(rows, (i) => input.all.y[i]) });
+  const parts: { trainRows: number[]; heldOut: number[] }[] = [];
   for (let f = 0; f < k; f++) {
     const trainRows: number[] = [];
     const heldOut: number[] = [];
     for (let i = 0; i < n; i++) (input.folds[i] === f ? heldOut : trainRows).push(i);
-    const pick = (rows: number[]): Labelled => ({ X: selectRows(input.all.X, rows), y: Int32Array.from(rows, (i) => input.all.y[i]) });
-    const val = pick(heldOut);
-    const r = fit(pick(trainRows), K, { ...o, onEpoch: undefined }, val);
-    bestEpochs.push(r.bestEpoch);
-    const logits = logitsMatrix(r.model, val.X);
-    const nb = input.neighbours(trainRows, heldOut);
-    heldOut.forEach((row, j) => {
+    parts.push({ trainRows, heldOut });
+  }
+  const jobs = parts.map((p) => {
+    const val = pick(p.heldOut);
+    return { train: pick(p.trainRows), classes: K, val, predict: val.X, seed: seedFrom(o.random) };
+  });
+  const results = await run(jobs, foldOptions(o));
+  const bestEpochs: number[] = [];
+  parts.forEach((p, f) => {
+    bestEpochs.push(results[f].bestEpoch);
+    const logits = results[f].logits;
+    const nb = input.neighbours(p.trainRows, p.heldOut);
+    p.heldOut.forEach((row, j) => {
       oof.set(logits.subarray(j * K, (j + 1) * K), row * K);
       oofNeighbours[row] = nb[j];
     });
-  }
+  });
   bestEpochs.sort((a, b) => a - b);
   const epochs = Math.max(1, bestEpochs[Math.floor(bestEpochs.length / 2)]);
   const final = fit(input.all, K, o, undefined, epochs);
@@ -182,7 +231,7 @@ export function crossFitClassifier(
  * `neighbours(rows, excluded)` searches each row's nearest examples among the rows of classes
  * not in `excluded`.
  */
-export function leaveIntentsOut(
+export async function leaveIntentsOut(
   input: {
     classes: number;
     all: Labelled;
@@ -198,7 +247,8 @@ export function leaveIntentsOut(
     maxTrainRows?: number;
   },
   o: ClassifierTrainingOptions,
-): NoveltySample[] {
+  run: FoldRunner = runFoldsHere,
+): Promise<NoveltySample[]> {
   const K = input.classes;
   const candidates = Array.from({ length: K }, (_, c) => c).filter((c) => !input.keep.has(c));
   for (let i = candidates.length - 1; i > 0; i--) {
@@ -209,6 +259,8 @@ export function leaveIntentsOut(
   const out: NoveltySample[] = [];
   if (groups < 2) return out;
   const n = input.all.y.length;
+  const parts: { left: Set<number>; toLocal: Int32Array; Kl: number; unknownRows: number[] }[] = [];
+  const jobs: FoldJob[] = [];
   for (let g = 0; g < groups; g++) {
     const left = new Set(candidates.filter((_, i) => i % groups === g));
     // compact label space of the known classes: the fold's model has no output for the left-out ones
@@ -226,10 +278,18 @@ export function leaveIntentsOut(
       trainRows = trainRows.slice(0, input.maxTrainRows).sort((a, b) => a - b);
     }
     const Kl = known.length;
-    const train: Labelled = { X: selectRows(input.all.X, trainRows), y: Int32Array.from(trainRows, (i) => toLocal[input.all.y[i]]) };
-    const r = fit(train, Kl, { ...o, onEpoch: undefined }, undefined, Math.max(1, input.epochs));
-    const logits = logitsMatrix(r.model, selectRows(input.all.X, unknownRows));
-    const probs = probabilities(logits, Kl, input.temperature);
+    parts.push({ left, toLocal, Kl, unknownRows });
+    jobs.push({
+      train: { X: selectRows(input.all.X, trainRows), y: Int32Array.from(trainRows, (i) => toLocal[input.all.y[i]]) },
+      classes: Kl,
+      predict: selectRows(input.all.X, unknownRows),
+      epochs: Math.max(1, input.epochs),
+      seed: seedFrom(o.random),
+    });
+  }
+  const results = await run(jobs, foldOptions(o));
+  parts.forEach(({ left, toLocal, Kl, unknownRows }, g) => {
+    const probs = probabilities(results[g].logits, Kl, input.temperature);
     const nbs = input.neighbours(unknownRows, left);
     const p = new Float64Array(Kl);
     unknownRows.forEach((_, j) => {
@@ -246,6 +306,6 @@ export function leaveIntentsOut(
         passes: reasonFor(input.policy, t.confidence, t.margin, knnAgrees) === 'confident',
       });
     });
-  }
+  });
   return out;
 }
