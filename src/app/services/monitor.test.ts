@@ -72,7 +72,11 @@ describe('MonitorService', () => {
     expect(s.figures.oov!.share).toBeLessThan(s.figures.oov!.expected + DEFAULT_THRESHOLDS.oovMargin.warn);
     expect(s.figures.centroid!.ratio).toBeGreaterThan(0.9);
     expect(s.figures.centroid!.ratio).toBeLessThan(1.1);
-    expect(s.alerts).toEqual([]);
+    // the bundle's confidence reference comes from cross-fitted folds (paraphrases kept apart),
+    // which are less sure than the model fitted on everything: on its own test set the confidence
+    // PSI can sit at the warning line, never at the alert level; no other rule fires
+    expect(s.alerts.filter((a) => a.severity === 'alert')).toEqual([]);
+    expect(s.alerts.every((a) => a.kind === 'confidence_psi' && a.value < 0.25)).toBe(true);
   });
 
   it('messages unlike the training data raise OOV, fallback and centroid-distance alerts', async () => {
