@@ -151,6 +151,8 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
       onResult: (r, input) => {
         metrics.onResult(r);
         auditor.onResult(r, input);
+        // a model swapped in (alias move, SIGHUP, promotion) starts tracking with its first answer
+        trackShare(current());
         ops.observer.onResult(r, input);
         extra?.onResult(r, input);
       },
