@@ -46,7 +46,24 @@ const START: State = { budget: until(features.budget), monitor: until(features.m
 function App() {
   const [s, setS] = useState<State>(() => (features.auth && !apiKey() ? withoutKey(START) : START));
   const prev = useRef<Scrape | undefined>(undefined);
-  const refresh = useCallback(async () => {
+  // one refresh at a time (a refresh asked for meanwhile runs once after it): two overlapping
+  // refreshes would both try a new key before either learnt the server refuses it
+  const busy = useRef<{ again: boolean } | undefined>(undefined);
+  const refresh = useCallback(async (): Promise<void> => {
+    if (busy.current) {
+      busy.current.again = true;
+      return;
+    }
+    busy.current = { again: false };
+    try {
+      await refreshOnce();
+    } finally {
+      const again = busy.current.again;
+      busy.current = undefined;
+      if (again) void refresh();
+    }
+  }, []);
+  const refreshOnce = useCallback(async () => {
     // /metrics needs no key: traffic and cost show even before one is entered
     let live: Live | undefined;
     let error: string | undefined;
