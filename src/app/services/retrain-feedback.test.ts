@@ -13,8 +13,26 @@ import { loadExamples } from './dataset.js';
 import { FeedbackService } from './feedback.js';
 import { loadGatesFile } from './gate.js';
 import { IntentModel } from './model.js';
-import { latestLabels, retrain } from './retrain.js';
+import { latestLabels, retrain, type RetrainRequest } from './retrain.js';
+import type { TrackingStore } from '../../ports/tracking-store.js';
+import type { RegistryStore } from '../../ports/registry-store.js';
 import { OUT_OF_SCOPE, ReviewService } from './review.js';
+
+/** retrain on the sample data, gated on its test file with the lenient gates, registered in `registryStore`. */
+async function sampleRetrain(work: string, out: string, tracking: TrackingStore, registryStore: RegistryStore): Promise<Omit<RetrainRequest, 'review' | 'feedback'>> {
+  return {
+    data: SAMPLE_TRAIN,
+    test: (await loadExamples(SAMPLE_TEST, { keepDuplicates: true })).examples,
+    gates: loadGatesFile(join(ROOT, 'test/fixtures/gates/lenient.yaml')),
+    name: 'tickets',
+    out,
+    train: { embedder: 'hashed', seed: 3 },
+    tracking,
+    registry: { store: registryStore, artifacts: openArtifactStore(`file:${join(work, 'artifacts')}`) },
+    open: (dir) => IntentModel.fromBundle(readBundle(dir), {}),
+    who: 'test',
+  };
+}
 
 const at = (day: number) => new Date(Date.UTC(2025, 0, day)).toISOString();
 
@@ -63,20 +81,7 @@ describe('retrain with feedback corrections', () => {
       await feedback.give({ predictionId: 'p2', rating: 0 }, 'cy'); // a rating alone is no example
 
       const out = join(work, 'm-new');
-      const r = await retrain({
-        data: SAMPLE_TRAIN,
-        review,
-        feedback,
-        test: (await loadExamples(SAMPLE_TEST, { keepDuplicates: true })).examples,
-        gates: loadGatesFile(join(ROOT, 'test/fixtures/gates/lenient.yaml')),
-        name: 'tickets',
-        out,
-        train: { embedder: 'hashed', seed: 3 },
-        tracking,
-        registry: { store: registryStore, artifacts: openArtifactStore(`file:${join(work, 'artifacts')}`) },
-        open: (dir) => IntentModel.fromBundle(readBundle(dir), {}),
-        who: 'test',
-      });
+      const r = await retrain({ ...(await sampleRetrain(work, out, tracking, registryStore)), review, feedback });
       expect(r.added).toEqual({ review: 1, feedback: 2, extra: 0, superseded: 2, feedbackWithoutText: 1, outOfScope: 0, newIntents: {}, heldBack: {} });
       expect(r.version).toBe(1);
       const run = await tracking.getRun(r.runId);
@@ -126,19 +131,7 @@ describe('retrain with "not one of ours" and new-intent review labels', () => {
       await expect(reviews.label(stray.id, 'ana', ' bad name', { newIntent: true })).rejects.toThrow(/not usable/);
 
       const out = join(work, 'm-open');
-      const r = await retrain({
-        data: SAMPLE_TRAIN,
-        review,
-        test: (await loadExamples(SAMPLE_TEST, { keepDuplicates: true })).examples,
-        gates: loadGatesFile(join(ROOT, 'test/fixtures/gates/lenient.yaml')),
-        name: 'tickets',
-        out,
-        train: { embedder: 'hashed', seed: 3 },
-        tracking,
-        registry: { store: registryStore, artifacts: openArtifactStore(`file:${join(work, 'artifacts')}`) },
-        open: (dir) => IntentModel.fromBundle(readBundle(dir), {}),
-        who: 'test',
-      });
+      const r = await retrain({ ...(await sampleRetrain(work, out, tracking, registryStore)), review });
       expect(r.added).toMatchObject({ review: smallTalk.length + giftCards.length, outOfScope: smallTalk.length, newIntents: { gift_card: giftCards.length }, heldBack: { loyalty: 1 } });
       const run = await tracking.getRun(r.runId);
       expect(run?.params).toMatchObject({ outOfScopeExamples: smallTalk.length, newIntents: 'gift_card', heldBackNewIntents: 'loyalty' });
