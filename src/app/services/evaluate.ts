@@ -249,12 +249,12 @@ export async function evaluateModel(model: Classifier, examples: readonly Labell
       }
     }
   }
-  const promiseOf = (a: AcceptedStats, ok: readonly boolean[], ps: readonly Prediction[]): EvaluationReport['promise'] => {
-    const n = ps.filter((p) => p.route === 'accepted').length;
-    const right = ps.filter((p, i) => p.route === 'accepted' && ok[i]).length;
-    const w = wilsonInterval(right, n, 0.95);
+  // what acceptedStats counted: the accepted messages and how many of them were right
+  const promiseOf = (a: AcceptedStats): EvaluationReport['promise'] => {
+    const right = Math.round((a.acceptedAccuracy ?? 0) * a.accepted);
+    const w = wilsonInterval(right, a.accepted, 0.95);
     const bound = det?.manifest.routing.precisionBound ?? null;
-    return { target: info.targetPrecision, promisedBound: bound, delivered: a.acceptedAccuracy ?? Number.NaN, lower: w.lower, upper: w.upper, accepted: n, kept: n ? w.upper >= info.targetPrecision : null };
+    return { target: info.targetPrecision, promisedBound: bound, delivered: a.acceptedAccuracy ?? Number.NaN, lower: w.lower, upper: w.upper, accepted: a.accepted, kept: a.accepted ? w.upper >= info.targetPrecision : null };
   };
   return {
     model: { name: info.name, createdAt: info.createdAt, embedder: info.embedder, dataHash: info.dataHash },
@@ -279,7 +279,7 @@ export async function evaluateModel(model: Classifier, examples: readonly Labell
     latency,
     correctness: correct.map((c) => (c ? '1' : '0')).join(''),
     ...(openSetWanted ? { openSet: openSetOf(preds) } : {}),
-    promise: promiseOf(accepted, correct, preds),
+    promise: promiseOf(accepted),
     ...(adapted ? { adapted } : {}),
     seconds: (performance.now() - t0) / 1000,
   };

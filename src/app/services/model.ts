@@ -4,7 +4,7 @@ import { restoreEmbedder, type EmbedderOptions } from '../../adapters/embedders/
 import { getVectorIndexFactory } from '../../adapters/vector-index/index.js';
 import { posterior, type Scorer } from '../../core/classifier/posterior.js';
 import { CompiledLinear } from '../../core/classifier/compiled.js';
-import { decide, type Decision, type Reason, type Route, type RoutingPolicy } from '../../core/routing/policy.js';
+import { decide, topTwo, type Decision, type Reason, type Route, type RoutingPolicy } from '../../core/routing/policy.js';
 import { estimateUnknownShare, noveltyScore, rowForShare, type NoveltyParams } from '../../core/novelty/novelty.js';
 import type { Embedding, LabelledText } from '../../core/types.js';
 import type { Embedder, Progress } from '../../ports/embedder.js';
@@ -282,10 +282,12 @@ export class IntentModel implements Classifier {
     const nov = this.novelty;
     const scores = nov ? new Float64Array(n) : undefined;
     const row = nov ? rowForShare(nov, this.share) : undefined;
-    const knnLabel = (i: number) => (this.knnNeeded > 0 && nbs[i].length && (this.scorer.fusion.alpha > 0 || this.policy.requireKnnAgreement) ? nbs[i][0].label : null);
+    // the nearest label is routing evidence only for fusion or the agreement rule (the novelty score uses the similarity alone)
+    const knnEvidence = this.scorer.fusion.alpha > 0 || this.policy.requireKnnAgreement;
+    const knnLabel = (i: number) => (knnEvidence && nbs[i].length ? nbs[i][0].label : null);
     for (let i = 0; i < n; i++) {
       if (nov) {
-        const conf = maxOf(ps[i]);
+        const conf = topTwo(ps[i]).confidence;
         scores![i] = noveltyScore(nov, conf, nbs[i].length ? nbs[i][0].score : null);
         if (this.tracking) this.observe(scores![i]);
       }
@@ -350,12 +352,6 @@ export class IntentModel implements Classifier {
     }
     span.end();
   }
-}
-
-function maxOf(p: ArrayLike<number>): number {
-  let m = p[0];
-  for (let i = 1; i < p.length; i++) if (p[i] > m) m = p[i];
-  return m;
 }
 
 /**
