@@ -33,8 +33,8 @@ describe('intentops CLI on the bundled sample data', () => {
   it('data check passes the sample and reports per-label counts', () => {
     const r = cli(['data', 'check', SAMPLE_TRAIN]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/600 rows, 600 kept, 10 labels/);
-    expect(r.stdout).toMatch(/login_problem\s+60/);
+    expect(r.stdout).toMatch(/1500 rows, 1500 kept, 10 labels/);
+    expect(r.stdout).toMatch(/login_problem\s+150/);
     expect(r.stdout.trim().endsWith('OK')).toBe(true);
   });
 
@@ -55,7 +55,10 @@ describe('intentops CLI on the bundled sample data', () => {
     expect(rep.examples).toBe(150);
     expect(rep.accuracy).toBeGreaterThan(0.8);
     expect(rep.perIntent).toHaveLength(10);
-    expect(rep.accepted.coverage).toBeGreaterThan(0);
+    // the first run shows the point of the product: most messages answered at once, at the
+    // promised precision (the 600-row sample of earlier versions answered a third)
+    expect(rep.accepted.coverage).toBeGreaterThan(0.5);
+    expect(rep.accepted.acceptedAccuracy).toBeGreaterThanOrEqual(0.95);
     expect(rep.routes.accepted + rep.routes.review).toBe(150);
     expect(rep.routes.llm).toBe(0);
     const text = cli(['eval', '--model', model, '--data', SAMPLE_TEST]);

@@ -19,7 +19,7 @@ describe('serving with the neighbour search on its own thread (server.searchThre
     }
   });
 
-  const texts = [UNSURE, 'hmm', 'not sure what this is about', 'ok thanks', 'question'];
+  const texts = [UNSURE, 'hmm', 'not sure what this is about', 'ok thanks', 'see attached'];
 
   it('answers unsure messages with the same neighbours as searching on the event loop', async () => {
     const on = await testServing({ flags: { server: { searchThread: 'on' } } });

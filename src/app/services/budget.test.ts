@@ -18,7 +18,9 @@ import { AlertDispatcher } from './monitor.js';
 import { logSink } from '../../../test/helpers/capture.js';
 
 /** Messages the sample model is unsure of: they go to the LLM when one is configured. */
-const UNSURE = ['hmm ok', 'well then', 'so anyway', 'ok ok ok', 'what now', 'thanks'];
+// the last two are unsure but in scope (the greetings before them are out of scope, which a capped budget
+// reports as such rather than as llm_budget)
+const UNSURE = ['hmm ok', 'well then', 'so anyway', 'ok ok ok', 'something is wrong with my order', 'can you help me with my order'];
 /** 1000 prompt + 10 completion tokens of gpt-4o-mini: $0.000156 a call. */
 const CALL = { intent: 'payment_issue', usage: { promptTokens: 1000, completionTokens: 10 } };
 const CALL_USD = (1000 * 0.15 + 10 * 0.6) / 1e6;
