@@ -20,6 +20,10 @@ describe('checkpointInBackground', () => {
     db.pragma('journal_mode = WAL');
     const release = checkpointInBackground(db, path, { everyMs: 50 });
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    // the table is created and checkpointed first: the worker (another thread) may otherwise
+    // checkpoint that small commit while the big one is being written, growing the file a page
+    db.exec('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT)');
+    db.pragma('wal_checkpoint(TRUNCATE)');
     const before = statSync(path).size;
     fill(db, 20_000); // ~4 MB: over the default 1000-page threshold, so SQLite alone would have checkpointed in this commit
     // the commit left everything in the WAL: the database file only grows once the worker checkpoints

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openaiChatLlm } from '../../adapters/llm/openai-chat.js';
 import type { LlmRequest } from '../../ports/llm.js';
 import { oracleAnswer, startFakeLlm, toyAnswer, type FakeLlm } from './fake-llm-server.js';
@@ -90,8 +90,8 @@ describe('fake LLM server: scripts', () => {
       () => 'answered',
       () => 'dropped',
     );
-    await new Promise((r) => setTimeout(r, 50));
-    expect(fake.inFlight).toBe(1);
+    // the request reaches the server in a few ms on a quiet machine; a loaded one may take longer
+    await vi.waitFor(() => expect(fake.inFlight).toBe(1), { timeout: 10_000, interval: 10 });
     await fake.close();
     expect(await hung).toBe('dropped');
   });
@@ -117,7 +117,7 @@ describe('fake LLM server: oracle mode', () => {
 
   it('over 1,000 texts, answers the truth at the set accuracy (±3 %), the same way every time', async () => {
     fake = await startFakeLlm({ oracle: { labels: truth, accuracy: 0.9, seed: 7 } });
-    const llm = await openaiChatLlm.create({ baseUrl: fake.baseUrl, model: 'gpt-4o-mini', maxConcurrent: 16, maxQueue: N });
+    const llm = await openaiChatLlm.create({ baseUrl: fake.baseUrl, model: 'gpt-4o-mini', maxConcurrent: 16, maxQueue: N, deadlineMs: 120_000 }); // 1,000 queued calls: the default 5 s deadline counts the queue wait
     const texts = [...truth.keys()];
     const answers = await Promise.all(texts.map((t) => llm.classify(req(t))));
     const correct = answers.filter((a, i) => a.intent === truth.get(texts[i])).length / N;
