@@ -7,12 +7,43 @@ import { IntentOpsError, type ErrorCode } from '../core/errors.js';
  * The threads that take work off the serving event loop (the SQLite store thread, the search
  * thread) speak one small protocol: the worker opens what it serves and says `{ ready }`; each
  * call is a message with an `id`, answered by `{ id, ok, value }` or `{ id, ok: false, error }`,
- * the error travelling with its code, where and hint.
+ * the error travelling with its code, where and hint. Calls made in the same turn of the event
+ * loop travel as one `{ batch: [...] }` message (and their answers as one), in call order: under
+ * load a message per call cost the serving thread more than the work it handed off.
  */
 
 export type WireError = { code: string; message: string; where?: string; hint?: string };
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
 type Ready = { ready: true } | { ready: false; error: WireError };
+type Batch<T> = { batch: T[] };
+
+/** Messages collected during one turn of the event loop, posted together (one, as itself; several, as a batch) once it is over. */
+class Outbox<T> {
+  private items: T[] = [];
+
+  constructor(private readonly post: (m: T | Batch<T>) => void) {}
+
+  push(m: T): void {
+    if (this.items.push(m) === 1) setImmediate(this.flush);
+  }
+
+  /** Drops what was not posted yet (the thread ended: its callers were told). */
+  clear(): void {
+    this.items = [];
+  }
+
+  private readonly flush = (): void => {
+    const items = this.items;
+    if (!items.length) return;
+    this.items = [];
+    this.post(items.length === 1 ? items[0] : { batch: items });
+  };
+}
+
+function each<T>(m: T | Batch<T>, f: (x: T) => void): void {
+  if (m && typeof m === 'object' && 'batch' in m && Array.isArray(m.batch)) for (const x of m.batch) f(x);
+  else f(m as T);
+}
 
 export function wireError(e: unknown): WireError {
   if (e instanceof IntentOpsError) return { code: e.code, message: e.message, where: e.where, hint: e.hint };
@@ -54,23 +85,28 @@ export class WorkerCalls {
   private next = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private ended: string | undefined;
+  private readonly outbox: Outbox<Record<string, unknown>>;
 
   constructor(
     private readonly worker: Worker,
     private readonly o: { readonly name: string; readonly holdWhileBusy: boolean; readonly where?: string },
   ) {
-    worker.on('message', (r: Reply) => {
-      const p = this.pending.get(r.id);
-      if (!p) return;
-      this.pending.delete(r.id);
-      if (o.holdWhileBusy && this.pending.size === 0) worker.unref();
-      if (r.ok) p.resolve(r.value);
-      else p.reject(fromWire(r.error));
-    });
+    this.outbox = new Outbox((m) => worker.postMessage(m));
+    worker.on('message', (m: Reply | Batch<Reply>) => each(m, this.settle));
+
     worker.on('error', (e) => this.end(e.message));
     worker.on('exit', (code) => this.end(`exited (${code})`));
     worker.unref();
   }
+
+  private readonly settle = (r: Reply): void => {
+    const p = this.pending.get(r.id);
+    if (!p) return;
+    this.pending.delete(r.id);
+    if (this.o.holdWhileBusy && this.pending.size === 0) this.worker.unref();
+    if (r.ok) p.resolve(r.value);
+    else p.reject(fromWire(r.error));
+  };
 
   private error(why: string): IntentOpsError {
     return new IntentOpsError('unavailable', `${this.o.name}: ${why}`, { where: this.o.where });
@@ -82,13 +118,14 @@ export class WorkerCalls {
     return new Promise<T>((resolve, reject) => {
       if (this.o.holdWhileBusy && this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ ...message, id });
+      this.outbox.push({ ...message, id });
     });
   }
 
   /** Rejects what is waiting, and every later call, with `why`. */
   end(why: string): void {
     this.ended ??= why;
+    this.outbox.clear();
     for (const p of this.pending.values()) p.reject(this.error(why));
     this.pending.clear();
   }
@@ -116,11 +153,13 @@ export async function serveCalls<T, M extends { id: number }>(open: () => Promis
     process.exit(0);
   }
   port.postMessage({ ready: true });
-  port.on('message', async (m: M) => {
+  const replies = new Outbox<Reply>((r) => port.postMessage(r));
+  const answer = async (m: M) => {
     try {
-      port.postMessage({ id: m.id, ok: true, value: await handle(target, m) });
+      replies.push({ id: m.id, ok: true, value: await handle(target, m) });
     } catch (e) {
-      port.postMessage({ id: m.id, ok: false, error: wireError(e) });
+      replies.push({ id: m.id, ok: false, error: wireError(e) });
     }
-  });
+  };
+  port.on('message', (m: M | Batch<M>) => each(m, (x) => void answer(x)));
 }
