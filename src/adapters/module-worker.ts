@@ -40,9 +40,13 @@ class Outbox<T> {
   };
 }
 
+function isBatch<T>(m: T | Batch<T>): m is Batch<T> {
+  return !!m && typeof m === 'object' && 'batch' in m && Array.isArray(m.batch);
+}
+
 function each<T>(m: T | Batch<T>, f: (x: T) => void): void {
-  if (m && typeof m === 'object' && 'batch' in m && Array.isArray(m.batch)) for (const x of m.batch) f(x);
-  else f(m as T);
+  if (isBatch(m)) for (const x of m.batch) f(x);
+  else f(m);
 }
 
 export function wireError(e: unknown): WireError {
@@ -143,7 +147,17 @@ export class WorkerCalls {
  * order; a handler whose work is synchronous up to its first await (better-sqlite3, hnswlib)
  * therefore answers in order too.
  */
-export async function serveCalls<T, M extends { id: number }>(open: () => Promise<T> | T, handle: (target: T, m: M) => unknown): Promise<void> {
+export interface ServeOptions<T, M> {
+  /**
+   * Runs the calls of one batch: `run` starts them all, in order (a handler's synchronous part
+   * runs at once). The SQLite threads wrap it in one transaction, so a batch of writes costs one
+   * commit. Throwing after `run` fails every call of the batch that had succeeded (the commit
+   * failed: none of their writes stayed).
+   */
+  readonly batch?: (target: T, calls: readonly M[], run: () => void) => void;
+}
+
+export async function serveCalls<T, M extends { id: number }>(open: () => Promise<T> | T, handle: (target: T, m: M) => unknown, o: ServeOptions<T, M> = {}): Promise<void> {
   const port = parentPort!;
   let target: T;
   try {
@@ -154,12 +168,27 @@ export async function serveCalls<T, M extends { id: number }>(open: () => Promis
   }
   port.postMessage({ ready: true });
   const replies = new Outbox<Reply>((r) => port.postMessage(r));
-  const answer = async (m: M) => {
+  const settle = async (m: M): Promise<Reply> => {
     try {
-      replies.push({ id: m.id, ok: true, value: await handle(target, m) });
+      return { id: m.id, ok: true, value: await handle(target, m) };
     } catch (e) {
-      replies.push({ id: m.id, ok: false, error: wireError(e) });
+      return { id: m.id, ok: false, error: wireError(e) };
     }
   };
-  port.on('message', (m: M | Batch<M>) => each(m, (x) => void answer(x)));
+  const answer = (m: M) => void settle(m).then((r) => replies.push(r));
+  port.on('message', (m: M | Batch<M>) => {
+    if (!o.batch || !isBatch(m)) return each(m, answer);
+    const calls = m.batch;
+    let answers: Promise<Reply>[] | undefined;
+    let failed: WireError | undefined;
+    try {
+      o.batch(target, calls, () => void (answers ??= calls.map(settle)));
+    } catch (e) {
+      failed = wireError(e);
+    }
+    answers ??= calls.map(settle);
+    void Promise.all(answers).then((rs) => {
+      for (const r of rs) replies.push(failed && r.ok ? { id: r.id, ok: false, error: failed } : r);
+    });
+  });
 }
