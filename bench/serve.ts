@@ -13,7 +13,9 @@
  *      the LLM traffic, at the same offered rate (closed-loop load at saturation would measure
  *      CPU sharing, not whether slow fallbacks stall confident requests); each level is warmed
  *      up first and measured in three rounds, the median ratio reported
- * Prints req/s, p50/p99 and server memory, each with its ratio to the issue's target.
+ * Prints req/s, p50/p99 and server memory, each with its ratio to the issue's target, and where
+ * the cores went: the server, the load generator itself (wrk's process read from /proc while it
+ * runs; autocannon's share of this process) and the rest of the machine.
  * All traffic stays on 127.0.0.1, bounded in count and time.
  */
 import autocannon from 'autocannon';
@@ -161,9 +163,14 @@ async function withCpu<T extends Load>(pid: number, run: () => Promise<T>): Prom
   return { ...r, serverCores: server, mainCores: (mainThreadSeconds(pid) - e0) / secs, otherCores: Math.max(0, (machineBusySeconds() - m0) / secs - server) };
 }
 
-const cores = (l: { serverCores: number; otherCores: number }) => `CPU: server ${l.serverCores.toFixed(2)} cores, load generator + kernel ${l.otherCores.toFixed(2)} cores`;
+const cores = (l: { serverCores: number; otherCores: number; genCores?: number }) =>
+  l.genCores === undefined
+    ? `CPU: server ${l.serverCores.toFixed(2)} cores, load generator + kernel ${l.otherCores.toFixed(2)} cores`
+    : `CPU: server ${l.serverCores.toFixed(2)} cores, load generator ${l.genCores.toFixed(2)} cores, the rest of the machine (kernel, other processes) ${Math.max(0, l.otherCores - l.genCores).toFixed(2)} cores`;
 
 interface Load {
+  /** CPU of the load generator itself (wrk's process; autocannon's share of this process), in cores over the run. */
+  genCores?: number;
   rps: number;
   p50: number;
   p99: number;
@@ -200,6 +207,8 @@ function tag(n: number): string {
 
 function loadAutocannon(url: string, texts: string[], connections: number, duration = seconds, rate?: number): Promise<Load> {
   let i = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
   return new Promise((res, rej) => {
     autocannon(
       {
@@ -217,7 +226,9 @@ function loadAutocannon(url: string, texts: string[], connections: number, durat
       },
       (err, r) => {
         if (err) return rej(err);
-        res({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total, errors: r.errors, non2xx: r.non2xx });
+        const c1 = process.cpuUsage(c0);
+        const genCores = (c1.user + c1.system) / 1e6 / ((performance.now() - t0) / 1000);
+        res({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total, errors: r.errors, non2xx: r.non2xx, genCores });
       },
     );
   });
@@ -269,13 +280,19 @@ function loadWrk(url: string, texts: string[], connections: number, duration = s
     // one load thread: a second one only competes with the server for the same 2 cores
     const threads = 1;
     const child = spawn(WRK!, ['-t', String(threads), '-c', String(connections), '-d', `${duration}s`, '-s', script, `${url}/v1/classify`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // wrk's own CPU, read from /proc while it runs (the last reading is within 100 ms of its end)
+    const t0 = performance.now();
+    let genSeconds = 0;
+    const poll = setInterval(() => (genSeconds = cpuSeconds(child.pid!) || genSeconds), 100);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     child.on('exit', (code) => {
+      clearInterval(poll);
+      const genCores = genSeconds / ((performance.now() - t0) / 1000);
       const m = /JSON(\{.*\})/.exec(out);
       if (code !== 0 || !m) return rej(new Error(`wrk failed (${code}): ${out}`));
       const j = JSON.parse(m[1]);
-      res({ rps: j.requests / j.seconds, p50: j.p50, p99: j.p99, requests: j.requests, errors: j.errors, non2xx: j.non2xx });
+      res({ rps: j.requests / j.seconds, p50: j.p50, p99: j.p99, requests: j.requests, errors: j.errors, non2xx: j.non2xx, genCores });
     });
   });
 }
@@ -324,7 +341,7 @@ try {
     const b = await withCpu(bare.child.pid!, () => load(bare.url, texts, 64));
     const io = await withCpu(one.child.pid!, () => load(one.url, texts, 64));
     pairs.push({ bare: b, io, ratio: io.rps / b.rps });
-    console.log(`  round ${r + 1}: bare ${fmt(b)}\n           IntentOps ${fmt(io)}\n           ratio ×${(io.rps / b.rps).toFixed(2)}; server CPU per request ${((1000 * b.serverCores) / b.rps).toFixed(3)} vs ${((1000 * io.serverCores) / io.rps).toFixed(3)} ms (IntentOps: ${((1000 * io.mainCores) / io.rps).toFixed(3)} ms on the event loop's thread, the rest on its store, search, GC and I/O threads)`);
+    console.log(`  round ${r + 1}: bare ${fmt(b)}\n           IntentOps ${fmt(io)}\n           ${cores(b)} (bare); ${cores(io)} (IntentOps)\n           ratio ×${(io.rps / b.rps).toFixed(2)}; server CPU per request ${((1000 * b.serverCores) / b.rps).toFixed(3)} vs ${((1000 * io.serverCores) / io.rps).toFixed(3)} ms (IntentOps: ${((1000 * io.mainCores) / io.rps).toFixed(3)} ms on the event loop's thread, the rest on its store, search, GC and I/O threads)`);
   }
   await bare.stop();
   const byRatio = [...pairs].sort((a, b) => a.ratio - b.ratio);
@@ -333,6 +350,11 @@ try {
   const cpuPerReq = (l: Measured) => (1000 * l.serverCores) / l.rps;
   console.log(`  median ratio ×${mid.ratio.toFixed(2)} (target ≥ ${TARGET.bareRatio}: ${mid.ratio >= TARGET.bareRatio ? 'reached' : 'NOT reached'}); rounds ${pairs.map((x) => `×${x.ratio.toFixed(2)}`).join(', ')}`);
   console.log(`  IntentOps ${range(pairs.map((x) => x.io.rps))} req/s, p99 ${range(pairs.map((x) => x.io.p99), 1)} ms (target < ${TARGET.p99Ms} ms: median round ${mid.io.p99 < TARGET.p99Ms ? 'reached' : 'NOT reached'}); bare ${range(pairs.map((x) => x.bare.rps))} req/s, p99 ${range(pairs.map((x) => x.bare.p99), 1)} ms`);
+  const gen = pairs.map((x) => x.bare.genCores).filter((g): g is number => g !== undefined);
+  if (gen.length) {
+    const busy = Math.max(...gen);
+    console.log(`  load generator: ${range(gen, 2)} cores while loading the bare server${busy >= 0.9 ? ': it used a whole core, so it may be what limits the bare figure (and the ratio is then an upper bound of IntentOps against a faster generator; both servers are measured under the same one)' : ' (below a whole core: not what limits the bare figure)'}`);
+  }
   console.log(`  server CPU per request (all threads): IntentOps ${range(pairs.map((x) => cpuPerReq(x.io)), 3)} ms, bare ${range(pairs.map((x) => cpuPerReq(x.bare)), 3)} ms; the model alone ${modelMs.toFixed(3)} ms`);
   // where a CPU-bound server's throughput ratio would be with no serving work at all: the bare request plus the model
   const bareCpu = cpuPerReq(mid.bare);

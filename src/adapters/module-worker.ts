@@ -7,12 +7,47 @@ import { IntentOpsError, type ErrorCode } from '../core/errors.js';
  * The threads that take work off the serving event loop (the SQLite store thread, the search
  * thread) speak one small protocol: the worker opens what it serves and says `{ ready }`; each
  * call is a message with an `id`, answered by `{ id, ok, value }` or `{ id, ok: false, error }`,
- * the error travelling with its code, where and hint.
+ * the error travelling with its code, where and hint. Calls made in the same turn of the event
+ * loop travel as one `{ batch: [...] }` message (and their answers as one), in call order: under
+ * load a message per call cost the serving thread more than the work it handed off.
  */
 
 export type WireError = { code: string; message: string; where?: string; hint?: string };
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
 type Ready = { ready: true } | { ready: false; error: WireError };
+type Batch<T> = { batch: T[] };
+
+/** Messages collected during one turn of the event loop, posted together (one, as itself; several, as a batch) once it is over. */
+class Outbox<T> {
+  private items: T[] = [];
+
+  constructor(private readonly post: (m: T | Batch<T>) => void) {}
+
+  push(m: T): void {
+    if (this.items.push(m) === 1) setImmediate(this.flush);
+  }
+
+  /** Drops what was not posted yet (the thread ended: its callers were told). */
+  clear(): void {
+    this.items = [];
+  }
+
+  private readonly flush = (): void => {
+    const items = this.items;
+    if (!items.length) return;
+    this.items = [];
+    this.post(items.length === 1 ? items[0] : { batch: items });
+  };
+}
+
+function isBatch<T>(m: T | Batch<T>): m is Batch<T> {
+  return !!m && typeof m === 'object' && 'batch' in m && Array.isArray(m.batch);
+}
+
+function each<T>(m: T | Batch<T>, f: (x: T) => void): void {
+  if (isBatch(m)) for (const x of m.batch) f(x);
+  else f(m);
+}
 
 export function wireError(e: unknown): WireError {
   if (e instanceof IntentOpsError) return { code: e.code, message: e.message, where: e.where, hint: e.hint };
@@ -54,23 +89,28 @@ export class WorkerCalls {
   private next = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private ended: string | undefined;
+  private readonly outbox: Outbox<Record<string, unknown>>;
 
   constructor(
     private readonly worker: Worker,
     private readonly o: { readonly name: string; readonly holdWhileBusy: boolean; readonly where?: string },
   ) {
-    worker.on('message', (r: Reply) => {
-      const p = this.pending.get(r.id);
-      if (!p) return;
-      this.pending.delete(r.id);
-      if (o.holdWhileBusy && this.pending.size === 0) worker.unref();
-      if (r.ok) p.resolve(r.value);
-      else p.reject(fromWire(r.error));
-    });
+    this.outbox = new Outbox((m) => worker.postMessage(m));
+    worker.on('message', (m: Reply | Batch<Reply>) => each(m, this.settle));
+
     worker.on('error', (e) => this.end(e.message));
     worker.on('exit', (code) => this.end(`exited (${code})`));
     worker.unref();
   }
+
+  private readonly settle = (r: Reply): void => {
+    const p = this.pending.get(r.id);
+    if (!p) return;
+    this.pending.delete(r.id);
+    if (this.o.holdWhileBusy && this.pending.size === 0) this.worker.unref();
+    if (r.ok) p.resolve(r.value);
+    else p.reject(fromWire(r.error));
+  };
 
   private error(why: string): IntentOpsError {
     return new IntentOpsError('unavailable', `${this.o.name}: ${why}`, { where: this.o.where });
@@ -82,13 +122,14 @@ export class WorkerCalls {
     return new Promise<T>((resolve, reject) => {
       if (this.o.holdWhileBusy && this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ ...message, id });
+      this.outbox.push({ ...message, id });
     });
   }
 
   /** Rejects what is waiting, and every later call, with `why`. */
   end(why: string): void {
     this.ended ??= why;
+    this.outbox.clear();
     for (const p of this.pending.values()) p.reject(this.error(why));
     this.pending.clear();
   }
@@ -106,7 +147,17 @@ export class WorkerCalls {
  * order; a handler whose work is synchronous up to its first await (better-sqlite3, hnswlib)
  * therefore answers in order too.
  */
-export async function serveCalls<T, M extends { id: number }>(open: () => Promise<T> | T, handle: (target: T, m: M) => unknown): Promise<void> {
+export interface ServeOptions<T, M> {
+  /**
+   * Runs the calls of one batch: `run` starts them all, in order (a handler's synchronous part
+   * runs at once). The SQLite threads wrap it in one transaction, so a batch of writes costs one
+   * commit. Throwing after `run` fails every call of the batch that had succeeded (the commit
+   * failed: none of their writes stayed).
+   */
+  readonly batch?: (target: T, calls: readonly M[], run: () => void) => void;
+}
+
+export async function serveCalls<T, M extends { id: number }>(open: () => Promise<T> | T, handle: (target: T, m: M) => unknown, o: ServeOptions<T, M> = {}): Promise<void> {
   const port = parentPort!;
   let target: T;
   try {
@@ -116,11 +167,28 @@ export async function serveCalls<T, M extends { id: number }>(open: () => Promis
     process.exit(0);
   }
   port.postMessage({ ready: true });
-  port.on('message', async (m: M) => {
+  const replies = new Outbox<Reply>((r) => port.postMessage(r));
+  const settle = async (m: M): Promise<Reply> => {
     try {
-      port.postMessage({ id: m.id, ok: true, value: await handle(target, m) });
+      return { id: m.id, ok: true, value: await handle(target, m) };
     } catch (e) {
-      port.postMessage({ id: m.id, ok: false, error: wireError(e) });
+      return { id: m.id, ok: false, error: wireError(e) };
     }
+  };
+  const answer = (m: M) => void settle(m).then((r) => replies.push(r));
+  port.on('message', (m: M | Batch<M>) => {
+    if (!o.batch || !isBatch(m)) return each(m, answer);
+    const calls = m.batch;
+    let answers: Promise<Reply>[] | undefined;
+    let failed: WireError | undefined;
+    try {
+      o.batch(target, calls, () => void (answers ??= calls.map(settle)));
+    } catch (e) {
+      failed = wireError(e);
+    }
+    answers ??= calls.map(settle);
+    void Promise.all(answers).then((rs) => {
+      for (const r of rs) replies.push(failed && r.ok ? { id: r.id, ok: false, error: failed } : r);
+    });
   });
 }

@@ -24,4 +24,12 @@ await serveCalls(
     if (typeof f !== 'function') throw new IntentOpsError('internal', `the ${kind} store has no operation ${m.op}`);
     return (f as (...a: unknown[]) => Promise<unknown>).apply(store, m.args);
   },
+  {
+    // the calls that arrived together (a review item per unsure message) share one commit
+    batch: (store, calls, run) => {
+      const transact = store.transact;
+      if (typeof transact !== 'function' || calls.some((m) => m.op === 'close')) return run();
+      (transact as (run: () => void) => void).call(store, run);
+    },
+  },
 );

@@ -57,14 +57,21 @@ export interface ResilientReviewStats {
 
 const FLUSH_BATCH = 50;
 
+/** `p`, or 'unavailable' once `ms` have passed (one promise and one timer per call: an add runs per unsure message). */
 function timeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new IntentOpsError('unavailable', `the review store did not answer ${what} within ${ms} ms`, { where: 'review store' })), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new IntentOpsError('unavailable', `the review store did not answer ${what} within ${ms} ms`, { where: 'review store' })), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
 }
 
 const unavailable = (e: unknown) => e instanceof IntentOpsError && e.code === 'unavailable';

@@ -45,6 +45,25 @@ describe('the SQLite review store on its own thread (what sqlite:FILE opens)', (
     expect(closed.message).toMatch(/closed/);
   });
 
+  it('writes the adds made in one turn in one transaction: each answered with its own item or its own refusal, all committed', async () => {
+    const file = join(tempDir(), 'review.db');
+    const store = await openReviewStore(`sqlite:${file}`);
+    const texts = Array.from({ length: 20 }, (_, i) => `message ${i}`);
+    // one turn of the event loop: the calls travel to the thread as one batch
+    const adds = texts.map((text) => store.add({ ...item, text }));
+    const bad = rejection(store.add({ ...item, text: '' }));
+    const claim = rejection(store.claim('01J00000000000000000000000', 'ana'));
+    const items = await Promise.all(adds);
+    expect(items.map((x) => x.text)).toEqual(texts);
+    expect(new Set(items.map((x) => x.id)).size).toBe(texts.length);
+    expect((await bad).code).toBe('invalid_input');
+    expect((await claim).code).toBe('not_found');
+    const other = new Database(file);
+    expect(other.prepare('SELECT COUNT(*) AS n FROM review_items').get()).toEqual({ n: texts.length });
+    other.close();
+    await store.close();
+  });
+
   it('fails to open a file that is not a database with the store’s own error', async () => {
     const file = join(tempDir(), 'notes.db');
     (await import('node:fs')).writeFileSync(file, 'not sqlite '.repeat(200));

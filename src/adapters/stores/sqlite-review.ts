@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { IntentOpsError } from '../../core/errors.js';
 import type { AddOptions, NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
 import { checkAt, checkId, checkNewItem, checkOutcome, checkQuery, checkWho, closedError, INSERT_COLUMNS, itemValues, PENDING_STATES, refusal, rowToItem, textKey, type Outcome, type ReviewRow, type ReviewStoreOptions } from './review-common.js';
 import { traced } from './review-trace.js';
@@ -176,6 +177,25 @@ class SqliteReviewStore implements ReviewStore {
       const { state, label } = checkOutcome(outcome);
       return this.transition('resolve', this.resolveStmt, { id, who: checkWho(who), state, label, at: this.at() });
     });
+  }
+
+  /**
+   * Runs `run`, which starts several calls whose writes are synchronous (the store thread's
+   * batch), in one transaction: one commit for all of them instead of one each. Throws when the
+   * commit failed or SQLite rolled the transaction back itself (then none of the writes stayed).
+   */
+  transact(run: () => void): void {
+    const db = this.db;
+    if (this.closed || db.inTransaction) return run();
+    db.exec('BEGIN');
+    try {
+      run();
+      if (!db.inTransaction) throw new IntentOpsError('unavailable', 'SQLite rolled back a batch of review writes', { where: 'review store' });
+      db.exec('COMMIT');
+    } catch (e) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw e;
+    }
   }
 
   async labelled(): Promise<{ text: string; label: string; id: string }[]> {

@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import { requestId } from 'hono/request-id';
 import { modelIdentity } from '../services/classify.js';
 import { apiKeyAuth, rateLimit } from './auth.js';
 import type { HttpDeps } from './deps.js';
-import { observe } from './observe.js';
+import { observe, requestIds } from './observe.js';
 import { buildOpenApi } from './openapi.js';
 import { HttpProblem, problemResponse, toProblem } from './problem.js';
 import { classifyRoutes, dashboardFeatures, dashboardRoutes, docsRoutes, feedbackRoutes, modelRoutes, monitorRoutes, opsRoutes, reviewRoutes, rolloutRoutes, runsRoutes } from './routes/index.js';
@@ -24,7 +23,7 @@ export function createApp(d: HttpDeps, o: { version?: string } = {}): Hono<Env> 
   const s = requestSchemas(d.settings);
   let openapi: Record<string, unknown> | undefined;
 
-  app.use(requestId({ limitLength: 128 }));
+  app.use(requestIds(128));
   app.use(observe(d.metrics, d.log, () => modelIdentity(d.model()).version, { sampleRate: d.settings.requestSampleRate, summarySeconds: d.settings.summarySeconds }));
   if (d.settings.cors.length) {
     app.use(cors({ origin: [...d.settings.cors], allowHeaders: ['authorization', 'x-api-key', 'content-type', 'x-request-id', 'x-client-id', 'traceparent', 'tracestate'], exposeHeaders: ['x-request-id', 'retry-after', 'ratelimit-remaining', 'traceresponse'], maxAge: 600 }));

@@ -54,6 +54,26 @@ export function requestSchemas(l: Limits) {
 
 export type RequestSchemas = ReturnType<typeof requestSchemas>;
 
+/**
+ * The classify body most requests send — `{ text }` or `{ text, id }`, both valid — checked
+ * without zod, to the object the schema would return; anything else (metadata, an unknown
+ * field, any rule not met) gives undefined and is left to the schema, which names the error.
+ */
+export function plainClassifyBody(l: Limits): (json: unknown) => { text: string; id?: string } | undefined {
+  return (json) => {
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
+    let fields = 0;
+    for (const k in json) {
+      if (k !== 'text' && k !== 'id') return undefined;
+      fields++;
+    }
+    const { text, id } = json as { text?: unknown; id?: unknown };
+    if (typeof text !== 'string' || text.length < 1 || text.length > l.maxTextLength || text.trim().length === 0 || LONE_SURROGATE.test(text)) return undefined;
+    if (id === undefined) return fields === 1 ? { text } : undefined;
+    return typeof id === 'string' && ID.test(id) ? { text, id } : undefined;
+  };
+}
+
 function typeOf(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }

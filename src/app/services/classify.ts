@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Cache } from '../../ports/cache.js';
 import { LlmDeclined, LlmNotCalled, LlmTimeout, type Llm, type LlmAnswer, type LlmRequest, type LlmSkipReason, type LlmUsage } from '../../ports/llm.js';
@@ -133,7 +133,16 @@ export function serveAs(m: IntentModel, id: ModelId): IntentModel {
  * serveAs); a bundle directory as its manifest name + a short hash of its weights.
  */
 export function modelIdentity(m: IntentModel): ModelId {
-  return registryIdentity.get(m) ?? { name: m.manifest.name, version: weightsVersion(m) };
+  return registryIdentity.get(m) ?? bundleIdentity(m);
+}
+
+const bundleIdentities = new WeakMap<IntentModel, ModelId>();
+
+/** A bundle's identity, made once per model (every answer carries it). */
+function bundleIdentity(m: IntentModel): ModelId {
+  let id = bundleIdentities.get(m);
+  if (!id) bundleIdentities.set(m, (id = Object.freeze({ name: m.manifest.name, version: weightsVersion(m) })));
+  return id;
 }
 
 /** A short hash of the weights: what cache keys use, so equal weights share answers whatever they are called. */
@@ -144,7 +153,7 @@ function weightsVersion(m: IntentModel): string {
 /** Cache key: model version + normalised text, hashed (no raw text, no secrets in keys). */
 export function cacheKey(version: string, text: string): string {
   const norm = text.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();
-  return `cls:${version}:${createHash('sha256').update(norm).digest('hex').slice(0, 40)}`;
+  return `cls:${version}:${hash('sha256', norm, 'hex').slice(0, 40)}`;
 }
 
 /**
@@ -229,6 +238,7 @@ export class ClassifyService {
   }
 
   private async answer(model: IntentModel, variant: Arm, inputs: readonly ClassifyInput[], t0: number, stats?: RolloutStats): Promise<ClassifyResult[]> {
+    if (inputs.length === 1) return [await this.answerOne(model, variant, inputs[0], t0, stats)];
     const ident = modelIdentity(model);
     // no cache, no hashing: the key is a sha256 of the text, about a tenth of a hashed-model classify
     const keys = this.deps.cache ? inputs.map((i) => cacheKey(weightsVersion(model), i.text)) : [];
@@ -269,6 +279,39 @@ export class ClassifyService {
         return r;
       }),
     );
+  }
+
+  /** answer() for one message (POST /v1/classify): the same steps, without the per-batch arrays, maps and Promise.all. */
+  private async answerOne(model: IntentModel, variant: Arm, input: ClassifyInput, t0: number, stats?: RolloutStats): Promise<ClassifyResult> {
+    const ident = modelIdentity(model);
+    const cache = this.deps.cache;
+    const key = cache ? cacheKey(weightsVersion(model), input.text) : '';
+    const hit = cache ? await this.cacheGet(key) : undefined;
+    let r: ClassifyResult;
+    if (hit) {
+      // nothing was called for this request, so no LLM usage is reported (or counted)
+      const { llm: _llm, ...answer } = hit;
+      r = { ...answer, model: ident, variant, id: input.id ?? randomUUID(), cached: true, timings: { modelMs: 0, llmMs: 0, totalMs: performance.now() - t0 } };
+    } else {
+      // a message the model itself sends to review: its item is added as soon as the route is decided
+      let early: Promise<ReviewItem> | undefined;
+      const onDecided = (_: number, p: Prediction) => {
+        if (p.route !== 'review' || !this.deps.review) return;
+        early = this.addReview(input, p, ident, p.reason as ReviewReason);
+        early.catch(() => undefined); // awaited (and its failure reported) in finish
+      };
+      const preds = await model.classify([input.text], { llmAvailable: this.llmAvailable, onDecided });
+      const modelMs = performance.now() - t0;
+      r = await this.finish(model, ident, variant, input, input.id ?? randomUUID(), preds[0], t0, modelMs, early);
+      // review items are per message: only answers (accepted, llm) are reused
+      if (cache && r.route !== 'review') {
+        const { id: _id, cached: _c, timings: _t, review: _r, ...answer } = r;
+        await cache.set(key, answer, this.deps.cacheTtlMs ?? 3_600_000).catch((e: unknown) => this.deps.observer?.onCacheError?.(e));
+      }
+    }
+    stats?.answered(variant, r);
+    this.deps.observer?.onResult(r, input);
+    return r;
   }
 
   /** Queues the challenger's score of messages the champion answered; skipped (counted) when the queue is full. */

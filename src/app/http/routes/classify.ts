@@ -4,16 +4,17 @@ import { limitBody } from '../limit.js';
 import { clientSubject } from './rollout.js';
 import type { HttpDeps } from '../deps.js';
 import { HttpProblem } from '../problem.js';
-import type { RequestSchemas } from '../schemas.js';
+import { plainClassifyBody, type RequestSchemas } from '../schemas.js';
 import type { Env } from '../types.js';
 
 /** `POST /v1/classify` and `POST /v1/classify/batch`: parse, call ClassifyService, answer. */
 export function classifyRoutes(d: HttpDeps, s: RequestSchemas): Hono<Env> {
   const r = new Hono<Env>();
   const { settings } = d;
+  const plain = plainClassifyBody(settings);
 
   r.post('/v1/classify', limitBody(settings.bodyLimitBytes, 'server.bodyLimitBytes'), async (c) => {
-    const body = await readJson(c, s.classify);
+    const body = await readJson(c, s.classify, { fast: plain });
     const requestId = c.get('requestId');
     if (settings.logTexts) d.log.info({ requestId, text: body.text }, 'classify text');
     const result = await d.classify.classify({ text: body.text, id: body.id, requestId, subject: clientSubject(c, settings.apiKeys.length > 0) });
