@@ -10,7 +10,9 @@ import { llmMcNemar, llmVariantMetrics, type LlmEvalRow, type LlmOutcome, type L
 import type { ExactMcNemarResult } from '../../core/eval/mcnemar-exact.js';
 import type { LabelledText } from '../../core/types.js';
 import { LlmNotCalled, LlmTimeout, type LlmRequest } from '../../ports/llm.js';
+import type { TrackingStore } from '../../ports/tracking-store.js';
 import { OUT_OF_SCOPE_LABELS, type Classifier, type ModelInfo } from './model.js';
+import { currentEnvironment } from './runs.js';
 
 /*
  * `intentops llm eval`: LLM variants (prompt × model × provider) on the messages the LLM would
@@ -301,4 +303,52 @@ export async function runLlmEval(req: LlmEvalRequest): Promise<LlmEvalResult> {
     testSetHash,
     evaluatedAt: new Date().toISOString(),
   };
+}
+
+/**
+ * Records an LLM evaluation in experiment tracking: one finished run per variant, named
+ * `llm:<variant>`, with the variant's settings as parameters, its figures as metrics, the test
+ * set's hash as data and tags `kind=llm-eval`, `variantVersion`, `role` (champion / challenger)
+ * and `partial`, so `runs list`, `runs compare` and the dashboard show LLM experiments next to
+ * model trainings. Returns the run ids in variant order.
+ */
+export async function recordLlmEvalRuns(store: TrackingStore, result: LlmEvalResult, variants: readonly LlmVariant[], extra: { codeVersion?: string | null; data?: string } = {}): Promise<string[]> {
+  const ids: string[] = [];
+  for (const [i, v] of result.variants.entries()) {
+    const s = variants.find((x) => x.hash === v.hash && x.name === v.name)?.settings;
+    const m = v.metrics;
+    const metrics = Object.fromEntries(
+      Object.entries({
+        sliceAccuracy: m.sliceAccuracy,
+        sliceMacroF1: m.sliceMacroF1,
+        endToEndAccuracy: m.endToEndAccuracy,
+        noneRateUnknown: m.noneRateUnknown,
+        falseNoneRate: m.falseNoneRate,
+        invalidRate: m.invalidRate,
+        failedRate: m.failedRate,
+        promptTokens: m.promptTokens,
+        completionTokens: m.completionTokens,
+        costUsd: m.costUsd,
+        costPer1k: m.costPer1k,
+        costPer1kCalls: m.costPer1kCalls,
+        latencyP50Ms: m.latencyP50Ms,
+        latencyP95Ms: m.latencyP95Ms,
+        evaluated: m.evaluated,
+        sliceSize: m.sliceSize,
+        mcnemarP: v.vsChampion?.pValue,
+      }).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])),
+    );
+    const run = await store.createRun({
+      name: `llm:${v.name}`,
+      status: 'finished',
+      params: { variant: v.name, variantFile: v.file, variantVersion: v.hash, ...(s ? { settings: { ...s } } : {}), bundle: result.model.name, all: result.all, concurrency: result.concurrency, ...(extra.data ? { data: extra.data } : {}) },
+      data: { hash: result.testSetHash, report: { rows: result.rows, slice: result.sliceSize, partial: result.partial, ...(result.stopReason ? { stopReason: result.stopReason } : {}) } },
+      metrics,
+      codeVersion: extra.codeVersion ?? null,
+      environment: currentEnvironment(),
+      tags: { kind: 'llm-eval', variant: v.name, variantVersion: v.hash, role: i === 0 ? 'champion' : 'challenger', partial: m.partial ? 'yes' : 'no' },
+    });
+    ids.push(run.id);
+  }
+  return ids;
 }
