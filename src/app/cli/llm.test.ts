@@ -43,7 +43,12 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'chall.md'), variant('chall', '{ inputPer1M: 0.1, outputPer1M: 0.4 }'));
   writeFileSync(join(dir, 'bad.md'), variant('chall', '{ inputPer1M: 0.1, outputPer1M: 0.4 }').replace('price:', 'temperature: hot\nprice:'));
   writeFileSync(join(dir, 'gates.yaml'), 'llm:\n  minSliceAccuracy: 0.9\n  maxCostPer1k: 1\n  maxInvalidRate: 0.05\n');
-  env = { INTENTOPS_TRACKING_URI: `sqlite:${join(dir, 'tracking.db')}`, INTENTOPS_CACHE_DIR: join(dir, 'cache') };
+  env = {
+    INTENTOPS_TRACKING_URI: `sqlite:${join(dir, 'tracking.db')}`,
+    INTENTOPS_CACHE_DIR: join(dir, 'cache'),
+    INTENTOPS_REGISTRY_URI: `sqlite:${join(dir, 'registry.db')}`,
+    INTENTOPS_ARTIFACTS_URI: `file:${join(dir, 'artifacts')}`,
+  };
 }, 120_000);
 afterAll(() => fake?.close());
 
@@ -103,4 +108,28 @@ describe('intentops llm eval', () => {
     expect(bad.stderr).toContain(`${join(dir, 'bad.md')}:5 (temperature)`);
     expect(bad.stderr).toMatch(/hint: .*temperature/);
   }, 60_000);
+
+  it('registers variants as versions with aliases; promote refuses one failing the llm gates and moves the alias for one passing', async () => {
+    const reg = async (file: string, extra: string[] = []) => runCliCaptured(['llm', 'register', join(dir, file), '--name', 'tickets-llm', ...extra], env);
+    const r1 = await reg('champ.md', ['--alias', 'champion', '--why', 'first prompt']);
+    expect(r1.stderr).toBe('');
+    expect(r1.stdout).toMatch(/^registered tickets-llm\/1: variant champ@[0-9a-f]{12} \(openai-compatible:champ\); champion → 1/);
+    expect((await reg('chall.md')).stdout).toMatch(/registered tickets-llm\/2/);
+    const gated = ['--gates', join(dir, 'gates.yaml'), '--data', data, '--model', bundle];
+    const refused = await runCliCaptured(['llm', 'promote', 'tickets-llm/2', '--to', 'champion', ...gated], env);
+    expect(refused.code).toBe(6);
+    expect(refused.stdout).toMatch(/refused: tickets-llm\/2 fails the llm gates \(llm\.minSliceAccuracy\); tickets-llm@champion unchanged/);
+    // the same content registered again: the same version hash, so its answers come from the cache
+    expect((await reg('champ.md')).stdout).toMatch(/registered tickets-llm\/3: variant champ@/);
+    const calls = fake.requests.length;
+    const ok = await runCliCaptured(['llm', 'promote', 'tickets-llm/3', '--to', 'champion', '--why', 'same prompt, re-registered', ...gated], env);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/promoted: tickets-llm@champion 1 → 3/);
+    expect(fake.requests.length).toBe(calls);
+    const hist = await runCliCaptured(['models', 'history', 'tickets-llm'], env);
+    expect(hist.stdout).toMatch(/same prompt, re-registered/);
+    const notVariant = await runCliCaptured(['llm', 'promote', 'nothing/1', ...gated], env);
+    expect(notVariant.code).toBe(3);
+  }, 120_000);
 });

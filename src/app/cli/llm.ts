@@ -1,15 +1,17 @@
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { openLlmResponseCache } from '../../adapters/llm/eval-cache.js';
-import { loadVariant } from '../../adapters/llm/variant.js';
+import { loadVariant, type LlmVariant } from '../../adapters/llm/variant.js';
 import { IntentOpsError } from '../../core/errors.js';
 import { evaluateLlmGates, hasLlmGates } from '../../core/gates/llm.js';
-import { loadOptions, openClassifier, openTracking } from '../container.js';
+import { loadOptions, openClassifier, openRegistry, openTracking, whoAmI } from '../container.js';
 import { formatLlmEval, renderLlmEvalJson, renderLlmEvalMarkdown, type LlmEvalReport } from '../report/llm-eval.js';
 import { writeReportFile } from '../report/write.js';
 import { loadExamples } from '../services/dataset.js';
 import { GATE_FAILED_EXIT, loadGatesFile } from '../services/gate.js';
 import { recordLlmEvalRuns, runLlmEval } from '../services/llm-eval.js';
+import { registerVariant, resolveVariant } from '../services/llm-registry.js';
+import { setAlias } from '../services/registry.js';
 import { action, configFor, out, positiveIntOption, type CliIO } from './context.js';
 import { codeVersion } from './git.js';
 
@@ -119,6 +121,104 @@ export function registerLlm(program: Command, io: CliIO): void {
         }
         if (report.gates?.some((g) => !g.passed)) return GATE_FAILED_EXIT;
         return undefined;
+      }),
+    );
+  registerLlmRegistry(llm, io);
+}
+
+interface PromoteFlags {
+  to: string;
+  gates: string;
+  data: string;
+  model: string;
+  concurrency: number;
+  maxCostUsd?: number;
+  cacheDir?: string;
+  cache: boolean;
+  why?: string;
+  modelDir?: string;
+  textCol?: string;
+  labelCol?: string;
+}
+
+/** `intentops llm register|promote`: LLM variants as registry versions with audited aliases. */
+function registerLlmRegistry(llm: Command, io: CliIO): void {
+  llm
+    .command('register')
+    .description('store a variant file as the next immutable version of NAME in the registry (the template inlined); `models show NAME` and `models history NAME` list its versions and alias moves')
+    .argument('<file>', 'variant file')
+    .requiredOption('--name <name>', 'registered name, e.g. tickets-llm')
+    .option('--alias <alias>', 'also point this alias at the new version (e.g. challenger)')
+    .option('--why <text>', 'reason, for the audit log')
+    .action(
+      action(io, async (file: string, o: { name: string; alias?: string; why?: string }, cmd: Command) => {
+        const reg = await openRegistry(configFor(cmd, io));
+        try {
+          const { version, variant } = await registerVariant(reg, file, o.name, whoAmI());
+          if (o.alias) await setAlias(reg, o.name, o.alias, version.version, { who: whoAmI(), why: o.why ?? 'registered' });
+          out(io, `registered ${o.name}/${version.version}: variant ${variant.name}@${variant.hash} (${variant.settings.provider}:${variant.settings.model ?? variant.settings.deployment})${o.alias ? `; ${o.alias} → ${version.version}` : ''}`);
+        } finally {
+          await reg.store.close();
+        }
+      }),
+    );
+  llm
+    .command('promote')
+    .description('point an alias (e.g. champion) at a registered variant, only if it passes the llm gates on the data (evaluated against the alias\'s current variant); exit 6 and no move otherwise')
+    .argument('<ref>', 'registered variant: NAME/VERSION or NAME@ALIAS')
+    .option('--to <alias>', 'alias to move', 'champion')
+    .requiredOption('--gates <file>', 'gates file with an llm: section')
+    .requiredOption('--data <file>', 'labelled messages')
+    .requiredOption('--model <dir>', 'model bundle whose routing picks the slice')
+    .option('--concurrency <n>', 'LLM calls in flight per variant', positiveIntOption('--concurrency'), 4)
+    .option('--max-cost-usd <usd>', 'cost ceiling of the evaluation (a partial evaluation fails the gates)', costOption)
+    .option('--cache-dir <dir>', 'response cache directory (default: <cacheDir>/llm-eval)')
+    .option('--no-cache', 'neither read nor write the response cache')
+    .option('--why <text>', 'reason, for the audit log')
+    .option('--model-dir <dir>', 'ONNX sentence-encoder directory, if the bundle uses onnx and it moved')
+    .option('--text-col <name>', 'text column / field')
+    .option('--label-col <name>', 'label column / field')
+    .action(
+      action(io, async (ref: string, o: PromoteFlags, cmd: Command) => {
+        const c = configFor(cmd, io, { onnx: { modelDir: o.modelDir }, data: { textCol: o.textCol, labelCol: o.labelCol } });
+        const gates = loadGatesFile(o.gates);
+        if (!hasLlmGates(gates)) throw new IntentOpsError('invalid_config', `${o.gates} has no LLM gates`, { where: o.gates, hint: 'add an llm: section (minSliceAccuracy, maxCostPer1k, maxInvalidRate)' });
+        const reg = await openRegistry(c);
+        try {
+          const cand = await resolveVariant(reg, ref);
+          const name = cand.version.name;
+          const current = await resolveVariant(reg, `${name}@${o.to}`).catch((e: unknown) => {
+            if (e instanceof IntentOpsError && e.code === 'not_found') return undefined;
+            throw e;
+          });
+          if (current && current.version.version === cand.version.version) {
+            out(io, `${name}@${o.to} already points at ${name}/${cand.version.version}`);
+            return undefined;
+          }
+          const named = (x: { version: { name: string; version: number }; variant: LlmVariant }): LlmVariant => ({ ...x.variant, name: `${x.version.name}-v${x.version.version}` });
+          const variants = current ? [named(current), named(cand)] : [named(cand)];
+          const model = await openClassifier(o.model, c);
+          const data = await loadExamples(o.data, { ...loadOptions(c), keepDuplicates: true });
+          const cache = o.cache ? await openLlmResponseCache(o.cacheDir ?? join(c.cacheDir, 'llm-eval')) : undefined;
+          let result;
+          try {
+            result = await runLlmEval({ variants, examples: data.examples, model, concurrency: o.concurrency, maxCostUsd: o.maxCostUsd, cache, env: io.env });
+          } finally {
+            await cache?.close();
+          }
+          const figures = result.variants.map((v) => evaluateLlmGates(gates.llm!, { sliceAccuracy: v.metrics.sliceAccuracy, costPer1k: v.metrics.costPer1k, invalidRate: v.metrics.invalidRate, partial: v.metrics.partial }));
+          out(io, formatLlmEval({ result, gates: figures }));
+          const verdict = figures[figures.length - 1];
+          if (!verdict.passed) {
+            out(io, `\nrefused: ${name}/${cand.version.version} fails the llm gates (${verdict.failed.map((f) => f.gate).join(', ')}); ${name}@${o.to} unchanged`);
+            return GATE_FAILED_EXIT;
+          }
+          const move = await setAlias(reg, name, o.to, cand.version.version, { who: whoAmI(), why: o.why ?? `llm gates passed on ${o.data}` });
+          out(io, `\npromoted: ${name}@${o.to} ${move.from ?? '(none)'} → ${move.to}`);
+          return undefined;
+        } finally {
+          await reg.store.close();
+        }
       }),
     );
 }
