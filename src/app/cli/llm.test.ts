@@ -48,6 +48,8 @@ beforeAll(async () => {
     INTENTOPS_CACHE_DIR: join(dir, 'cache'),
     INTENTOPS_REGISTRY_URI: `sqlite:${join(dir, 'registry.db')}`,
     INTENTOPS_ARTIFACTS_URI: `file:${join(dir, 'artifacts')}`,
+    INTENTOPS_LLM_REGISTRY_URI: `sqlite:${join(dir, 'llm-registry.db')}`,
+    INTENTOPS_LLM_ARTIFACTS_URI: `file:${join(dir, 'llm-artifacts')}`,
   };
 }, 120_000);
 afterAll(() => fake?.close());
@@ -127,8 +129,11 @@ describe('intentops llm eval', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/promoted: tickets-llm@champion 1 → 3/);
     expect(fake.requests.length).toBe(calls);
-    const hist = await runCliCaptured(['models', 'history', 'tickets-llm'], env);
-    expect(hist.stdout).toMatch(/same prompt, re-registered/);
+    const hist = await runCliCaptured(['llm', 'history', 'tickets-llm'], env);
+    expect(hist.stdout).toMatch(/champion: 1 → 3 {2}by .*: same prompt, re-registered/);
+    // variants live in a registry of their own: the model registry (and rollout) never sees them
+    expect((await runCliCaptured(['models', 'list'], env)).stdout).not.toMatch(/tickets-llm/);
+    expect(JSON.parse((await runCliCaptured(['llm', 'show', 'tickets-llm'], env)).stdout)).toMatchObject({ latestVersion: 3, aliases: { champion: 3 } });
     const notVariant = await runCliCaptured(['llm', 'promote', 'nothing/1', ...gated], env);
     expect(notVariant.code).toBe(3);
   }, 120_000);

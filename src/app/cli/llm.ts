@@ -11,7 +11,7 @@ import { loadExamples } from '../services/dataset.js';
 import { GATE_FAILED_EXIT, loadGatesFile } from '../services/gate.js';
 import { recordLlmEvalRuns, runLlmEval } from '../services/llm-eval.js';
 import { registerVariant, resolveVariant } from '../services/llm-registry.js';
-import { setAlias } from '../services/registry.js';
+import { history, setAlias, showModel } from '../services/registry.js';
 import { action, configFor, out, positiveIntOption, type CliIO } from './context.js';
 import { codeVersion } from './git.js';
 
@@ -136,13 +136,61 @@ interface PromoteFlags {
   cacheDir?: string;
   cache: boolean;
   why?: string;
+  registry?: string;
+  artifacts?: string;
   modelDir?: string;
   textCol?: string;
   labelCol?: string;
 }
 
-/** `intentops llm register|promote`: LLM variants as registry versions with audited aliases. */
+/** The variant registry: its own store and artifacts, so `models` and `rollout` commands never see variants (nor `models gc` their files). */
+export const LLM_REGISTRY_URI = 'sqlite:./intentops-llm.db';
+export const LLM_ARTIFACTS_URI = 'file:./intentops-llm-artifacts';
+
+function variantRegistry(cmd: Command, io: CliIO, o: { registry?: string; artifacts?: string }, c = configFor(cmd, io)) {
+  return openRegistry({
+    ...c,
+    registry: { ...c.registry, uri: o.registry ?? io.env.INTENTOPS_LLM_REGISTRY_URI ?? LLM_REGISTRY_URI, artifacts: o.artifacts ?? io.env.INTENTOPS_LLM_ARTIFACTS_URI ?? LLM_ARTIFACTS_URI },
+  });
+}
+
+const REGISTRY_FLAG = `variant registry (default $INTENTOPS_LLM_REGISTRY_URI or ${LLM_REGISTRY_URI})`;
+const ARTIFACTS_FLAG = `variant artifact store (default $INTENTOPS_LLM_ARTIFACTS_URI or ${LLM_ARTIFACTS_URI})`;
+
+/** `intentops llm register|promote|show|history`: LLM variants as registry versions with audited aliases. */
 function registerLlmRegistry(llm: Command, io: CliIO): void {
+  llm
+    .command('show')
+    .description('versions and aliases of a registered variant name')
+    .argument('<name>')
+    .option('--registry <uri>', REGISTRY_FLAG)
+    .option('--artifacts <uri>', ARTIFACTS_FLAG)
+    .action(
+      action(io, async (name: string, o: { registry?: string; artifacts?: string }, cmd: Command) => {
+        const reg = await variantRegistry(cmd, io, o);
+        try {
+          out(io, JSON.stringify(await showModel(reg, name), null, 2));
+        } finally {
+          await reg.store.close();
+        }
+      }),
+    );
+  llm
+    .command('history')
+    .description('the audit log of alias moves of a registered variant name, newest first')
+    .argument('<name>')
+    .option('--registry <uri>', REGISTRY_FLAG)
+    .option('--artifacts <uri>', ARTIFACTS_FLAG)
+    .action(
+      action(io, async (name: string, o: { registry?: string; artifacts?: string }, cmd: Command) => {
+        const reg = await variantRegistry(cmd, io, o);
+        try {
+          for (const m of await history(reg, name)) out(io, `${m.at}  ${m.alias}: ${m.from ?? '(none)'} → ${m.to ?? '(deleted)'}  by ${m.who}${m.why ? `: ${m.why}` : ''}`);
+        } finally {
+          await reg.store.close();
+        }
+      }),
+    );
   llm
     .command('register')
     .description('store a variant file as the next immutable version of NAME in the registry (the template inlined); `models show NAME` and `models history NAME` list its versions and alias moves')
@@ -150,9 +198,11 @@ function registerLlmRegistry(llm: Command, io: CliIO): void {
     .requiredOption('--name <name>', 'registered name, e.g. tickets-llm')
     .option('--alias <alias>', 'also point this alias at the new version (e.g. challenger)')
     .option('--why <text>', 'reason, for the audit log')
+    .option('--registry <uri>', REGISTRY_FLAG)
+    .option('--artifacts <uri>', ARTIFACTS_FLAG)
     .action(
-      action(io, async (file: string, o: { name: string; alias?: string; why?: string }, cmd: Command) => {
-        const reg = await openRegistry(configFor(cmd, io));
+      action(io, async (file: string, o: { name: string; alias?: string; why?: string; registry?: string; artifacts?: string }, cmd: Command) => {
+        const reg = await variantRegistry(cmd, io, o);
         try {
           const { version, variant } = await registerVariant(reg, file, o.name, whoAmI());
           if (o.alias) await setAlias(reg, o.name, o.alias, version.version, { who: whoAmI(), why: o.why ?? 'registered' });
@@ -175,6 +225,8 @@ function registerLlmRegistry(llm: Command, io: CliIO): void {
     .option('--cache-dir <dir>', 'response cache directory (default: <cacheDir>/llm-eval)')
     .option('--no-cache', 'neither read nor write the response cache')
     .option('--why <text>', 'reason, for the audit log')
+    .option('--registry <uri>', REGISTRY_FLAG)
+    .option('--artifacts <uri>', ARTIFACTS_FLAG)
     .option('--model-dir <dir>', 'ONNX sentence-encoder directory, if the bundle uses onnx and it moved')
     .option('--text-col <name>', 'text column / field')
     .option('--label-col <name>', 'label column / field')
@@ -183,7 +235,7 @@ function registerLlmRegistry(llm: Command, io: CliIO): void {
         const c = configFor(cmd, io, { onnx: { modelDir: o.modelDir }, data: { textCol: o.textCol, labelCol: o.labelCol } });
         const gates = loadGatesFile(o.gates);
         if (!hasLlmGates(gates)) throw new IntentOpsError('invalid_config', `${o.gates} has no LLM gates`, { where: o.gates, hint: 'add an llm: section (minSliceAccuracy, maxCostPer1k, maxInvalidRate)' });
-        const reg = await openRegistry(c);
+        const reg = await variantRegistry(cmd, io, o, c);
         try {
           const cand = await resolveVariant(reg, ref);
           const name = cand.version.name;
