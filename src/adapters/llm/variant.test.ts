@@ -81,3 +81,19 @@ describe('LLM variant files', () => {
     expect(chatOptionsOf(az, { AZ_KEY: 'k' })).toMatchObject({ apiKey: 'k', azure: { endpoint: 'https://r.openai.azure.com', deployment: 'mini' } });
   });
 });
+
+describe('the committed example variants', () => {
+  it('all parse, and use the shipped template', async () => {
+    const { readdirSync } = await import('node:fs');
+    const dir = join(import.meta.dirname, '..', '..', '..', 'prompts', 'variants');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const hashes = new Set<string>();
+    for (const f of files) {
+      const v = await loadVariant(join(dir, f));
+      expect(v.template.user).toContain('{{message}}');
+      hashes.add(v.hash);
+    }
+    expect(hashes.size).toBe(files.length);
+  });
+});

@@ -138,3 +138,15 @@ describe('intentops llm eval', () => {
     expect(notVariant.code).toBe(3);
   }, 120_000);
 });
+
+describe('intentops dev fake-llm --models', () => {
+  it('parses named models with their own accuracy and latency over the oracle', async () => {
+    const { namedModels } = await import('./dev.js');
+    const oracle = { labels: { a: 'x' }, accuracy: 0.9, seed: 1 };
+    const m = namedModels('good=0.95:400, cheap=0.8', oracle);
+    expect(m.good).toMatchObject({ latencyMs: 400, oracle: { accuracy: 0.95, seed: '1:good' } });
+    expect(m.cheap.latencyMs).toBeUndefined();
+    expect(() => namedModels('bad=1.5', oracle)).toThrow(/NAME=ACCURACY\[:LATENCY_MS\]/);
+    expect(() => namedModels('good=0.9', undefined)).toThrow(/needs --oracle/);
+  });
+});
