@@ -60,7 +60,7 @@ describe('intentops llm eval', () => {
   it('runs both variants on the slice the bundle sends to the LLM, records runs, and a rerun costs nothing', async () => {
     expect(slice).toBeGreaterThan(3);
     expect(slice).toBeLessThan(43);
-    const r = await runCliCaptured([...base(), '--md', join(dir, 'report.md')], env);
+    const r = await runCliCaptured([...base(), '--md', join(dir, 'report.md'), '--html', join(dir, 'report.html')], env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`the LLM slice: ${slice} of 43 rows`);
@@ -69,6 +69,9 @@ describe('intentops llm eval', () => {
     expect(r.stdout).toMatch(/recorded as runs/);
     expect(fake.requests).toHaveLength(2 * slice);
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(/^# LLM evaluation[\s\S]*\| variant \|/);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toMatch(/^<!doctype html>[\s\S]*<th>slice acc<\/th>[\s\S]*champ \(champion\)/);
+    expect(html).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)/);
 
     const again = await runCliCaptured([...base(), '--json'], env);
     expect(again.code).toBe(0);

@@ -5,7 +5,7 @@ import { loadVariant, type LlmVariant } from '../../adapters/llm/variant.js';
 import { IntentOpsError } from '../../core/errors.js';
 import { evaluateLlmGates, hasLlmGates } from '../../core/gates/llm.js';
 import { loadOptions, openClassifier, openRegistry, openTracking, whoAmI } from '../container.js';
-import { formatLlmEval, renderLlmEvalJson, renderLlmEvalMarkdown, type LlmEvalReport } from '../report/llm-eval.js';
+import { formatLlmEval, renderLlmEvalHtml, renderLlmEvalJson, renderLlmEvalMarkdown, type LlmEvalReport } from '../report/llm-eval.js';
 import { writeReportFile } from '../report/write.js';
 import { loadExamples } from '../services/dataset.js';
 import { GATE_FAILED_EXIT, loadGatesFile } from '../services/gate.js';
@@ -33,6 +33,7 @@ interface EvalFlags {
   gates?: string;
   json?: boolean;
   md?: string;
+  html?: string;
   track: boolean;
   modelDir?: string;
   textCol?: string;
@@ -56,6 +57,7 @@ export function registerLlm(program: Command, io: CliIO): void {
     .option('--gates <file>', 'gates file with an llm: section (minSliceAccuracy, maxCostPer1k, maxInvalidRate); exit 6 when a variant fails')
     .option('--json', 'print the results as JSON')
     .option('--md <file>', 'write a Markdown report')
+    .option('--html <file>', 'write a self-contained HTML report')
     .option('--no-track', 'do not record the variants as runs in experiment tracking')
     .option('--model-dir <dir>', 'ONNX sentence-encoder directory, if the bundle uses onnx and it moved')
     .option('--text-col <name>', 'text column / field')
@@ -112,10 +114,11 @@ export function registerLlm(program: Command, io: CliIO): void {
           }
         }
         if (o.md) writeReportFile(o.md, renderLlmEvalMarkdown(report));
+        if (o.html) writeReportFile(o.html, renderLlmEvalHtml(report));
         if (o.json) out(io, renderLlmEvalJson(report));
         else {
           const text = [formatLlmEval(report)];
-          if (o.md) text.push(`wrote ${o.md}`);
+          for (const f of [o.md, o.html].filter(Boolean)) text.push(`wrote ${f}`);
           if (runIds.length) text.push(`recorded as runs ${runIds.map((id) => id.slice(0, 13)).join(', ')} (intentops runs show ID)`);
           out(io, text.join('\n'));
         }

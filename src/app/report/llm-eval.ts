@@ -1,6 +1,6 @@
 import type { LlmGateOutcome } from '../../core/gates/llm.js';
 import type { LlmEvalResult } from '../services/llm-eval.js';
-import { mdCell } from './escape.js';
+import { escapeHtml, mdCell } from './escape.js';
 
 /** Terminal table, Markdown report and JSON of `intentops llm eval`. */
 
@@ -110,4 +110,41 @@ export function renderLlmEvalMarkdown(rep: LlmEvalReport): string {
 
 export function renderLlmEvalJson(rep: LlmEvalReport): string {
   return JSON.stringify({ ...rep.result, ...(rep.gates ? { gates: rep.result.variants.map((v, i) => ({ variant: v.name, ...rep.gates![i] })) } : {}) }, null, 2);
+}
+
+/** A self-contained HTML report (no scripts, no external resources). */
+export function renderLlmEvalHtml(rep: LlmEvalReport): string {
+  const r = rep.result;
+  const e = escapeHtml;
+  const rows = r.variants.map((v, i) => `<tr>${COLUMNS.map((c, j) => `<td${j >= 3 ? ' class="n"' : ''}>${e(c.cell(v, i))}</td>`).join('')}</tr>`).join('\n');
+  const notes = r.variants
+    .flatMap((v) => [...(v.vsChampion ? [`<li><b>${e(v.name)}</b>: ${e(v.vsChampion.verdict)} (${v.vsChampion.b01} rows only it got right, ${v.vsChampion.b10} only the champion, of ${v.vsChampion.n})</li>`] : []), ...(v.stopped ? [`<li><b>${e(v.name)}</b> stopped early: ${e(v.stopped)}</li>`] : [])])
+    .join('\n');
+  const confusions = r.variants
+    .filter((v) => v.metrics.confusions.length)
+    .map(
+      (v) =>
+        `<h2>Worst confusions of ${e(v.name)}</h2>\n<table><tr><th>count</th><th>true</th><th>answered</th><th>example</th></tr>\n${v.metrics.confusions
+          .map((c) => `<tr><td class="n">${c.count}</td><td>${e(c.trueLabel)}</td><td>${e(c.predicted)}</td><td>${e(c.example)}</td></tr>`)
+          .join('\n')}</table>`,
+    )
+    .join('\n');
+  const gates = rep.gates
+    ? `<h2>Gates</h2>\n${r.variants.map((v, i) => `<p><b>${e(v.name)}</b>: ${rep.gates![i].passed ? 'passed' : '<span class="bad">FAILED</span>'}</p><ul>${rep.gates![i].results.map((x) => `<li class="${x.passed ? 'ok' : 'bad'}">${x.passed ? 'PASS' : 'FAIL'} <code>${e(x.gate)}</code>: ${e(x.message)}</li>`).join('')}</ul>`).join('\n')}`
+    : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>LLM evaluation</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}.bad{color:#b00020}.ok{color:#1b5e20}.partial{background:#fff3cd;padding:.5em}</style>
+</head><body>
+<h1>LLM evaluation</h1>
+${header(r)
+  .map((l) => `<p${l.startsWith('PARTIAL') ? ' class="partial"' : ''}>${e(l)}</p>`)
+  .join('\n')}
+<table><tr>${COLUMNS.map((c) => `<th>${e(c.head)}</th>`).join('')}</tr>
+${rows}</table>
+<ul>${notes}</ul>
+${confusions}
+${gates}
+</body></html>
+`;
 }
