@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { IntentOpsError } from '../../core/errors.js';
 import { loadOptions } from '../container.js';
-import { startFakeLlm } from '../dev/fake-llm-server.js';
+import { startFakeLlm, type FakeModel, type OracleOptions } from '../dev/fake-llm-server.js';
 import { hashKey } from '../http/index.js';
 import { checkFile } from '../services/dataset.js';
 import { action, configFor, intOption, numberOption, out, type CliIO } from './context.js';
@@ -32,8 +32,9 @@ export function registerDev(program: Command, io: CliIO): void {
     .option('--accuracy <p>', 'oracle accuracy, 0–1', numberOption('--accuracy'), 0.9)
     .option('--seed <n>', 'oracle seed (which texts it gets wrong)', intOption('--seed'), 0)
     .option('--api-key <key>', 'require this key (Authorization: Bearer or api-key)')
+    .option('--models <spec>', 'several named models with the --oracle: "NAME=ACCURACY[:LATENCY_MS],…" (e.g. good=0.95:400,cheap=0.8:80), to try `llm eval` offline')
     .action(
-      action(io, async (o: { port: number; host: string; latencyMs: number; oracle?: string; accuracy: number; seed: number; apiKey?: string }, cmd: Command) => {
+      action(io, async (o: { port: number; host: string; latencyMs: number; oracle?: string; accuracy: number; seed: number; apiKey?: string; models?: string }, cmd: Command) => {
         if (o.accuracy < 0 || o.accuracy > 1) throw new IntentOpsError('invalid_input', `--accuracy must be between 0 and 1, got ${o.accuracy}`);
         let oracle;
         if (o.oracle) {
@@ -42,7 +43,9 @@ export function registerDev(program: Command, io: CliIO): void {
           if (!data.examples.length) throw new IntentOpsError('invalid_input', `no labelled rows in ${o.oracle}`, { where: o.oracle, hint: 'see `intentops data check FILE`' });
           oracle = { labels: new Map(data.examples.map((e) => [e.text, e.label])), accuracy: o.accuracy, seed: o.seed };
         }
-        const fake = await startFakeLlm({ port: o.port, host: o.host, latencyMs: o.latencyMs, apiKey: o.apiKey, oracle });
+        const models = o.models ? namedModels(o.models, oracle) : undefined;
+        const fake = await startFakeLlm({ port: o.port, host: o.host, latencyMs: o.latencyMs, apiKey: o.apiKey, oracle, models });
+        if (models) out(io, `models: ${Object.entries(models).map(([n, m]) => `${n} (accuracy ${m.oracle?.accuracy}${m.latencyMs !== undefined ? `, ${m.latencyMs} ms` : ''})`).join(', ')}`);
         out(io, `fake LLM listening on ${fake.url}${oracle ? ` (oracle: ${oracle.labels.size} texts, accuracy ${o.accuracy})` : ''}`);
         out(io, `try it: INTENTOPS_LLM_PROVIDER=openai-chat INTENTOPS_LLM_BASE_URL=${fake.baseUrl} INTENTOPS_LLM_MODEL=fake intentops serve --model DIR`);
         await new Promise<void>((resolve) => {
@@ -59,4 +62,19 @@ async function readAll(s: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of s) chunks.push(Buffer.from(c as Buffer));
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `--models good=0.95:400,cheap=0.8`: one oracle per model name, each with its own accuracy (and latency). */
+export function namedModels(spec: string, oracle: OracleOptions | undefined): Record<string, FakeModel> {
+  if (!oracle) throw new IntentOpsError('invalid_input', '--models needs --oracle FILE (the labels the models answer from)', { where: '--models' });
+  const models: Record<string, FakeModel> = {};
+  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([^=\s]+)=([0-9.]+)(?::(\d+))?$/.exec(part);
+    const accuracy = m ? Number(m[2]) : NaN;
+    if (!m || !(accuracy >= 0 && accuracy <= 1)) {
+      throw new IntentOpsError('invalid_input', `--models entry ${JSON.stringify(part)} is not NAME=ACCURACY[:LATENCY_MS] with an accuracy between 0 and 1`, { where: '--models', hint: 'e.g. --models good=0.95:400,cheap=0.8:80' });
+    }
+    models[m[1]] = { oracle: { ...oracle, accuracy, seed: `${oracle.seed ?? 0}:${m[1]}` }, ...(m[3] !== undefined ? { latencyMs: Number(m[3]) } : {}) };
+  }
+  return models;
 }

@@ -19,6 +19,7 @@ import { registerWorker } from './worker.js';
 import { registerClassifyFile } from './classify-file.js';
 import { registerFeedback } from './feedback.js';
 import { registerPurge } from './purge.js';
+import { registerLlm } from './llm.js';
 import { EXIT } from '../errors.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -47,6 +48,7 @@ export function buildCli(io: CliIO): Command {
   registerClassifyFile(program, io);
   registerFeedback(program, io);
   registerPurge(program, io);
+  registerLlm(program, io);
   registerDev(program, io);
   registerConfig(program, io);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];

@@ -77,6 +77,21 @@ export interface FakeLlmOptions {
   /** Reported when the request names none (Azure). Default `fake-llm`. */
   readonly model?: string;
   readonly oracle?: OracleOptions;
+  /**
+   * Behaviour per requested model name (the body's `model`, or the Azure deployment), over the
+   * defaults above: one server can play several LLMs with their own accuracy, latency, token
+   * usage and failure modes. A model not listed gets the defaults.
+   */
+  readonly models?: Readonly<Record<string, FakeModel>>;
+}
+
+/** How one named model of the fake server answers (see FakeLlmOptions.models). */
+export interface FakeModel {
+  readonly latencyMs?: number;
+  readonly oracle?: OracleOptions;
+  /** The assistant content computed from the prompt (e.g. a label, or malformed output). */
+  readonly reply?: (prompt: SeenPrompt) => string;
+  readonly usage?: { readonly promptTokens: number; readonly completionTokens: number };
 }
 
 export interface FakeLlm {
@@ -163,6 +178,15 @@ function sendError(res: ServerResponse, status: number, message: string, headers
   sendJson(res, status, { error: { message, type: status === 429 ? 'rate_limit_exceeded' : 'invalid_request_error', param: null, code: null } }, headers);
 }
 
+/** The per-model behaviour a request asks for, if the server was given one for its model. */
+function modelOf(req: FakeLlmRequest, opts: FakeLlmOptions): FakeModel | undefined {
+  if (!opts.models) return undefined;
+  const azure = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/.exec(req.path)?.[1];
+  const body = req.body as ChatBody | undefined;
+  const name = typeof body?.model === 'string' ? body.model : azure === undefined ? undefined : decodeURIComponent(azure);
+  return name !== undefined && Object.hasOwn(opts.models, name) ? opts.models[name] : undefined;
+}
+
 export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> {
   const requests: FakeLlmRequest[] = [];
   const steps: FakeLlmStep[] = [];
@@ -203,10 +227,13 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
     if (!body || !Array.isArray(body.messages) || body.messages.length === 0) return sendError(res, 400, "'messages' must be a non-empty array");
     if (!azure && typeof body.model !== 'string') return sendError(res, 400, 'you must provide a model parameter');
     const seen = seenPrompt(body);
-    const decide = () => (opts.oracle ? oracleAnswer(seen, opts.oracle) : undefined) ?? toyAnswer(seen);
-    const content = step.content ?? (step.reply ? step.reply(seen) : formatLabel(step.intent ?? decide(), body));
+    const named = modelOf(req, opts);
+    const oracle = named?.oracle ?? opts.oracle;
+    const decide = () => (oracle ? oracleAnswer(seen, oracle) : undefined) ?? toyAnswer(seen);
+    const reply = step.reply ?? (step.intent === undefined ? named?.reply : undefined);
+    const content = step.content ?? (reply ? reply(seen) : formatLabel(step.intent ?? decide(), body));
     const promptChars = body.messages.reduce((n, m) => n + (typeof m.content === 'string' ? m.content.length : 0), 0);
-    const usage = step.usage ?? { promptTokens: Math.ceil(promptChars / 4), completionTokens: Math.ceil(content.length / 4) };
+    const usage = step.usage ?? named?.usage ?? { promptTokens: Math.ceil(promptChars / 4), completionTokens: Math.ceil(content.length / 4) };
     served++;
     sendJson(res, 200, {
       id: `chatcmpl-fake-${served}`,
@@ -236,7 +263,7 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
       res.on('close', () => inFlight--);
       const step = nextStep();
       if (step.hang) return;
-      const wait = step.latencyMs ?? opts.latencyMs ?? 0;
+      const wait = step.latencyMs ?? modelOf(recorded, opts)?.latencyMs ?? opts.latencyMs ?? 0;
       if (wait > 0) setTimeout(() => answer(recorded, step, res), wait);
       else answer(recorded, step, res);
     });

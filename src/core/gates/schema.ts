@@ -35,6 +35,17 @@ export const gatesSchema = z.strictObject({
   maxRegression: maxRegression.optional(),
   /** Fail when McNemar's test says the candidate makes significantly more errors than the baseline. */
   noSignificantRegression: z.boolean().optional(),
+  /** Gates of `intentops llm eval --gates` (the LLM fallback), checked per variant; see core/gates/llm.ts. */
+  llm: z
+    .strictObject({
+      /** Accuracy on the slice of messages the LLM answers. */
+      minSliceAccuracy: rate.optional(),
+      /** USD per 1,000 messages of traffic (rows the local model accepts cost nothing). */
+      maxCostPer1k: z.number().min(0).optional(),
+      /** Share of LLM answers that are not one intent (malformed, out of set). */
+      maxInvalidRate: rate.optional(),
+    })
+    .optional(),
   /** Significance level of the McNemar test. */
   alpha: z.number().gt(0).lt(1).default(0.05),
 });
