@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -6,5 +7,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // vitest's default (cores − 1) runs the files one at a time on a 2-core machine, where most
+    // of an end-to-end file's time is spent waiting on the processes and servers it starts; two
+    // at a time there (every test names its own ports, temp dirs, tables and streams).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });
