@@ -17,11 +17,12 @@ type Step = { name?: string; uses?: string; run?: string; with?: Record<string, 
 const read = (f: string) => readFileSync(join(ROOT, '.github/workflows', f), 'utf8');
 const CI = parse(read('ci.yml')) as Job;
 const DEPLOY = parse(read('deploy.yml')) as Job;
+const LLM_EVAL = parse(read('llm-eval.yml')) as Job;
 const steps = (w: Job): Step[] => Object.values(w.jobs as Record<string, Job>).flatMap((j) => (j.steps ?? []) as Step[]);
 const step = (job: Job, name: string) => (job.steps as Step[]).find((s) => s.name === name)!;
 
 describe('GitHub workflows', () => {
-  it.each(['ci.yml', 'deploy.yml'])('%s is valid against the workflow schema (action-validator)', (f) => {
+  it.each(['ci.yml', 'deploy.yml', 'llm-eval.yml'])('%s is valid against the workflow schema (action-validator)', (f) => {
     expect(validateWorkflow(read(f)).errors).toEqual([]);
   });
 
@@ -30,7 +31,7 @@ describe('GitHub workflows', () => {
   });
 
   it('pins every action to a major version (or a commit), never a branch', () => {
-    const uses = [...steps(CI), ...steps(DEPLOY)].map((s) => s.uses).filter((u): u is string => Boolean(u));
+    const uses = [...steps(CI), ...steps(DEPLOY), ...steps(LLM_EVAL)].map((s) => s.uses).filter((u): u is string => Boolean(u));
     expect(uses.length).toBeGreaterThan(10);
     for (const u of uses) expect(u).toMatch(/^[\w.-]+\/[\w./-]+@(v\d+|[0-9a-f]{40})$/);
   });
@@ -79,6 +80,25 @@ describe('GitHub workflows', () => {
     expect(calls.map((c) => c[0]).sort()).toEqual(['eval', 'gate', 'gate', 'train']);
     for (const c of calls) expect(cliProblems(c), c.join(' ')).toEqual([]);
     for (const f of [DEPLOY.env.TRAIN_DATA, DEPLOY.env.TEST_DATA, DEPLOY.env.GATES, 'deploy/docker/npm-ci.sh', '.github/scripts/test-encoder.sh']) expect(existsSync(join(ROOT, f)), f).toBe(true);
+  });
+
+  it('llm-eval: on prompt changes, llm eval on the committed set offline always, against OpenAI only with its secret, saying so when skipped', () => {
+    for (const ev of ['pull_request', 'push']) expect(LLM_EVAL.on[ev].paths).toContain('prompts/**');
+    const job = LLM_EVAL.jobs['llm-eval'];
+    const calls = (job.steps as Step[]).flatMap((s) => intentopsCalls(s.run ?? ''));
+    expect(calls.map((c) => c.slice(0, c[0] === 'llm' || c[0] === 'dev' ? 2 : 1).join(' '))).toEqual(['train', 'dev fake-llm', 'llm eval', 'llm eval']);
+    for (const c of calls) expect(cliProblems(c), c.join(' ')).toEqual([]);
+    // every llm eval applies the gates file's llm: section under a cost ceiling
+    for (const c of calls.filter((x) => x[1] === 'eval')) expect(c).toEqual(expect.arrayContaining(['--gates', '--max-cost-usd', '--data', '--model']));
+    for (const f of [LLM_EVAL.env.TRAIN_DATA, LLM_EVAL.env.TEST_DATA, LLM_EVAL.env.GATES, 'prompts/variants/local-fake.yaml', 'prompts/variants/gpt-4o-mini.yaml']) expect(existsSync(join(ROOT, f)), f).toBe(true);
+    expect(parse(readFileSync(join(ROOT, LLM_EVAL.env.GATES), 'utf8')).llm).toMatchObject({ minSliceAccuracy: expect.any(Number), maxCostPer1k: expect.any(Number), maxInvalidRate: expect.any(Number) });
+    // the fake LLM listens where the offline variant points
+    const port = /--port (\d+)/.exec(step(job, 'Offline (fake LLM)').run!)![1];
+    expect(parse(readFileSync(join(ROOT, 'prompts/variants/local-fake.yaml'), 'utf8')).baseUrl).toBe(`http://127.0.0.1:${port}/v1`);
+    // the provider run is conditional on the secret, and its absence is reported, not silent
+    expect(step(job, 'Against OpenAI (exit 6 = a gate failed)').if).toBe("steps.key.outputs.present == 'true'");
+    expect(step(job, 'Provider key').run).toMatch(/::warning title=llm eval against OpenAI skipped::/);
+    expect(step(job, 'Provider key').run).toMatch(/GITHUB_STEP_SUMMARY/);
   });
 
   it('builds the Dockerfile stage that bakes the model, from the directory the model job uploads', () => {
