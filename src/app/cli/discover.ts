@@ -7,7 +7,7 @@ import { DISCOVER_DEFAULTS, DiscoverService, parseWindow, type ClusterAction, ty
 import { action, configFor, numberOption, out, positiveIntOption, type CliIO } from './context.js';
 
 interface Flags {
-  model: string;
+  model?: string;
   store?: string;
   since: string;
   reason?: string;
@@ -27,17 +27,19 @@ interface Flags {
 export function registerDiscover(program: Command, io: CliIO): void {
   const withFlags = (c: Command) =>
     c
-      .requiredOption('--model <dir|ref>', 'the served model (its embedder places the messages): a bundle directory or models:/NAME@ALIAS')
+      // not requiredOption: commander would then demand it of `discover` when `discover accept` runs
+      .option('--model <dir|ref>', 'required: the served model (its embedder places the messages), a bundle directory or models:/NAME@ALIAS')
       .option('--store <uri>', 'review store (default: review.uri)')
       .option('--since <window>', 'review items seen within this window: 90m, 24h, 7d, 2w', '7d')
       .option('--reason <list>', 'only items queued for these reasons, comma-separated (default: all but audit)')
-      .option('--min-similarity <x>', `average cosine similarity within a cluster, -1…1 (default ${DISCOVER_DEFAULTS.minSimilarity}; higher for sentence encoders, e.g. 0.55)`, numberOption('--min-similarity'))
+      .option('--min-similarity <x>', 'average cosine similarity within a cluster, -1…1 (default by embedder: hashed 0.2, sentence encoders 0.4)', numberOption('--min-similarity'))
       .option('--min-size <n>', `fewest distinct messages in a cluster (default ${DISCOVER_DEFAULTS.minSize})`, positiveIntOption('--min-size'))
       .option('--max-items <n>', `cluster at most this many items, the most recently seen (default and limit ${DISCOVER_DEFAULTS.maxItems})`, positiveIntOption('--max-items'))
       .option('--json', 'print JSON');
 
   const run = <T>(cmd: Command, o: Flags, f: (d: DiscoverService, q: DiscoverQuery) => Promise<T>): Promise<T> =>
     (async () => {
+      if (!o.model) throw new IntentOpsError('invalid_input', "required option '--model <dir|ref>' not specified", { where: '--model', hint: 'the served model: a bundle directory or models:/NAME@ALIAS' });
       const c = configFor(cmd, io);
       const q: DiscoverQuery = {
         windowMs: parseWindow(o.since),
@@ -62,9 +64,7 @@ export function registerDiscover(program: Command, io: CliIO): void {
   const discover = withFlags(
     program
       .command('discover')
-      .description('intent discovery: cluster the out-of-scope and unsure messages waiting for review; `discover accept|reject CLUSTER` labels a whole cluster')
-      // the subcommands take the same flags: they belong to the subcommand after its name
-      .enablePositionalOptions(),
+      .description('intent discovery: cluster the out-of-scope and unsure messages waiting for review; `discover accept|reject CLUSTER` labels a whole cluster'),
   )
     .option('--md <file>', 'also write the clusters as a Markdown report')
     .action(
@@ -77,12 +77,15 @@ export function registerDiscover(program: Command, io: CliIO): void {
       ),
     );
 
+  // the listing's flags (--model, --since, …) belong to `discover` and are read from it, wherever
+  // they stand on the line: commander hands a parent the options of its subcommands it knows
   const verdict = (name: string, description: string, f: (d: DiscoverService, id: string, who: string, o: Flags, q: DiscoverQuery) => Promise<ClusterAction>) => {
-    const c = withFlags(discover.command(name).description(description).argument('<cluster>', 'cluster id, as `intentops discover` shows it (c-…)'));
+    const c = discover.command(name).description(`${description}; takes the same --model, --since, --reason, --min-similarity, --min-size as the listing, to find the cluster`).argument('<cluster>', 'cluster id, as `intentops discover` shows it (c-…)');
     if (name === 'accept') c.requiredOption('--intent <name>', "the intent its messages are: a new one (retrain makes it a class once it has 5 labels), or one of the model's it missed");
     c.option('--who <name>', 'reviewer name (default: $INTENTOPS_USER, $USER)').action(
-      action(io, async (id: string, o: Flags, cmd: Command) =>
-        run(cmd, o, async (d, q) => {
+      action(io, async (id: string, _o: Flags, cmd: Command) => {
+        const o = cmd.optsWithGlobals() as Flags;
+        return run(cmd, o, async (d, q) => {
           const r = await f(d, id, o.who ?? whoAmI(io.env), o, q);
           if (o.json) return out(io, JSON.stringify({ cluster: r.cluster.id, name: r.cluster.name, label: r.label, newIntent: r.newIntent, labelled: r.labelled.map((i) => i.id), failed: r.failed }, null, 2));
           const what = r.label === 'out_of_scope' ? 'out_of_scope' : `${r.label}${r.newIntent ? ' (new intent)' : ''}`;
@@ -90,12 +93,12 @@ export function registerDiscover(program: Command, io: CliIO): void {
           for (const x of r.failed) out(io, `  not labelled ${x.id}: ${x.error}`);
           if (r.newIntent) out(io, `retrain makes ${r.label} a class once it has 5 labelled examples`);
           if (r.failed.length) return 1;
-        }),
-      ),
+        });
+      }),
     );
   };
   verdict('accept', 'accept a cluster as an intent: every item in it is labelled --intent (training examples for retrain)', (d, id, who, o, q) => {
-    if (!o.intent) throw new IntentOpsError('invalid_input', '--intent is required', { where: '--intent' });
+    if (!o.intent) throw new IntentOpsError('invalid_input', "required option '--intent <name>' not specified", { where: '--intent', hint: 'the intent the cluster is, e.g. --intent loyalty_points' });
     return d.accept(id, o.intent, who, q);
   });
   verdict('reject', 'mark a cluster out of scope: every item in it is labelled out_of_scope', (d, id, who, _o, q) => d.reject(id, who, q));
