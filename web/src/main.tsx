@@ -9,6 +9,7 @@ import { Cost, type Budget } from './panels/Cost.js';
 import { Drift, type MonitorView } from './panels/Drift.js';
 import { Models, type ModelsView, type RunRow } from './panels/Models.js';
 import { REVIEW_SHOWN, Review, type ReviewItem, type ReviewQueue } from './panels/Review.js';
+import { Discover } from './panels/Discover.js';
 import { Traffic } from './panels/Traffic.js';
 import { Trends } from './panels/Trends.js';
 import { toBudget, toMonitorView, toRollout, type RawMonitor, type RawRollout } from './adapt.js';
@@ -151,6 +152,7 @@ function App() {
         <Models current={s.current} rollout={s.rollout} runs={s.runs} />
         <Trends c={history.columns()} windowMinutes={s.windowMinutes} precision={s.precision} />
         <Review items={s.review} intents={s.intents} onChange={refresh} />
+        {s.needsKey ? null : <Discover enabled={features.review} />}
       </div>
     </main>
   );

@@ -8,6 +8,7 @@ import { registerDev } from './dev.js';
 import { registerEval } from './eval.js';
 import { registerPredict } from './predict.js';
 import { registerReview } from './review.js';
+import { registerDiscover } from './discover.js';
 import { registerServe } from './serve.js';
 import { registerTrain } from './train.js';
 import { registerLifecycle } from './lifecycle.js';
@@ -43,6 +44,7 @@ export function buildCli(io: CliIO): Command {
   registerRollout(program, io);
   registerServe(program, io);
   registerReview(program, io);
+  registerDiscover(program, io);
   registerMonitor(program, io);
   registerWorker(program, io);
   registerClassifyFile(program, io);

@@ -6,7 +6,7 @@ import type { HttpDeps } from './deps.js';
 import { observe, requestIds } from './observe.js';
 import { buildOpenApi } from './openapi.js';
 import { HttpProblem, problemResponse, toProblem } from './problem.js';
-import { classifyRoutes, dashboardFeatures, dashboardRoutes, docsRoutes, feedbackRoutes, modelRoutes, monitorRoutes, opsRoutes, reviewRoutes, rolloutRoutes, runsRoutes } from './routes/index.js';
+import { classifyRoutes, dashboardFeatures, dashboardRoutes, discoverRoutes, docsRoutes, feedbackRoutes, modelRoutes, monitorRoutes, opsRoutes, reviewRoutes, rolloutRoutes, runsRoutes } from './routes/index.js';
 import { requestSchemas } from './schemas.js';
 import type { Env } from './types.js';
 
@@ -34,6 +34,7 @@ export function createApp(d: HttpDeps, o: { version?: string } = {}): Hono<Env> 
   app.route('/', classifyRoutes(d, s));
   app.route('/', modelRoutes(d));
   app.route('/', reviewRoutes(d, s));
+  app.route('/', discoverRoutes(d));
   app.route('/', feedbackRoutes(d));
   app.route('/', monitorRoutes(() => d.monitor?.(), d.budget, d.trust));
   app.route('/', runsRoutes(() => d.tracking));

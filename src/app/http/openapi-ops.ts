@@ -47,6 +47,22 @@ export function opsPaths(h: Helpers): Record<string, unknown> {
         responses: { 201: { description: 'The stored feedback (comment redacted)', content: json('Feedback') }, ...BODY_ERRORS, ...AUTH_ERRORS, 404: problem('No prediction with this id in the prediction log'), 503: problem('No events store configured (events.uri is none)') },
       },
     },
+    '/v1/discover': {
+      get: {
+        tags: ['review'],
+        summary: 'Intent discovery: clusters of the open review items (out-of-scope and unsure messages) with size, growth, central messages, reasons, the model guess and a suggested name; read-only',
+        operationId: 'discover',
+        ...secured,
+        parameters: [
+          { name: 'since', in: 'query', schema: { type: 'string', default: '7d' }, description: 'items seen within this window: 90m, 24h, 7d, 2w' },
+          { name: 'reason', in: 'query', schema: { type: 'string' }, description: 'comma-separated review reasons (default: all but audit)' },
+          { name: 'minSimilarity', in: 'query', schema: { type: 'number', minimum: -1, maximum: 1 }, description: 'average cosine similarity within a cluster (default by embedder: hashed 0.2, else 0.4)' },
+          { name: 'minSize', in: 'query', schema: { type: 'integer', minimum: 1, default: 3 } },
+          { name: 'maxItems', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 1000 }, description: 'the most recently seen items clustered' },
+        ],
+        responses: { 200: { description: 'Discovery report', content: object }, 400: problem('Invalid query'), ...AUTH_ERRORS, 503: problem('No review store is configured') },
+      },
+    },
     '/v1/monitor': {
       get: {
         tags: ['monitoring'],

@@ -83,7 +83,7 @@ describe('operations endpoints', () => {
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
         ...['/v1/classify', '/v1/classify/batch', '/v1/intents', '/v1/models/current', '/v1/review', '/v1/review/{id}/claim', '/v1/review/{id}/label', '/v1/review/{id}/skip'],
-        ...['/v1/feedback', '/v1/monitor', '/v1/runs', '/v1/rollout', '/v1/rollout/promote', '/v1/rollout/rollback'],
+        ...['/v1/feedback', '/v1/discover', '/v1/monitor', '/v1/runs', '/v1/rollout', '/v1/rollout/promote', '/v1/rollout/rollback'],
         ...['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs', '/dashboard/'],
       ].sort(),
     );

@@ -157,6 +157,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/discover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Intent discovery: clusters of the open review items (out-of-scope and unsure messages) with size, growth, central messages, reasons, the model guess and a suggested name; read-only */
+        get: operations["discover"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/monitor": {
         parameters: {
             query?: never;
@@ -1226,6 +1243,72 @@ export interface operations {
                 };
             };
             /** @description No events store configured (events.uri is none) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    discover: {
+        parameters: {
+            query?: {
+                /** @description items seen within this window: 90m, 24h, 7d, 2w */
+                since?: string;
+                /** @description comma-separated review reasons (default: all but audit) */
+                reason?: string;
+                /** @description average cosine similarity within a cluster (default by embedder: hashed 0.2, else 0.4) */
+                minSimilarity?: number;
+                minSize?: number;
+                /** @description the most recently seen items clustered */
+                maxItems?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Discovery report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Invalid query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key (WWW-Authenticate says which) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; Retry-After gives the seconds to wait */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No review store is configured */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -1,5 +1,6 @@
 export { classifyRoutes } from './classify.js';
 export { dashboardFeatures, dashboardRoutes } from './dashboard.js';
+export { discoverRoutes } from './discover.js';
 export { docsRoutes } from './docs.js';
 export { feedbackRoutes } from './feedback.js';
 export { modelRoutes } from './model.js';
