@@ -29,6 +29,7 @@ import { registerReliabilityMetrics } from './telemetry/reliability-metrics.js';
  */
 export { embedderOptions, isRegistryRef, loadOptions, openClassifier, openModel, openRegistry, openReviewStoreFor, openServedModel, openServingModel, openTracking, resolveModelRef, watchAlias, whoAmI } from './wiring/base.js';
 export { championOf, openRolloutControl, rolloutGate } from './wiring/rollout.js';
+export { runGate, type GateRequest } from './wiring/gate.js';
 import { isRegistryRef, openModel, openServedModel, openServingModel, watchAlias } from './wiring/base.js';
 import { abRule, championOf, openLiveRollout, rolloutGate } from './wiring/rollout.js';
 

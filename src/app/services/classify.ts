@@ -8,7 +8,7 @@ import { chooseArm, type Arm } from '../../core/rollout/assign.js';
 import type { RolloutMode } from '../../core/rollout/state.js';
 import type { RolloutStats } from '../../core/rollout/stats.js';
 import type { Route } from '../../core/routing/policy.js';
-import type { IntentModel, Prediction } from './model.js';
+import type { IntentModel, ModelId, Prediction } from './model.js';
 
 export interface ClassifyInput {
   readonly text: string;
@@ -70,10 +70,7 @@ export type LlmEvent =
   | { readonly called: true; readonly outcome: 'answered' | 'none' | 'error' | 'timeout'; readonly model: string; readonly usage?: LlmUsage; readonly latencyMs: number }
   | { readonly called: false; readonly skipped: LlmSkipReason | 'budget' };
 
-export interface ModelId {
-  readonly name: string;
-  readonly version: string;
-}
+export type { ModelId } from './model.js';
 
 /**
  * What a rollout routes between (see core/rollout): read once per batch and replaced as a whole
@@ -117,28 +114,14 @@ export interface ClassifyDeps {
 
 export type CachedAnswer = Omit<ClassifyResult, 'id' | 'cached' | 'timings' | 'review'>;
 
-const registryIdentity = new WeakMap<IntentModel, ModelId>();
-
-/**
- * Marks a loaded model as a registry version: it then answers (responses, review items, metrics,
- * /v1/models/current) as `{ name: registered name, version: "<version number>" }`.
- */
+/** Marks a loaded model as a registry version (IntentModel.serveAs). */
 export function serveAs(m: IntentModel, id: ModelId): IntentModel {
-  registryIdentity.set(m, { name: id.name, version: id.version });
-  return m;
+  return m.serveAs(id);
 }
 
-/**
- * The model's identity in responses: a registry version as `{ name, version: "3" }` (see
- * serveAs); a bundle directory as its manifest name + a short hash of its weights.
- */
+/** The model's identity in responses (IntentModel.identity). */
 export function modelIdentity(m: IntentModel): ModelId {
-  return registryIdentity.get(m) ?? { name: m.manifest.name, version: weightsVersion(m) };
-}
-
-/** A short hash of the weights: what cache keys use, so equal weights share answers whatever they are called. */
-function weightsVersion(m: IntentModel): string {
-  return m.manifest.classifier.weights.sha256.slice(0, 12);
+  return m.identity;
 }
 
 /** Cache key: model version + normalised text, hashed (no raw text, no secrets in keys). */
@@ -231,7 +214,7 @@ export class ClassifyService {
   private async answer(model: IntentModel, variant: Arm, inputs: readonly ClassifyInput[], t0: number, stats?: RolloutStats): Promise<ClassifyResult[]> {
     const ident = modelIdentity(model);
     // no cache, no hashing: the key is a sha256 of the text, about a tenth of a hashed-model classify
-    const keys = this.deps.cache ? inputs.map((i) => cacheKey(weightsVersion(model), i.text)) : [];
+    const keys = this.deps.cache ? inputs.map((i) => cacheKey(model.weightsVersion, i.text)) : [];
     const cached = this.deps.cache ? await Promise.all(keys.map((k) => this.cacheGet(k))) : [];
     const todo = inputs.map((_, i) => i).filter((i) => !cached[i]);
     // a message the model itself sends to review needs no neighbours for its item: the item is

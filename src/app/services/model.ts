@@ -10,7 +10,6 @@ import type { Embedding, LabelledText } from '../../core/types.js';
 import type { Embedder, Progress } from '../../ports/embedder.js';
 import type { BackgroundSearch, Neighbour, VectorIndex } from '../../ports/vector-index.js';
 import { failSpan, tracer, tracingOn } from '../telemetry/trace.js';
-import { modelIdentity } from './classify.js';
 
 export interface Prediction {
   readonly intent: string;
@@ -84,6 +83,12 @@ export interface ShareTracking {
   readonly every?: number;
 }
 
+/** A model's identity in responses, review items, metrics and /v1/models/current. */
+export interface ModelId {
+  readonly name: string;
+  readonly version: string;
+}
+
 /** A trained model ready to classify: embedder + vector index + calibrated scorer + routing policy. */
 export class IntentModel implements Classifier {
   private readonly oos: Set<number>;
@@ -94,6 +99,8 @@ export class IntentModel implements Classifier {
   /** Span attributes naming this model (a cascade's tiers are told apart by them). */
   private readonly modelAttributes: Attributes;
   private background: BackgroundSearch | undefined;
+  /** The registry version this model answers as (see serveAs); undefined for a bundle directory. */
+  private servedAs: ModelId | undefined;
 
   private constructor(
     readonly manifest: Manifest,
@@ -108,7 +115,7 @@ export class IntentModel implements Classifier {
     this.share = this.novelty?.defaultShare ?? 0;
     const nnForNovelty = this.novelty?.features.includes('neighbour') ? 1 : 0;
     this.knnNeeded = Math.max(scorer.fusion.alpha > 0 || policy.requireKnnAgreement ? scorer.fusion.k : 0, nnForNovelty);
-    const id = modelIdentity(this);
+    const id = this.identity;
     this.modelAttributes = Object.freeze({ 'intentops.model.name': id.name, 'intentops.model.version': id.version });
   }
 
@@ -124,6 +131,28 @@ export class IntentModel implements Classifier {
     // build the compact serving form of W now, not on the first request
     CompiledLinear.of(scorer.model);
     return new IntentModel(m, embedder, index, scorer, m.routing.policy, b.examples);
+  }
+
+  /**
+   * The model's identity in responses: a registry version as `{ name, version: "3" }` (see
+   * serveAs); a bundle directory as its manifest name + a short hash of its weights.
+   */
+  get identity(): ModelId {
+    return this.servedAs ?? { name: this.manifest.name, version: this.weightsVersion };
+  }
+
+  /** A short hash of the weights: what cache keys use, so equal weights share answers whatever they are called. */
+  get weightsVersion(): string {
+    return this.manifest.classifier.weights.sha256.slice(0, 12);
+  }
+
+  /**
+   * Marks this loaded model as a registry version: it then answers (responses, review items,
+   * metrics, /v1/models/current) as `{ name: registered name, version: "<version number>" }`.
+   */
+  serveAs(id: ModelId): this {
+    this.servedAs = { name: id.name, version: id.version };
+    return this;
   }
 
   get labels(): readonly string[] {

@@ -10,7 +10,8 @@ import { openModel } from '../container.js';
 import { ClassifyService, type ClassifyResult } from './classify.js';
 import { loadExamples } from './dataset.js';
 import type { IntentModel } from './model.js';
-import { AlertDispatcher, MonitorService, profileOf, registerMonitorMetrics, sampledId, ServedMonitor, type MonitorSettings } from './monitor.js';
+import { AlertDispatcher, MonitorService, profileOf, sampledId, ServedMonitor, type MonitorSettings } from './monitor.js';
+import { registerMonitorMetrics } from '../telemetry/monitor-metrics.js';
 import { logSink } from '../../../test/helpers/capture.js';
 
 const SETTINGS: MonitorSettings = { windowMinutes: 60, minSamples: 50, sampleRate: 1, baselineSamples: 1000, thresholds: DEFAULT_THRESHOLDS };

@@ -310,4 +310,3 @@ export class ServedMonitor implements Pick<ClassifyObserver, 'onResult'> {
 }
 
 export { AlertDispatcher, type AlertSink, type WebhookOptions } from './alerts.js';
-export { registerMonitorMetrics } from '../telemetry/monitor-metrics.js';

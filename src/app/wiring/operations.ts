@@ -12,7 +12,8 @@ import { LlmBudget } from '../services/budget.js';
 import type { ClassifyInput, ClassifyObserver, ClassifyResult } from '../services/classify.js';
 import { FeedbackService } from '../services/feedback.js';
 import type { IntentModel } from '../services/model.js';
-import { AlertDispatcher, registerMonitorMetrics, ServedMonitor } from '../services/monitor.js';
+import { AlertDispatcher, ServedMonitor } from '../services/monitor.js';
+import { registerMonitorMetrics } from '../telemetry/monitor-metrics.js';
 import { PredictionRecorder } from '../services/prediction-recorder.js';
 import type { Logger, ServiceMetrics } from '../telemetry/index.js';
 

@@ -4,6 +4,7 @@ import type { ModelVersion } from '../../ports/registry-store.js';
 import type { Config } from '../config.js';
 import { serveAs } from '../services/classify.js';
 import { loadExamples } from '../services/dataset.js';
+import { gateModels, loadGatesFile } from '../services/gate.js';
 import { resolveModelUri, type Registry } from '../services/registry.js';
 import { LiveRollout, RolloutService, type ChallengerGate, type OutcomeSources } from '../services/rollout.js';
 import { isRegistryRef, loadOptions, openModel, openRegistry, openServingModel } from './base.js';
@@ -26,8 +27,6 @@ export function rolloutGate(c: Config, files: { gates?: string; data?: string } 
   const data = files.data ?? c.rollout.data;
   if (!gates || !data) return undefined;
   return async (challenger, champion) => {
-    // loaded when a promotion happens: gate.ts builds on this module
-    const { gateModels, loadGatesFile } = await import('../services/gate.js');
     const g = loadGatesFile(gates);
     const reg = await openRegistry(c);
     try {

@@ -1,0 +1,87 @@
+/**
+ * The import rules of src/ (README.md, Architecture; each top folder's README.md says the same).
+ * `npm run lint:deps` checks them; .ci/run calls it right after the typecheck, and
+ * test/architecture/dependencies.test.ts proves that each rule fails on a violation.
+ *
+ *   core      pure: imports only core (no Node built-ins, no packages)
+ *   ports     interfaces: imports only core and ports
+ *   adapters  implement ports: never import app
+ *   app       use cases, CLI, HTTP: only app/container (the composition root) and app/dev
+ *             (development tools) import adapters
+ *
+ * and no import cycles anywhere. Type-only imports count: a cycle or a layering break through
+ * types is one for a reader too. Tests (*.test.ts) are not cruised: a test may build a real
+ * adapter to test a service with it.
+ */
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'No import cycles: every module can be read after the modules it imports.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'core-is-pure',
+      severity: 'error',
+      comment: 'src/core is the pure domain: it imports only src/core (no I/O, no clock, no randomness).',
+      from: { path: '^src/core/' },
+      to: {
+        pathNot: [
+          '^src/core/',
+          // Exceptions, each pure (deterministic, no I/O): node:crypto for createHash only (dataset
+          // fingerprints, sticky rollout assignment); zod and yaml to parse and validate a gates
+          // file's text (core/gates).
+          '^crypto$',
+          '^node_modules/(zod|yaml)/',
+        ],
+      },
+    },
+    {
+      name: 'ports-only-core',
+      severity: 'error',
+      comment: 'src/ports declares interfaces in terms of the domain: it imports only src/core and src/ports.',
+      from: { path: '^src/ports/' },
+      to: { pathNot: '^src/(core|ports)/' },
+    },
+    {
+      name: 'adapters-not-app',
+      severity: 'error',
+      comment: 'src/adapters implements ports for the app; it never imports the app.',
+      from: { path: '^src/adapters/' },
+      to: { path: '^src/app/' },
+    },
+    {
+      name: 'adapters-only-in-container',
+      severity: 'error',
+      comment: 'Under src/app only the composition root (src/app/container/) and the development tools (src/app/dev/) import src/adapters: the rest is given built objects.',
+      from: {
+        path: '^src/app/',
+        pathNot: [
+          '^src/app/(container|dev)/',
+          // TEMPORARY (issue #14, being moved into src/app/container/ on this branch)
+          '^src/app/container\\.ts$',
+          '^src/app/wiring/',
+          '^src/app/cli/(feedback|monitor|rollout|worker)\\.ts$',
+          '^src/app/config\\.ts$',
+          '^src/app/report/write\\.ts$',
+          '^src/app/services/(classify-file-checkpoint|classify-file-input|dataset|model|registry|runs|train)\\.ts$',
+          '^src/app/telemetry/tracing\\.ts$',
+        ],
+      },
+      to: { path: '^src/adapters/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '\\.test\\.ts$' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    // type-only imports are dependencies too (see above)
+    tsPreCompilationDeps: true,
+    // TypeScript 7 has no JavaScript API for dependency-cruiser to parse with: swc parses instead
+    parser: 'swc',
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
