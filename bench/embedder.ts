@@ -7,7 +7,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openModel } from '../src/app/container.js';
+import { openModel } from '../src/app/container/index.js';
 import { loadConfig } from '../src/app/config.js';
 import { loadExamples } from '../src/app/services/dataset.js';
 import { evaluateModel } from '../src/app/services/evaluate.js';

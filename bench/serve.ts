@@ -24,7 +24,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/app/config.js';
-import { openModel } from '../src/app/container.js';
+import { openModel } from '../src/app/container/index.js';
 import { trainModel } from '../src/app/services/train.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
-import { openClassifier, openModel } from '../../src/app/container.js';
+import { openClassifier, openModel } from '../../src/app/container/index.js';
 import { Cascade } from '../../src/app/services/cascade.js';
 import type { IntentModel } from '../../src/app/services/model.js';
 import { trainModel } from '../../src/app/services/train.js';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runGate } from '../../src/app/container.js';
+import { runGate } from '../../src/app/container/index.js';
 import { formatGateOutcome, GATE_FAILED_EXIT, loadGatesFile } from '../../src/app/services/gate.js';
 import { renderMarkdown } from '../../src/app/report/index.js';
 import { trainModel } from '../../src/app/services/train.js';

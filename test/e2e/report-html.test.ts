@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
-import { openModel } from '../../src/app/container.js';
+import { openModel } from '../../src/app/container/index.js';
 import { renderHtml, type ReportInput } from '../../src/app/report/index.js';
 import { loadExamples } from '../../src/app/services/dataset.js';
 import { evaluateModel, evaluatePair } from '../../src/app/services/evaluate.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textKey } from '../../src/adapters/stores/review-common.js';
 import { openReviewStore } from '../../src/adapters/stores/index.js';
 import { loadConfig, type Config } from '../../src/app/config.js';
-import { openModel, openRegistry, openServing, type Serving } from '../../src/app/container.js';
+import { openModel, openRegistry, openServing, type Serving } from '../../src/app/container/index.js';
 import { listen, type RunningServer } from '../../src/app/http/index.js';
 import type { ClassifyObserver, ClassifyResult } from '../../src/app/services/classify.js';
 import { loadExamples } from '../../src/app/services/dataset.js';

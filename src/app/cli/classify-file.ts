@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { openClassifier, openServing, resolveModelRef } from '../container.js';
+import { openClassifier, openServing, resolveModelRef } from '../container/index.js';
 import { classifyFile, type BatchClassify, type ClassifyFileProgress } from '../services/classify-file.js';
 import { modelIdentity } from '../services/classify.js';
 import { createLogger } from '../telemetry/index.js';

@@ -5,7 +5,7 @@ import { IntentOpsError } from '../../core/errors.js';
 import type { Feedback, FeedbackStore } from '../../ports/feedback-store.js';
 import type { PredictionLog } from '../../ports/prediction-log.js';
 import type { Config } from '../config.js';
-import { openModel, resolveModelRef, whoAmI } from '../container.js';
+import { openModel, resolveModelRef, whoAmI } from '../container/index.js';
 import { FeedbackService } from '../services/feedback.js';
 import { parseSince } from '../services/purge.js';
 import { action, configFor, intOption, out, type CliIO } from './context.js';

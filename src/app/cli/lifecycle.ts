@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { embedderOptions, loadOptions, openClassifier, openModel, openRegistry, openTracking, openReviewStoreFor, resolveModelRef, whoAmI } from '../container.js';
+import { embedderOptions, loadOptions, openClassifier, openModel, openRegistry, openTracking, openReviewStoreFor, resolveModelRef, whoAmI } from '../container/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import { loadExamples } from '../services/dataset.js';
 import { formatGateOutcome, gateModels, GATE_FAILED_EXIT, loadGatesFile } from '../services/gate.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openRegistry, whoAmI } from '../container.js';
+import { openRegistry, whoAmI } from '../container/index.js';
 import { deleteAlias, findVersion, history, listModels, registerBundle, setAlias, showModel } from '../services/registry.js';
 import { action, configFor, intOption, out, type CliIO } from './context.js';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
 import type { ReviewItem, ReviewState } from '../../ports/review-store.js';
-import { openReviews } from '../container.js';
+import { openReviews } from '../container/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { ReviewService } from '../services/review.js';
 import { action, configFor, intOption, out, type CliIO } from './context.js';

@@ -4,7 +4,7 @@ import { openReviewStore } from '../../adapters/stores/index.js';
 import { IntentOpsError, type ErrorCode } from '../../core/errors.js';
 import { ROLLOUT_MODES } from '../../core/rollout/state.js';
 import type { RolloutFigures, VariantFigures } from '../../core/rollout/stats.js';
-import { openRolloutControl, whoAmI } from '../container.js';
+import { openRolloutControl, whoAmI } from '../container/index.js';
 import type { Config } from '../config.js';
 import { formatGateOutcome, GATE_FAILED_EXIT } from '../services/gate.js';
 import { rolloutModelName, type OutcomeSources, type RolloutService, type RolloutStatus } from '../services/rollout.js';

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { IntentOpsError } from '../../core/errors.js';
 import type { Config } from '../config.js';
-import { openServing } from '../container.js';
+import { openServing } from '../container/index.js';
 import { listen, type RunningServer } from '../http/index.js';
 import { aggregateWorkerMetrics, createLogger, type Logger } from '../telemetry/index.js';
 import { initTracing, type Tracing } from '../telemetry/tracing.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { embedderOptions, loadOptions } from '../container.js';
+import { embedderOptions, loadOptions } from '../container/index.js';
 import { trainModel, type TrainResult } from '../services/train.js';
-import { openTracking } from '../container.js';
+import { openTracking } from '../container/index.js';
 import { trackTraining } from '../services/runs.js';
 import { codeVersion } from './git.js';
 import { action, configFor, intOption, numberOption, out, type CliIO } from './context.js';

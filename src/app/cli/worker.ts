@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { openBroker } from '../../adapters/broker/index.js';
 import { configSchema, type Config } from '../config.js';
-import { openServing } from '../container.js';
+import { openServing } from '../container/index.js';
 import { Worker } from '../services/worker.js';
 import { createLogger } from '../telemetry/index.js';
 import { action, configFor, positiveIntOption, type CliIO } from './context.js';

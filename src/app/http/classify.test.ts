@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIDENT, metric, sampleModel, testServing, UNSURE, type TestServing } from '../../../test/helpers/serving.js';
 import { loadConfig } from '../config.js';
-import { openModel } from '../container.js';
+import { openModel } from '../container/index.js';
 import { ClassifyService } from '../services/classify.js';
 import { ClassifyBatchResultSchema, ClassifyResultSchema, ProblemSchema } from './schemas.js';
 

@@ -4,7 +4,7 @@ import { sampleModel } from '../../../test/helpers/serving.js';
 import { openSpendCounter } from '../../adapters/spend/index.js';
 import { DEFAULT_THRESHOLDS } from '../../core/monitor/index.js';
 import { loadConfig } from '../config.js';
-import { openModel } from '../container.js';
+import { openModel } from '../container/index.js';
 import { LlmBudget } from '../services/budget.js';
 import { ClassifyService } from '../services/classify.js';
 import type { IntentModel } from '../services/model.js';

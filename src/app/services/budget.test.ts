@@ -9,7 +9,7 @@ import { openReviewStore } from '../../adapters/stores/index.js';
 import type { Llm } from '../../ports/llm.js';
 import type { ReviewStore } from '../../ports/review-store.js';
 import { loadConfig } from '../config.js';
-import { openModel } from '../container.js';
+import { openModel } from '../container/index.js';
 import { startFakeLlm, type FakeLlm } from '../dev/fake-llm-server.js';
 import { LlmBudget } from './budget.js';
 import { ClassifyService } from './classify.js';

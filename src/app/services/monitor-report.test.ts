@@ -5,7 +5,7 @@ import { openPredictionLog } from '../../adapters/events/index.js';
 import { DEFAULT_THRESHOLDS } from '../../core/monitor/index.js';
 import type { PredictionLog, PredictionRecord } from '../../ports/prediction-log.js';
 import { loadConfig } from '../config.js';
-import { openModel } from '../container.js';
+import { openModel } from '../container/index.js';
 import { ClassifyService, type ClassifyInput, type ClassifyResult } from './classify.js';
 import { loadExamples } from './dataset.js';
 import type { IntentModel } from './model.js';

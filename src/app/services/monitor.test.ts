@@ -6,7 +6,7 @@ import { metric, sampleModel } from '../../../test/helpers/serving.js';
 import { SAMPLE_TEST } from '../../../test/helpers/sample.js';
 import { buildProfile, confidenceHistogram, CONFIDENCE_EDGES, DEFAULT_THRESHOLDS, type Alert } from '../../core/monitor/index.js';
 import { loadConfig } from '../config.js';
-import { openModel } from '../container.js';
+import { openModel } from '../container/index.js';
 import { ClassifyService, type ClassifyResult } from './classify.js';
 import { loadExamples } from './dataset.js';
 import type { IntentModel } from './model.js';

@@ -10,7 +10,7 @@ import type { RolloutStore } from '../../ports/rollout-store.js';
 import { ROOT, SAMPLE_TEST, rejection, tempDir } from '../../../test/helpers/sample.js';
 import { sampleModel } from '../../../test/helpers/serving.js';
 import { loadConfig, type Config } from '../config.js';
-import { openModel, openRegistry, rolloutGate } from '../container.js';
+import { openModel, openRegistry, rolloutGate } from '../container/index.js';
 import { startFakeLlm } from '../dev/fake-llm-server.js';
 import { ClassifyService, modelIdentity, serveAs, type ClassifyResult } from './classify.js';
 import { loadExamples } from './dataset.js';

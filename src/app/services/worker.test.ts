@@ -10,7 +10,7 @@ import { consumerBacklog, deleteTopology, NATS_URL, natsClient, produce, readSub
 import { CONFIDENT, sampleModel, UNSURE } from '../../../test/helpers/serving.js';
 import { ClassifyResultSchema } from '../http/schemas.js';
 import { loadConfig } from '../config.js';
-import { openModel } from '../container.js';
+import { openModel } from '../container/index.js';
 import { ClassifyService } from './classify.js';
 import type { IntentModel } from './model.js';
 import { DLQ_HEADERS, Worker, type WorkerOptions } from './worker.js';

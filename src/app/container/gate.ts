@@ -4,9 +4,9 @@ import { loadExamples } from '../services/dataset.js';
 import type { EvaluateOptions } from '../services/evaluate.js';
 import { gateModels, loadGatesFile, type GateRun } from '../services/gate.js';
 import type { ProgressReporter } from '../services/progress.js';
-import { loadOptions, openClassifier } from './base.js';
+import { loadOptions, openClassifier } from './models.js';
 
-/* Part of the composition root (re-exported by src/app/container.ts): the gate use case over bundles named by path. */
+/* Part of the composition root (src/app/container/index.ts): the gate use case over bundles named by path. */
 
 export interface GateRequest {
   readonly gatesFile: string;

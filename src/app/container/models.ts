@@ -18,7 +18,7 @@ import { IntentModel, type Classifier } from '../services/model.js';
 import { resolveModelUri, type Registry } from '../services/registry.js';
 
 /*
- * Part of the composition root (re-exported by src/app/container.ts): models, stores and
+ * Part of the composition root (src/app/container/index.ts): models, stores and
  * registry references built from configuration.
  */
 export function embedderOptions(c: Config): EmbedderOptions {

@@ -1,37 +1,29 @@
 import type { Hono } from 'hono';
-import { openCache } from '../adapters/cache/index.js';
-import { createLlm, type OpenAiChatLlm } from '../adapters/llm/index.js';
-import { openRateLimiter } from '../adapters/rate-limit/index.js';
-import type { RedisHealth } from '../adapters/redis-connect.js';
-import { parseModelUri } from '../adapters/registry/names.js';
-import { openReviewStore, openServingReviewStore } from '../adapters/stores/index.js';
-import { maskUri } from '../adapters/uri.js';
-import { IntentOpsError } from '../core/errors.js';
-import type { Config } from './config.js';
-import { createApp, type HttpDeps } from './http/index.js';
-import type { Env } from './http/types.js';
-import { ClassifyService, modelIdentity, serveAs, type CachedAnswer, type ClassifyObserver } from './services/classify.js';
-import type { IntentModel } from './services/model.js';
-import { ReviewService } from './services/review.js';
-import { Auditor } from './services/audit.js';
-import { registerTrustMetrics } from './telemetry/trust-metrics.js';
-import { RolloutService, type OutcomeSources } from './services/rollout.js';
-import { createLogger, ServiceMetrics, type Logger } from './telemetry/index.js';
-import { RepeatedLog } from './telemetry/logger.js';
-import { openOperations } from './wiring/operations.js';
-import { registerReliabilityMetrics } from './telemetry/reliability-metrics.js';
+import { openCache } from '../../adapters/cache/index.js';
+import { createLlm, type OpenAiChatLlm } from '../../adapters/llm/index.js';
+import { openRateLimiter } from '../../adapters/rate-limit/index.js';
+import type { RedisHealth } from '../../adapters/redis-connect.js';
+import { parseModelUri } from '../../adapters/registry/names.js';
+import { openReviewStore, openServingReviewStore } from '../../adapters/stores/index.js';
+import { maskUri } from '../../adapters/uri.js';
+import { IntentOpsError } from '../../core/errors.js';
+import type { Config } from '../config.js';
+import { createApp, type HttpDeps } from '../http/index.js';
+import type { Env } from '../http/types.js';
+import { ClassifyService, modelIdentity, serveAs, type CachedAnswer, type ClassifyObserver } from '../services/classify.js';
+import type { IntentModel } from '../services/model.js';
+import { ReviewService } from '../services/review.js';
+import { Auditor } from '../services/audit.js';
+import { registerTrustMetrics } from '../telemetry/trust-metrics.js';
+import { RolloutService, type OutcomeSources } from '../services/rollout.js';
+import { createLogger, ServiceMetrics, type Logger } from '../telemetry/index.js';
+import { RepeatedLog } from '../telemetry/logger.js';
+import { openOperations } from './operations.js';
+import { registerReliabilityMetrics } from '../telemetry/reliability-metrics.js';
+import { isRegistryRef, openModel, openServedModel, openServingModel, watchAlias } from './models.js';
+import { abRule, championOf, openLiveRollout, rolloutGate } from './rollout.js';
 
-
-/**
- * The composition root: the only place that turns configuration into adapters. CLI commands
- * and the HTTP server ask it for what they need and call services with the result. The pieces
- * live in ./wiring/ (base openers, rollout, operations); serving is assembled here.
- */
-export { embedderOptions, isRegistryRef, loadOptions, openClassifier, openModel, openRegistry, openReviewStoreFor, openServedModel, openServingModel, openTracking, resolveModelRef, watchAlias, whoAmI } from './wiring/base.js';
-export { championOf, openRolloutControl, rolloutGate } from './wiring/rollout.js';
-export { runGate, type GateRequest } from './wiring/gate.js';
-import { isRegistryRef, openModel, openServedModel, openServingModel, watchAlias } from './wiring/base.js';
-import { abRule, championOf, openLiveRollout, rolloutGate } from './wiring/rollout.js';
+/* Part of the composition root (src/app/container/index.ts): the serving stack. */
 
 // --- serving -------------------------------------------------------------------------------
 

@@ -7,9 +7,9 @@ import { loadExamples } from '../services/dataset.js';
 import { gateModels, loadGatesFile } from '../services/gate.js';
 import { resolveModelUri, type Registry } from '../services/registry.js';
 import { LiveRollout, RolloutService, type ChallengerGate, type OutcomeSources } from '../services/rollout.js';
-import { isRegistryRef, loadOptions, openModel, openRegistry, openServingModel } from './base.js';
+import { isRegistryRef, loadOptions, openModel, openRegistry, openServingModel } from './models.js';
 
-/* Part of the composition root (re-exported by src/app/container.ts): rollout of a registry champion. */
+/* Part of the composition root (src/app/container/index.ts): rollout of a registry champion. */
 
 /** `models:/NAME@champion` (or `NAME@champion`): the served model follows a rollout. */
 export function championOf(spec: string): string | undefined {

@@ -40,7 +40,7 @@ export interface Operations {
 }
 
 /**
- * Part of the composition root (src/app/container.ts calls it from openServing): opens the
+ * Part of the composition root (serving.ts calls it from openServing): opens the
  * event stores, the monitor of the served model, the budget and the tracking store named by
  * config. On failure it closes what it opened before rethrowing.
  */
