@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { maskUri } from '../adapters/uri.js';
+import { maskUri } from '../core/uri.js';
 import { IntentOpsError } from '../core/errors.js';
 
 /**

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import { embedderOptions, loadOptions, openClassifier, openModel, openRegistry, openTracking, openReviewStoreFor, resolveModelRef, whoAmI } from '../container/index.js';
+import { embedderOptions, loadOptions, openClassifier, openEvents, openModel, openRegistry, openTracking, openReviewStoreFor, resolveModelRef, whoAmI } from '../container/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import { loadExamples } from '../services/dataset.js';
 import { formatGateOutcome, gateModels, GATE_FAILED_EXIT, loadGatesFile } from '../services/gate.js';
 import { findVersion, setAlias } from '../services/registry.js';
 import { retrain } from '../services/retrain.js';
-import { openEvents } from './feedback.js';
 import { renderHtml, renderMarkdown, writeReportFile } from '../report/index.js';
 import { action, configFor, out, type CliIO } from './context.js';
 import type { GateRun } from '../services/gate.js';

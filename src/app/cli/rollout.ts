@@ -1,10 +1,8 @@
 import { Argument, Option, type Command } from 'commander';
-import { openFeedbackStore, openPredictionLog } from '../../adapters/events/index.js';
-import { openReviewStore } from '../../adapters/stores/index.js';
 import { IntentOpsError, type ErrorCode } from '../../core/errors.js';
 import { ROLLOUT_MODES } from '../../core/rollout/state.js';
 import type { RolloutFigures, VariantFigures } from '../../core/rollout/stats.js';
-import { openRolloutControl, whoAmI } from '../container/index.js';
+import { openOutcomes, openRolloutControl, whoAmI } from '../container/index.js';
 import type { Config } from '../config.js';
 import { formatGateOutcome, GATE_FAILED_EXIT } from '../services/gate.js';
 import { rolloutModelName, type OutcomeSources, type RolloutService, type RolloutStatus } from '../services/rollout.js';
@@ -106,22 +104,6 @@ export function registerRollout(program: Command, io: CliIO): void {
     );
 }
 
-/** The review queue and, when configured, the prediction log and feedback (events.uri). */
-async function openOutcomes(c: Config): Promise<{ value: OutcomeSources; close(): Promise<void> }> {
-  const closers: { close(): Promise<void> }[] = [];
-  const value: { -readonly [K in keyof OutcomeSources]: OutcomeSources[K] } = {};
-  try {
-    if (c.review.uri !== OFF) closers.push((value.reviews = await openReviewStore(c.review.uri)));
-    if (c.events.uri !== OFF) {
-      closers.push((value.predictions = await openPredictionLog(c.events.uri)));
-      closers.push((value.feedback = await openFeedbackStore(c.events.uri)));
-    }
-  } catch (e) {
-    await Promise.allSettled(closers.map((x) => x.close()));
-    throw e;
-  }
-  return { value, close: async () => void (await Promise.allSettled(closers.map((x) => x.close()))) };
-}
 
 const STATUS_CODE: Readonly<Record<number, ErrorCode>> = { 400: 'invalid_input', 401: 'invalid_input', 404: 'not_found', 409: 'invalid_input' };
 

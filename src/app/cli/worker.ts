@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { openBroker } from '../../adapters/broker/index.js';
 import { configSchema, type Config } from '../config.js';
-import { openServing } from '../container/index.js';
+import { openBrokerFor, openClassifyStack } from '../container/index.js';
 import { Worker } from '../services/worker.js';
 import { createLogger } from '../telemetry/index.js';
 import { action, configFor, positiveIntOption, type CliIO } from './context.js';
@@ -61,15 +60,15 @@ export function registerWorker(program: Command, io: CliIO): void {
         const c = configFor(cmd, io, { onnx: { modelDir: o.modelDir } });
         const b = brokerSettings(o, c);
         const log = createLogger({ level: c.logging.level, destination: io.stdout });
-        const serving = await openServing(c, { modelDir: o.model, log });
+        const stack = await openClassifyStack(c, { modelDir: o.model, log });
         let broker;
         try {
-          broker = await openBroker(b.uri, { stream: b.stream, in: b.in, out: b.out, dlq: b.dlq, consumer: b.consumer, maxInFlight: b.concurrency, ackWaitMs: b.ackWaitMs });
+          broker = await openBrokerFor(b);
         } catch (e) {
-          await serving.close();
+          await stack.close();
           throw e;
         }
-        const worker = new Worker({ broker, classify: serving.deps.classify, log }, { batchSize: b.batch, concurrency: b.concurrency, maxDeliver: b.maxDeliver, retryBaseMs: b.retryDelayMs, maxTextLength: c.server.maxTextLength });
+        const worker = new Worker({ broker, classify: stack.classify, log }, { batchSize: b.batch, concurrency: b.concurrency, maxDeliver: b.maxDeliver, retryBaseMs: b.retryDelayMs, maxTextLength: c.server.maxTextLength });
         const ctl = new AbortController();
         const force = (signal: NodeJS.Signals) => {
           log.warn({ signal }, 'second signal: exiting without draining');
@@ -88,7 +87,7 @@ export function registerWorker(program: Command, io: CliIO): void {
         const ticker = setInterval(() => log.info(worker.stats(), 'progress'), 10_000);
         ticker.unref();
         const { uri: _uri, ...shown } = b;
-        log.info({ pid: process.pid, broker: b.uri.replace(/\/\/[^@/]*@/, '//***@'), ...shown, model: serving.model().manifest.name }, 'worker started');
+        log.info({ pid: process.pid, broker: b.uri.replace(/\/\/[^@/]*@/, '//***@'), ...shown, model: stack.model().manifest.name }, 'worker started');
         try {
           await worker.run(ctl.signal);
         } finally {
@@ -96,7 +95,7 @@ export function registerWorker(program: Command, io: CliIO): void {
           process.off('SIGTERM', stop);
           process.off('SIGINT', stop);
           await broker.close();
-          await serving.close();
+          await stack.close();
           process.off('SIGTERM', force);
           process.off('SIGINT', force);
         }

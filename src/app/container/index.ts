@@ -6,10 +6,15 @@
  *   models.ts      bundles, cascades, registry references, tracking and registry stores
  *   operations.ts  prediction log, feedback, drift monitors, LLM budget (the operations stack)
  *   rollout.ts     a registry champion under a rollout; rollout control; the promotion gate
+ *   events.ts      prediction log, feedback and broker for the CLI commands outside serving
  *   gate.ts        the gate use case over bundles named by path
- *   serving.ts     the serving stack: classify stack + operations + the HTTP app
+ *   classify-stack.ts  the classify stack `serve`, `worker` and `classify-file --pipeline` share:
+ *                  model(s), LLM fallback, cache, review queue, operations, precision audit
+ *   serving.ts     the serving stack: the classify stack + rate limiter, checks, rollout, HTTP app
  */
-export { embedderOptions, isRegistryRef, loadOptions, openClassifier, openModel, openRegistry, openReviewStoreFor, openServedModel, openServingModel, openTracking, resolveModelRef, watchAlias, whoAmI } from './models.js';
+export { embedderOptions, isRegistryRef, loadOptions, modelFromBundle, openClassifier, openModel, openRegistry, openReviewStoreFor, openServedModel, openServingModel, openTracking, resolveModelRef, watchAlias, whoAmI } from './models.js';
 export { championOf, openRolloutControl, rolloutGate } from './rollout.js';
 export { runGate, type GateRequest } from './gate.js';
+export { openClassifyStack, type ClassifyStack, type ClassifyStackOptions } from './classify-stack.js';
+export { openBrokerFor, openEvents, openOutcomes, openPredictionLog, type OpenEvents } from './events.js';
 export { openReviews, openServing, type Serving, type ServingOptions } from './serving.js';

@@ -2,9 +2,11 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { openArtifactStore } from '../../adapters/artifacts/index.js';
 import { readBundle } from '../../adapters/bundle/index.js';
-import type { EmbedderOptions } from '../../adapters/embedders/index.js';
+import { restoreEmbedder, type EmbedderOptions } from '../../adapters/embedders/index.js';
+import { getVectorIndexFactory } from '../../adapters/vector-index/index.js';
+import type { Bundle } from '../../core/bundle/index.js';
 import { openRegistryStore } from '../../adapters/registry/index.js';
-import { parseModelUri } from '../../adapters/registry/names.js';
+import { parseModelUri } from '../../ports/model-uri.js';
 import { openReviewStore } from '../../adapters/stores/index.js';
 import { openTrackingStore } from '../../adapters/tracking/index.js';
 import { startSearchThread } from '../../adapters/vector-index/search-thread.js';
@@ -41,8 +43,16 @@ export function loadOptions(c: Config): LoadOptions {
   };
 }
 
+/** The model of a bundle read into memory: its embedder and vector index restored, then IntentModel.fromParts. */
+export async function modelFromBundle(b: Bundle, options: EmbedderOptions = {}): Promise<IntentModel> {
+  const m = b.manifest;
+  const embedder = await restoreEmbedder({ name: m.embedder.name, config: m.embedder.config, arrays: b.embedderArrays }, options);
+  const index = getVectorIndexFactory(m.index.kind).fromBytes(b.indexBytes);
+  return IntentModel.fromParts(b, embedder, index);
+}
+
 export async function openModel(dir: string, c: Config): Promise<IntentModel> {
-  return IntentModel.fromBundle(readBundle(dir), embedderOptions(c));
+  return modelFromBundle(readBundle(dir), embedderOptions(c));
 }
 
 /** server.searchThread 'auto' moves searches to a thread for indexes of at least this many examples. */
@@ -55,7 +65,7 @@ export const SEARCH_THREAD_MIN_EXAMPLES = 2000;
  */
 export async function openServingModel(dir: string, c: Config): Promise<IntentModel> {
   const b = readBundle(dir);
-  const m = await IntentModel.fromBundle(b, embedderOptions(c));
+  const m = await modelFromBundle(b, embedderOptions(c));
   const mode = c.server.searchThread;
   const threaded = m.index.size > 0 && (mode === 'on' || (mode === 'auto' && m.index.size >= SEARCH_THREAD_MIN_EXAMPLES));
   return threaded ? m.searchInBackground(await startSearchThread(m.manifest.index.kind, b.indexBytes)) : m;

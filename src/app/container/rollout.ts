@@ -1,5 +1,5 @@
 import { openRolloutStore } from '../../adapters/rollout/index.js';
-import { parseModelUri } from '../../adapters/registry/names.js';
+import { parseModelUri } from '../../ports/model-uri.js';
 import type { ModelVersion } from '../../ports/registry-store.js';
 import type { Config } from '../config.js';
 import { serveAs } from '../services/classify.js';

@@ -3,9 +3,9 @@ import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse } from 'csv-parse';
 import { IntentOpsError } from '../../core/errors.js';
-import { sniffDelimiter } from '../../adapters/readers/index.js';
-import { resolveColumn } from '../../adapters/readers/columns.js';
-import { countLineBreaks } from '../../adapters/readers/decode.js';
+import { sniffDelimiter } from '../../lib/readers/index.js';
+import { resolveColumn } from '../../lib/readers/columns.js';
+import { countLineBreaks } from '../../lib/readers/decode.js';
 
 /*
  * Streaming readers for `classify-file`: one record at a time with the byte offset just past it,

@@ -1,7 +1,5 @@
 import { trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import type { Bundle, Manifest } from '../../adapters/bundle/index.js';
-import { restoreEmbedder, type EmbedderOptions } from '../../adapters/embedders/index.js';
-import { getVectorIndexFactory } from '../../adapters/vector-index/index.js';
+import type { Bundle, Manifest } from '../../core/bundle/index.js';
 import { posterior, type Scorer } from '../../core/classifier/posterior.js';
 import { CompiledLinear } from '../../core/classifier/compiled.js';
 import { decide, topTwo, type Decision, type Reason, type Route, type RoutingPolicy } from '../../core/routing/policy.js';
@@ -119,10 +117,12 @@ export class IntentModel implements Classifier {
     this.modelAttributes = Object.freeze({ 'intentops.model.name': id.name, 'intentops.model.version': id.version });
   }
 
-  static async fromBundle(b: Bundle, embedderOptions: EmbedderOptions = {}): Promise<IntentModel> {
+  /**
+   * The model of a bundle, over the embedder and vector index restored from it (the composition
+   * root's modelFromBundle restores them: src/app/container/models.ts).
+   */
+  static fromParts(b: Bundle, embedder: Embedder, index: VectorIndex): IntentModel {
     const m = b.manifest;
-    const embedder = await restoreEmbedder({ name: m.embedder.name, config: m.embedder.config, arrays: b.embedderArrays }, embedderOptions);
-    const index = getVectorIndexFactory(m.index.kind).fromBytes(b.indexBytes);
     const scorer: Scorer = {
       model: { dim: m.classifier.dim, classes: m.classifier.classes, weights: b.weights, bias: b.bias },
       temperature: m.classifier.temperature,

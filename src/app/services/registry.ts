@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { readBundle } from '../../adapters/bundle/index.js';
-import { checkModelName, formatModelUri, parseModelUri } from '../../adapters/registry/names.js';
+import { checkModelName, formatModelUri, parseModelUri } from '../../ports/model-uri.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { ArtifactPruner, ArtifactStore } from '../../ports/artifact-store.js';
 import type { AliasMove, ModelDetail, ModelVersion, RegisteredModel, RegistryStore } from '../../ports/registry-store.js';

@@ -12,7 +12,7 @@ import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/
 import { loadExamples } from './dataset.js';
 import { FeedbackService } from './feedback.js';
 import { loadGatesFile } from './gate.js';
-import { IntentModel } from './model.js';
+import { modelFromBundle } from '../container/index.js';
 import { latestLabels, retrain, type RetrainRequest } from './retrain.js';
 import type { TrackingStore } from '../../ports/tracking-store.js';
 import type { RegistryStore } from '../../ports/registry-store.js';
@@ -29,7 +29,7 @@ async function sampleRetrain(work: string, out: string, tracking: TrackingStore,
     train: { embedder: 'hashed', seed: 3 },
     tracking,
     registry: { store: registryStore, artifacts: openArtifactStore(`file:${join(work, 'artifacts')}`) },
-    open: (dir) => IntentModel.fromBundle(readBundle(dir), {}),
+    open: (dir) => modelFromBundle(readBundle(dir), {}),
     who: 'test',
   };
 }
@@ -139,7 +139,7 @@ describe('retrain with "not one of ours" and new-intent review labels', () => {
       expect(m.labels).toContain('gift_card');
       expect(m.labels).not.toContain('loyalty');
       expect(m.outOfScopeLabels).toEqual([OUT_OF_SCOPE]);
-      const trained = await IntentModel.fromBundle(readBundle(out), {});
+      const trained = await modelFromBundle(readBundle(out), {});
       const [greeting] = await trained.classify(['hello, good morning']);
       expect(greeting.outOfScope).toBe(true);
     } finally {
