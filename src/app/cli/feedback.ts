@@ -1,8 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { IntentOpsError } from '../../core/errors.js';
 import type { Feedback } from '../../ports/feedback-store.js';
-import type { Config } from '../config.js';
-import { openEvents, whoAmI } from '../container/index.js';
+import { type Config, whoAmI } from '../config.js';
+import { openEvents } from '../container/index.js';
 import { parseSince } from '../services/purge.js';
 import { action, configFor, intOption, out, type CliIO } from './context.js';
 

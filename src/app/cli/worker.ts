@@ -4,6 +4,7 @@ import { openBrokerFor, openClassifyStack } from '../container/index.js';
 import { Worker } from '../services/worker.js';
 import { createLogger } from '../telemetry/index.js';
 import { action, configFor, positiveIntOption, type CliIO } from './context.js';
+import { exitWhenIdle, processLifecycle } from './process-lifecycle.js';
 
 type Options = {
   model: string;
@@ -70,20 +71,11 @@ export function registerWorker(program: Command, io: CliIO): void {
         }
         const worker = new Worker({ broker, classify: stack.classify, log }, { batchSize: b.batch, concurrency: b.concurrency, maxDeliver: b.maxDeliver, retryBaseMs: b.retryDelayMs, maxTextLength: c.server.maxTextLength });
         const ctl = new AbortController();
-        const force = (signal: NodeJS.Signals) => {
-          log.warn({ signal }, 'second signal: exiting without draining');
-          process.exit(1);
-        };
-        const stop = (signal: NodeJS.Signals) => {
+        const lifecycle = processLifecycle(log);
+        void lifecycle.stopped.then((signal) => {
           log.info({ signal, ...worker.stats() }, 'stopping: finishing the messages in hand');
-          process.off('SIGTERM', stop);
-          process.off('SIGINT', stop);
-          process.once('SIGTERM', force);
-          process.once('SIGINT', force);
           ctl.abort();
-        };
-        process.on('SIGTERM', stop);
-        process.on('SIGINT', stop);
+        });
         const ticker = setInterval(() => log.info(worker.stats(), 'progress'), 10_000);
         ticker.unref();
         const { uri: _uri, ...shown } = b;
@@ -92,16 +84,12 @@ export function registerWorker(program: Command, io: CliIO): void {
           await worker.run(ctl.signal);
         } finally {
           clearInterval(ticker);
-          process.off('SIGTERM', stop);
-          process.off('SIGINT', stop);
           await broker.close();
           await stack.close();
-          process.off('SIGTERM', force);
-          process.off('SIGINT', force);
+          lifecycle.dispose();
         }
         log.info(worker.stats(), 'stopped');
-        // everything is closed; should a driver leave a handle behind, do not hang on it
-        setTimeout(() => process.exit(), 2000).unref();
+        exitWhenIdle();
         return 0;
       }),
     );

@@ -12,9 +12,9 @@
  *                  model(s), LLM fallback, cache, review queue, operations, precision audit
  *   serving.ts     the serving stack: the classify stack + rate limiter, checks, rollout, HTTP app
  */
-export { embedderOptions, isRegistryRef, loadOptions, modelFromBundle, openClassifier, openModel, openRegistry, openReviewStoreFor, openServedModel, openServingModel, openTracking, resolveModelRef, watchAlias, whoAmI } from './models.js';
+export { embedderOptions, isRegistryRef, loadOptions, trainSettings, modelFromBundle, openClassifier, openModel, openRegistry, openReviewStoreFor, openServedModel, openServingModel, openTracking, resolveModelRef, watchAlias } from './models.js';
 export { championOf, openRolloutControl, rolloutGate } from './rollout.js';
-export { runGate, type GateRequest } from './gate.js';
+export { runGate, versionGate, type GateRequest } from './gate.js';
 export { openClassifyStack, type ClassifyStack, type ClassifyStackOptions } from './classify-stack.js';
 export { openBrokerFor, openEvents, openOutcomes, openPredictionLog, type OpenEvents } from './events.js';
 export { openReviews, openServing, type Serving, type ServingOptions } from './serving.js';

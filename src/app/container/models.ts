@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { openArtifactStore } from '../../adapters/artifacts/index.js';
 import { readBundle } from '../../adapters/bundle/index.js';
 import { restoreEmbedder, type EmbedderOptions } from '../../adapters/embedders/index.js';
@@ -16,6 +15,7 @@ import type { Config } from '../config.js';
 import { Cascade } from '../services/cascade.js';
 import { serveAs } from '../services/classify.js';
 import type { LoadOptions } from '../services/dataset.js';
+import type { TrainRequest } from '../services/train.js';
 import { IntentModel, type Classifier } from '../services/model.js';
 import { resolveModelUri, type Registry } from '../services/registry.js';
 
@@ -29,6 +29,20 @@ export function embedderOptions(c: Config): EmbedderOptions {
     openai: c.openai.azureEndpoint
       ? { azure: true, endpoint: c.openai.azureEndpoint, deployment: c.openai.azureDeployment, apiVersion: c.openai.azureApiVersion, apiKey: c.openai.apiKey }
       : { baseUrl: c.openai.baseUrl, model: c.openai.model, apiKey: c.openai.apiKey },
+  };
+}
+
+/** The configuration -> train request mapping, once: what `train` and `retrain` train with. */
+export function trainSettings(c: Config): Pick<TrainRequest, 'embedder' | 'embedderOptions' | 'index' | 'validation' | 'cacheDir' | 'seed' | 'valFraction' | 'training'> {
+  return {
+    embedder: c.embedder,
+    embedderOptions: embedderOptions(c),
+    index: c.index,
+    validation: c.validation,
+    cacheDir: c.cacheDir || undefined,
+    seed: c.seed,
+    valFraction: c.valFraction,
+    training: { targetPrecision: c.targetPrecision },
   };
 }
 
@@ -90,11 +104,6 @@ export async function openRegistry(c: Config): Promise<Registry> {
 
 export async function openReviewStoreFor(c: Config, uri?: string): Promise<ReviewStore> {
   return openReviewStore(uri ?? c.review.uri);
-}
-
-/** Who acts, for audit logs: $INTENTOPS_USER, else the OS user. */
-export function whoAmI(env: NodeJS.ProcessEnv = process.env): string {
-  return env.INTENTOPS_USER || env.USER || userInfo().username || 'unknown';
 }
 
 /** A registry reference: `models:/NAME@ALIAS`, `models:/NAME/V`, or `NAME@ALIAS` / `NAME/V` when no such directory exists. */

@@ -6,6 +6,8 @@ import type { LabelledText } from '../../core/types.js';
 import { evaluateModel, type EvaluateOptions, type EvaluationReport } from './evaluate.js';
 import type { Classifier } from './model.js';
 import { silentProgress, type ProgressReporter } from './progress.js';
+import { setAlias, type Registry } from './registry.js';
+import type { AliasMove } from '../../ports/registry-store.js';
 
 /** CLI exit code of `intentops gate` (and a refused `promote`) when at least one gate fails. */
 export const GATE_FAILED_EXIT = 6;
@@ -40,6 +42,33 @@ export async function gateModels(req: GateModelsRequest): Promise<GateRun> {
   const baseline = req.baseline ? await evaluateModel(req.baseline, req.examples, progress, req.evaluate) : undefined;
   const outcome = evaluateGates(req.gates, candidate, baseline);
   return { gates: req.gates, candidate, baseline, comparison: outcome.comparison, outcome };
+}
+
+export interface GatedPromotion {
+  readonly registry: Registry;
+  readonly name: string;
+  /** The alias moved when the gate passes: champion (promote, rollout promote), challenger (retrain). */
+  readonly alias: string;
+  /** Runs the quality gate; undefined when the promotion is forced (the reason says so). */
+  readonly gate?: () => Promise<GateRun>;
+  /** The version the alias moves to, asked for only once the gate has passed (retrain registers it then). */
+  readonly version: number | (() => Promise<number>);
+  readonly who: string;
+  /** The reason recorded in the audit log, given the gate run (undefined when forced). */
+  readonly why: (run: GateRun | undefined) => string;
+}
+
+/**
+ * The one gate-then-promote use case (`promote`, `rollout promote`, `retrain`): run the quality
+ * gate unless forced; a failed gate is a result and changes nothing; a passed one (or a forced
+ * promotion) moves the alias, with the reason in the audit log.
+ */
+export async function gateThenPromote(p: GatedPromotion): Promise<{ run?: GateRun; move?: AliasMove }> {
+  const run = p.gate ? await p.gate() : undefined;
+  if (run && !run.outcome.passed) return { run };
+  const version = typeof p.version === 'number' ? p.version : await p.version();
+  const move = await setAlias(p.registry, p.name, p.alias, version, { who: p.who, why: p.why(run) });
+  return { run, move };
 }
 
 /** Plain-text gate results for a terminal: one line per gate, failures first. */
