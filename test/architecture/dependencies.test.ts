@@ -38,11 +38,13 @@ describe('the import rules of src/ (.dependency-cruiser.cjs)', () => {
       [
         'adapters-not-app: src/adapters/store/memory.ts -> src/app/services/use-case.ts',
         'adapters-only-in-container: src/app/cli/command.ts -> src/adapters/store/memory.ts',
+        'classify-pipeline-is-inner: src/app/classify/leaky.ts -> src/app/services/use-case.ts',
         'core-is-pure: src/core/impure.ts -> src/app/services/use-case.ts',
         'lib-is-leaf: src/lib/helper.ts -> src/app/services/use-case.ts',
         'no-circular: src/adapters/store/memory.ts -> src/ports/store.ts',
         'no-circular: src/core/a.ts -> src/core/b.ts',
         'ports-only-core: src/ports/store.ts -> src/adapters/store/memory.ts',
+        'use-cases-not-entry-points: src/app/services/reaches-up.ts -> src/app/container/open.ts',
       ].sort(),
     );
     expect(found.some((f) => f.includes('src/app/container/'))).toBe(false);

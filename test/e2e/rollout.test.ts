@@ -7,7 +7,7 @@ import { openReviewStore } from '../../src/adapters/stores/index.js';
 import { loadConfig, type Config } from '../../src/app/config.js';
 import { openModel, openRegistry, openServing, type Serving } from '../../src/app/container/index.js';
 import { listen, type RunningServer } from '../../src/app/http/index.js';
-import type { ClassifyObserver, ClassifyResult } from '../../src/app/services/classify.js';
+import type { ClassifyObserver, ClassifyResult } from '../../src/app/classify/service.js';
 import { loadExamples } from '../../src/app/services/dataset.js';
 import { registerBundle, setAlias, type Registry } from '../../src/app/services/registry.js';
 import type { RolloutStatus } from '../../src/app/services/rollout.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../../src/adapters/bundle/index.js';
 import { modelFromBundle } from '../../src/app/container/index.js';
-import type { IntentModel } from '../../src/app/services/model.js';
+import type { IntentModel } from '../../src/app/classify/model.js';
 import { trainModel } from '../../src/app/services/train.js';
 import { SHARED, tempDir } from '../helpers/sample.js';
 

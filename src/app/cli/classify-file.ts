@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { openClassifier, openClassifyStack, resolveModelRef } from '../container/index.js';
 import { classifyFile, type BatchClassify, type ClassifyFileProgress } from '../services/classify-file.js';
-import { modelIdentity } from '../services/classify.js';
+import { modelIdentity } from '../classify/service.js';
 import { createLogger } from '../telemetry/index.js';
 import { action, configFor, positiveIntOption, out, type CliIO } from './context.js';
 

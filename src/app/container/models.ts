@@ -12,11 +12,11 @@ import { startSearchThread } from '../../adapters/vector-index/search-thread.js'
 import type { ReviewStore } from '../../ports/review-store.js';
 import type { TrackingStore } from '../../ports/tracking-store.js';
 import type { Config } from '../config.js';
-import { Cascade } from '../services/cascade.js';
-import { serveAs } from '../services/classify.js';
+import { Cascade } from '../classify/cascade.js';
+import { serveAs } from '../classify/service.js';
 import type { LoadOptions } from '../services/dataset.js';
 import type { TrainRequest } from '../services/train.js';
-import { IntentModel, type Classifier } from '../services/model.js';
+import { IntentModel, type Classifier } from '../classify/model.js';
 import { resolveModelUri, type Registry } from '../services/registry.js';
 
 /*

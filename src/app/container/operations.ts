@@ -9,9 +9,9 @@ import type { PredictionLog, PredictionRecord } from '../../ports/prediction-log
 import type { TrackingStore } from '../../ports/tracking-store.js';
 import type { Config } from '../config.js';
 import { LlmBudget } from '../services/budget.js';
-import type { ClassifyInput, ClassifyObserver, ClassifyResult } from '../services/classify.js';
+import type { ClassifyInput, ClassifyObserver, ClassifyResult } from '../classify/service.js';
 import { FeedbackService } from '../services/feedback.js';
-import type { IntentModel } from '../services/model.js';
+import type { IntentModel } from '../classify/model.js';
 import { AlertDispatcher, ServedMonitor } from '../services/monitor.js';
 import { registerMonitorMetrics } from '../telemetry/monitor-metrics.js';
 import { PredictionRecorder } from '../services/prediction-recorder.js';

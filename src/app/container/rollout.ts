@@ -2,7 +2,7 @@ import { openRolloutStore } from '../../adapters/rollout/index.js';
 import { parseModelUri } from '../../ports/model-uri.js';
 import type { ModelVersion } from '../../ports/registry-store.js';
 import type { Config } from '../config.js';
-import { serveAs } from '../services/classify.js';
+import { serveAs } from '../classify/service.js';
 import { resolveModelUri, type Registry } from '../services/registry.js';
 import { LiveRollout, RolloutService, type ChallengerGate, type OutcomeSources } from '../services/rollout.js';
 import { versionGate } from './gate.js';

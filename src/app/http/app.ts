@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
-import { modelIdentity } from '../services/classify.js';
+import { modelIdentity } from '../classify/service.js';
 import { apiKeyAuth, rateLimit } from './auth.js';
 import type { HttpDeps } from './deps.js';
 import { observe } from './observe.js';

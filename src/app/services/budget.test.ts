@@ -12,8 +12,8 @@ import { loadConfig } from '../config.js';
 import { openModel } from '../container/index.js';
 import { startFakeLlm, type FakeLlm } from '../dev/fake-llm-server.js';
 import { LlmBudget } from './budget.js';
-import { ClassifyService } from './classify.js';
-import type { IntentModel } from './model.js';
+import { ClassifyService } from '../classify/service.js';
+import type { IntentModel } from '../classify/model.js';
 import { AlertDispatcher } from './monitor.js';
 import { logSink } from '../../../test/helpers/capture.js';
 

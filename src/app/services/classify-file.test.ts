@@ -8,7 +8,7 @@ import { loadConfig } from '../config.js';
 import { openModel } from '../container/index.js';
 import { checkpointPath, readCheckpoint } from './classify-file-checkpoint.js';
 import { classifyFile, type BatchClassify, type ClassifyFileRequest } from './classify-file.js';
-import type { IntentModel } from './model.js';
+import type { IntentModel } from '../classify/model.js';
 
 let model: IntentModel;
 let classify: BatchClassify;

@@ -4,7 +4,7 @@ import { evaluateGates, parseGates, type GateOutcome, type Gates } from '../../c
 import type { Comparison } from '../../core/eval/compare.js';
 import type { LabelledText } from '../../core/types.js';
 import { evaluateModel, type EvaluateOptions, type EvaluationReport } from './evaluate.js';
-import type { Classifier } from './model.js';
+import type { Classifier } from '../classify/model.js';
 import { silentProgress, type ProgressReporter } from './progress.js';
 import { setAlias, type Registry } from './registry.js';
 import type { AliasMove } from '../../ports/registry-store.js';

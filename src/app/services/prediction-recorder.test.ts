@@ -4,7 +4,7 @@ import { createRedactor } from '../../core/privacy/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { PredictionLog, PredictionRecord } from '../../ports/prediction-log.js';
 import { sampleModel } from '../../../test/helpers/serving.js';
-import { ClassifyService, type ClassifyResult } from './classify.js';
+import { ClassifyService, type ClassifyResult } from '../classify/service.js';
 import { modelFromBundle } from '../container/index.js';
 import { readBundle } from '../../adapters/bundle/index.js';
 import { hashSubject, PredictionRecorder } from './prediction-recorder.js';

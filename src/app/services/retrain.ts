@@ -9,7 +9,7 @@ import { loadExamples, type LoadOptions } from './dataset.js';
 import type { FeedbackExamples } from './feedback.js';
 import { gateModels, gateThenPromote, type GateRun } from './gate.js';
 import type { Gates } from '../../core/gates/index.js';
-import type { Classifier, IntentModel } from './model.js';
+import type { Classifier, IntentModel } from '../classify/model.js';
 import { registerBundle, type Registry } from './registry.js';
 import { recordEvaluation, trackTraining } from './runs.js';
 import { trainModel, type TrainRequest } from './train.js';

@@ -12,9 +12,9 @@ import { sampleModel } from '../../../test/helpers/serving.js';
 import { loadConfig, type Config } from '../config.js';
 import { openModel, openRegistry, rolloutGate } from '../container/index.js';
 import { startFakeLlm } from '../dev/fake-llm-server.js';
-import { ClassifyService, modelIdentity, serveAs, type ClassifyResult } from './classify.js';
+import { ClassifyService, modelIdentity, serveAs, type ClassifyResult } from '../classify/service.js';
 import { loadExamples } from './dataset.js';
-import type { IntentModel } from './model.js';
+import type { IntentModel } from '../classify/model.js';
 import { registerBundle, resolveModelUri, setAlias, type Registry } from './registry.js';
 import { LiveRollout, RolloutService } from './rollout.js';
 

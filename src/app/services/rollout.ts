@@ -9,9 +9,9 @@ import type { PredictionLog, PredictionRecord } from '../../ports/prediction-log
 import type { ModelVersion, RegistryStore } from '../../ports/registry-store.js';
 import type { ReviewStore } from '../../ports/review-store.js';
 import type { RolloutAudit, RolloutStore } from '../../ports/rollout-store.js';
-import type { ServingArms } from './classify.js';
+import type { ServingArms } from '../classify/service.js';
 import { gateThenPromote, type GateRun } from './gate.js';
-import type { IntentModel } from './model.js';
+import type { IntentModel } from '../classify/model.js';
 import { setAlias, showModel, type Registry } from './registry.js';
 
 // --- the serving side: what one server process routes between ------------------------------

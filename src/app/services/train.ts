@@ -14,7 +14,7 @@ import { dataHash, duplicateGroups, groupedFolds, labelMap, mulberry32, type Dat
 import { IntentOpsError } from '../../core/errors.js';
 import type { Embedding } from '../../core/types.js';
 import { loadExamples, type LoadOptions } from './dataset.js';
-import { OUT_OF_SCOPE_LABELS } from './model.js';
+import { OUT_OF_SCOPE_LABELS } from '../classify/model.js';
 import { silentProgress, type ProgressReporter } from './progress.js';
 
 export type IndexChoice = 'auto' | 'exact' | 'hnsw';

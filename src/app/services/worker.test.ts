@@ -11,8 +11,8 @@ import { CONFIDENT, sampleModel, UNSURE } from '../../../test/helpers/serving.js
 import { ClassifyResultSchema } from '../http/schemas.js';
 import { loadConfig } from '../config.js';
 import { openModel } from '../container/index.js';
-import { ClassifyService } from './classify.js';
-import type { IntentModel } from './model.js';
+import { ClassifyService } from '../classify/service.js';
+import type { IntentModel } from '../classify/model.js';
 import { DLQ_HEADERS, Worker, type WorkerOptions } from './worker.js';
 
 /** The real review store, failing its first `failures` adds as an unreachable database would. */

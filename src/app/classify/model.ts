@@ -38,12 +38,18 @@ export interface ClassifyOptions {
    * confident traffic skips the index search unless the routing policy itself uses kNN.
    */
   readonly neighbours?: number | 'auto';
-  /**
-   * Called with each message's position and prediction as soon as its route is decided, which
-   * with a search thread is before its neighbours are found (`neighbours` is then still empty):
-   * work that needs only the decision (a review item) can start meanwhile.
-   */
-  readonly onDecided?: (index: number, p: Prediction) => void;
+}
+
+/**
+ * A batch's predictions in two stages. `decided`: every message's prediction as soon as its route
+ * is decided, which with a search thread is before the neighbours of unsure messages are found
+ * (their `neighbours` are then still empty), so work that needs only the decision (a review
+ * item) can start meanwhile. `complete`: the predictions with their neighbours (the same
+ * predictions as `decided` when there is no search thread).
+ */
+export interface StagedPredictions {
+  readonly decided: readonly Prediction[];
+  readonly complete: Promise<Prediction[]>;
 }
 
 export interface ModelInfo {
@@ -172,6 +178,11 @@ export class IntentModel implements Classifier {
    * a CLI run), no span object is made at all.
    */
   async classify(texts: readonly string[], opts: ClassifyOptions = {}, onProgress?: Progress): Promise<Prediction[]> {
+    return (await this.classifyInStages(texts, opts, onProgress)).complete;
+  }
+
+  /** classify, returning the decisions before the neighbours of unsure messages are found (StagedPredictions). */
+  async classifyInStages(texts: readonly string[], opts: ClassifyOptions = {}, onProgress?: Progress): Promise<StagedPredictions> {
     if (!tracingOn() || !trace.getActiveSpan()?.isRecording()) {
       return this.predictAll(await this.embedder.embed(texts, onProgress), opts);
     }
@@ -256,14 +267,18 @@ export class IntentModel implements Classifier {
   }
 
   /**
-   * predict, telling opts.onDecided of each decision; with a search thread, the neighbour
-   * searches of unsure messages are then awaited from it.
+   * predict: the decisions at once; with a search thread, the neighbour searches of unsure
+   * messages are then sent to it and `complete` resolves when they are back.
    */
-  private async predictAll(es: readonly Embedding[], opts: ClassifyOptions, t?: Tracer): Promise<Prediction[]> {
+  private predictAll(es: readonly Embedding[], opts: ClassifyOptions, t?: Tracer): StagedPredictions {
     const later: number[] | undefined = this.background ? [] : undefined;
     const out = this.predict(es, opts, t, later);
-    if (opts.onDecided) for (let i = 0; i < out.length; i++) opts.onDecided(i, out[i]);
-    if (!later?.length) return out;
+    if (!later?.length) return { decided: out, complete: Promise.resolve(out) };
+    return { decided: out.slice(), complete: this.searchLater(es, out, later, t) };
+  }
+
+  /** The neighbours of the messages at `later`, searched on the search thread, filled into `out`. */
+  private async searchLater(es: readonly Embedding[], out: Prediction[], later: readonly number[], t?: Tracer): Promise<Prediction[]> {
     const span = t?.startSpan('index.search', { attributes: { ...this.searchAttributes(AUTO_NEIGHBOURS, later.length, 'neighbours'), 'intentops.index.thread': true } });
     await Promise.all(
       later.map(async (i) => {

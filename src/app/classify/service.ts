@@ -217,16 +217,19 @@ export class ClassifyService {
     const keys = this.deps.cache ? inputs.map((i) => cacheKey(model.weightsVersion, i.text)) : [];
     const cached = this.deps.cache ? await Promise.all(keys.map((k) => this.cacheGet(k))) : [];
     const todo = inputs.map((_, i) => i).filter((i) => !cached[i]);
+    const staged = todo.length ? await model.classifyInStages(todo.map((i) => inputs[i].text), { llmAvailable: this.llmAvailable }) : undefined;
     // a message the model itself sends to review needs no neighbours for its item: the item is
     // added as soon as the route is decided, while the neighbours are still being searched
     const early = new Map<number, Promise<ReviewItem>>();
-    const onDecided = (j: number, p: Prediction) => {
-      if (p.route !== 'review' || !this.deps.review) return;
-      const added = this.addReview(inputs[todo[j]], p, ident, p.reason as ReviewReason);
-      added.catch(() => undefined); // awaited (and its failure reported) in finish
-      early.set(todo[j], added);
-    };
-    const preds = todo.length ? await model.classify(todo.map((i) => inputs[i].text), { llmAvailable: this.llmAvailable, onDecided }) : [];
+    if (this.deps.review) {
+      staged?.decided.forEach((p, j) => {
+        if (p.route !== 'review') return;
+        const added = this.addReview(inputs[todo[j]], p, ident, p.reason as ReviewReason);
+        added.catch(() => undefined); // awaited (and its failure reported) in finish
+        early.set(todo[j], added);
+      });
+    }
+    const preds = staged ? await staged.complete : [];
     const modelMs = performance.now() - t0;
     const byIndex = new Map(todo.map((i, j) => [i, preds[j]]));
     return Promise.all(
