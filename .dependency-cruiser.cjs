@@ -67,19 +67,7 @@ module.exports = {
       name: 'adapters-only-in-container',
       severity: 'error',
       comment: 'Under src/app only the composition root (src/app/container/) and the development tools (src/app/dev/) import src/adapters: the rest is given built objects.',
-      from: {
-        path: '^src/app/',
-        pathNot: [
-          '^src/app/(container|dev)/',
-          // TEMPORARY exceptions (issue #14, left open on branch arch):
-          // - services/registry.ts calls readBundle to verify a bundle before and after storing it:
-          //   the Registry it is given should carry that check (a port member) instead;
-          // - services/train.ts creates, fits and saves embedders, vector indexes, fold threads and
-          //   the bundle: trainModel should be given those factories (a training kit built here
-          //   in the container), which changes the signature its ~15 callers use.
-          '^src/app/services/(registry|train)\\.ts$',
-        ],
-      },
+      from: { path: '^src/app/', pathNot: '^src/app/(container|dev)/' },
       to: { path: '^src/adapters/' },
     },
     {

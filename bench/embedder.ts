@@ -11,7 +11,7 @@ import { openModel } from '../src/app/container/index.js';
 import { loadConfig } from '../src/app/config.js';
 import { loadExamples } from '../src/app/services/dataset.js';
 import { evaluateModel } from '../src/app/services/evaluate.js';
-import { trainModel } from '../src/app/services/train.js';
+import { trainModel } from '../src/app/container/index.js';
 import { summarizeLatencies } from '../src/core/eval/index.js';
 
 const [embedder, outDir, dataDir, modelDir] = process.argv.slice(2);

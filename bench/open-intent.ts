@@ -18,7 +18,7 @@ import { readBundle } from '../src/adapters/bundle/index.js';
 import { mulberry32 } from '../src/core/dataset/index.js';
 import { evaluateModel } from '../src/app/services/evaluate.js';
 import { modelFromBundle } from '../src/app/container/index.js';
-import { trainModel } from '../src/app/services/train.js';
+import { trainModel } from '../src/app/container/index.js';
 import { benchArgs } from './args.js';
 
 const { opt, dataDir, modelDir } = benchArgs();

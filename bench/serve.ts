@@ -25,7 +25,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/app/config.js';
 import { openModel } from '../src/app/container/index.js';
-import { trainModel } from '../src/app/services/train.js';
+import { trainModel } from '../src/app/container/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');

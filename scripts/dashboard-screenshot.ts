@@ -10,7 +10,7 @@ import { chromium } from 'playwright-core';
 import { loadConfig } from '../src/app/config.js';
 import { openServing } from '../src/app/container/index.js';
 import { listen } from '../src/app/http/index.js';
-import { trainModel } from '../src/app/services/train.js';
+import { trainModel } from '../src/app/container/index.js';
 import { startFakeLlm } from '../src/app/dev/fake-llm-server.js';
 import { createLogger } from '../src/app/telemetry/index.js';
 

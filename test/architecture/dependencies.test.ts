@@ -47,7 +47,8 @@ describe('the import rules of src/ (.dependency-cruiser.cjs)', () => {
         'use-cases-not-entry-points: src/app/services/reaches-up.ts -> src/app/container/open.ts',
       ].sort(),
     );
-    expect(found.some((f) => f.includes('src/app/container/'))).toBe(false);
+    // the composition root building an adapter is no violation
+    expect(found.filter((f) => f.split(' -> ')[0].includes('src/app/container/'))).toEqual([]);
   });
 });
 

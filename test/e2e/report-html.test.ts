@@ -8,7 +8,7 @@ import { openModel } from '../../src/app/container/index.js';
 import { renderHtml, type ReportInput } from '../../src/app/report/index.js';
 import { loadExamples } from '../../src/app/services/dataset.js';
 import { evaluateModel, evaluatePair } from '../../src/app/services/evaluate.js';
-import { trainModel } from '../../src/app/services/train.js';
+import { trainModel } from '../../src/app/container/index.js';
 import { evaluateGates, gatesSchema } from '../../src/core/gates/index.js';
 import { ScriptedClassifier } from '../fixtures/gates/scripted-classifier.js';
 import { SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';

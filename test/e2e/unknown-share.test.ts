@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../../src/adapters/bundle/index.js';
 import { modelFromBundle } from '../../src/app/container/index.js';
 import type { IntentModel } from '../../src/app/classify/model.js';
-import { trainModel } from '../../src/app/services/train.js';
+import { trainModel } from '../../src/app/container/index.js';
 import { SHARED, tempDir } from '../helpers/sample.js';
 
 /**

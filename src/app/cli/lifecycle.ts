@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadOptions, openEvents, openModel, openRegistry, openTracking, openReviewStoreFor, resolveModelRef, runGate, trainSettings, versionGate } from '../container/index.js';
+import { loadOptions, openEvents, openModel, openRegistry, openTracking, openReviewStoreFor, resolveModelRef, runGate, trainingKit, trainSettings, versionGate } from '../container/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import { loadExamples } from '../services/dataset.js';
 import { formatGateOutcome, gateThenPromote, GATE_FAILED_EXIT, loadGatesFile } from '../services/gate.js';
@@ -124,6 +124,7 @@ export function registerLifecycle(program: Command, io: CliIO): void {
             name: String(o.name),
             out: String(o.out),
             train: trainSettings(c),
+            kit: trainingKit,
             tracking,
             registry: reg,
             open: (dir) => openModel(dir, c),

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadOptions, openTracking, trainSettings } from '../container/index.js';
-import { trainModel, type TrainResult } from '../services/train.js';
+import { trainModel } from '../container/index.js';
+import { type TrainResult } from '../services/train.js';
 import { trackTraining } from '../services/runs.js';
 import { codeVersion } from './git.js';
 import { action, configFor, intOption, numberOption, out, type CliIO } from './context.js';

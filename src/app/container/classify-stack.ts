@@ -2,7 +2,7 @@ import { openCache } from '../../adapters/cache/index.js';
 import { createLlm, type OpenAiChatLlm } from '../../adapters/llm/index.js';
 import type { RedisHealth } from '../../adapters/redis-connect.js';
 import { parseModelUri } from '../../ports/model-uri.js';
-import { openServingReviewStore } from '../../adapters/stores/index.js';
+import { openServingReviewStore } from '../../adapters/review-store/index.js';
 import type { Cache } from '../../ports/cache.js';
 import type { Config } from '../config.js';
 import { Auditor } from '../services/audit.js';

@@ -1,6 +1,6 @@
 import { openBroker } from '../../adapters/broker/index.js';
 import { openFeedbackStore, openPredictionLog as openPredictionLogAt } from '../../adapters/events/index.js';
-import { openReviewStore } from '../../adapters/stores/index.js';
+import { openReviewStore } from '../../adapters/review-store/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import { createRedactor } from '../../core/privacy/index.js';
 import type { Broker } from '../../ports/broker.js';

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { openArtifactStore } from '../../adapters/artifacts/index.js';
-import { readBundle } from '../../adapters/bundle/index.js';
+import { modelBundles, readBundle } from '../../adapters/bundle/index.js';
 import { restoreEmbedder, type EmbedderOptions } from '../../adapters/embedders/index.js';
 import { getVectorIndexFactory } from '../../adapters/vector-index/index.js';
 import type { Bundle } from '../../core/bundle/index.js';
 import { openRegistryStore } from '../../adapters/registry/index.js';
 import { parseModelUri } from '../../ports/model-uri.js';
-import { openReviewStore } from '../../adapters/stores/index.js';
+import { openReviewStore } from '../../adapters/review-store/index.js';
 import { openTrackingStore } from '../../adapters/tracking/index.js';
 import { startSearchThread } from '../../adapters/vector-index/search-thread.js';
 import type { ReviewStore } from '../../ports/review-store.js';
@@ -99,7 +99,7 @@ export async function openTracking(c: Config): Promise<TrackingStore> {
 }
 
 export async function openRegistry(c: Config): Promise<Registry> {
-  return { store: await openRegistryStore(c.registry.uri), artifacts: openArtifactStore(c.registry.artifacts) };
+  return { store: await openRegistryStore(c.registry.uri), artifacts: openArtifactStore(c.registry.artifacts), bundles: modelBundles };
 }
 
 export async function openReviewStoreFor(c: Config, uri?: string): Promise<ReviewStore> {

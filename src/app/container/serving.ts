@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { openRateLimiter } from '../../adapters/rate-limit/index.js';
-import { openReviewStore } from '../../adapters/stores/index.js';
+import { openReviewStore } from '../../adapters/review-store/index.js';
 import { maskUri } from '../../adapters/uri.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { RateLimiter } from '../../ports/rate-limiter.js';

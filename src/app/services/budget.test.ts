@@ -5,7 +5,7 @@ import { metric, sampleModel } from '../../../test/helpers/serving.js';
 import { rejection } from '../../../test/helpers/sample.js';
 import { createLlm } from '../../adapters/llm/index.js';
 import { openSpendCounter } from '../../adapters/spend/index.js';
-import { openReviewStore } from '../../adapters/stores/index.js';
+import { openReviewStore } from '../../adapters/review-store/index.js';
 import type { Llm } from '../../ports/llm.js';
 import type { ReviewStore } from '../../ports/review-store.js';
 import { loadConfig } from '../config.js';

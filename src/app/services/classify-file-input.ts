@@ -11,7 +11,7 @@ import { countLineBreaks } from '../../lib/readers/decode.js';
  * Streaming readers for `classify-file`: one record at a time with the byte offset just past it,
  * so a run can checkpoint "consumed up to byte N, line L" and a later run can seek there
  * (createReadStream({ start })) instead of re-reading the file. Memory stays constant whatever
- * the file size. The whole-file readers in src/adapters/readers serve training, which needs
+ * the file size. The whole-file readers in src/lib/readers serve training, which needs
  * every row at once; these share their delimiter sniffing and column matching.
  */
 

@@ -12,7 +12,7 @@ import type { Gates } from '../../core/gates/index.js';
 import type { Classifier, IntentModel } from '../classify/model.js';
 import { registerBundle, type Registry } from './registry.js';
 import { recordEvaluation, trackTraining } from './runs.js';
-import { trainModel, type TrainRequest } from './train.js';
+import { train, type TrainingKit, type TrainRequest } from './train.js';
 import { OUT_OF_SCOPE } from './review.js';
 
 /** Review labels a new intent needs before retraining makes it a class (fewer cannot be cross-fitted). */
@@ -32,6 +32,8 @@ export interface RetrainRequest {
   readonly name: string;
   readonly out: string;
   readonly train: Omit<TrainRequest, 'data' | 'out' | 'name' | 'load'>;
+  /** What training builds with (the container's trainingKit). */
+  readonly kit: TrainingKit;
   readonly tracking: TrackingStore;
   readonly registry: Registry;
   readonly open: (dir: string) => Promise<IntentModel>;
@@ -148,7 +150,7 @@ export async function retrain(req: RetrainRequest): Promise<RetrainResult> {
           heldBackNewIntents: Object.keys(added.heldBack).join(',') || 'none',
         },
       },
-      () => trainModel({ ...req.train, data: file, out: req.out, name: req.name }),
+      () => train({ ...req.train, data: file, out: req.out, name: req.name }, req.kit),
     );
     const candidate = await req.open(req.out);
     let version: number | undefined;

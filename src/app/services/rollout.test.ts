@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openFeedbackStore, openPredictionLog } from '../../adapters/events/index.js';
 import { createLlm } from '../../adapters/llm/index.js';
 import { openRolloutStore } from '../../adapters/rollout/index.js';
-import { openReviewStore } from '../../adapters/stores/index.js';
+import { openReviewStore } from '../../adapters/review-store/index.js';
 import type { PredictionRecord } from '../../ports/prediction-log.js';
 import type { ModelVersion } from '../../ports/registry-store.js';
 import type { RolloutStore } from '../../ports/rollout-store.js';

@@ -8,9 +8,9 @@ import type { Run, TrackingStore } from '../../ports/tracking-store.js';
 import { rejection, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 import { loadExamples } from './dataset.js';
 import { evaluateModel } from './evaluate.js';
-import { modelFromBundle } from '../container/index.js';
+import { modelFromBundle, trainModel } from '../container/index.js';
 import { compareRuns, currentEnvironment, formatComparison, recordEvaluation, recordTraining, trackTraining, type EvaluationSummary } from './runs.js';
-import { trainModel, type TrainResult } from './train.js';
+import type { TrainResult } from './train.js';
 
 describe('recording trainings as runs', () => {
   let work: string;

@@ -2,7 +2,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openBroker } from '../../adapters/broker/index.js';
-import { openReviewStore } from '../../adapters/stores/index.js';
+import { openReviewStore } from '../../adapters/review-store/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { Broker } from '../../ports/broker.js';
 import type { ReviewStore } from '../../ports/review-store.js';
