@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/app/config.js';
-import { openClassifier } from '../src/app/container.js';
+import { openClassifier } from '../src/app/container/index.js';
 import { loadExamples } from '../src/app/services/dataset.js';
 import { evaluateModel } from '../src/app/services/evaluate.js';
 

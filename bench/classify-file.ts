@@ -116,11 +116,11 @@ export async function benchClassifyFile(o: BenchOptions = {}): Promise<ClassifyF
 
 async function childMain(mode: string, args: string[]): Promise<void> {
   if (mode === '--train') {
-    const { trainModel } = await import('../src/app/services/train.js');
+    const { trainModel } = await import('../src/app/container/index.js');
     const r = await trainModel({ data: args[0], out: args[1], embedder: 'hashed', seed: 42, name: 'banking77-hashed' });
     console.log(JSON.stringify({ seconds: r.seconds }));
   } else if (mode === '--reference') {
-    const { openModel } = await import('../src/app/container.js');
+    const { openModel } = await import('../src/app/container/index.js');
     const { loadConfig } = await import('../src/app/config.js');
     const model = await openModel(args[0], loadConfig({ env: {} }));
     const texts = (readFileSync(args[1], 'utf8').trim().split('\n') as string[]).map((l) => (JSON.parse(l) as { text: string }).text);

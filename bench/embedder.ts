@@ -7,11 +7,11 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openModel } from '../src/app/container.js';
+import { openModel } from '../src/app/container/index.js';
 import { loadConfig } from '../src/app/config.js';
 import { loadExamples } from '../src/app/services/dataset.js';
 import { evaluateModel } from '../src/app/services/evaluate.js';
-import { trainModel } from '../src/app/services/train.js';
+import { trainModel } from '../src/app/container/index.js';
 import { summarizeLatencies } from '../src/core/eval/index.js';
 
 const [embedder, outDir, dataDir, modelDir] = process.argv.slice(2);

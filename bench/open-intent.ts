@@ -17,8 +17,8 @@ import { join } from 'node:path';
 import { readBundle } from '../src/adapters/bundle/index.js';
 import { mulberry32 } from '../src/core/dataset/index.js';
 import { evaluateModel } from '../src/app/services/evaluate.js';
-import { IntentModel } from '../src/app/services/model.js';
-import { trainModel } from '../src/app/services/train.js';
+import { modelFromBundle } from '../src/app/container/index.js';
+import { trainModel } from '../src/app/container/index.js';
 import { benchArgs } from './args.js';
 
 const { opt, dataDir, modelDir } = benchArgs();
@@ -66,7 +66,7 @@ try {
         const t0 = performance.now();
         await trainModel({ data: file, out, embedder: e, seed, cacheDir, embedderOptions: eo });
         const trainSeconds = (performance.now() - t0) / 1000;
-        const model = await IntentModel.fromBundle(readBundle(out), eo);
+        const model = await modelFromBundle(readBundle(out), eo);
         const r = await evaluateModel(model, test);
         rmSync(out, { recursive: true, force: true });
         const a = r.adapted!;

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { loadConfig } from '../src/app/config.js';
-import { openModel } from '../src/app/container.js';
+import { openModel } from '../src/app/container/index.js';
 import { createLlm } from '../src/adapters/llm/index.js';
 import { startFakeLlm } from '../src/app/dev/fake-llm-server.js';
 import { loadExamples } from '../src/app/services/dataset.js';

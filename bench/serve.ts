@@ -26,8 +26,8 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/app/config.js';
-import { openModel } from '../src/app/container.js';
-import { trainModel } from '../src/app/services/train.js';
+import { openModel } from '../src/app/container/index.js';
+import { trainModel } from '../src/app/container/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');

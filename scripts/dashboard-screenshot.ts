@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { loadConfig } from '../src/app/config.js';
-import { openServing } from '../src/app/container.js';
+import { openServing } from '../src/app/container/index.js';
 import { listen } from '../src/app/http/index.js';
-import { trainModel } from '../src/app/services/train.js';
+import { trainModel } from '../src/app/container/index.js';
 import { startFakeLlm } from '../src/app/dev/fake-llm-server.js';
 import { createLogger } from '../src/app/telemetry/index.js';
 

@@ -12,7 +12,7 @@ type Store = Record<string, unknown>;
 
 const OPENERS: Readonly<Record<ThreadedStoreKind, (path: string) => Promise<unknown>>> = {
   predictions: async (path) => (await import('./events/sqlite-predictions.js')).openSqlitePredictionLog(path),
-  review: async (path) => (await import('./stores/sqlite-review.js')).openSqliteReviewStore(path),
+  review: async (path) => (await import('./review-store/sqlite-review.js')).openSqliteReviewStore(path),
 };
 
 const { kind, path } = workerData as { kind: ThreadedStoreKind; path: string };

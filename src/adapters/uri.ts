@@ -1,4 +1,5 @@
 import { IntentOpsError } from '../core/errors.js';
+import { maskUri } from '../core/uri.js';
 
 /*
  * Store, cache and rate-limiter backends are chosen by URI scheme (as MLflow chooses its stores):
@@ -6,13 +7,7 @@ import { IntentOpsError } from '../core/errors.js';
  * three adapter tables so the parsing and the error wording exist once.
  */
 
-/** `scheme://user:password@host…`: never echo the password in an error message. */
-const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/:@]*:)([^/@]+)@/i;
-
-/** The URI with any password replaced by `***`. */
-export function maskUri(uri: string): string {
-  return uri.replace(URL_PASSWORD, '$1***@');
-}
+export { maskUri };
 
 export interface SchemeSplit {
   /** Lower-cased scheme: `sqlite`, `postgres`, `memory`, `redis`… */

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { parse as parseYaml, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { maskUri } from '../adapters/uri.js';
+import { maskUri } from '../core/uri.js';
 import { IntentOpsError } from '../core/errors.js';
 
 /**
@@ -401,6 +402,44 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_LOG_TEXTS: 'logging.texts',
   INTENTOPS_LOG_REQUEST_SAMPLE_RATE: 'logging.requestSampleRate',
 } as const satisfies Record<string, string | readonly string[]>);
+
+/**
+ * The environment variables read outside the configuration tree: each is read here and only here
+ * (with ENV_CATALOGUE, every variable the app reads is in this file).
+ */
+export const PROCESS_ENV = Object.freeze({
+  INTENTOPS_CONFIG: 'the config file (default ./intentops.yaml when it exists)',
+  INTENTOPS_USER: 'who acts, in audit logs, feedback and review (default $USER, else the OS user)',
+  USER: 'the OS user: who acts when INTENTOPS_USER is not set',
+  INTENTOPS_DEBUG: 'the CLI prints the stack of an internal error',
+  INTENTOPS_API_KEY: 'the API key `intentops rollout status --url` sends (default of --api-key)',
+  INTENTOPS_CLI_MAIN: '1 runs the CLI when src/app/cli/main.ts is imported rather than run (tests)',
+  INTENTOPS_LLM_REGISTRY_URI: 'the LLM variant registry `intentops llm` commands use (default of --registry)',
+  INTENTOPS_LLM_ARTIFACTS_URI: 'the LLM variant artifact store `intentops llm` commands use (default of --artifacts)',
+} as const);
+
+/** Who acts, for audit logs, feedback and review: $INTENTOPS_USER, else $USER, else the OS user. */
+export function whoAmI(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.INTENTOPS_USER) return env.INTENTOPS_USER;
+  if (env.USER) return env.USER;
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** INTENTOPS_DEBUG: the CLI prints the stack of an internal error. */
+export const debugStacks = (env: NodeJS.ProcessEnv): boolean => Boolean(env.INTENTOPS_DEBUG);
+
+/** INTENTOPS_LLM_REGISTRY_URI / INTENTOPS_LLM_ARTIFACTS_URI: where `intentops llm` keeps variants (flags override them). */
+export const llmRegistryEnv = (env: NodeJS.ProcessEnv): { registry?: string; artifacts?: string } => ({ registry: env.INTENTOPS_LLM_REGISTRY_URI, artifacts: env.INTENTOPS_LLM_ARTIFACTS_URI });
+
+/** INTENTOPS_API_KEY: the key a CLI command sends to a running server (--api-key overrides it). */
+export const remoteApiKey = (env: NodeJS.ProcessEnv): string | undefined => env.INTENTOPS_API_KEY;
+
+/** INTENTOPS_CLI_MAIN=1: run the CLI although main.ts was imported (a test or a wrapper that imports it). */
+export const cliMainForced = (env: NodeJS.ProcessEnv): boolean => env.INTENTOPS_CLI_MAIN === '1';
 
 const SECRET_KEYS = /key|secret|token|password|sha256/i;
 export const DEFAULT_CONFIG_FILE = 'intentops.yaml';

@@ -33,6 +33,9 @@ export interface PersistableEmbedder extends Embedder {
   state(): EmbedderState;
 }
 
+/** Options per backend name, e.g. `{ onnx: { modelDir } }`. */
+export type EmbedderOptions = Record<string, Record<string, unknown>>;
+
 /** Builds an embedder from options (training) or from a saved state (loading a bundle). */
 export interface EmbedderFactory {
   readonly description: string;

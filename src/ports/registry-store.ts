@@ -65,14 +65,22 @@ export interface AliasMove {
  * or not at all. Errors: an unknown model or version in moveAlias, or deleting an alias that
  * does not exist, fails with 'not_found'; a malformed name or alias with 'invalid_input'.
  */
-export interface RegistryStore {
+export interface RegistryStore extends RegistryVersions, RegistryAliases {
+  close(): Promise<void>;
+}
+
+/** The versions half of the registry: what was registered, immutable once written. */
+export interface RegistryVersions {
   /** Records the next version of `name` (creating the model on its first version). */
   addVersion(v: NewModelVersion): Promise<ModelVersion>;
   getVersion(name: string, ref: VersionRef): Promise<ModelVersion | undefined>;
   listModels(): Promise<RegisteredModel[]>;
   getModel(name: string): Promise<ModelDetail | undefined>;
+}
+
+/** The aliases half of the registry: which version each alias points at, and the audit log of its moves. */
+export interface RegistryAliases {
   moveAlias(change: AliasChange): Promise<AliasMove>;
   /** Alias moves, newest first; `alias` narrows to one alias. */
   history(name: string, opts?: { readonly alias?: string; readonly limit?: number }): Promise<AliasMove[]>;
-  close(): Promise<void>;
 }

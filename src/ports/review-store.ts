@@ -55,7 +55,12 @@ export interface ReviewQuery {
  * labelled | skipped; claim of a claimed item by someone else fails with 'invalid_input'
  * (HTTP 409 at the edge); an unknown id fails with 'not_found'.
  */
-export interface ReviewStore {
+export interface ReviewStore extends ReviewIntake, ReviewDesk {
+  close(): Promise<void>;
+}
+
+/** What classification writes to the queue: items in, counted on a pending twin when there is one. */
+export interface ReviewIntake {
   /**
    * Queues `item`, or counts it on the open or claimed item of the same normalised text and model
    * version (returning that item). Adding an `id` that exists already returns that item unchanged.
@@ -65,11 +70,14 @@ export interface ReviewStore {
   merge(item: NewReviewItem, o?: Pick<AddOptions, 'at'>): Promise<ReviewItem | undefined>;
   /** How many items are open now (the true figure, not a page). */
   openCount(): Promise<number>;
+}
+
+/** What reviewers (CLI, API) and retraining do with the queue: read, claim, resolve, take the labels. */
+export interface ReviewDesk {
   list(q?: ReviewQuery): Promise<ReviewItem[]>;
   get(id: string): Promise<ReviewItem | undefined>;
   claim(id: string, who: string): Promise<ReviewItem>;
   resolve(id: string, who: string, outcome: { label: string } | { skip: true }): Promise<ReviewItem>;
   /** Labelled items as training examples, oldest first. */
   labelled(): Promise<{ text: string; label: string; id: string }[]>;
-  close(): Promise<void>;
 }

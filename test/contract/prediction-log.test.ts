@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openFeedbackStore, openPredictionLog } from '../../src/adapters/events/index.js';
-import { openReviewStore } from '../../src/adapters/stores/index.js';
+import { openReviewStore } from '../../src/adapters/review-store/index.js';
 import { dropPgTables, PG_URL, requirePostgres, uniqueId } from '../helpers/real-services.js';
 import { rejection, tempDir } from '../helpers/sample.js';
 import { fullRecord, runPredictionLogContract } from './prediction-log.contract.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ulidTime, type ReviewStoreOptions } from '../../src/adapters/stores/index.js';
+import { ulidTime, type ReviewStoreOptions } from '../../src/adapters/review-store/index.js';
 import type { NewReviewItem, ReviewStore } from '../../src/ports/review-store.js';
 import { rejection } from '../helpers/sample.js';
 

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe } from 'vitest';
-import { openReviewStore } from '../../src/adapters/stores/index.js';
+import { openReviewStore } from '../../src/adapters/review-store/index.js';
 import { tempDir } from '../helpers/sample.js';
 import { dropPgTables, PG_URL, requirePostgres, uniqueId } from '../helpers/real-services.js';
 import { runReviewStoreContract } from './review-store.contract.js';

@@ -40,6 +40,7 @@ describe('GitHub workflows', () => {
     expect(Object.keys(CI.on).sort()).toEqual(['pull_request', 'push', 'workflow_call']);
     const job = CI.jobs.test;
     expect(step(job, 'Typecheck').run).toBe('npm run typecheck');
+    expect(step(job, 'Import rules (no cycles, layering)').run).toBe('npm run lint:deps');
     expect(step(job, 'Test').run).toBe('npm test');
     expect(job.strategy.matrix.node).toEqual([20, 22, 24]);
     expect(steps(CI).find((s) => s.uses?.startsWith('actions/setup-node@'))!.with!['node-version']).toBe('${{ matrix.node }}');

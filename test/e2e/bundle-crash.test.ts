@@ -2,7 +2,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../../src/adapters/bundle/index.js';
-import { trainModel } from '../../src/app/services/train.js';
+import { trainModel } from '../../src/app/container/index.js';
 import { SAMPLE_TRAIN, killScriptAt, tempDir } from '../helpers/sample.js';
 
 /** Starts the writer child and SIGKILLs it once it reports reaching `step`. */

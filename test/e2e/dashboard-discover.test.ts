@@ -1,7 +1,7 @@
 import { chromium, type Browser } from 'playwright-core';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openReviewStore } from '../../src/adapters/stores/index.js';
+import { openReviewStore } from '../../src/adapters/review-store/index.js';
 import { listen, type RunningServer } from '../../src/app/http/index.js';
 import { dashboardDir } from '../../src/app/http/routes/dashboard.js';
 import { TOPICS } from '../fixtures/discover-messages.js';

@@ -5,7 +5,7 @@ import { runCli } from '../../src/app/cli/main.js';
 import { hashKey, listen, type RunningServer } from '../../src/app/http/index.js';
 import { dashboardDir } from '../../src/app/http/routes/dashboard.js';
 import { join } from 'node:path';
-import { openReviewStore } from '../../src/adapters/stores/index.js';
+import { openReviewStore } from '../../src/adapters/review-store/index.js';
 import { SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
 import { CONFIDENT, testServing, UNSURE, type TestServing } from '../helpers/serving.js';
 

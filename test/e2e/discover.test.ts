@@ -1,7 +1,7 @@
 import { rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openReviewStore } from '../../src/adapters/stores/index.js';
+import { openReviewStore } from '../../src/adapters/review-store/index.js';
 import type { NewReviewItem, ReviewItem, ReviewReason } from '../../src/ports/review-store.js';
 import type { DiscoveryReport } from '../../src/app/services/discover.js';
 import { runCliCaptured as cli } from '../helpers/capture.js';

@@ -73,7 +73,7 @@ describe('lifecycle: runs, registry, gate, promote, hot swap', () => {
   });
 
   it('retrains with labelled review items, gates against the champion and registers a challenger', async () => {
-    const { openReviewStore } = await import('../../src/adapters/stores/index.js');
+    const { openReviewStore } = await import('../../src/adapters/review-store/index.js');
     const store = await openReviewStore(ENV.INTENTOPS_REVIEW_URI);
     const item = await store.add({ text: 'mein Paket liegt seit Tagen beim Zoll fest', guess: 'delivery', confidence: 0.4, alternatives: [], reason: 'low_confidence', model: { name: 'tickets', version: 'x' } });
     await store.resolve(item.id, 'ana', { label: 'delivery' });

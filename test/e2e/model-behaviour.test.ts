@@ -2,10 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
-import { openClassifier, openModel } from '../../src/app/container.js';
-import { Cascade } from '../../src/app/services/cascade.js';
-import type { IntentModel } from '../../src/app/services/model.js';
-import { trainModel } from '../../src/app/services/train.js';
+import { openClassifier, openModel } from '../../src/app/container/index.js';
+import { Cascade } from '../../src/app/classify/cascade.js';
+import type { IntentModel } from '../../src/app/classify/model.js';
+import { trainModel } from '../../src/app/container/index.js';
 import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
 import { loadExamples } from '../../src/app/services/dataset.js';
 

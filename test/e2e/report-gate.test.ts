@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formatGateOutcome, GATE_FAILED_EXIT, loadGatesFile, runGate } from '../../src/app/services/gate.js';
+import { runGate } from '../../src/app/container/index.js';
+import { formatGateOutcome, GATE_FAILED_EXIT, loadGatesFile } from '../../src/app/services/gate.js';
 import { renderMarkdown } from '../../src/app/report/index.js';
-import { trainModel } from '../../src/app/services/train.js';
+import { trainModel } from '../../src/app/container/index.js';
 import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, rejection, tempDir } from '../helpers/sample.js';
 
 /* The gate use case on real bundles trained on the sample data: both models scored on one test set. */

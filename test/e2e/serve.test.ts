@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../src/app/dev/fake-llm-server.js';
 import { hashKey } from '../../src/app/http/auth.js';
-import { openReviewStore } from '../../src/adapters/stores/index.js';
+import { openReviewStore } from '../../src/adapters/review-store/index.js';
 import { ROOT, tempDir } from '../helpers/sample.js';
 import { copyModel, sampleModel } from '../helpers/serving.js';
 

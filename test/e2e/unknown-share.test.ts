@@ -2,8 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../../src/adapters/bundle/index.js';
-import { IntentModel } from '../../src/app/services/model.js';
-import { trainModel } from '../../src/app/services/train.js';
+import { modelFromBundle } from '../../src/app/container/index.js';
+import type { IntentModel } from '../../src/app/classify/model.js';
+import { trainModel } from '../../src/app/container/index.js';
 import { SHARED, tempDir } from '../helpers/sample.js';
 
 /**
@@ -23,7 +24,7 @@ describe('the unknown share tracked from traffic', () => {
     const data = join(work, 'train.jsonl');
     writeFileSync(data, train.filter((r) => mine.has(r.label)).map((r) => JSON.stringify(r)).join('\n') + '\n');
     await trainModel({ data, out: join(work, 'm'), embedder: 'hashed', seed: 5 });
-    model = await IntentModel.fromBundle(readBundle(join(work, 'm')));
+    model = await modelFromBundle(readBundle(join(work, 'm')));
     const test = rows('test.jsonl');
     known = test.filter((r) => mine.has(r.label)).map((r) => r.text);
     unknown = test.filter((r) => !mine.has(r.label)).map((r) => r.text);

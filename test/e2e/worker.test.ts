@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRecords } from '../../src/adapters/readers/index.js';
+import { readRecords } from '../../src/lib/readers/index.js';
 import { consumerBacklog, deleteTopology, NATS_URL, natsClient, produce, readSubject, uniqueTopology, type NatsTopology } from '../contract/broker.nats.js';
 import { ROOT, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
 import { sampleModel } from '../helpers/serving.js';

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { openCache } from '../../src/adapters/cache/index.js';
 import { openRateLimiter } from '../../src/adapters/rate-limit/index.js';
-import { openReviewStore } from '../../src/adapters/stores/index.js';
+import { openReviewStore } from '../../src/adapters/review-store/index.js';
 
 const [review, cache, limiter] = process.argv.slice(2);
 await (await openReviewStore(review, { tablePrefix: 'lazy_probe_' })).close();

@@ -7,6 +7,7 @@
  */
 import { LocalArtifactStore } from '../../src/adapters/artifacts/index.js';
 import { openRegistryStore } from '../../src/adapters/registry/index.js';
+import { modelBundles } from '../../src/adapters/bundle/index.js';
 import { registerBundle, setAlias } from '../../src/app/services/registry.js';
 
 const [registryUri, artifactsRoot, bundleDir, stopAt] = process.argv.slice(2);
@@ -20,7 +21,7 @@ function maybeStop(step: string): void {
 
 const store = await openRegistryStore(registryUri, { beforeCommit: maybeStop });
 const artifacts = new LocalArtifactStore(artifactsRoot, { onStep: maybeStop });
-const reg = { store, artifacts };
+const reg = { store, artifacts, bundles: modelBundles };
 const v = await registerBundle(reg, bundleDir, 'tickets', { who: 'writer', onStep: maybeStop });
 await setAlias(reg, 'tickets', 'champion', v.version, { who: 'writer', why: 'crash test' });
 await store.close();

@@ -2,8 +2,8 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/app/config.js';
-import { openServing, type Serving } from '../../src/app/container.js';
-import { trainModel } from '../../src/app/services/train.js';
+import { openServing, type Serving } from '../../src/app/container/index.js';
+import { trainModel } from '../../src/app/container/index.js';
 import { createLogger } from '../../src/app/telemetry/index.js';
 import { SAMPLE_TRAIN, tempDir } from './sample.js';
 

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, st
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../bundle/index.js';
-import { trainModel } from '../../app/services/train.js';
+import { trainModel } from '../../app/container/index.js';
 import { rejection, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 import { hashDirectory, LocalArtifactStore, openArtifactStore, treeHash } from './index.js';
 

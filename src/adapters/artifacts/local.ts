@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { dirname, join, resolve } from 'node:path';
 import { IntentOpsError } from '../../core/errors.js';
 import type { ArtifactPruner, ArtifactStore, StoredArtifact } from '../../ports/artifact-store.js';
-import { alive, fsyncDir, writeFileDurable } from '../durable-fs.js';
+import { alive, fsyncDir, writeFileDurable } from '../../lib/durable-fs.js';
 import { writeDirAtomic } from '../bundle/index.js';
 import { describeDrift, hashDirectory, HASH_PATTERN, type TreeEntry } from './tree-hash.js';
 

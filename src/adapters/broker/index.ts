@@ -1,6 +1,7 @@
 import { IntentOpsError } from '../../core/errors.js';
 import type { Broker } from '../../ports/broker.js';
 import { pickByScheme } from '../uri.js';
+import type { BrokerOptions } from './options.js';
 
 /*
  * Message brokers by URI scheme, as the stores are chosen. Each entry imports its client only
@@ -9,21 +10,7 @@ import { pickByScheme } from '../uri.js';
  * implementing Broker (src/ports/broker.ts) and passing test/contract/broker.contract.ts.
  */
 
-export interface BrokerOptions {
-  /** The input stream (created when missing, capturing `in`). Results go to `<stream>_OUT` unless a stream already captures `out`. */
-  readonly stream?: string;
-  readonly in?: string;
-  readonly out?: string;
-  readonly dlq?: string;
-  /** The durable consumer every worker shares. */
-  readonly consumer?: string;
-  /** Messages received but not yet settled, per connection. */
-  readonly maxInFlight?: number;
-  /** A message not settled (and not kept alive) this long is redelivered to another worker. */
-  readonly ackWaitMs?: number;
-  /** How long the results stream remembers a message id (publishing it again is dropped). */
-  readonly duplicateWindowMs?: number;
-}
+export type { BrokerOptions };
 
 export const BROKER_DEFAULTS = Object.freeze({
   uri: 'nats://127.0.0.1:4222',

@@ -1,7 +1,7 @@
 import { AckPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { IntentOpsError } from '../../core/errors.js';
-import type { BrokerOptions } from './index.js';
+import type { BrokerOptions } from './options.js';
 
 /*
  * The JetStream objects a worker needs, created when missing so that `intentops worker` runs

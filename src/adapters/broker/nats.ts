@@ -3,7 +3,7 @@ import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/t
 import { IntentOpsError } from '../../core/errors.js';
 import type { Broker, Channel, Delivery, PublishOptions } from '../../ports/broker.js';
 import { maskUri } from '../uri.js';
-import type { BrokerOptions } from './index.js';
+import type { BrokerOptions } from './options.js';
 import { ensureTopology } from './nats-topology.js';
 
 /**

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { alive, fsyncDir, writeFileDurable } from '../durable-fs.js';
+import { alive, fsyncDir, writeFileDurable } from '../../lib/durable-fs.js';
 
 export { writeFileDurable };
 import { basename, dirname, join } from 'node:path';

@@ -2,26 +2,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { IntentOpsError } from '../../core/errors.js';
+import type { Bundle, ManifestDraft } from '../../core/bundle/types.js';
 import type { LabelledText } from '../../core/types.js';
 import { recoverSwap, writeDirAtomic, writeFileDurable, type WriteStep } from './atomic.js';
-import { BUNDLE_SCHEMA_VERSION, manifestSchema, type FileRef, type Manifest } from './manifest.js';
+import { BUNDLE_SCHEMA_VERSION, manifestSchema, type FileRef, type Manifest } from '../../core/bundle/manifest.js';
 
-/** A model bundle in memory: the manifest plus its binary parts. */
-export interface Bundle {
-  readonly manifest: Manifest;
-  readonly weights: Float32Array;
-  readonly bias: Float32Array;
-  readonly embedderArrays: Record<string, Float32Array>;
-  readonly indexBytes: Uint8Array;
-  readonly examples: readonly LabelledText[];
-}
-
-/** The manifest as the trainer fills it: file references are added by writeBundle. */
-export type ManifestDraft = Omit<Manifest, 'schemaVersion' | 'kind' | 'embedder' | 'classifier' | 'index' | 'examples'> & {
-  embedder: Omit<Manifest['embedder'], 'arrays'>;
-  classifier: Omit<Manifest['classifier'], 'weights'>;
-  index: Omit<Manifest['index'], 'file'>;
-};
+export type { Bundle, ManifestDraft };
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const f32bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

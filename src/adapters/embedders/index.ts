@@ -1,5 +1,5 @@
 import { IntentOpsError } from '../../core/errors.js';
-import type { Embedder, EmbedderFactory, EmbedderState, FittableEmbedder } from '../../ports/embedder.js';
+import type { Embedder, EmbedderFactory, EmbedderOptions, EmbedderState, FittableEmbedder } from '../../ports/embedder.js';
 import { CombinedEmbedder, splitState } from './combined.js';
 import { hashedEmbedder } from './hashed.js';
 import { DiskCachedEmbedder } from './disk-cache.js';
@@ -26,8 +26,7 @@ export function getEmbedderFactory(name: string): EmbedderFactory {
   return embedders[name as EmbedderName];
 }
 
-/** Options per backend name, e.g. `{ onnx: { modelDir } }`. */
-export type EmbedderOptions = Record<string, Record<string, unknown>>;
+export type { EmbedderOptions };
 
 /** Embedders worth a disk cache of their vectors (slow or paid); `hashed` is faster than a lookup. */
 const CACHEABLE = new Set(['onnx', 'openai']);

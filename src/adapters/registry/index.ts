@@ -24,4 +24,4 @@ export async function openRegistryStore(uri: string = DEFAULT_REGISTRY_URI, opts
 }
 
 export { SqlRegistryStore, type RegistryStoreOptions, type RegistryWrite } from './sql-store.js';
-export { checkAlias, checkModelName, formatModelUri, parseModelUri, type ModelRef } from './names.js';
+export { checkAlias, checkModelName, formatModelUri, parseModelUri, type ModelRef } from '../../ports/model-uri.js';

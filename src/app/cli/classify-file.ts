@@ -1,8 +1,8 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { openClassifier, openServing, resolveModelRef } from '../container.js';
+import { openClassifier, openClassifyStack, resolveModelRef } from '../container/index.js';
 import { classifyFile, type BatchClassify, type ClassifyFileProgress } from '../services/classify-file.js';
-import { modelIdentity } from '../services/classify.js';
+import { modelIdentity } from '../classify/service.js';
 import { createLogger } from '../telemetry/index.js';
 import { action, configFor, positiveIntOption, out, type CliIO } from './context.js';
 
@@ -54,11 +54,11 @@ export function registerClassifyFile(program: Command, io: CliIO): void {
         let model: string;
         let close = async () => undefined as void;
         if (o.pipeline) {
-          const serving = await openServing(c, { modelDir: o.model, log: createLogger({ level: 'warn', destination: io.stderr as never }) });
-          classify = async (items) => serving.deps.classify.classifyBatch(items.map((i) => ({ id: i.id, text: i.text })));
-          const id = modelIdentity(serving.model());
+          const stack = await openClassifyStack(c, { modelDir: o.model, log: createLogger({ level: 'warn', destination: io.stderr as never }) });
+          classify = async (items) => stack.classify.classifyBatch(items.map((i) => ({ id: i.id, text: i.text })));
+          const id = modelIdentity(stack.model());
           model = `pipeline:${id.name}@${id.version}`;
-          close = () => serving.close();
+          close = () => stack.close();
         } else {
           const m = await openClassifier(await resolveModelRef(o.model, c), c);
           classify = async (items) => m.classify(items.map((i) => i.text), { neighbours: 0 });

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig, type Config } from '../config.js';
+import { debugStacks, loadConfig, type Config } from '../config.js';
 import { asIntentOpsError, EXIT } from '../errors.js';
 
 /** Streams and environment a command may touch: injected so tests can run commands in-process. */
@@ -32,7 +32,7 @@ export function action<A extends unknown[]>(io: CliIO, fn: (...args: A) => Promi
     } catch (e) {
       const err = asIntentOpsError(e);
       io.stderr.write(`error: ${err.describe()}\n`);
-      if (err.code === 'internal' && io.env.INTENTOPS_DEBUG) io.stderr.write(`${(e as Error).stack}\n`);
+      if (err.code === 'internal' && debugStacks(io.env)) io.stderr.write(`${(e as Error).stack}\n`);
       process.exitCode = EXIT[err.code];
     }
   };

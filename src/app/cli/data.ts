@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadOptions } from '../container.js';
+import { loadOptions } from '../container/index.js';
 import { formatFindings, hasErrors } from '../../core/dataset/index.js';
 import { checkFile } from '../services/dataset.js';
 import { EXIT } from '../errors.js';

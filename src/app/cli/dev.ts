@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { IntentOpsError } from '../../core/errors.js';
-import { loadOptions } from '../container.js';
+import { loadOptions } from '../container/index.js';
 import { startFakeLlm, type FakeModel, type OracleOptions } from '../dev/fake-llm-server.js';
 import { hashKey } from '../http/index.js';
 import { checkFile } from '../services/dataset.js';

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { openModel, openReviews, resolveModelRef, whoAmI } from '../container.js';
+import { openModel, openReviews, resolveModelRef } from '../container/index.js';
+import { whoAmI } from '../config.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { DiscoveredCluster } from '../../core/discovery/discover.js';
 import { DISCOVER_DEFAULTS, DiscoverService, parseWindow, type ClusterAction, type DiscoverQuery, type DiscoveryReport } from '../services/discover.js';

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatDelta, formatMetric, REPORT_METRICS, type Comparison } from '../../core/eval/compare.js';
-import { loadOptions, openClassifier } from '../container.js';
+import { loadOptions, openClassifier } from '../container/index.js';
 import { renderHtml, renderJson, renderMarkdown, writeReportFile, type ReportInput } from '../report/index.js';
 import { formatMoney, formatMs } from '../report/escape.js';
 import { loadExamples } from '../services/dataset.js';

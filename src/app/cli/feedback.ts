@@ -1,44 +1,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { openFeedbackStore, openPredictionLog } from '../../adapters/events/index.js';
-import { createRedactor } from '../../core/privacy/index.js';
 import { IntentOpsError } from '../../core/errors.js';
-import type { Feedback, FeedbackStore } from '../../ports/feedback-store.js';
-import type { PredictionLog } from '../../ports/prediction-log.js';
-import type { Config } from '../config.js';
-import { openModel, resolveModelRef, whoAmI } from '../container.js';
-import { FeedbackService } from '../services/feedback.js';
+import type { Feedback } from '../../ports/feedback-store.js';
+import { type Config, whoAmI } from '../config.js';
+import { openEvents } from '../container/index.js';
 import { parseSince } from '../services/purge.js';
 import { action, configFor, intOption, out, type CliIO } from './context.js';
-
-export interface OpenEvents {
-  readonly predictions: PredictionLog;
-  readonly store: FeedbackStore;
-  readonly feedback: FeedbackService;
-  close(): Promise<void>;
-}
-
-/**
- * The prediction log and feedback store from `--store` or events.uri, and the feedback service
- * over them (corrections checked against the intents of `modelRef`, when given).
- */
-export async function openEvents(c: Config, o: { store?: string; modelRef?: string } = {}): Promise<OpenEvents> {
-  const uri = o.store ?? c.events.uri;
-  if (uri === 'none') {
-    throw new IntentOpsError('invalid_config', 'no prediction log or feedback store: events.uri is none', { where: 'events.uri', hint: 'pass --store sqlite:./intentops.db (or postgres://…), or set events.uri / INTENTOPS_EVENTS_URI' });
-  }
-  const redact = createRedactor(c.events.redact.patterns);
-  const labels = o.modelRef ? (await openModel(await resolveModelRef(o.modelRef, c), c)).labels : undefined;
-  const predictions = await openPredictionLog(uri);
-  let store: FeedbackStore;
-  try {
-    store = await openFeedbackStore(uri);
-  } catch (e) {
-    await predictions.close();
-    throw e;
-  }
-  const feedback = new FeedbackService({ store, predictions, redact, labels: labels ? () => labels : undefined });
-  return { predictions, store, feedback, close: async () => void (await Promise.allSettled([predictions.close(), store.close()])) };
-}
 
 function ratingOption(v: string): -1 | 0 | 1 {
   if (v === '-1' || v === '0' || v === '1') return Number(v) as -1 | 0 | 1;

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { embedderOptions, loadOptions, openClassifier, openModel, openRegistry, openTracking, openReviewStoreFor, resolveModelRef, whoAmI } from '../container.js';
+import { loadOptions, openEvents, openModel, openRegistry, openTracking, openReviewStoreFor, resolveModelRef, runGate, trainingKit, trainSettings, versionGate } from '../container/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import { loadExamples } from '../services/dataset.js';
-import { formatGateOutcome, gateModels, GATE_FAILED_EXIT, loadGatesFile } from '../services/gate.js';
-import { findVersion, setAlias } from '../services/registry.js';
+import { formatGateOutcome, gateThenPromote, GATE_FAILED_EXIT, loadGatesFile } from '../services/gate.js';
+import { findVersion } from '../services/registry.js';
 import { retrain } from '../services/retrain.js';
-import { openEvents } from './feedback.js';
 import { renderHtml, renderMarkdown, writeReportFile } from '../report/index.js';
+import { whoAmI } from '../config.js';
 import { action, configFor, out, type CliIO } from './context.js';
 import type { GateRun } from '../services/gate.js';
 
@@ -38,11 +38,7 @@ export function registerLifecycle(program: Command, io: CliIO): void {
     .action(
       action(io, async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
         const c = configFor(cmd, io);
-        const gates = loadGatesFile(String(o.gates));
-        const candidate = await openClassifier(await resolveModelRef(String(o.candidate), c), c);
-        const baseline = o.baseline ? await openClassifier(await resolveModelRef(baselineRef(String(o.candidate), String(o.baseline)), c), c) : undefined;
-        const data = await loadExamples(String(o.data), { ...loadOptions(c), keepDuplicates: true });
-        const run = await gateModels({ gates, candidate, baseline, examples: data.examples });
+        const run = await runGate({ gatesFile: String(o.gates), candidateDir: String(o.candidate), baselineDir: o.baseline ? baselineRef(String(o.candidate), String(o.baseline)) : undefined, data: String(o.data), config: c });
         writeReports(run, o as { md?: string; html?: string });
         out(io, o.json ? JSON.stringify(run.outcome, null, 2) : formatGateOutcome(run.outcome));
         return run.outcome.passed ? 0 : GATE_FAILED_EXIT;
@@ -67,21 +63,22 @@ export function registerLifecycle(program: Command, io: CliIO): void {
         try {
           const target = await findVersion(reg, ref);
           const alias = String(o.to);
-          let why = o.force ? `forced: ${o.why}` : String(o.why ?? '');
-          if (!o.force) {
-            const current = await reg.store.getVersion(target.name, { alias });
-            const candidate = await openModel(await resolveModelRef(`models:/${target.name}/${target.version}`, c), c);
-            const baseline = current ? await openModel(await resolveModelRef(`models:/${target.name}/${current.version}`, c), c) : undefined;
-            const data = await loadExamples(String(o.data), { ...loadOptions(c), keepDuplicates: true });
-            const run = await gateModels({ gates: loadGatesFile(String(o.gates)), candidate, baseline, examples: data.examples });
-            out(io, formatGateOutcome(run.outcome));
-            if (!run.outcome.passed) {
-              out(io, `not promoted: ${target.name}@${alias} stays ${current ? `v${current.version}` : 'unset'}`);
-              return GATE_FAILED_EXIT;
-            }
-            why = [`gate passed: ${run.outcome.summary}`, o.why].filter(Boolean).join('; ');
+          const current = o.force ? undefined : await reg.store.getVersion(target.name, { alias });
+          const gate = o.force ? undefined : versionGate(c, { gates: String(o.gates), data: String(o.data) });
+          const { run, move } = await gateThenPromote({
+            registry: reg,
+            name: target.name,
+            alias,
+            gate: gate && (() => gate(target, current ?? undefined)),
+            version: target.version,
+            who: whoAmI(),
+            why: (r) => (r ? [`gate passed: ${r.outcome.summary}`, o.why].filter(Boolean).join('; ') : `forced: ${o.why}`),
+          });
+          if (run) out(io, formatGateOutcome(run.outcome));
+          if (!move) {
+            out(io, `not promoted: ${target.name}@${alias} stays ${current ? `v${current.version}` : 'unset'}`);
+            return GATE_FAILED_EXIT;
           }
-          const move = await setAlias(reg, target.name, alias, target.version, { who: whoAmI(), why });
           out(io, `${target.name}@${alias}: ${move.from === null ? 'new' : `v${move.from}`} → v${move.to}`);
           return 0;
         } finally {
@@ -126,7 +123,8 @@ export function registerLifecycle(program: Command, io: CliIO): void {
             gates,
             name: String(o.name),
             out: String(o.out),
-            train: { embedder: c.embedder, embedderOptions: embedderOptions(c), index: c.index, validation: c.validation, seed: c.seed, cacheDir: c.cacheDir || undefined, training: { targetPrecision: c.targetPrecision } },
+            train: trainSettings(c),
+            kit: trainingKit,
             tracking,
             registry: reg,
             open: (dir) => openModel(dir, c),

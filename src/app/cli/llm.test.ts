@@ -6,8 +6,7 @@ import { runCliCaptured } from '../../../test/helpers/capture.js';
 import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 import { startFakeLlm, type FakeLlm } from '../dev/fake-llm-server.js';
 import { loadExamples } from '../services/dataset.js';
-import { IntentModel } from '../services/model.js';
-import { trainModel } from '../services/train.js';
+import { modelFromBundle, trainModel } from '../container/index.js';
 import { readBundle } from '../../adapters/bundle/index.js';
 
 const OFF_TOPIC = ['Who won the football match last night?', 'Kannst du mir ein gutes Rezept für Apfelkuchen geben?', 'What is the capital of Australia?'];
@@ -28,7 +27,7 @@ beforeAll(async () => {
   data = join(dir, 'labelled.csv');
   writeFileSync(data, stringify(rows, { header: true, columns: ['text', 'label'] }));
   // what the bundle itself does not accept: the slice the LLM should see
-  const model = await IntentModel.fromBundle(readBundle(bundle));
+  const model = await modelFromBundle(readBundle(bundle));
   slice = (await model.classify(rows.map((r) => r.text), { llmAvailable: true })).filter((p) => p.route !== 'accepted').length;
   const truth = new Map(rows.map((r) => [r.text, r.label === 'chitchat' ? 'none' : r.label]));
   fake = await startFakeLlm({

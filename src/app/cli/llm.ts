@@ -4,7 +4,8 @@ import { openLlmResponseCache } from '../../adapters/llm/eval-cache.js';
 import { loadVariant, type LlmVariant } from '../../adapters/llm/variant.js';
 import { IntentOpsError } from '../../core/errors.js';
 import { evaluateLlmGates, hasLlmGates } from '../../core/gates/llm.js';
-import { loadOptions, openClassifier, openRegistry, openTracking, whoAmI } from '../container.js';
+import { loadOptions, openClassifier, openRegistry, openTracking } from '../container/index.js';
+import { llmRegistryEnv, whoAmI } from '../config.js';
 import { formatLlmEval, renderLlmEvalHtml, renderLlmEvalJson, renderLlmEvalMarkdown, type LlmEvalReport } from '../report/llm-eval.js';
 import { writeReportFile } from '../report/write.js';
 import { loadExamples } from '../services/dataset.js';
@@ -153,7 +154,7 @@ export const LLM_ARTIFACTS_URI = 'file:./intentops-llm-artifacts';
 function variantRegistry(cmd: Command, io: CliIO, o: { registry?: string; artifacts?: string }, c = configFor(cmd, io)) {
   return openRegistry({
     ...c,
-    registry: { ...c.registry, uri: o.registry ?? io.env.INTENTOPS_LLM_REGISTRY_URI ?? LLM_REGISTRY_URI, artifacts: o.artifacts ?? io.env.INTENTOPS_LLM_ARTIFACTS_URI ?? LLM_ARTIFACTS_URI },
+    registry: { ...c.registry, uri: o.registry ?? llmRegistryEnv(io.env).registry ?? LLM_REGISTRY_URI, artifacts: o.artifacts ?? llmRegistryEnv(io.env).artifacts ?? LLM_ARTIFACTS_URI },
   });
 }
 

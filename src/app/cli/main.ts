@@ -21,6 +21,7 @@ import { registerClassifyFile } from './classify-file.js';
 import { registerFeedback } from './feedback.js';
 import { registerPurge } from './purge.js';
 import { registerLlm } from './llm.js';
+import { cliMainForced } from '../config.js';
 import { EXIT } from '../errors.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -72,7 +73,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<void> {
 }
 
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (isMain || process.env.INTENTOPS_CLI_MAIN === '1') {
+if (isMain || cliMainForced(process.env)) {
   // `intentops predict … | head` closes the pipe early: that is not an error
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { openRegistry, whoAmI } from '../container.js';
+import { openRegistry } from '../container/index.js';
 import { deleteAlias, findVersion, history, listModels, registerBundle, setAlias, showModel } from '../services/registry.js';
+import { whoAmI } from '../config.js';
 import { action, configFor, intOption, out, type CliIO } from './context.js';
 
 /** `intentops models …`: the registry (immutable numbered versions, aliases, audit log). */

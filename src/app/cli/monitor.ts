@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import { openPredictionLog } from '../../adapters/events/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { Variant } from '../../ports/prediction-log.js';
 import type { Config } from '../config.js';
-import { isRegistryRef, openModel, openRegistry } from '../container.js';
-import { serveAs } from '../services/classify.js';
-import type { IntentModel } from '../services/model.js';
+import { isRegistryRef, openModel, openPredictionLog, openRegistry } from '../container/index.js';
+import { serveAs } from '../classify/service.js';
+import type { IntentModel } from '../classify/model.js';
 import { formatMonitorReport, MONITOR_ALERT_EXIT, monitorReport, parseSince } from '../services/monitor-report.js';
 import { resolveModelUri } from '../services/registry.js';
 import { action, configFor, out, type CliIO } from './context.js';

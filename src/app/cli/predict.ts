@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { openClassifier } from '../container.js';
+import { openClassifier } from '../container/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import { requestSchemas } from '../http/schemas.js';
-import type { Classifier } from '../services/model.js';
+import type { Classifier } from '../classify/model.js';
 import { EXIT } from '../errors.js';
 import { action, configFor, out, type CliIO } from './context.js';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
+import { openEvents } from '../container/index.js';
 import { formatPurge, parseDuration, purgeEvents } from '../services/purge.js';
 import { action, configFor, out, type CliIO } from './context.js';
-import { openEvents } from './feedback.js';
 
 /** `intentops purge`: retention for the prediction log and feedback (run it daily from cron or a CronJob). */
 export function registerPurge(program: Command, io: CliIO): void {

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { userInfo } from 'node:os';
 import type { ReviewItem, ReviewState } from '../../ports/review-store.js';
-import { openReviews } from '../container.js';
+import { openReviews } from '../container/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { ReviewService } from '../services/review.js';
+import { whoAmI } from '../config.js';
 import { action, configFor, intOption, out, type CliIO } from './context.js';
 
 type Common = { store?: string; who?: string; json?: boolean; model?: string };
@@ -15,7 +15,7 @@ export function registerReview(program: Command, io: CliIO): void {
     c
       .option('--store <uri>', 'review store: sqlite:./intentops.db (default: review.uri), sqlite::memory:, postgres://…')
       .option('--json', 'print JSON');
-  const who = (o: Common) => o.who ?? io.env.USER ?? safeUser();
+  const who = (o: Common) => o.who ?? whoAmI(io.env);
 
   const run = (cmd: Command, o: Common, f: (s: ReviewService) => Promise<void>) =>
     (async () => {
@@ -49,7 +49,7 @@ export function registerReview(program: Command, io: CliIO): void {
       c.argument('<label>', 'the correct intent; out_of_scope for a message that is none of ours')
         .option('--model <dir>', "check the label against this model's intents")
         .option('--new-intent', 'the label names an intent the model does not have yet (retrain makes it a class once it has 5 labels)');
-    c.option('--who <name>', 'reviewer name (default: $USER)').action(
+    c.option('--who <name>', 'reviewer name (default: $INTENTOPS_USER, else $USER)').action(
       action(io, async (...args: unknown[]) => {
         const cmd = args[args.length - 1] as Command;
         const o = args[args.length - 2] as Common;
@@ -79,12 +79,4 @@ function line(i: ReviewItem): string {
   const text = i.text.length > 60 ? `${i.text.slice(0, 57)}…` : i.text;
   const who = i.label ? ` → ${i.label} by ${i.labelledBy}` : i.claimedBy ? ` (claimed by ${i.claimedBy})` : '';
   return `${i.id}  ${i.state.padEnd(8)} ${i.reason.padEnd(14)} guess ${i.guess} ${(i.confidence * 100).toFixed(0)}%${who}  ${JSON.stringify(text)}`;
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'cli';
-  }
 }

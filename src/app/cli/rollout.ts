@@ -1,11 +1,9 @@
 import { Argument, Option, type Command } from 'commander';
-import { openFeedbackStore, openPredictionLog } from '../../adapters/events/index.js';
-import { openReviewStore } from '../../adapters/stores/index.js';
 import { IntentOpsError, type ErrorCode } from '../../core/errors.js';
 import { ROLLOUT_MODES } from '../../core/rollout/state.js';
 import type { RolloutFigures, VariantFigures } from '../../core/rollout/stats.js';
-import { openRolloutControl, whoAmI } from '../container.js';
-import type { Config } from '../config.js';
+import { openOutcomes, openRolloutControl } from '../container/index.js';
+import { remoteApiKey, type Config, whoAmI } from '../config.js';
 import { formatGateOutcome, GATE_FAILED_EXIT } from '../services/gate.js';
 import { rolloutModelName, type OutcomeSources, type RolloutService, type RolloutStatus } from '../services/rollout.js';
 import { action, configFor, numberOption, out, type CliIO } from './context.js';
@@ -53,7 +51,7 @@ export function registerRollout(program: Command, io: CliIO): void {
         const show = (s: RolloutStatus) => out(io, o.json ? JSON.stringify(s, null, 2) : formatStatus(s));
         const nothing = (reason: string, hint: string) => out(io, o.json ? JSON.stringify({ name: null, mode: 'off', reason }, null, 2) : `nothing is being rolled out: ${reason} (${hint})`);
         if (o.url) {
-          const s = await fetchStatus(o.url, o.apiKey ?? io.env.INTENTOPS_API_KEY);
+          const s = await fetchStatus(o.url, o.apiKey ?? remoteApiKey(io.env));
           return s ? show(s) : nothing('the server serves a model directory, not a registry champion', 'serve models:/NAME@champion to roll out between registry versions');
         }
         const empty = () => nothing('the registry holds no models', 'register one with `intentops models register DIR --name NAME`');
@@ -106,22 +104,6 @@ export function registerRollout(program: Command, io: CliIO): void {
     );
 }
 
-/** The review queue and, when configured, the prediction log and feedback (events.uri). */
-async function openOutcomes(c: Config): Promise<{ value: OutcomeSources; close(): Promise<void> }> {
-  const closers: { close(): Promise<void> }[] = [];
-  const value: { -readonly [K in keyof OutcomeSources]: OutcomeSources[K] } = {};
-  try {
-    if (c.review.uri !== OFF) closers.push((value.reviews = await openReviewStore(c.review.uri)));
-    if (c.events.uri !== OFF) {
-      closers.push((value.predictions = await openPredictionLog(c.events.uri)));
-      closers.push((value.feedback = await openFeedbackStore(c.events.uri)));
-    }
-  } catch (e) {
-    await Promise.allSettled(closers.map((x) => x.close()));
-    throw e;
-  }
-  return { value, close: async () => void (await Promise.allSettled(closers.map((x) => x.close()))) };
-}
 
 const STATUS_CODE: Readonly<Record<number, ErrorCode>> = { 400: 'invalid_input', 401: 'invalid_input', 404: 'not_found', 409: 'invalid_input' };
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { openTracking } from '../container.js';
+import { openTracking } from '../container/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { Run, TrackingStore } from '../../ports/tracking-store.js';
 import type { EvaluationReport } from '../services/evaluate.js';

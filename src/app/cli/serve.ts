@@ -4,11 +4,12 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { IntentOpsError } from '../../core/errors.js';
 import type { Config } from '../config.js';
-import { openServing } from '../container.js';
+import { openServing } from '../container/index.js';
 import { listen, type RunningServer } from '../http/index.js';
 import { aggregateWorkerMetrics, createLogger, type Logger } from '../telemetry/index.js';
 import { initTracing, type Tracing } from '../telemetry/tracing.js';
 import { action, configFor, intOption, type CliIO } from './context.js';
+import { exitWhenIdle, processLifecycle } from './process-lifecycle.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -71,17 +72,9 @@ async function runServer(o: Options, c: Config, io: CliIO, log: Logger, tracing:
   const ignore = () => undefined;
   if (cluster.isWorker) process.on('SIGINT', ignore);
   process.on('SIGHUP', reload);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    if (!cluster.isWorker) process.once('SIGINT', resolve);
-  });
+  const lifecycle = processLifecycle(log, cluster.isWorker ? ['SIGTERM'] : ['SIGTERM', 'SIGINT']);
+  const signal = await lifecycle.stopped;
   process.off('SIGHUP', reload);
-  const force = (s: NodeJS.Signals) => {
-    log.warn({ signal: s }, 'second signal: exiting without draining');
-    process.exit(1);
-  };
-  process.once('SIGTERM', force);
-  if (!cluster.isWorker) process.once('SIGINT', force);
 
   serving.deps.lifecycle!.draining = true;
   log.info({ signal, inFlight: server.inFlight(), timeoutMs: c.server.shutdownTimeoutMs }, 'shutting down: draining in-flight requests');
@@ -91,11 +84,9 @@ async function runServer(o: Options, c: Config, io: CliIO, log: Logger, tracing:
   await tracing.shutdown();
   if (cut) log.warn({ cut }, 'requests still running at the shutdown deadline were cut');
   log.info('stopped');
-  process.off('SIGTERM', force);
-  process.off('SIGINT', force);
+  lifecycle.dispose();
   process.off('SIGINT', ignore);
-  // everything is closed; should a driver leave a handle behind, do not hang on it
-  setTimeout(() => process.exit(), 2000).unref();
+  exitWhenIdle();
   return 0;
 }
 

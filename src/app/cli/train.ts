@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { embedderOptions, loadOptions } from '../container.js';
-import { trainModel, type TrainResult } from '../services/train.js';
-import { openTracking } from '../container.js';
+import { loadOptions, openTracking, trainSettings } from '../container/index.js';
+import { trainModel } from '../container/index.js';
+import { type TrainResult } from '../services/train.js';
 import { trackTraining } from '../services/runs.js';
 import { codeVersion } from './git.js';
 import { action, configFor, intOption, numberOption, out, type CliIO } from './context.js';
@@ -43,15 +43,8 @@ export function registerTrain(program: Command, io: CliIO): void {
           val: o.val as string | undefined,
           out: String(o.out),
           name: o.name as string | undefined,
-          embedder: c.embedder,
-          embedderOptions: embedderOptions(c),
-          index: c.index,
-          validation: c.validation,
-          cacheDir: c.cacheDir || undefined,
-          seed: c.seed,
-          valFraction: c.valFraction,
+          ...trainSettings(c),
           load: loadOptions(c),
-          training: { targetPrecision: c.targetPrecision },
           progress: terminalProgress(),
         });
         // every training is a tracked run (parameters, data hash, metrics, code version)

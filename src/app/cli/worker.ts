@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { openBroker } from '../../adapters/broker/index.js';
 import { configSchema, type Config } from '../config.js';
-import { openServing } from '../container.js';
+import { openBrokerFor, openClassifyStack } from '../container/index.js';
 import { Worker } from '../services/worker.js';
 import { createLogger } from '../telemetry/index.js';
 import { action, configFor, positiveIntOption, type CliIO } from './context.js';
+import { exitWhenIdle, processLifecycle } from './process-lifecycle.js';
 
 type Options = {
   model: string;
@@ -61,48 +61,35 @@ export function registerWorker(program: Command, io: CliIO): void {
         const c = configFor(cmd, io, { onnx: { modelDir: o.modelDir } });
         const b = brokerSettings(o, c);
         const log = createLogger({ level: c.logging.level, destination: io.stdout });
-        const serving = await openServing(c, { modelDir: o.model, log });
+        const stack = await openClassifyStack(c, { modelDir: o.model, log });
         let broker;
         try {
-          broker = await openBroker(b.uri, { stream: b.stream, in: b.in, out: b.out, dlq: b.dlq, consumer: b.consumer, maxInFlight: b.concurrency, ackWaitMs: b.ackWaitMs });
+          broker = await openBrokerFor(b);
         } catch (e) {
-          await serving.close();
+          await stack.close();
           throw e;
         }
-        const worker = new Worker({ broker, classify: serving.deps.classify, log }, { batchSize: b.batch, concurrency: b.concurrency, maxDeliver: b.maxDeliver, retryBaseMs: b.retryDelayMs, maxTextLength: c.server.maxTextLength });
+        const worker = new Worker({ broker, classify: stack.classify, log }, { batchSize: b.batch, concurrency: b.concurrency, maxDeliver: b.maxDeliver, retryBaseMs: b.retryDelayMs, maxTextLength: c.server.maxTextLength });
         const ctl = new AbortController();
-        const force = (signal: NodeJS.Signals) => {
-          log.warn({ signal }, 'second signal: exiting without draining');
-          process.exit(1);
-        };
-        const stop = (signal: NodeJS.Signals) => {
+        const lifecycle = processLifecycle(log);
+        void lifecycle.stopped.then((signal) => {
           log.info({ signal, ...worker.stats() }, 'stopping: finishing the messages in hand');
-          process.off('SIGTERM', stop);
-          process.off('SIGINT', stop);
-          process.once('SIGTERM', force);
-          process.once('SIGINT', force);
           ctl.abort();
-        };
-        process.on('SIGTERM', stop);
-        process.on('SIGINT', stop);
+        });
         const ticker = setInterval(() => log.info(worker.stats(), 'progress'), 10_000);
         ticker.unref();
         const { uri: _uri, ...shown } = b;
-        log.info({ pid: process.pid, broker: b.uri.replace(/\/\/[^@/]*@/, '//***@'), ...shown, model: serving.model().manifest.name }, 'worker started');
+        log.info({ pid: process.pid, broker: b.uri.replace(/\/\/[^@/]*@/, '//***@'), ...shown, model: stack.model().manifest.name }, 'worker started');
         try {
           await worker.run(ctl.signal);
         } finally {
           clearInterval(ticker);
-          process.off('SIGTERM', stop);
-          process.off('SIGINT', stop);
           await broker.close();
-          await serving.close();
-          process.off('SIGTERM', force);
-          process.off('SIGINT', force);
+          await stack.close();
+          lifecycle.dispose();
         }
         log.info(worker.stats(), 'stopped');
-        // everything is closed; should a driver leave a handle behind, do not hang on it
-        setTimeout(() => process.exit(), 2000).unref();
+        exitWhenIdle();
         return 0;
       }),
     );

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import { modelIdentity } from '../services/classify.js';
+import { modelIdentity } from '../classify/service.js';
 import { apiKeyAuth, rateLimit } from './auth.js';
 import type { HttpDeps } from './deps.js';
 import { observe, requestIds } from './observe.js';

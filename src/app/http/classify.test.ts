@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIDENT, metric, sampleModel, testServing, UNSURE, type TestServing } from '../../../test/helpers/serving.js';
 import { loadConfig } from '../config.js';
-import { openModel } from '../container.js';
-import { ClassifyService } from '../services/classify.js';
+import { openModel } from '../container/index.js';
+import { ClassifyService } from '../classify/service.js';
 import { ClassifyBatchResultSchema, ClassifyResultSchema, ProblemSchema } from './schemas.js';
 
 async function problem(res: Response, status: number) {

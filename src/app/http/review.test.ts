@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openReviewStore } from '../../adapters/stores/index.js';
+import { openReviewStore } from '../../adapters/review-store/index.js';
 import { tempDir } from '../../../test/helpers/sample.js';
 import { testServing, type TestServing } from '../../../test/helpers/serving.js';
 import { hashKey } from './auth.js';

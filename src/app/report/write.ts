@@ -1,6 +1,6 @@
 import { renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { writeFileDurable } from '../../adapters/bundle/atomic.js';
+import { writeFileDurable } from '../../lib/durable-fs.js';
 import { IntentOpsError } from '../../core/errors.js';
 
 /** Writes a report file atomically (temp file, fsync, rename): readers never see half a report. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { openReviewStore } from '../../adapters/stores/index.js';
+import { openReviewStore } from '../../adapters/review-store/index.js';
 import type { Llm, LlmRequest } from '../../ports/llm.js';
 import { Auditor } from './audit.js';
-import type { ClassifyResult } from './classify.js';
+import type { ClassifyResult } from '../classify/service.js';
 
 const result = (id: string, intent: string, o: Partial<ClassifyResult> = {}): ClassifyResult => ({
   id,

@@ -1,7 +1,7 @@
 import { wilsonInterval, type Interval } from '../../core/eval/bounds.js';
 import type { Llm } from '../../ports/llm.js';
 import type { ReviewStore } from '../../ports/review-store.js';
-import type { ClassifyInput, ClassifyResult } from './classify.js';
+import type { ClassifyInput, ClassifyResult } from '../classify/service.js';
 import { sampledId } from './monitor.js';
 
 /**

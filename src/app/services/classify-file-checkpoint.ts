@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { fsyncDir, writeFileDurable } from '../../adapters/durable-fs.js';
+import { fsyncDir, writeFileDurable } from '../../lib/durable-fs.js';
 import { IntentOpsError } from '../../core/errors.js';
 
 /*

@@ -3,15 +3,15 @@ import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse } from 'csv-parse';
 import { IntentOpsError } from '../../core/errors.js';
-import { sniffDelimiter } from '../../adapters/readers/index.js';
-import { resolveColumn } from '../../adapters/readers/columns.js';
-import { countLineBreaks } from '../../adapters/readers/decode.js';
+import { sniffDelimiter } from '../../lib/readers/index.js';
+import { resolveColumn } from '../../lib/readers/columns.js';
+import { countLineBreaks } from '../../lib/readers/decode.js';
 
 /*
  * Streaming readers for `classify-file`: one record at a time with the byte offset just past it,
  * so a run can checkpoint "consumed up to byte N, line L" and a later run can seek there
  * (createReadStream({ start })) instead of re-reading the file. Memory stays constant whatever
- * the file size. The whole-file readers in src/adapters/readers serve training, which needs
+ * the file size. The whole-file readers in src/lib/readers serve training, which needs
  * every row at once; these share their delimiter sniffing and column matching.
  */
 

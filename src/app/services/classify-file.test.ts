@@ -5,10 +5,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { rejection, SAMPLE_TEST, tempDir } from '../../../test/helpers/sample.js';
 import { sampleModel } from '../../../test/helpers/serving.js';
 import { loadConfig } from '../config.js';
-import { openModel } from '../container.js';
+import { openModel } from '../container/index.js';
 import { checkpointPath, readCheckpoint } from './classify-file-checkpoint.js';
 import { classifyFile, type BatchClassify, type ClassifyFileRequest } from './classify-file.js';
-import type { IntentModel } from './model.js';
+import type { IntentModel } from '../classify/model.js';
 
 let model: IntentModel;
 let classify: BatchClassify;

@@ -1,4 +1,4 @@
-import { readRecords, type ReadOptions } from '../../adapters/readers/index.js';
+import { readRecords, type ReadOptions } from '../../lib/readers/index.js';
 import { checkDataset, formatFindings, hasErrors, type CheckOptions, type CheckResult } from '../../core/dataset/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 

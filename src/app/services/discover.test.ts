@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openReviewStore } from '../../adapters/stores/index.js';
+import { openReviewStore } from '../../adapters/review-store/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { Embedding } from '../../core/types.js';
 import type { ReviewStore } from '../../ports/review-store.js';

@@ -18,7 +18,7 @@ import { compareReports, type Comparison } from '../../core/eval/compare.js';
 import { wilsonInterval } from '../../core/eval/bounds.js';
 import type { Route } from '../../core/routing/policy.js';
 import type { LabelledText } from '../../core/types.js';
-import type { Classifier, Prediction } from './model.js';
+import type { Classifier, Prediction } from '../classify/model.js';
 import { silentProgress, type ProgressReporter } from './progress.js';
 
 /** List prices of one LLM, in `currency` per million tokens. */

@@ -4,7 +4,7 @@ import { createRedactor } from '../../core/privacy/index.js';
 import type { FeedbackStore } from '../../ports/feedback-store.js';
 import type { PredictionLog, PredictionRecord } from '../../ports/prediction-log.js';
 import { rejection } from '../../../test/helpers/sample.js';
-import type { ClassifyResult } from './classify.js';
+import type { ClassifyResult } from '../classify/service.js';
 import { FeedbackService } from './feedback.js';
 import { PredictionRecorder } from './prediction-recorder.js';
 

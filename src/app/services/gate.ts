@@ -1,15 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { Config } from '../config.js';
-import { configSchema } from '../config.js';
-import { loadOptions, openClassifier } from '../container.js';
 import { IntentOpsError } from '../../core/errors.js';
 import { evaluateGates, parseGates, type GateOutcome, type Gates } from '../../core/gates/index.js';
 import type { Comparison } from '../../core/eval/compare.js';
 import type { LabelledText } from '../../core/types.js';
-import { loadExamples } from './dataset.js';
 import { evaluateModel, type EvaluateOptions, type EvaluationReport } from './evaluate.js';
-import type { Classifier } from './model.js';
+import type { Classifier } from '../classify/model.js';
 import { silentProgress, type ProgressReporter } from './progress.js';
+import { setAlias, type Registry } from './registry.js';
+import type { AliasMove } from '../../ports/registry-store.js';
 
 /** CLI exit code of `intentops gate` (and a refused `promote`) when at least one gate fails. */
 export const GATE_FAILED_EXIT = 6;
@@ -46,35 +44,31 @@ export async function gateModels(req: GateModelsRequest): Promise<GateRun> {
   return { gates: req.gates, candidate, baseline, comparison: outcome.comparison, outcome };
 }
 
-export interface GateRequest {
-  readonly gatesFile: string;
-  /** Model bundle directory (or `a,b` for a cascade), as for `eval --model`. */
-  readonly candidateDir: string;
-  readonly baselineDir?: string;
-  /** Labelled test data; every row is scored (duplicates kept). */
-  readonly data: string;
-  /** Effective configuration (embedder options, data columns); defaults when absent. */
-  readonly config?: Config;
-  readonly progress?: ProgressReporter;
-  readonly evaluate?: EvaluateOptions;
+export interface GatedPromotion {
+  readonly registry: Registry;
+  readonly name: string;
+  /** The alias moved when the gate passes: champion (promote, rollout promote), challenger (retrain). */
+  readonly alias: string;
+  /** Runs the quality gate; undefined when the promotion is forced (the reason says so). */
+  readonly gate?: () => Promise<GateRun>;
+  /** The version the alias moves to, asked for only once the gate has passed (retrain registers it then). */
+  readonly version: number | (() => Promise<number>);
+  readonly who: string;
+  /** The reason recorded in the audit log, given the gate run (undefined when forced). */
+  readonly why: (run: GateRun | undefined) => string;
 }
 
 /**
- * The gate use case: validate the gates file first (cheap, fails fast), then evaluate both models
- * on the same data and check every gate. A failed gate is a result, not an error: callers exit
- * with GATE_FAILED_EXIT when `outcome.passed` is false.
- *
- * @example
- * const run = await runGate({ gatesFile: 'gates.yaml', candidateDir: 'models/new', baselineDir: 'models/champion', data: 'test.csv' });
- * process.exitCode = run.outcome.passed ? 0 : GATE_FAILED_EXIT;
+ * The one gate-then-promote use case (`promote`, `rollout promote`, `retrain`): run the quality
+ * gate unless forced; a failed gate is a result and changes nothing; a passed one (or a forced
+ * promotion) moves the alias, with the reason in the audit log.
  */
-export async function runGate(req: GateRequest): Promise<GateRun> {
-  const gates = loadGatesFile(req.gatesFile);
-  const c = req.config ?? configSchema.parse({});
-  const candidate = await openClassifier(req.candidateDir, c);
-  const baseline = req.baselineDir ? await openClassifier(req.baselineDir, c) : undefined;
-  const data = await loadExamples(req.data, { ...loadOptions(c), keepDuplicates: true });
-  return gateModels({ gates, candidate, baseline, examples: data.examples, progress: req.progress, evaluate: req.evaluate });
+export async function gateThenPromote(p: GatedPromotion): Promise<{ run?: GateRun; move?: AliasMove }> {
+  const run = p.gate ? await p.gate() : undefined;
+  if (run && !run.outcome.passed) return { run };
+  const version = typeof p.version === 'number' ? p.version : await p.version();
+  const move = await setAlias(p.registry, p.name, p.alias, version, { who: p.who, why: p.why(run) });
+  return { run, move };
 }
 
 /** Plain-text gate results for a terminal: one line per gate, failures first. */

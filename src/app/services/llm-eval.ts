@@ -11,7 +11,7 @@ import type { ExactMcNemarResult } from '../../core/eval/mcnemar-exact.js';
 import type { LabelledText } from '../../core/types.js';
 import { LlmNotCalled, LlmTimeout, type LlmRequest } from '../../ports/llm.js';
 import type { TrackingStore } from '../../ports/tracking-store.js';
-import { OUT_OF_SCOPE_LABELS, type Classifier, type ModelInfo } from './model.js';
+import { OUT_OF_SCOPE_LABELS, type Classifier, type ModelInfo } from '../classify/model.js';
 import { currentEnvironment } from './runs.js';
 
 /*

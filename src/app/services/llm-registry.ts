@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { checkModelName } from '../../adapters/registry/names.js';
+import { checkModelName } from '../../ports/model-uri.js';
 import { loadVariant, type LlmVariant } from '../../adapters/llm/variant.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { ModelVersion } from '../../ports/registry-store.js';

@@ -13,8 +13,8 @@ import {
   type Thresholds,
 } from '../../core/monitor/index.js';
 import type { PredictionLog, PredictionQuery, PredictionRecord, Variant } from '../../ports/prediction-log.js';
-import { modelIdentity } from './classify.js';
-import type { IntentModel } from './model.js';
+import { modelIdentity } from '../classify/service.js';
+import type { IntentModel } from '../classify/model.js';
 import { profileOf } from './monitor.js';
 
 /** Exit code of `intentops monitor report` when an alert at severity `alert` is raised (the code of a failed quality gate). */

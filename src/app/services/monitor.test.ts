@@ -6,11 +6,12 @@ import { metric, sampleModel } from '../../../test/helpers/serving.js';
 import { SAMPLE_TEST } from '../../../test/helpers/sample.js';
 import { buildProfile, confidenceHistogram, CONFIDENCE_EDGES, DEFAULT_THRESHOLDS, type Alert } from '../../core/monitor/index.js';
 import { loadConfig } from '../config.js';
-import { openModel } from '../container.js';
-import { ClassifyService, type ClassifyResult } from './classify.js';
+import { openModel } from '../container/index.js';
+import { ClassifyService, type ClassifyResult } from '../classify/service.js';
 import { loadExamples } from './dataset.js';
-import type { IntentModel } from './model.js';
-import { AlertDispatcher, MonitorService, profileOf, registerMonitorMetrics, sampledId, ServedMonitor, type MonitorSettings } from './monitor.js';
+import type { IntentModel } from '../classify/model.js';
+import { AlertDispatcher, MonitorService, profileOf, sampledId, ServedMonitor, type MonitorSettings } from './monitor.js';
+import { registerMonitorMetrics } from '../telemetry/monitor-metrics.js';
 import { logSink } from '../../../test/helpers/capture.js';
 
 const SETTINGS: MonitorSettings = { windowMinutes: 60, minSamples: 50, sampleRate: 1, baselineSamples: 1000, thresholds: DEFAULT_THRESHOLDS };

@@ -14,8 +14,8 @@ import {
 } from '../../core/monitor/index.js';
 import type { PredictionRecord } from '../../ports/prediction-log.js';
 import type { Logger } from '../telemetry/index.js';
-import { modelIdentity, type ClassifyInput, type ClassifyObserver, type ClassifyResult } from './classify.js';
-import type { IntentModel } from './model.js';
+import { modelIdentity, type ClassifyInput, type ClassifyObserver, type ClassifyResult } from '../classify/service.js';
+import type { IntentModel } from '../classify/model.js';
 import type { AlertSink } from './alerts.js';
 
 export type PredictionFeatures = NonNullable<PredictionRecord['features']>;
@@ -310,4 +310,3 @@ export class ServedMonitor implements Pick<ClassifyObserver, 'onResult'> {
 }
 
 export { AlertDispatcher, type AlertSink, type WebhookOptions } from './alerts.js';
-export { registerMonitorMetrics } from '../telemetry/monitor-metrics.js';

@@ -4,8 +4,8 @@ import { createRedactor } from '../../core/privacy/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { PredictionLog, PredictionRecord } from '../../ports/prediction-log.js';
 import { sampleModel } from '../../../test/helpers/serving.js';
-import { ClassifyService, type ClassifyResult } from './classify.js';
-import { IntentModel } from './model.js';
+import { ClassifyService, type ClassifyResult } from '../classify/service.js';
+import { modelFromBundle } from '../container/index.js';
 import { readBundle } from '../../adapters/bundle/index.js';
 import { hashSubject, PredictionRecorder } from './prediction-recorder.js';
 import { openSpool } from '../../adapters/spool.js';
@@ -79,7 +79,7 @@ describe('PredictionRecorder', () => {
   }
 
   it('records what the classify service answered: ids, routes, model; texts only when enabled and redacted; subjects hashed', async () => {
-    const model = await IntentModel.fromBundle(readBundle(await sampleModel()), {});
+    const model = await modelFromBundle(readBundle(await sampleModel()), {});
     for (const storeTexts of [false, true]) {
       const log = await memoryLog();
       const rec = recorder({ log, storeTexts, flushMs: 60_000, now: () => Date.UTC(2025, 4, 1, 12) });

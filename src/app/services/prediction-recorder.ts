@@ -3,7 +3,7 @@ import { redact as redactBuiltIn, type Redactor } from '../../core/privacy/index
 import { IntentOpsError } from '../../core/errors.js';
 import type { PredictionLog, PredictionRecord } from '../../ports/prediction-log.js';
 import type { Spool } from '../../ports/spool.js';
-import type { ClassifyInput, ClassifyObserver, ClassifyResult } from './classify.js';
+import type { ClassifyInput, ClassifyObserver, ClassifyResult } from '../classify/service.js';
 
 export interface PredictionRecorderOptions {
   /** Where batches go (the recorder never closes it: its owner does). */

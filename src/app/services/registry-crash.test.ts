@@ -2,13 +2,13 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalArtifactStore } from '../../adapters/artifacts/index.js';
-import { readBundle } from '../../adapters/bundle/index.js';
+import { modelBundles, readBundle } from '../../adapters/bundle/index.js';
 import { openRegistryStore } from '../../adapters/registry/index.js';
 import { freshPostgres } from '../../../test/helpers/registry-postgres.js';
 import { freshSqlite } from '../../../test/helpers/registry-sqlite.js';
 import { killScriptAt, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 import { collectGarbage, registerBundle, resolveModelUri, setAlias, showModel, type Registry } from './registry.js';
-import { trainModel } from './train.js';
+import { trainModel } from '../container/index.js';
 
 /** Starts the registry writer child and SIGKILLs it once it reports reaching `step`. */
 function killWriterAt(uri: string, artifacts: string, bundle: string, step: string): Promise<string> {
@@ -60,7 +60,7 @@ describe('a registry write killed mid-way leaves the registry consistent', () =>
       it(`${backend.name}: killed at "${c.step}"`, async () => {
         const db = await backend.fresh();
         const root = join(work, `artifacts-${backend.name}-${c.step}`);
-        const open = async (): Promise<Registry> => ({ store: await openRegistryStore(db.uri), artifacts: new LocalArtifactStore(root) });
+        const open = async (): Promise<Registry> => ({ store: await openRegistryStore(db.uri), artifacts: new LocalArtifactStore(root), bundles: modelBundles });
         try {
           let reg = await open();
           const v1 = await registerBundle(reg, bundleA, 'tickets', { who: 'setup' });
@@ -97,7 +97,7 @@ describe('a registry write killed mid-way leaves the registry consistent', () =>
     const db = await freshSqlite();
     const root = join(work, 'artifacts-complete');
     await killWriterAt(db.uri, root, bundleB, 'never').catch(() => undefined);
-    const reg = { store: await openRegistryStore(db.uri), artifacts: new LocalArtifactStore(root) };
+    const reg = { store: await openRegistryStore(db.uri), artifacts: new LocalArtifactStore(root), bundles: modelBundles };
     expect((await resolveModelUri(reg, 'models:/tickets@champion')).version).toBe(1);
     await reg.store.close();
     await db.cleanup();

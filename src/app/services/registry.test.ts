@@ -2,12 +2,12 @@ import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, utimesSync, write
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hashDirectory, LocalArtifactStore } from '../../adapters/artifacts/index.js';
-import { readBundle } from '../../adapters/bundle/index.js';
+import { modelBundles, readBundle } from '../../adapters/bundle/index.js';
 import { openRegistryStore } from '../../adapters/registry/index.js';
 import { freshSqlite } from '../../../test/helpers/registry-sqlite.js';
 import { rejection, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 import { collectGarbage, deleteAlias, findVersion, history, listModels, registerBundle, resolveModelUri, setAlias, showModel, type Registry } from './registry.js';
-import { trainModel } from './train.js';
+import { trainModel } from '../container/index.js';
 
 describe('registry service', () => {
   let work: string;
@@ -33,7 +33,7 @@ describe('registry service', () => {
     const db = await freshSqlite();
     cleanup = db.cleanup;
     artifacts = new LocalArtifactStore(join(work, `artifacts-${n++}`));
-    reg = { store: await openRegistryStore(db.uri, { now }), artifacts };
+    reg = { store: await openRegistryStore(db.uri, { now }), artifacts, bundles: modelBundles };
   });
   afterEach(async () => {
     await reg.store.close();

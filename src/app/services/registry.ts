@@ -1,14 +1,15 @@
 import { resolve } from 'node:path';
-import { readBundle } from '../../adapters/bundle/index.js';
-import { checkModelName, formatModelUri, parseModelUri } from '../../adapters/registry/names.js';
+import { checkModelName, formatModelUri, parseModelUri } from '../../ports/model-uri.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { ArtifactPruner, ArtifactStore } from '../../ports/artifact-store.js';
+import type { ModelBundles } from '../../ports/model-bundles.js';
 import type { AliasMove, ModelDetail, ModelVersion, RegisteredModel, RegistryStore } from '../../ports/registry-store.js';
 
-/** The registry: records in a RegistryStore, bundles in a content-addressed ArtifactStore. */
+/** The registry: records in a RegistryStore, bundles in a content-addressed ArtifactStore, verified by ModelBundles. */
 export interface Registry {
   readonly store: RegistryStore;
   readonly artifacts: ArtifactStore & Partial<ArtifactPruner>;
+  readonly bundles: Pick<ModelBundles, 'read'>;
 }
 
 /** Points where a crash test may stop a registration. */
@@ -41,10 +42,10 @@ const finite = (m: Record<string, number | null>) => Object.fromEntries(Object.e
  */
 export async function registerBundle(reg: Registry, dir: string, name: string, opts: RegisterOptions = {}): Promise<ModelVersion> {
   checkModelName(name);
-  readBundle(dir);
+  reg.bundles.read(dir);
   await opts.onStep?.('bundle-verified');
   const hash = await reg.artifacts.put(dir);
-  const stored = readBundle(await reg.artifacts.materialise(hash));
+  const stored = reg.bundles.read(await reg.artifacts.materialise(hash));
   await opts.onStep?.('artifact-stored');
   const version = await reg.store.addVersion({
     name,

@@ -2,17 +2,17 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openArtifactStore } from '../../adapters/artifacts/index.js';
-import { readBundle } from '../../adapters/bundle/index.js';
+import { modelBundles, readBundle } from '../../adapters/bundle/index.js';
 import { openFeedbackStore, openPredictionLog } from '../../adapters/events/index.js';
 import { openRegistryStore } from '../../adapters/registry/index.js';
-import { openReviewStore } from '../../adapters/stores/index.js';
+import { openReviewStore } from '../../adapters/review-store/index.js';
 import { openTrackingStore } from '../../adapters/tracking/index.js';
 import type { PredictionRecord } from '../../ports/prediction-log.js';
 import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 import { loadExamples } from './dataset.js';
 import { FeedbackService } from './feedback.js';
 import { loadGatesFile } from './gate.js';
-import { IntentModel } from './model.js';
+import { modelFromBundle, trainingKit } from '../container/index.js';
 import { latestLabels, retrain, type RetrainRequest } from './retrain.js';
 import type { TrackingStore } from '../../ports/tracking-store.js';
 import type { RegistryStore } from '../../ports/registry-store.js';
@@ -27,9 +27,10 @@ async function sampleRetrain(work: string, out: string, tracking: TrackingStore,
     name: 'tickets',
     out,
     train: { embedder: 'hashed', seed: 3 },
+    kit: trainingKit,
     tracking,
-    registry: { store: registryStore, artifacts: openArtifactStore(`file:${join(work, 'artifacts')}`) },
-    open: (dir) => IntentModel.fromBundle(readBundle(dir), {}),
+    registry: { store: registryStore, artifacts: openArtifactStore(`file:${join(work, 'artifacts')}`), bundles: modelBundles },
+    open: (dir) => modelFromBundle(readBundle(dir), {}),
     who: 'test',
   };
 }
@@ -139,7 +140,7 @@ describe('retrain with "not one of ours" and new-intent review labels', () => {
       expect(m.labels).toContain('gift_card');
       expect(m.labels).not.toContain('loyalty');
       expect(m.outOfScopeLabels).toEqual([OUT_OF_SCOPE]);
-      const trained = await IntentModel.fromBundle(readBundle(out), {});
+      const trained = await modelFromBundle(readBundle(out), {});
       const [greeting] = await trained.classify(['hello, good morning']);
       expect(greeting.outOfScope).toBe(true);
     } finally {

@@ -7,12 +7,12 @@ import type { ReviewStore } from '../../ports/review-store.js';
 import type { TrackingStore } from '../../ports/tracking-store.js';
 import { loadExamples, type LoadOptions } from './dataset.js';
 import type { FeedbackExamples } from './feedback.js';
-import { gateModels, type GateRun } from './gate.js';
+import { gateModels, gateThenPromote, type GateRun } from './gate.js';
 import type { Gates } from '../../core/gates/index.js';
-import type { Classifier, IntentModel } from './model.js';
-import { registerBundle, setAlias, type Registry } from './registry.js';
+import type { Classifier, IntentModel } from '../classify/model.js';
+import { registerBundle, type Registry } from './registry.js';
 import { recordEvaluation, trackTraining } from './runs.js';
-import { trainModel, type TrainRequest } from './train.js';
+import { train, type TrainingKit, type TrainRequest } from './train.js';
 import { OUT_OF_SCOPE } from './review.js';
 
 /** Review labels a new intent needs before retraining makes it a class (fewer cannot be cross-fitted). */
@@ -32,6 +32,8 @@ export interface RetrainRequest {
   readonly name: string;
   readonly out: string;
   readonly train: Omit<TrainRequest, 'data' | 'out' | 'name' | 'load'>;
+  /** What training builds with (the container's trainingKit). */
+  readonly kit: TrainingKit;
   readonly tracking: TrackingStore;
   readonly registry: Registry;
   readonly open: (dir: string) => Promise<IntentModel>;
@@ -148,18 +150,24 @@ export async function retrain(req: RetrainRequest): Promise<RetrainResult> {
           heldBackNewIntents: Object.keys(added.heldBack).join(',') || 'none',
         },
       },
-      () => trainModel({ ...req.train, data: file, out: req.out, name: req.name }),
+      () => train({ ...req.train, data: file, out: req.out, name: req.name }, req.kit),
     );
     const candidate = await req.open(req.out);
-    const gate = await gateModels({ gates: req.gates, candidate, baseline: req.baseline, examples: req.test });
-    await recordEvaluation(req.tracking, run.id, gate.candidate);
     let version: number | undefined;
-    if (gate.outcome.passed) {
-      const v = await registerBundle(req.registry, req.out, req.name, { runId: run.id, who: req.who, description: `retrained with ${added.review} review labels and ${added.feedback} feedback corrections` });
-      await setAlias(req.registry, req.name, 'challenger', v.version, { who: req.who, why: `retrain: ${gate.outcome.summary}` });
-      version = v.version;
-    }
-    return { runId: run.id, added, gate, version };
+    const { run: gate } = await gateThenPromote({
+      registry: req.registry,
+      name: req.name,
+      alias: 'challenger',
+      gate: async () => {
+        const g = await gateModels({ gates: req.gates, candidate, baseline: req.baseline, examples: req.test });
+        await recordEvaluation(req.tracking, run.id, g.candidate);
+        return g;
+      },
+      version: async () => (version = (await registerBundle(req.registry, req.out, req.name, { runId: run.id, who: req.who, description: `retrained with ${added.review} review labels and ${added.feedback} feedback corrections` })).version),
+      who: req.who,
+      why: (g) => `retrain: ${g!.outcome.summary}`,
+    });
+    return { runId: run.id, added, gate: gate!, version };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

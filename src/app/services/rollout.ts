@@ -9,9 +9,9 @@ import type { PredictionLog, PredictionRecord } from '../../ports/prediction-log
 import type { ModelVersion, RegistryStore } from '../../ports/registry-store.js';
 import type { ReviewStore } from '../../ports/review-store.js';
 import type { RolloutAudit, RolloutStore } from '../../ports/rollout-store.js';
-import type { ServingArms } from './classify.js';
-import type { GateRun } from './gate.js';
-import type { IntentModel } from './model.js';
+import type { ServingArms } from '../classify/service.js';
+import { gateThenPromote, type GateRun } from './gate.js';
+import type { IntentModel } from '../classify/model.js';
 import { setAlias, showModel, type Registry } from './registry.js';
 
 // --- the serving side: what one server process routes between ------------------------------
@@ -275,18 +275,21 @@ export class RolloutService {
     if (!challenger) throw new IntentOpsError('not_found', `model ${name} has no challenger alias: there is nothing to promote`, { where: `models:/${name}@challenger`, hint: `register a version and run \`intentops models alias set ${name} challenger VERSION\`` });
     const champion = await store.getVersion(name, { alias: 'champion' });
     if (champion?.version === challenger.version) throw new IntentOpsError('invalid_input', `v${challenger.version} is already the champion`, { where: `models:/${name}@challenger`, hint: 'register a new version as challenger first' });
-    let reason = `forced: ${why}`;
-    let gate: GateOutcome | undefined;
-    if (!req.force) {
-      if (!this.d.gate) {
-        throw new IntentOpsError('invalid_input', 'promote runs the quality gate first, and no gates file and test data are configured', { where: 'gates', hint: 'CLI: --gates FILE --data FILE; server: rollout.gates and rollout.data; or force it (recorded with the reason)' });
-      }
-      const run = await this.d.gate(challenger, champion);
-      gate = run.outcome;
-      if (!gate.passed) return { promoted: false, name, champion: champion?.version ?? null, challenger: challenger.version, gate };
-      reason = `gate passed: ${gate.summary}; ${why}`;
+    const check = this.d.gate;
+    if (!req.force && !check) {
+      throw new IntentOpsError('invalid_input', 'promote runs the quality gate first, and no gates file and test data are configured', { where: 'gates', hint: 'CLI: --gates FILE --data FILE; server: rollout.gates and rollout.data; or force it (recorded with the reason)' });
     }
-    const move = await setAlias(this.d.registry, name, 'champion', challenger.version, { who: req.who, why: reason });
+    const { run, move } = await gateThenPromote({
+      registry: this.d.registry,
+      name,
+      alias: 'champion',
+      gate: req.force || !check ? undefined : () => check(challenger, champion),
+      version: challenger.version,
+      who: req.who,
+      why: (r) => (r ? `gate passed: ${r.outcome.summary}; ${why}` : `forced: ${why}`),
+    });
+    const gate: GateOutcome | undefined = run?.outcome;
+    if (!move) return { promoted: false, name, champion: champion?.version ?? null, challenger: challenger.version, gate: gate! };
     await this.d.rollout.set({ name, mode: 'off', share: 0, who: req.who, why: `promoted v${challenger.version}: ${why}` });
     await this.apply();
     return { promoted: true, name, from: move.from, to: challenger.version, ...(gate ? { gate } : {}) };

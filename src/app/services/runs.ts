@@ -1,6 +1,6 @@
 import { cpus, hostname } from 'node:os';
 import { resolve } from 'node:path';
-import type { Manifest } from '../../adapters/bundle/index.js';
+import type { Manifest } from '../../core/bundle/index.js';
 import type { LabelMetrics } from '../../core/eval/index.js';
 import type { PerIntentMetrics, Run, RunEnvironment, TrackingStore } from '../../ports/tracking-store.js';
 import type { TrainResult } from './train.js';

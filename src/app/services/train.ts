@@ -1,12 +1,11 @@
 import { CONFIDENCE_EDGES } from '../../core/monitor/histogram.js';
 import { performance } from 'node:perf_hooks';
-import { writeBundle, type Manifest } from '../../adapters/bundle/index.js';
-import { createEmbedder, fitEmbedder, type EmbedderOptions } from '../../adapters/embedders/index.js';
-import { stateOf } from '../../adapters/embedders/combined.js';
-import { getVectorIndexFactory } from '../../adapters/vector-index/index.js';
+import type { Manifest } from '../../core/bundle/index.js';
+import type { Embedder, EmbedderOptions, EmbedderState } from '../../ports/embedder.js';
+import type { ModelBundles } from '../../ports/model-bundles.js';
+import type { VectorIndexFactory } from '../../ports/vector-index.js';
 import { featureMatrix } from '../../core/classifier/matrix.js';
 import { crossFitClassifier, leaveIntentsOut, runFoldsHere, trainClassifier, TRAINING_DEFAULTS, type ClassifierTrainingOptions, type FoldRunner } from '../../core/classifier/train.js';
-import { foldThreads } from '../../adapters/fold-threads.js';
 import { availableParallelism } from 'node:os';
 import { fitNovelty, type NoveltySample } from '../../core/novelty/novelty.js';
 import type { EpochReport } from '../../core/classifier/adam.js';
@@ -14,10 +13,27 @@ import { dataHash, duplicateGroups, groupedFolds, labelMap, mulberry32, type Dat
 import { IntentOpsError } from '../../core/errors.js';
 import type { Embedding } from '../../core/types.js';
 import { loadExamples, type LoadOptions } from './dataset.js';
-import { OUT_OF_SCOPE_LABELS } from './model.js';
+import { OUT_OF_SCOPE_LABELS } from '../classify/model.js';
 import { silentProgress, type ProgressReporter } from './progress.js';
 
 export type IndexChoice = 'auto' | 'exact' | 'hnsw';
+
+/**
+ * What training builds with, given by the composition root (src/app/container/train.ts, whose
+ * trainModel passes it): embedders, vector indexes, fold threads and the bundle writer.
+ */
+export interface TrainingKit {
+  /** A new (unfitted) embedder for a spec (`hashed`, `onnx`, `a+b`), with its disk cache when cacheDir is given. */
+  createEmbedder(spec: string, options?: EmbedderOptions, cacheDir?: string): Promise<Embedder>;
+  /** Fits every fittable part (e.g. IDF weights) on the training texts. */
+  fitEmbedder(e: Embedder, texts: readonly string[]): Promise<void>;
+  /** What the bundle stores to restore the embedder. */
+  embedderState(e: Embedder): EmbedderState;
+  vectorIndex(kind: string): VectorIndexFactory;
+  /** Runs cross-fitting folds on `threads` worker threads. */
+  foldThreads(threads: number): FoldRunner;
+  readonly bundles: Pick<ModelBundles, 'write'>;
+}
 export type ValidationChoice = 'auto' | 'split' | 'cv';
 
 /**
@@ -74,9 +90,9 @@ export interface TrainRequest {
  * examples up, where a fold takes long enough to pay for starting a thread; in this thread below
  * it, or when `threads` is 1. The answers are the same either way.
  */
-function foldRunner(threads: number | undefined, examples: number): FoldRunner {
+function foldRunner(kit: TrainingKit, threads: number | undefined, examples: number): FoldRunner {
   const n = threads ?? Math.min(4, availableParallelism());
-  return n > 1 && examples >= THREADED_MIN_EXAMPLES ? foldThreads(n) : runFoldsHere;
+  return n > 1 && examples >= THREADED_MIN_EXAMPLES ? kit.foldThreads(n) : runFoldsHere;
 }
 
 export const THREADED_MIN_EXAMPLES = 2000;
@@ -147,7 +163,7 @@ async function embedAll(embedder: { embed: (t: readonly string[], p?: (d: number
  * The train use case: load + validate data, split, fit the embedder, embed, index, fit and
  * calibrate the classifier, write the bundle atomically.
  */
-export async function trainModel(req: TrainRequest): Promise<TrainResult> {
+export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainResult> {
   const t0 = performance.now();
   const progress = req.progress ?? silentProgress;
   const loaded = await loadExamples(req.data, req.load);
@@ -173,10 +189,10 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
     });
   }
 
-  const embedder = await createEmbedder(req.embedder, req.embedderOptions, req.cacheDir);
+  const embedder = await kit.createEmbedder(req.embedder, req.embedderOptions, req.cacheDir);
   // without --val the embedder is fitted on every example (its IDF then includes the hold-out's
   // words; the served model is refitted on all of them anyway)
-  await fitEmbedder(embedder, trainSet.map((e) => e.text));
+  await kit.fitEmbedder(embedder, trainSet.map((e) => e.text));
   let trainEmb = await embedAll(embedder, trainSet.map((e) => e.text), 'embedding training data', progress);
   let valEmb = valSet.length ? await embedAll(embedder, valSet.map((e) => e.text), 'embedding validation data', progress) : [];
   const o = { ...TRAINING_DEFAULTS, ...req.training };
@@ -184,7 +200,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
   const indexKind = chooseIndex(req.index ?? 'auto', trainSet.length + valSet.length, embedder.dim);
   // HNSW tuned for intent data (measured on BANKING77: recall@3 ≈ 0.99 at ef 64, build 2.5× faster
   // than efConstruction 200); exact ignores these
-  const newIndex = () => getVectorIndexFactory(indexKind).create(embedder.dim, indexKind === 'hnsw' ? { seed: req.seed, efConstruction: 100, efSearch: 64 } : { seed: req.seed });
+  const newIndex = () => kit.vectorIndex(indexKind).create(embedder.dim, indexKind === 'hnsw' ? { seed: req.seed, efConstruction: 100, efSearch: 64 } : { seed: req.seed });
   let index = newIndex();
   index.add(trainEmb.map((e) => e.dense), Int32Array.from(trainSet, (e) => lm.index.get(e.label)!));
   // near-duplicates and paraphrases stay on one side of every split (else validation is optimistic)
@@ -225,7 +241,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
             heldOut.map((row) => index.search(trainEmb[row].dense, o.knnK * 3 + 5).filter((nb) => foldOf[nb.id] !== foldOf[row]).slice(0, o.knnK)),
         },
         opts,
-        foldRunner(req.threads, trainSet.length),
+        foldRunner(kit, req.threads, trainSet.length),
       );
     } else {
       const valNeighbours = valEmb.map((e) => index.search(e.dense, o.knnK));
@@ -267,16 +283,16 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
         neighbours: (rows, excluded) => rows.map((row) => index.search(allEmb[row].dense, o.knnK * 3 + 20).filter((nb) => !excluded.has(nb.label)).slice(0, o.knnK)),
       },
       { ...o, random: mulberry32(req.seed + 1) },
-      foldRunner(req.threads, allEmb.length),
+      foldRunner(kit, req.threads, allEmb.length),
     );
     novelty = fitNovelty([...known, ...unknown], { targetPrecision: o.targetPrecision, delta: o.delta, defaultShare: req.unknownShare });
   } finally {
     progress.stop();
   }
 
-  const state = stateOf(embedder);
+  const state = kit.embedderState(embedder);
   const seconds = (performance.now() - t0) / 1000;
-  const manifest = writeBundle(
+  const manifest = kit.bundles.write(
     req.out,
     {
       name: req.name ?? req.out.split(/[\\/]/).filter(Boolean).pop() ?? 'model',

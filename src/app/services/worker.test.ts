@@ -2,7 +2,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openBroker } from '../../adapters/broker/index.js';
-import { openReviewStore } from '../../adapters/stores/index.js';
+import { openReviewStore } from '../../adapters/review-store/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { Broker } from '../../ports/broker.js';
 import type { ReviewStore } from '../../ports/review-store.js';
@@ -10,9 +10,9 @@ import { consumerBacklog, deleteTopology, NATS_URL, natsClient, produce, readSub
 import { CONFIDENT, sampleModel, UNSURE } from '../../../test/helpers/serving.js';
 import { ClassifyResultSchema } from '../http/schemas.js';
 import { loadConfig } from '../config.js';
-import { openModel } from '../container.js';
-import { ClassifyService } from './classify.js';
-import type { IntentModel } from './model.js';
+import { openModel } from '../container/index.js';
+import { ClassifyService } from '../classify/service.js';
+import type { IntentModel } from '../classify/model.js';
 import { DLQ_HEADERS, Worker, type WorkerOptions } from './worker.js';
 
 /** The real review store, failing its first `failures` adds as an unreachable database would. */

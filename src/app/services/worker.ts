@@ -1,7 +1,7 @@
 import { IntentOpsError } from '../../core/errors.js';
 import type { Broker, Delivery } from '../../ports/broker.js';
 import { requestSchemas } from '../http/schemas.js';
-import type { ClassifyInput, ClassifyResult } from './classify.js';
+import type { ClassifyInput, ClassifyResult } from '../classify/service.js';
 
 /**
  * The streaming use case: take input messages from a broker shared by several workers,

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ClassifyObserver, ClassifyResult, LlmEvent } from '../services/classify.js';
+import type { ClassifyObserver, ClassifyResult, LlmEvent } from '../classify/service.js';
 import { joinClusterMetrics } from './cluster.js';
 
 const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

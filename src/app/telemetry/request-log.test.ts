@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIDENT, sampleModel, testServing, UNSURE, type TestServing } from '../../../test/helpers/serving.js';
 import { loadConfig } from '../config.js';
-import { openServing } from '../container.js';
+import { openServing } from '../container/index.js';
 import { createLogger } from './logger.js';
 import { startFakeLlm, type FakeLlm } from '../dev/fake-llm-server.js';
 import { hashKey } from '../http/auth.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { context, diag, DiagLogLevel, propagation, trace, type DiagLogger } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { maskUri } from '../../adapters/uri.js';
+import { maskUri } from '../../core/uri.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { Config } from '../config.js';
 import type { Logger } from './logger.js';

@@ -1,6 +1,6 @@
 import type { SparseVector } from '../types.js';
 import { cellsFor, createKernels, padClasses, type Kernels } from './kernels.js';
-import type { LinearModel } from './model.js';
+import type { LinearModel } from './linear-model.js';
 
 /** Rows per kernel call; longer inputs are scored in chunks (the sum is the same). */
 const CHUNK = 1024;

@@ -1,4 +1,4 @@
-import type { AdamScalars, Arena, Kernels } from './kernels.js';
+import type { AdamScalars, Arena, Kernels } from './kernel-api.js';
 import { emitModule, F32, FunctionBody, I32, Op, Simd, V128 } from './wasm-emit.js';
 
 /*

@@ -1,18 +1,10 @@
 import type { SparseVector } from '../types.js';
 import type { FeatureMatrix } from './matrix.js';
 import { CompiledLinear } from './compiled.js';
+import type { LinearModel } from './linear-model.js';
 import { softmaxInto } from './softmax.js';
 
-/**
- * Multinomial logistic regression: logits = xW + b. W is stored feature-major
- * (W[f * classes + k]) so a sparse row touches contiguous memory.
- */
-export interface LinearModel {
-  readonly dim: number;
-  readonly classes: number;
-  readonly weights: Float32Array;
-  readonly bias: Float32Array;
-}
+export type { LinearModel };
 
 export function zeroModel(dim: number, classes: number): LinearModel {
   return { dim, classes, weights: new Float32Array(dim * classes), bias: new Float32Array(classes) };

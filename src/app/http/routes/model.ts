@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { modelIdentity } from '../../services/classify.js';
+import { modelIdentity } from '../../classify/service.js';
 import type { HttpDeps } from '../deps.js';
 import type { Env } from '../types.js';
 

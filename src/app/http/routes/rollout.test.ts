@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, SAMPLE_TEST, tempDir } from '../../../../test/helpers/sample.js';
 import { sampleModel, testServing, type TestServing } from '../../../../test/helpers/serving.js';
 import { loadConfig } from '../../config.js';
-import { openRegistry } from '../../container.js';
+import { openRegistry } from '../../container/index.js';
 import { registerBundle, setAlias } from '../../services/registry.js';
 import { problemResponse, toProblem } from '../problem.js';
 import type { Env } from '../types.js';

@@ -1,5 +1,5 @@
-import { IntentOpsError } from '../../core/errors.js';
-import type { VersionRef } from '../../ports/registry-store.js';
+import { IntentOpsError } from '../core/errors.js';
+import type { VersionRef } from './registry-store.js';
 
 /** Model names: no '/' or '@', so `NAME/3` and `NAME@ALIAS` always parse one way. */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -1,14 +1,14 @@
 import { openRolloutStore } from '../../adapters/rollout/index.js';
-import { parseModelUri } from '../../adapters/registry/names.js';
+import { parseModelUri } from '../../ports/model-uri.js';
 import type { ModelVersion } from '../../ports/registry-store.js';
 import type { Config } from '../config.js';
-import { serveAs } from '../services/classify.js';
-import { loadExamples } from '../services/dataset.js';
+import { serveAs } from '../classify/service.js';
 import { resolveModelUri, type Registry } from '../services/registry.js';
 import { LiveRollout, RolloutService, type ChallengerGate, type OutcomeSources } from '../services/rollout.js';
-import { isRegistryRef, loadOptions, openModel, openRegistry, openServingModel } from './base.js';
+import { versionGate } from './gate.js';
+import { isRegistryRef, openRegistry, openServingModel } from './models.js';
 
-/* Part of the composition root (re-exported by src/app/container.ts): rollout of a registry champion. */
+/* Part of the composition root (src/app/container/index.ts): rollout of a registry champion. */
 
 /** `models:/NAME@champion` (or `NAME@champion`): the served model follows a rollout. */
 export function championOf(spec: string): string | undefined {
@@ -18,28 +18,14 @@ export function championOf(spec: string): string | undefined {
 }
 
 /**
- * The quality gate `rollout promote` runs: the challenger against the champion on labelled test
- * data, exactly as `intentops promote` does. undefined when no gates file or data is given.
+ * The quality gate `rollout promote` runs (versionGate): the challenger against the champion on
+ * labelled test data, exactly as `intentops promote` does. undefined when no gates file or data is
+ * given (flags, else rollout.gates and rollout.data).
  */
 export function rolloutGate(c: Config, files: { gates?: string; data?: string } = {}): ChallengerGate | undefined {
   const gates = files.gates ?? c.rollout.gates;
   const data = files.data ?? c.rollout.data;
-  if (!gates || !data) return undefined;
-  return async (challenger, champion) => {
-    // loaded when a promotion happens: gate.ts builds on this module
-    const { gateModels, loadGatesFile } = await import('../services/gate.js');
-    const g = loadGatesFile(gates);
-    const reg = await openRegistry(c);
-    try {
-      const open = async (v: ModelVersion) => openModel((await resolveModelUri(reg, `models:/${v.name}/${v.version}`)).path, c);
-      const candidate = await open(challenger);
-      const baseline = champion ? await open(champion) : undefined;
-      const examples = (await loadExamples(data, { ...loadOptions(c), keepDuplicates: true })).examples;
-      return await gateModels({ gates: g, candidate, baseline, examples });
-    } finally {
-      await reg.store.close();
-    }
-  };
+  return gates && data ? versionGate(c, { gates, data }) : undefined;
 }
 
 /** Rollout control for `intentops rollout`: registry, rollout state and the outcome stores from config. */

@@ -1,7 +1,5 @@
 import { trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import type { Bundle, Manifest } from '../../adapters/bundle/index.js';
-import { restoreEmbedder, type EmbedderOptions } from '../../adapters/embedders/index.js';
-import { getVectorIndexFactory } from '../../adapters/vector-index/index.js';
+import type { Bundle, Manifest } from '../../core/bundle/index.js';
 import { posterior, type Scorer } from '../../core/classifier/posterior.js';
 import { CompiledLinear } from '../../core/classifier/compiled.js';
 import { decide, topTwo, type Decision, type Reason, type Route, type RoutingPolicy } from '../../core/routing/policy.js';
@@ -10,7 +8,6 @@ import type { Embedding, LabelledText } from '../../core/types.js';
 import type { Embedder, Progress } from '../../ports/embedder.js';
 import type { BackgroundSearch, Neighbour, VectorIndex } from '../../ports/vector-index.js';
 import { failSpan, tracer, tracingOn } from '../telemetry/trace.js';
-import { modelIdentity } from './classify.js';
 
 export interface Prediction {
   readonly intent: string;
@@ -41,12 +38,18 @@ export interface ClassifyOptions {
    * confident traffic skips the index search unless the routing policy itself uses kNN.
    */
   readonly neighbours?: number | 'auto';
-  /**
-   * Called with each message's position and prediction as soon as its route is decided, which
-   * with a search thread is before its neighbours are found (`neighbours` is then still empty):
-   * work that needs only the decision (a review item) can start meanwhile.
-   */
-  readonly onDecided?: (index: number, p: Prediction) => void;
+}
+
+/**
+ * A batch's predictions in two stages. `decided`: every message's prediction as soon as its route
+ * is decided, which with a search thread is before the neighbours of unsure messages are found
+ * (their `neighbours` are then still empty), so work that needs only the decision (a review
+ * item) can start meanwhile. `complete`: the predictions with their neighbours (the same
+ * predictions as `decided` when there is no search thread).
+ */
+export interface StagedPredictions {
+  readonly decided: readonly Prediction[];
+  readonly complete: Promise<Prediction[]>;
 }
 
 export interface ModelInfo {
@@ -84,6 +87,12 @@ export interface ShareTracking {
   readonly every?: number;
 }
 
+/** A model's identity in responses, review items, metrics and /v1/models/current. */
+export interface ModelId {
+  readonly name: string;
+  readonly version: string;
+}
+
 /** A trained model ready to classify: embedder + vector index + calibrated scorer + routing policy. */
 export class IntentModel implements Classifier {
   private readonly oos: Set<number>;
@@ -94,6 +103,9 @@ export class IntentModel implements Classifier {
   /** Span attributes naming this model (a cascade's tiers are told apart by them). */
   private readonly modelAttributes: Attributes;
   private background: BackgroundSearch | undefined;
+  /** The registry version this model answers as (see serveAs); undefined for a bundle directory. */
+  private servedAs: ModelId | undefined;
+  private bundleId: ModelId | undefined;
 
   private constructor(
     readonly manifest: Manifest,
@@ -108,14 +120,16 @@ export class IntentModel implements Classifier {
     this.share = this.novelty?.defaultShare ?? 0;
     const nnForNovelty = this.novelty?.features.includes('neighbour') ? 1 : 0;
     this.knnNeeded = Math.max(scorer.fusion.alpha > 0 || policy.requireKnnAgreement ? scorer.fusion.k : 0, nnForNovelty);
-    const id = modelIdentity(this);
+    const id = this.identity;
     this.modelAttributes = Object.freeze({ 'intentops.model.name': id.name, 'intentops.model.version': id.version });
   }
 
-  static async fromBundle(b: Bundle, embedderOptions: EmbedderOptions = {}): Promise<IntentModel> {
+  /**
+   * The model of a bundle, over the embedder and vector index restored from it (the composition
+   * root's modelFromBundle restores them: src/app/container/models.ts).
+   */
+  static fromParts(b: Bundle, embedder: Embedder, index: VectorIndex): IntentModel {
     const m = b.manifest;
-    const embedder = await restoreEmbedder({ name: m.embedder.name, config: m.embedder.config, arrays: b.embedderArrays }, embedderOptions);
-    const index = getVectorIndexFactory(m.index.kind).fromBytes(b.indexBytes);
     const scorer: Scorer = {
       model: { dim: m.classifier.dim, classes: m.classifier.classes, weights: b.weights, bias: b.bias },
       temperature: m.classifier.temperature,
@@ -124,6 +138,29 @@ export class IntentModel implements Classifier {
     // build the compact serving form of W now, not on the first request
     CompiledLinear.of(scorer.model);
     return new IntentModel(m, embedder, index, scorer, m.routing.policy, b.examples);
+  }
+
+  /**
+   * The model's identity in responses: a registry version as `{ name, version: "3" }` (see
+   * serveAs); a bundle directory as its manifest name + a short hash of its weights.
+   */
+  get identity(): ModelId {
+    // made once: every answer carries it
+    return this.servedAs ?? (this.bundleId ??= Object.freeze({ name: this.manifest.name, version: this.weightsVersion }));
+  }
+
+  /** A short hash of the weights: what cache keys use, so equal weights share answers whatever they are called. */
+  get weightsVersion(): string {
+    return this.manifest.classifier.weights.sha256.slice(0, 12);
+  }
+
+  /**
+   * Marks this loaded model as a registry version: it then answers (responses, review items,
+   * metrics, /v1/models/current) as `{ name: registered name, version: "<version number>" }`.
+   */
+  serveAs(id: ModelId): this {
+    this.servedAs = { name: id.name, version: id.version };
+    return this;
   }
 
   get labels(): readonly string[] {
@@ -143,6 +180,11 @@ export class IntentModel implements Classifier {
    * a CLI run), no span object is made at all.
    */
   async classify(texts: readonly string[], opts: ClassifyOptions = {}, onProgress?: Progress): Promise<Prediction[]> {
+    return (await this.classifyInStages(texts, opts, onProgress)).complete;
+  }
+
+  /** classify, returning the decisions before the neighbours of unsure messages are found (StagedPredictions). */
+  async classifyInStages(texts: readonly string[], opts: ClassifyOptions = {}, onProgress?: Progress): Promise<StagedPredictions> {
     if (!tracingOn() || !trace.getActiveSpan()?.isRecording()) {
       return this.predictAll(await this.embedder.embed(texts, onProgress), opts);
     }
@@ -227,14 +269,18 @@ export class IntentModel implements Classifier {
   }
 
   /**
-   * predict, telling opts.onDecided of each decision; with a search thread, the neighbour
-   * searches of unsure messages are then awaited from it.
+   * predict: the decisions at once; with a search thread, the neighbour searches of unsure
+   * messages are then sent to it and `complete` resolves when they are back.
    */
-  private async predictAll(es: readonly Embedding[], opts: ClassifyOptions, t?: Tracer): Promise<Prediction[]> {
+  private predictAll(es: readonly Embedding[], opts: ClassifyOptions, t?: Tracer): StagedPredictions {
     const later: number[] | undefined = this.background ? [] : undefined;
     const out = this.predict(es, opts, t, later);
-    if (opts.onDecided) for (let i = 0; i < out.length; i++) opts.onDecided(i, out[i]);
-    if (!later?.length) return out;
+    if (!later?.length) return { decided: out, complete: Promise.resolve(out) };
+    return { decided: out.slice(), complete: this.searchLater(es, out, later, t) };
+  }
+
+  /** The neighbours of the messages at `later`, searched on the search thread, filled into `out`. */
+  private async searchLater(es: readonly Embedding[], out: Prediction[], later: readonly number[], t?: Tracer): Promise<Prediction[]> {
     const span = t?.startSpan('index.search', { attributes: { ...this.searchAttributes(AUTO_NEIGHBOURS, later.length, 'neighbours'), 'intentops.index.thread': true } });
     await Promise.all(
       later.map(async (i) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IntentOpsError } from '../../core/errors.js';
-import { checkAlias, formatModelUri, parseModelUri } from './names.js';
+import { IntentOpsError } from '../core/errors.js';
+import { checkAlias, formatModelUri, parseModelUri } from './model-uri.js';
 
 describe('model URIs', () => {
   it('parses aliases, versions and latest, with or without models:/', () => {

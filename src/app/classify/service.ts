@@ -8,7 +8,7 @@ import { chooseArm, type Arm } from '../../core/rollout/assign.js';
 import type { RolloutMode } from '../../core/rollout/state.js';
 import type { RolloutStats } from '../../core/rollout/stats.js';
 import type { Route } from '../../core/routing/policy.js';
-import type { IntentModel, Prediction } from './model.js';
+import type { IntentModel, ModelId, Prediction } from './model.js';
 
 export interface ClassifyInput {
   readonly text: string;
@@ -70,10 +70,7 @@ export type LlmEvent =
   | { readonly called: true; readonly outcome: 'answered' | 'none' | 'error' | 'timeout'; readonly model: string; readonly usage?: LlmUsage; readonly latencyMs: number }
   | { readonly called: false; readonly skipped: LlmSkipReason | 'budget' };
 
-export interface ModelId {
-  readonly name: string;
-  readonly version: string;
-}
+export type { ModelId } from './model.js';
 
 /**
  * What a rollout routes between (see core/rollout): read once per batch and replaced as a whole
@@ -117,37 +114,14 @@ export interface ClassifyDeps {
 
 export type CachedAnswer = Omit<ClassifyResult, 'id' | 'cached' | 'timings' | 'review'>;
 
-const registryIdentity = new WeakMap<IntentModel, ModelId>();
-
-/**
- * Marks a loaded model as a registry version: it then answers (responses, review items, metrics,
- * /v1/models/current) as `{ name: registered name, version: "<version number>" }`.
- */
+/** Marks a loaded model as a registry version (IntentModel.serveAs). */
 export function serveAs(m: IntentModel, id: ModelId): IntentModel {
-  registryIdentity.set(m, { name: id.name, version: id.version });
-  return m;
+  return m.serveAs(id);
 }
 
-/**
- * The model's identity in responses: a registry version as `{ name, version: "3" }` (see
- * serveAs); a bundle directory as its manifest name + a short hash of its weights.
- */
+/** The model's identity in responses (IntentModel.identity). */
 export function modelIdentity(m: IntentModel): ModelId {
-  return registryIdentity.get(m) ?? bundleIdentity(m);
-}
-
-const bundleIdentities = new WeakMap<IntentModel, ModelId>();
-
-/** A bundle's identity, made once per model (every answer carries it). */
-function bundleIdentity(m: IntentModel): ModelId {
-  let id = bundleIdentities.get(m);
-  if (!id) bundleIdentities.set(m, (id = Object.freeze({ name: m.manifest.name, version: weightsVersion(m) })));
-  return id;
-}
-
-/** A short hash of the weights: what cache keys use, so equal weights share answers whatever they are called. */
-function weightsVersion(m: IntentModel): string {
-  return m.manifest.classifier.weights.sha256.slice(0, 12);
+  return m.identity;
 }
 
 /** Cache key: model version + normalised text, hashed (no raw text, no secrets in keys). */
@@ -241,19 +215,22 @@ export class ClassifyService {
     if (inputs.length === 1) return [await this.answerOne(model, variant, inputs[0], t0, stats)];
     const ident = modelIdentity(model);
     // no cache, no hashing: the key is a sha256 of the text, about a tenth of a hashed-model classify
-    const keys = this.deps.cache ? inputs.map((i) => cacheKey(weightsVersion(model), i.text)) : [];
+    const keys = this.deps.cache ? inputs.map((i) => cacheKey(model.weightsVersion, i.text)) : [];
     const cached = this.deps.cache ? await Promise.all(keys.map((k) => this.cacheGet(k))) : [];
     const todo = inputs.map((_, i) => i).filter((i) => !cached[i]);
+    const staged = todo.length ? await model.classifyInStages(todo.map((i) => inputs[i].text), { llmAvailable: this.llmAvailable }) : undefined;
     // a message the model itself sends to review needs no neighbours for its item: the item is
     // added as soon as the route is decided, while the neighbours are still being searched
     const early = new Map<number, Promise<ReviewItem>>();
-    const onDecided = (j: number, p: Prediction) => {
-      if (p.route !== 'review' || !this.deps.review) return;
-      const added = this.addReview(inputs[todo[j]], p, ident, p.reason as ReviewReason);
-      added.catch(() => undefined); // awaited (and its failure reported) in finish
-      early.set(todo[j], added);
-    };
-    const preds = todo.length ? await model.classify(todo.map((i) => inputs[i].text), { llmAvailable: this.llmAvailable, onDecided }) : [];
+    if (this.deps.review) {
+      staged?.decided.forEach((p, j) => {
+        if (p.route !== 'review') return;
+        const added = this.addReview(inputs[todo[j]], p, ident, p.reason as ReviewReason);
+        added.catch(() => undefined); // awaited (and its failure reported) in finish
+        early.set(todo[j], added);
+      });
+    }
+    const preds = staged ? await staged.complete : [];
     const modelMs = performance.now() - t0;
     const byIndex = new Map(todo.map((i, j) => [i, preds[j]]));
     return Promise.all(
@@ -285,7 +262,7 @@ export class ClassifyService {
   private async answerOne(model: IntentModel, variant: Arm, input: ClassifyInput, t0: number, stats?: RolloutStats): Promise<ClassifyResult> {
     const ident = modelIdentity(model);
     const cache = this.deps.cache;
-    const key = cache ? cacheKey(weightsVersion(model), input.text) : '';
+    const key = cache ? cacheKey(model.weightsVersion, input.text) : '';
     const hit = cache ? await this.cacheGet(key) : undefined;
     let r: ClassifyResult;
     if (hit) {
@@ -293,14 +270,16 @@ export class ClassifyService {
       const { llm: _llm, ...answer } = hit;
       r = { ...answer, model: ident, variant, id: input.id ?? randomUUID(), cached: true, timings: { modelMs: 0, llmMs: 0, totalMs: performance.now() - t0 } };
     } else {
-      // a message the model itself sends to review: its item is added as soon as the route is decided
+      // a message the model itself sends to review: its item is added as soon as the route is
+      // decided, while the neighbours are still being searched
+      const staged = await model.classifyInStages([input.text], { llmAvailable: this.llmAvailable });
+      const decided = staged.decided[0];
       let early: Promise<ReviewItem> | undefined;
-      const onDecided = (_: number, p: Prediction) => {
-        if (p.route !== 'review' || !this.deps.review) return;
-        early = this.addReview(input, p, ident, p.reason as ReviewReason);
+      if (decided.route === 'review' && this.deps.review) {
+        early = this.addReview(input, decided, ident, decided.reason as ReviewReason);
         early.catch(() => undefined); // awaited (and its failure reported) in finish
-      };
-      const preds = await model.classify([input.text], { llmAvailable: this.llmAvailable, onDecided });
+      }
+      const preds = await staged.complete;
       const modelMs = performance.now() - t0;
       r = await this.finish(model, ident, variant, input, input.id ?? randomUUID(), preds[0], t0, modelMs, early);
       // review items are per message: only answers (accepted, llm) are reused

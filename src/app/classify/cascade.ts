@@ -23,9 +23,7 @@ export class Cascade implements Classifier {
     return { ...last, name: infos.map((i) => i.name).join(' → '), embedder: infos.map((i) => i.embedder).join(' → ') };
   }
 
-  async classify(texts: readonly string[], options: ClassifyOptions = {}, onProgress?: Progress): Promise<TieredPrediction[]> {
-    // a tier's decision is final only for what it answers: onDecided is told of the cascade's own, at the end
-    const { onDecided, ...opts } = options;
+  async classify(texts: readonly string[], opts: ClassifyOptions = {}, onProgress?: Progress): Promise<TieredPrediction[]> {
     const out: TieredPrediction[] = new Array(texts.length);
     let pending = texts.map((_, i) => i);
     for (let t = 0; t < this.tiers.length && pending.length; t++) {
@@ -42,7 +40,6 @@ export class Cascade implements Classifier {
       pending = next;
       onProgress?.(texts.length - pending.length, texts.length);
     }
-    if (onDecided) out.forEach((p, i) => onDecided(i, p));
     return out;
   }
 }

@@ -1,24 +1,26 @@
 import { existsSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { openArtifactStore } from '../../adapters/artifacts/index.js';
-import { readBundle } from '../../adapters/bundle/index.js';
-import type { EmbedderOptions } from '../../adapters/embedders/index.js';
+import { modelBundles, readBundle } from '../../adapters/bundle/index.js';
+import { restoreEmbedder, type EmbedderOptions } from '../../adapters/embedders/index.js';
+import { getVectorIndexFactory } from '../../adapters/vector-index/index.js';
+import type { Bundle } from '../../core/bundle/index.js';
 import { openRegistryStore } from '../../adapters/registry/index.js';
-import { parseModelUri } from '../../adapters/registry/names.js';
-import { openReviewStore } from '../../adapters/stores/index.js';
+import { parseModelUri } from '../../ports/model-uri.js';
+import { openReviewStore } from '../../adapters/review-store/index.js';
 import { openTrackingStore } from '../../adapters/tracking/index.js';
 import { startSearchThread } from '../../adapters/vector-index/search-thread.js';
 import type { ReviewStore } from '../../ports/review-store.js';
 import type { TrackingStore } from '../../ports/tracking-store.js';
 import type { Config } from '../config.js';
-import { Cascade } from '../services/cascade.js';
-import { serveAs } from '../services/classify.js';
+import { Cascade } from '../classify/cascade.js';
+import { serveAs } from '../classify/service.js';
 import type { LoadOptions } from '../services/dataset.js';
-import { IntentModel, type Classifier } from '../services/model.js';
+import type { TrainRequest } from '../services/train.js';
+import { IntentModel, type Classifier } from '../classify/model.js';
 import { resolveModelUri, type Registry } from '../services/registry.js';
 
 /*
- * Part of the composition root (re-exported by src/app/container.ts): models, stores and
+ * Part of the composition root (src/app/container/index.ts): models, stores and
  * registry references built from configuration.
  */
 export function embedderOptions(c: Config): EmbedderOptions {
@@ -27,6 +29,20 @@ export function embedderOptions(c: Config): EmbedderOptions {
     openai: c.openai.azureEndpoint
       ? { azure: true, endpoint: c.openai.azureEndpoint, deployment: c.openai.azureDeployment, apiVersion: c.openai.azureApiVersion, apiKey: c.openai.apiKey }
       : { baseUrl: c.openai.baseUrl, model: c.openai.model, apiKey: c.openai.apiKey },
+  };
+}
+
+/** The configuration -> train request mapping, once: what `train` and `retrain` train with. */
+export function trainSettings(c: Config): Pick<TrainRequest, 'embedder' | 'embedderOptions' | 'index' | 'validation' | 'cacheDir' | 'seed' | 'valFraction' | 'training'> {
+  return {
+    embedder: c.embedder,
+    embedderOptions: embedderOptions(c),
+    index: c.index,
+    validation: c.validation,
+    cacheDir: c.cacheDir || undefined,
+    seed: c.seed,
+    valFraction: c.valFraction,
+    training: { targetPrecision: c.targetPrecision },
   };
 }
 
@@ -41,8 +57,16 @@ export function loadOptions(c: Config): LoadOptions {
   };
 }
 
+/** The model of a bundle read into memory: its embedder and vector index restored, then IntentModel.fromParts. */
+export async function modelFromBundle(b: Bundle, options: EmbedderOptions = {}): Promise<IntentModel> {
+  const m = b.manifest;
+  const embedder = await restoreEmbedder({ name: m.embedder.name, config: m.embedder.config, arrays: b.embedderArrays }, options);
+  const index = getVectorIndexFactory(m.index.kind).fromBytes(b.indexBytes);
+  return IntentModel.fromParts(b, embedder, index);
+}
+
 export async function openModel(dir: string, c: Config): Promise<IntentModel> {
-  return IntentModel.fromBundle(readBundle(dir), embedderOptions(c));
+  return modelFromBundle(readBundle(dir), embedderOptions(c));
 }
 
 /** server.searchThread 'auto' moves searches to a thread for indexes of at least this many examples. */
@@ -55,7 +79,7 @@ export const SEARCH_THREAD_MIN_EXAMPLES = 2000;
  */
 export async function openServingModel(dir: string, c: Config): Promise<IntentModel> {
   const b = readBundle(dir);
-  const m = await IntentModel.fromBundle(b, embedderOptions(c));
+  const m = await modelFromBundle(b, embedderOptions(c));
   const mode = c.server.searchThread;
   const threaded = m.index.size > 0 && (mode === 'on' || (mode === 'auto' && m.index.size >= SEARCH_THREAD_MIN_EXAMPLES));
   return threaded ? m.searchInBackground(await startSearchThread(m.manifest.index.kind, b.indexBytes)) : m;
@@ -75,16 +99,11 @@ export async function openTracking(c: Config): Promise<TrackingStore> {
 }
 
 export async function openRegistry(c: Config): Promise<Registry> {
-  return { store: await openRegistryStore(c.registry.uri), artifacts: openArtifactStore(c.registry.artifacts) };
+  return { store: await openRegistryStore(c.registry.uri), artifacts: openArtifactStore(c.registry.artifacts), bundles: modelBundles };
 }
 
 export async function openReviewStoreFor(c: Config, uri?: string): Promise<ReviewStore> {
   return openReviewStore(uri ?? c.review.uri);
-}
-
-/** Who acts, for audit logs: $INTENTOPS_USER, else the OS user. */
-export function whoAmI(env: NodeJS.ProcessEnv = process.env): string {
-  return env.INTENTOPS_USER || env.USER || userInfo().username || 'unknown';
 }
 
 /** A registry reference: `models:/NAME@ALIAS`, `models:/NAME/V`, or `NAME@ALIAS` / `NAME/V` when no such directory exists. */

@@ -9,10 +9,11 @@ import type { PredictionLog, PredictionRecord } from '../../ports/prediction-log
 import type { TrackingStore } from '../../ports/tracking-store.js';
 import type { Config } from '../config.js';
 import { LlmBudget } from '../services/budget.js';
-import type { ClassifyInput, ClassifyObserver, ClassifyResult } from '../services/classify.js';
+import type { ClassifyInput, ClassifyObserver, ClassifyResult } from '../classify/service.js';
 import { FeedbackService } from '../services/feedback.js';
-import type { IntentModel } from '../services/model.js';
-import { AlertDispatcher, registerMonitorMetrics, ServedMonitor } from '../services/monitor.js';
+import type { IntentModel } from '../classify/model.js';
+import { AlertDispatcher, ServedMonitor } from '../services/monitor.js';
+import { registerMonitorMetrics } from '../telemetry/monitor-metrics.js';
 import { PredictionRecorder } from '../services/prediction-recorder.js';
 import type { Logger, ServiceMetrics } from '../telemetry/index.js';
 
@@ -39,7 +40,7 @@ export interface Operations {
 }
 
 /**
- * Part of the composition root (src/app/container.ts calls it from openServing): opens the
+ * Part of the composition root (serving.ts calls it from openServing): opens the
  * event stores, the monitor of the served model, the budget and the tracking store named by
  * config. On failure it closes what it opened before rethrowing.
  */
