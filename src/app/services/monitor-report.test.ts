@@ -31,7 +31,9 @@ let runs = 0;
 
 async function serve(log: PredictionLog, batches: readonly string[][], at: () => number): Promise<{ monitor: MonitorService; results: ClassifyResult[] }> {
   const monitor = await MonitorService.forModel(model, SETTINGS, { now: at });
-  const recorder = new PredictionRecorder({ log, features: (i, r) => monitor.features(i, r), now: at, flushMs: 5 });
+  // nothing is flushed before close (150 records < batchSize 500): a flush while the monitor is
+  // still embedding its samples would store them without centroid distances (seen on a loaded CI)
+  const recorder = new PredictionRecorder({ log, features: (i, r) => monitor.features(i, r), now: at, flushMs: 600_000 });
   const observer = {
     onResult(r: ClassifyResult, i: ClassifyInput) {
       monitor.onResult(r, i);
