@@ -1,17 +1,38 @@
 import { availableParallelism } from 'node:os';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * Files whose subject is timing under load (SIGTERM drains with keep-alive clients, fault
+ * injection with deadlines, process signals): they run one at a time after the rest, alone on
+ * the machine, as they did when the whole suite ran serially.
+ */
+const SERIAL = ['test/e2e/serve-drain.test.ts', 'test/e2e/serve.test.ts', 'test/fault/**/*.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'web/**/*.test.ts'],
     // deadlines for a hung test, not speed targets: the slowest end-to-end tests (a CLI run over
     // 24,000 rows twice, a dozen CLI processes in a row) take 30–90 s on a loaded 2-core machine
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // vitest's default (cores − 1) runs the files one at a time on a 2-core machine, where most
-    // of an end-to-end file's time is spent waiting on the processes and servers it starts; two
-    // at a time there (every test names its own ports, temp dirs, tables and streams).
-    maxWorkers: Math.max(2, availableParallelism() - 1),
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'parallel',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'web/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...SERIAL],
+          // vitest's default (cores − 1) runs the files one at a time on a 2-core machine, where
+          // most of an end-to-end file's time is spent waiting on the processes and servers it
+          // starts; two at a time there (every test names its own ports, temp dirs, tables, streams)
+          maxWorkers: Math.max(2, availableParallelism() - 1),
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'serial', include: SERIAL, fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });
