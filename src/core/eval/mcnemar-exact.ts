@@ -1,4 +1,4 @@
-import { sameNonEmptyLength } from './validate.js';
+import { discordantPairs } from './mcnemar.js';
 
 export interface ExactMcNemarResult {
   /** Examples A got wrong and B got right. */
@@ -39,14 +39,6 @@ export function exactBinomialHalf(k: number, n: number): number {
  * mcnemarExact(aCorrect, bCorrect).pValue // 0.0386
  */
 export function mcnemarExact(aCorrect: ArrayLike<boolean>, bCorrect: ArrayLike<boolean>): ExactMcNemarResult {
-  const n = sameNonEmptyLength('mcnemarExact', aCorrect, bCorrect, ['aCorrect', 'bCorrect']);
-  let b01 = 0;
-  let b10 = 0;
-  for (let i = 0; i < n; i++) {
-    const a = Boolean(aCorrect[i]);
-    const b = Boolean(bCorrect[i]);
-    if (!a && b) b01 += 1;
-    else if (a && !b) b10 += 1;
-  }
+  const { b01, b10 } = discordantPairs('mcnemarExact', aCorrect, bCorrect);
   return { b01, b10, pValue: exactBinomialHalf(b01, b01 + b10) };
 }

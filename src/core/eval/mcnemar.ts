@@ -18,6 +18,20 @@ export interface McNemarResult {
 /** Discordant-pair count from which the chi-square approximation replaces the exact test. */
 const EXACT_BELOW = 25;
 
+/** The discordant pairs of two classifiers' paired correctness (b01: only B right; b10: only A right). */
+export function discordantPairs(fn: string, aCorrect: ArrayLike<boolean>, bCorrect: ArrayLike<boolean>): { b01: number; b10: number } {
+  const n = sameNonEmptyLength(fn, aCorrect, bCorrect, ['aCorrect', 'bCorrect']);
+  let b01 = 0;
+  let b10 = 0;
+  for (let i = 0; i < n; i++) {
+    const a = Boolean(aCorrect[i]);
+    const b = Boolean(bCorrect[i]);
+    if (!a && b) b01 += 1;
+    else if (a && !b) b10 += 1;
+  }
+  return { b01, b10 };
+}
+
 /**
  * McNemar's test on paired predictions of two models over the same examples. Only discordant
  * pairs matter. With fewer than 25 of them the exact binomial test is used (the chi-square
@@ -29,15 +43,7 @@ const EXACT_BELOW = 25;
  * mcnemar(aCorrect, bCorrect).pValue // 0.0386
  */
 export function mcnemar(aCorrect: ArrayLike<boolean>, bCorrect: ArrayLike<boolean>): McNemarResult {
-  const n = sameNonEmptyLength('mcnemar', aCorrect, bCorrect, ['aCorrect', 'bCorrect']);
-  let b01 = 0;
-  let b10 = 0;
-  for (let i = 0; i < n; i++) {
-    const a = Boolean(aCorrect[i]);
-    const b = Boolean(bCorrect[i]);
-    if (!a && b) b01 += 1;
-    else if (a && !b) b10 += 1;
-  }
+  const { b01, b10 } = discordantPairs('mcnemar', aCorrect, bCorrect);
   const discordant = b01 + b10;
   if (discordant < EXACT_BELOW) {
     return { b01, b10, statistic: Math.min(b01, b10), pValue: binomialTwoSidedHalf(b01, discordant) };
