@@ -309,3 +309,18 @@ function tally(keys: readonly string[]): Record<string, number> {
   for (const k of keys) out[k] = (out[k] ?? 0) + 1;
   return out;
 }
+
+/** What a retrain run learnt from machine labels: its record in the run, the result and the gate report. */
+export interface LabelReport {
+  /** Start of the window the candidates were read from (ISO-8601); null when no prediction log was read. */
+  readonly since: string | null;
+  /** Prediction records read (the answers clients got; shadow records are skipped). */
+  readonly records: number;
+  /** LLM or accepted answers without a stored text (events.storeTexts was off): not usable. */
+  readonly withoutText: number;
+  /** Candidates left out because more than the maximum were found (the oldest). */
+  readonly truncated: number;
+  readonly llm: ProvenanceCounts;
+  readonly self: ProvenanceCounts;
+  readonly policy: LabelPolicy;
+}
