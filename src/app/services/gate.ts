@@ -81,7 +81,8 @@ export async function gateThenPromote(p: GatedPromotion): Promise<{ run?: GateRu
 export function formatLabelReport(r: LabelReport): string[] {
   const list = (o: Readonly<Record<string, number | undefined>>) => Object.entries(o).filter(([, n]) => n).sort((a, b) => b[1]! - a[1]! || a[0].localeCompare(b[0])).map(([k, n]) => `${k} ${n}`).join(', ');
   const line = (name: string, c: ProvenanceCounts, weight: number) => {
-    const dropped = list(c.dropped);
+    const by = list(c.contradictedBy);
+    const dropped = list(c.dropped).replace(/contradicted \d+/, (m) => (by ? `${m} (by ${by})` : m));
     const parts = [`${name}: ${c.used} of ${c.candidates} used (weight ${weight}${c.audited ? `; ${c.audited} audit-confirmed at weight 1` : ''})`];
     if (dropped) parts.push(`dropped: ${dropped}`);
     if (Object.keys(c.byModel).length) parts.push(`models: ${list(c.byModel)}`);

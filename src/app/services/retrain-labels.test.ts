@@ -59,6 +59,7 @@ describe('retrain with machine labels from a real SQLite prediction log', () => 
         rec('I was charged twice for order 881', 'payment_issue'), // an audit confirms it
         rec('App crashes when I open the basket', 'technical_error'), // an audit rejects it
         rec('Where can I change my shipping address on my profile', 'account_change'), // a reviewer says delivery
+        rec('Do you have a shop in Vienna', 'product_info'), // a reviewer auditing an accepted answer says general_question
         voucher, // a feedback correction says payment_issue
         rec('what is the weather in Berlin', 'none', { reason: 'out_of_scope' }),
         rec('Do you sell gift cards?', 'gift_card'),
@@ -72,6 +73,8 @@ describe('retrain with machine labels from a real SQLite prediction log', () => 
       await log.append(records); // through the real adapter
       const item = await review.add({ text: 'Where can I change my shipping address on my profile?', guess: 'account_change', confidence: 0.4, alternatives: [], reason: 'low_confidence', model: { name: 'tickets', version: '1' } });
       await review.resolve(item.id, 'ana', { label: 'delivery' });
+      const audit = await review.add({ text: 'Do you have a shop in Vienna?', guess: 'product_info', confidence: 0.95, alternatives: [], reason: 'audit', model: { name: 'tickets', version: '1' } });
+      await review.resolve(audit.id, 'ana', { label: 'general_question' });
       const feedback = new FeedbackService({ store: feedbackStore, predictions: log });
       await feedback.give({ predictionId: voucher.id, correctIntent: 'payment_issue' }, 'bob');
 
@@ -103,14 +106,15 @@ describe('retrain with machine labels from a real SQLite prediction log', () => 
       const variantStored = (((await log.get(records[0].id))?.llm as { variant?: string } | undefined)?.variant ?? null) === 'v2';
       expect(r.labels).toMatchObject({
         since: at(30),
-        records: 13, // 15 appended − 1 shadow − 1 older than 30 days (the one without text counts as read)
+        records: 14, // 16 appended − 1 shadow − 1 older than 30 days (the one without text counts as read)
         withoutText: 1,
         truncated: 0,
         llm: {
-          candidates: 9,
+          candidates: 10,
           used: 3,
           audited: 1,
-          dropped: { duplicate: 1, audit_rejected: 1, contradicted: 2, out_of_scope: 1, unknown_intent: 1 },
+          dropped: { duplicate: 1, audit_rejected: 1, contradicted: 3, out_of_scope: 1, unknown_intent: 1 },
+          contradictedBy: { review: 1, feedback: 1, audit: 1 },
           byModel: { 'gpt-test': 3 },
           byVariant: variantStored ? { v2: 1, unknown: 2 } : { unknown: 3 },
         },
@@ -127,23 +131,25 @@ describe('retrain with machine labels from a real SQLite prediction log', () => 
       expect(labelOf('Can I get my money back for the blue jacket')).toEqual(['return_refund']);
       expect(labelOf('App crashes when I open the basket')).toEqual([]);
       expect(labelOf('Where can I change my shipping address on my profile')).toEqual([]);
+      expect(labelOf('Do you have a shop in Vienna')).toEqual([]);
+      expect(labelOf('Do you have a shop in Vienna?')).toEqual(['general_question']);
       expect(labelOf('Where can I change my shipping address on my profile?')).toEqual(['delivery']);
       expect(labelOf('My voucher code is rejected at checkout')).toEqual(['payment_issue']);
       expect(labelOf('what is the weather in Berlin')).toEqual([]);
       expect(bundle.manifest.labels).not.toContain('gift_card');
 
-      // calibration: every example trains, but the 3 unconfirmed machine labels never calibrate (the audited one does)
+      // calibration: every example trains (data, 3 review labels and corrections, 4 machine labels), but the 3 unconfirmed machine labels never calibrate (the audited one does)
       const base = (await loadExamples(SAMPLE_TRAIN)).examples.length;
-      expect(bundle.manifest.training.trainExamples).toBe(base + 2 + 4);
-      expect(bundle.manifest.training.valExamples).toBe(base + 2 + 1);
+      expect(bundle.manifest.training.trainExamples).toBe(base + 3 + 4);
+      expect(bundle.manifest.training.valExamples).toBe(base + 3 + 1);
 
       // the run, the gate report and the registry say what was used
       const run = await tracking.getRun(r.runId);
-      expect(run?.params).toMatchObject({ labels: { llm: { used: 3, candidates: 9, dropped: { contradicted: 2 } }, self: { used: 1 }, policy: { llm: { weight: 0.5 }, self: { weight: 0.3, minConfidence: 0.9 } } } });
-      expect(run?.metrics).toMatchObject({ labelsLlm: 3, labelsSelf: 1, labelsDropped: 8, labelsWithoutText: 1 });
+      expect(run?.params).toMatchObject({ labels: { llm: { used: 3, candidates: 10, dropped: { contradicted: 3 }, contradictedBy: { audit: 1 } }, self: { used: 1 }, policy: { llm: { weight: 0.5 }, self: { weight: 0.3, minConfidence: 0.9 } } } });
+      expect(run?.metrics).toMatchObject({ labelsLlm: 3, labelsSelf: 1, labelsDropped: 9, labelsWithoutText: 1 });
       expect(r.gate.labels).toEqual(r.labels);
       const text = formatGateOutcome(r.gate.outcome, r.gate.labels);
-      expect(text).toContain(`LLM: 3 of 9 used (weight 0.5; 1 audit-confirmed at weight 1); dropped: contradicted 2, audit_rejected 1, duplicate 1, out_of_scope 1, unknown_intent 1; models: gpt-test 3${variantStored ? '; prompts: unknown 2, v2 1' : ''}`);
+      expect(text).toContain(`LLM: 3 of 10 used (weight 0.5; 1 audit-confirmed at weight 1); dropped: contradicted 3 (by audit 1, feedback 1, review 1), audit_rejected 1, duplicate 1, out_of_scope 1, unknown_intent 1; models: gpt-test 3${variantStored ? '; prompts: unknown 2, v2 1' : ''}`);
       expect(text).toContain('self-training: 1 of 3 used (weight 0.3); dropped: already_labelled 1, low_confidence 1');
       expect(r.version).toBe(1);
       expect((await registryStore.getVersion('tickets', { alias: 'challenger' }))?.description).toContain('3 LLM and 1 self-training labels');
@@ -165,7 +171,7 @@ describe('retrain with machine labels from a real SQLite prediction log', () => 
         labels: { ...settings, llm: { ...settings.llm, enabled: false }, self: { ...settings.self, enabled: false } },
         now: () => NOW,
       });
-      expect(off.labels).toMatchObject({ llm: { used: 0, dropped: { disabled: 9 } }, self: { used: 0, dropped: { disabled: 3 } } });
+      expect(off.labels).toMatchObject({ llm: { used: 0, dropped: { disabled: 10 } }, self: { used: 0, dropped: { disabled: 3 } } });
       expect(readBundle(join(work, 'm-off')).manifest.training.trainExamples).toBe(base);
     } finally {
       await Promise.all([log.close(), feedbackStore.close(), tracking.close(), registryStore.close(), review.close()]);

@@ -137,7 +137,7 @@ export async function trackTraining(store: TrackingStore, extra: RunExtras & { n
  * used (by LLM model and prompt variant) and the dropped ones by reason, plus the policy applied.
  */
 export function labelParams(r: LabelReport): Record<string, unknown> {
-  const side = (c: ProvenanceCounts) => ({ candidates: c.candidates, used: c.used, audited: c.audited, dropped: { ...c.dropped }, ...(Object.keys(c.byModel).length && { byModel: { ...c.byModel } }), ...(Object.keys(c.byVariant).length && { byVariant: { ...c.byVariant } }), ...(c.measured && { measured: c.measured, agreeing: c.agreeing }) });
+  const side = (c: ProvenanceCounts) => ({ candidates: c.candidates, used: c.used, audited: c.audited, dropped: { ...c.dropped }, ...(Object.keys(c.contradictedBy).length && { contradictedBy: { ...c.contradictedBy } }), ...(Object.keys(c.byModel).length && { byModel: { ...c.byModel } }), ...(Object.keys(c.byVariant).length && { byVariant: { ...c.byVariant } }), ...(c.measured && { measured: c.measured, agreeing: c.agreeing }) });
   return { labels: { since: r.since, records: r.records, withoutText: r.withoutText, truncated: r.truncated, llm: side(r.llm), self: side(r.self), policy: r.policy } };
 }
 

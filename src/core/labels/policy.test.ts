@@ -54,7 +54,9 @@ describe('selectLabels', () => {
     );
     expect(r.chosen).toEqual([{ text: 'card stolen yesterday', label: 'lost_card', source: 'llm', weight: 1, audited: true, llmModel: 'gpt-x' }]);
     expect(r.counts.llm.dropped).toEqual({ contradicted: 2, already_labelled: 1, audit_rejected: 1 });
+    expect(r.counts.llm.contradictedBy).toEqual({ review: 1, audit: 1 });
     expect(r.counts.self.dropped).toEqual({ contradicted: 1 });
+    expect(r.counts.self.contradictedBy).toEqual({ data: 1 });
     expect(r.counts.llm.audited).toBe(1);
   });
 

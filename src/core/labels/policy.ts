@@ -134,6 +134,8 @@ export interface ProvenanceCounts {
   /** Used labels an audit confirmed. */
   readonly audited: number;
   readonly dropped: Readonly<Partial<Record<DropReason, number>>>;
+  /** The `contradicted` ones by who said otherwise. */
+  readonly contradictedBy: Readonly<Partial<Record<HumanSource, number>>>;
   /** Used labels per LLM model / prompt variant (llm only; `unknown` when the record does not say). */
   readonly byModel: Readonly<Record<string, number>>;
   readonly byVariant: Readonly<Record<string, number>>;
@@ -178,6 +180,11 @@ export interface SelectInput {
 export function selectLabels(input: SelectInput, policy: LabelPolicy): LabelSelection {
   const drops: Record<Provenance, Partial<Record<DropReason, number>>> = { llm: {}, self: {} };
   const drop = (c: LabelCandidate, why: DropReason) => void (drops[c.source][why] = (drops[c.source][why] ?? 0) + 1);
+  const by: Record<Provenance, Partial<Record<HumanSource, number>>> = { llm: {}, self: {} };
+  const contradicted = (c: LabelCandidate, who: HumanSource) => {
+    drop(c, 'contradicted');
+    by[c.source][who] = (by[c.source][who] ?? 0) + 1;
+  };
   const oos = new Set(input.outOfScopeLabels.map((l) => l.toLowerCase()));
   const intents = new Set(input.intents);
   const human = new Map<string, HumanLabel>();
@@ -209,7 +216,8 @@ export function selectLabels(input: SelectInput, policy: LabelPolicy): LabelSele
     const key = nearKey(c.text);
     const h = human.get(key);
     if (h) {
-      drop(c, h.label === label ? 'already_labelled' : 'contradicted');
+      if (h.label === label) drop(c, 'already_labelled');
+      else contradicted(c, h.from);
       continue;
     }
     const vs = verdicts.get(key) ?? [];
@@ -219,7 +227,7 @@ export function selectLabels(input: SelectInput, policy: LabelPolicy): LabelSele
     }
     // an audit that found another intent right contradicts this one
     if (vs.some((v) => v.right && v.intent !== c.label)) {
-      drop(c, 'contradicted');
+      contradicted(c, 'audit');
       continue;
     }
     const audited = vs.some((v) => v.right && v.intent === c.label);
@@ -291,6 +299,7 @@ export function selectLabels(input: SelectInput, policy: LabelPolicy): LabelSele
       used: used.length,
       audited: used.filter((l) => l.audited).length,
       dropped: drops[source],
+      contradictedBy: by[source],
       byModel: source === 'llm' ? tally(used.map((l) => l.llmModel ?? 'unknown')) : {},
       byVariant: source === 'llm' ? tally(used.map((l) => l.promptVariant ?? 'unknown')) : {},
       measured: measured.length,
