@@ -238,12 +238,21 @@ export function accuracyOfLogits(logits: Float32Array, K: number, y: ArrayLike<n
   return ok / n;
 }
 
-/** Balanced class weights, as scikit-learn: n / (K · n_k). */
-export function balancedClassWeights(y: ArrayLike<number>, classes: number): Float32Array {
+/**
+ * Balanced class weights, as scikit-learn: n / (K · n_k). With per-row weights, n_k is the
+ * class's total row weight and n the total weight of all rows: every class then carries the
+ * same total weight, however many light machine labels it has, and the whole the same as unbalanced.
+ */
+export function balancedClassWeights(y: ArrayLike<number>, classes: number, rowWeights?: ArrayLike<number>): Float32Array {
   const counts = new Float64Array(classes);
-  for (let i = 0; i < y.length; i++) counts[y[i]]++;
+  let total = 0;
+  for (let i = 0; i < y.length; i++) {
+    const w = rowWeights ? rowWeights[i] : 1;
+    counts[y[i]] += w;
+    total += w;
+  }
   const w = new Float32Array(classes);
-  for (let k = 0; k < classes; k++) w[k] = counts[k] > 0 ? y.length / (classes * counts[k]) : 0;
+  for (let k = 0; k < classes; k++) w[k] = counts[k] > 0 ? total / (classes * counts[k]) : 0;
   return w;
 }
 

@@ -104,7 +104,7 @@ function fit(train: Labelled, classes: number, o: ClassifierTrainingOptions, val
       batchSize: o.batchSize,
       maxEpochs: epochs,
       patience: o.patience,
-      classWeights: o.classWeight === 'balanced' ? balancedClassWeights(train.y, classes) : undefined,
+      classWeights: o.classWeight === 'balanced' ? balancedClassWeights(train.y, classes, train.w) : undefined,
       sampleWeights: train.w,
       random: o.random,
       onEpoch: o.onEpoch,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../dataset/prng.js';
-import { fitAdam } from './adam.js';
+import { balancedClassWeights, fitAdam } from './adam.js';
 import { featureMatrix } from './matrix.js';
 import { logitsMatrix } from './model.js';
 import { crossFitClassifier, TRAINING_DEFAULTS } from './train.js';
@@ -23,6 +23,13 @@ describe('fitAdam with per-row weights', () => {
   it('lets heavier rows win a conflict, and lighter rows lose it', () => {
     expect(fitWith(1, 0.2)).toBeGreaterThan(0.5);
     expect(fitWith(0.2, 1)).toBeLessThan(-0.5);
+  });
+
+  it('balances classes by their total row weight, keeping the overall weight', () => {
+    const cw = balancedClassWeights([0, 0, 1, 1, 1, 1, 1], 2, [1, 1, 1, 0.5, 0.5, 0.5, 0.5]);
+    expect(cw[0]).toBeCloseTo(1.25, 6); // 5 / (2 · 2)
+    expect(cw[1]).toBeCloseTo(5 / 6, 6); // 5 / (2 · 3)
+    expect(Array.from(balancedClassWeights([0, 0, 1, 1, 1, 1, 1], 2))).toEqual([7 / 4, 7 / 10].map(Math.fround));
   });
 
   it('refuses weights that do not match the rows', () => {
