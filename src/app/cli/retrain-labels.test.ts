@@ -30,7 +30,10 @@ const retrainArgs = (out: string) => ['retrain', '--data', SAMPLE_TRAIN, '--test
 describe('intentops retrain: the machine-label policy from flags', () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it('applies --labels, weights and caps, and prints the counts per provenance', async () => {
+  // each retrain trains the sample data: minutes on a loaded machine
+  const SLOW = { timeout: 300_000 };
+
+  it('applies --labels, weights and caps to the answers in the prediction log (--json)', SLOW, async () => {
     const log = await openPredictionLog(DB);
     const day = 86_400_000;
     const rec = (id: string, ago: number, text: string, intent: string, route: 'llm' | 'accepted'): PredictionRecord => ({
@@ -64,14 +67,16 @@ describe('intentops retrain: the machine-label policy from flags', () => {
       policy: { llm: { enabled: true, weight: 0.8 }, self: { enabled: false }, maxPerIntent: 1 },
     });
     expect(res.version).toBe(1);
+  });
 
+  it('prints the counts per provenance before the gate results', SLOW, () => {
     const text = cli([...retrainArgs('m2'), '--labels', 'llm,self']);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('LLM: 2 of 2 used (weight 0.5)');
     expect(text.stdout).toContain('self-training: 1 of 1 used (weight 0.3)');
   });
 
-  it('refuses bad policy flags with what, where and how to fix it', () => {
+  it('refuses bad policy flags with what, where and how to fix it', SLOW, () => {
     const heavy = cli([...retrainArgs('x'), '--llm-weight', '2']);
     expect(heavy.code).not.toBe(0);
     expect(heavy.stderr).toMatch(/retrain\.labels\.llm\.weight.*at most 1/);
