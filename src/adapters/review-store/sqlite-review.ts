@@ -46,11 +46,11 @@ const MIGRATIONS: readonly string[] = [
   // the queue's order (core/review/priority.ts): terms kept per item, filled in for waiting rows on open
   `ALTER TABLE review_items ADD COLUMN recent_log REAL;
    ALTER TABLE review_items ADD COLUMN rank REAL;
-   CREATE INDEX review_items_state_rank ON review_items (state, rank DESC NULLS LAST, id);`,
+   CREATE INDEX review_items_state_rank ON review_items (state, rank DESC, id);`,
 ];
 
-/** The queue in the order reviewers are served: highest rank first, equal ranks oldest first. */
-const BY_PRIORITY = 'ORDER BY rank DESC NULLS LAST, id';
+/** The queue in the order reviewers are served: highest rank first, equal ranks oldest first (SQLite puts NULL last in DESC). */
+const BY_PRIORITY = 'ORDER BY rank DESC, id';
 
 /** Who may move an item on: anyone while open, only the claimer once claimed. */
 const MAY_ACT = `id = @id AND (state = 'open' OR (state = 'claimed' AND claimed_by = @who))`;
