@@ -67,9 +67,9 @@ describe('review priority', () => {
     expect(priorityOf(lone, T0).score).toBeLessThan(priorityOf(busy(T0), T0).score / 1000);
     let day = 0;
     while (priorityOf(lone, T0 + day * 24 * H).score <= priorityOf(busy(T0 + day * 24 * H), T0 + day * 24 * H).score) day++;
-    // a 1:7,000 gap in value closes in days, not never (score ×2 per day waited, ×0.9 per day of message age)
-    expect(day).toBeGreaterThan(3);
-    expect(day).toBeLessThan(20);
+    // a 1:3,600 gap in value closes in days, not never: ×2 per day waited, ×0.91 per day of message age
+    expect(priorityOf(busy(T0), T0).score / priorityOf(lone, T0).score).toBeCloseTo(3600, 6);
+    expect(day).toBe(14);
   });
 
   it('the stored rank orders items as their scores do, at any later time (the time term is shared)', () => {
