@@ -23,6 +23,8 @@ export interface LlmUsage {
 export interface LlmAnswer {
   readonly intent: string | null;
   readonly model: string;
+  /** The LLM variant that answered: `NAME@VERSION` of a registered variant, else the prompt template's version. */
+  readonly variant: string;
   readonly usage: LlmUsage;
   readonly latencyMs: number;
 }

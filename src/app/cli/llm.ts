@@ -4,8 +4,8 @@ import { openLlmResponseCache } from '../../adapters/llm/eval-cache.js';
 import { loadVariant, type LlmVariant } from '../../adapters/llm/variant.js';
 import { IntentOpsError } from '../../core/errors.js';
 import { evaluateLlmGates, hasLlmGates } from '../../core/gates/llm.js';
-import { loadOptions, openClassifier, openRegistry, openTracking } from '../container/index.js';
-import { llmRegistryEnv, whoAmI } from '../config.js';
+import { loadOptions, openClassifier, openLlmRegistry, openTracking } from '../container/index.js';
+import { whoAmI } from '../config.js';
 import { formatLlmEval, renderLlmEvalHtml, renderLlmEvalJson, renderLlmEvalMarkdown, type LlmEvalReport } from '../report/llm-eval.js';
 import { writeReportFile } from '../report/write.js';
 import { loadExamples } from '../services/dataset.js';
@@ -147,19 +147,13 @@ interface PromoteFlags {
   labelCol?: string;
 }
 
-/** The variant registry: its own store and artifacts, so `models` and `rollout` commands never see variants (nor `models gc` their files). */
-export const LLM_REGISTRY_URI = 'sqlite:./intentops-llm.db';
-export const LLM_ARTIFACTS_URI = 'file:./intentops-llm-artifacts';
-
+/** The variant registry: its own store and artifacts (llm.registryUri, llm.artifactsUri), so `models` and `rollout` commands never see variants (nor `models gc` their files). */
 function variantRegistry(cmd: Command, io: CliIO, o: { registry?: string; artifacts?: string }, c = configFor(cmd, io)) {
-  return openRegistry({
-    ...c,
-    registry: { ...c.registry, uri: o.registry ?? llmRegistryEnv(io.env).registry ?? LLM_REGISTRY_URI, artifacts: o.artifacts ?? llmRegistryEnv(io.env).artifacts ?? LLM_ARTIFACTS_URI },
-  });
+  return openLlmRegistry(c, o);
 }
 
-const REGISTRY_FLAG = `variant registry (default $INTENTOPS_LLM_REGISTRY_URI or ${LLM_REGISTRY_URI})`;
-const ARTIFACTS_FLAG = `variant artifact store (default $INTENTOPS_LLM_ARTIFACTS_URI or ${LLM_ARTIFACTS_URI})`;
+const REGISTRY_FLAG = 'variant registry (default llm.registryUri: $INTENTOPS_LLM_REGISTRY_URI or sqlite:./intentops-llm.db)';
+const ARTIFACTS_FLAG = 'variant artifact store (default llm.artifactsUri: $INTENTOPS_LLM_ARTIFACTS_URI or file:./intentops-llm-artifacts)';
 
 /** `intentops llm register|promote|show|history`: LLM variants as registry versions with audited aliases. */
 function registerLlmRegistry(llm: Command, io: CliIO): void {

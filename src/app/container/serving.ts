@@ -130,7 +130,7 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
     };
     const app = createApp(deps, { version: o.version });
     stack.follow();
-    log.info({ model: modelIdentity(current()), rollout: ro ? ro.live.view().mode : OFF, llm: stack.llm ? c.llm.model : OFF, review: review ? maskUri(c.review.uri) : OFF, cache: cache ? maskUri(c.cache.uri) : OFF, auth: keys.length > 0 }, 'serving stack ready');
+    log.info({ model: modelIdentity(current()), rollout: ro ? ro.live.view().mode : OFF, llm: stack.llm ? stack.llm.status().champion : OFF, review: review ? maskUri(c.review.uri) : OFF, cache: cache ? maskUri(c.cache.uri) : OFF, auth: keys.length > 0 }, 'serving stack ready');
     return { app, deps, log, model: current, loadModel: (dir) => stack.loadModel(dir), close: () => stack.close() };
   } catch (e) {
     await stack.close();
