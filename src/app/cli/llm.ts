@@ -14,6 +14,7 @@ import { recordLlmEvalRuns, runLlmEval } from '../services/llm-eval.js';
 import { registerVariant, resolveVariant } from '../services/llm-registry.js';
 import { history, setAlias, showModel } from '../services/registry.js';
 import { action, configFor, out, positiveIntOption, type CliIO } from './context.js';
+import { registerLlmRollout } from './llm-rollout.js';
 import { codeVersion } from './git.js';
 
 function costOption(v: string): number {
@@ -128,6 +129,7 @@ export function registerLlm(program: Command, io: CliIO): void {
       }),
     );
   registerLlmRegistry(llm, io);
+  registerLlmRollout(llm, io, { registry: REGISTRY_FLAG, artifacts: ARTIFACTS_FLAG });
 }
 
 interface PromoteFlags {
