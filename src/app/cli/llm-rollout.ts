@@ -16,7 +16,8 @@ import { action, configFor, out, type CliIO } from './context.js';
 
 const STATUS_CODE: Readonly<Record<number, ErrorCode>> = { 400: 'invalid_input', 401: 'invalid_input', 404: 'not_found' };
 
-async function fetchLlmStatus(url: string, since: string, apiKey?: string): Promise<LlmStatus> {
+/** GET /v1/rollout/llm?analysis=true of a running server (`optional`: undefined when the server has no LLM). */
+export async function fetchLlmStatus(url: string, since: string, apiKey?: string, optional = false): Promise<LlmStatus | undefined> {
   const target = `${url.replace(/\/+$/, '')}/v1/rollout/llm?analysis=true&since=${encodeURIComponent(since)}`;
   let res: Response;
   try {
@@ -25,6 +26,7 @@ async function fetchLlmStatus(url: string, since: string, apiKey?: string): Prom
     throw new IntentOpsError('unavailable', `cannot reach ${target}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`, { where: '--url', hint: 'check the URL and that `intentops serve` runs there' });
   }
   const body = (await res.json().catch(() => ({}))) as LlmStatus & { detail?: string };
+  if (optional && res.status === 404) return undefined;
   if (!res.ok) throw new IntentOpsError(STATUS_CODE[res.status] ?? 'unavailable', `the server answered ${res.status}: ${body.detail ?? res.statusText}`, { where: target, hint: res.status === 401 ? 'pass --api-key KEY or set INTENTOPS_API_KEY' : undefined });
   return body;
 }
@@ -44,7 +46,7 @@ export function registerLlmRollout(llm: Command, io: CliIO, flags: { registry: s
       action(io, async (o: { url?: string; apiKey?: string; since: string; name?: string; registry?: string; artifacts?: string; json?: boolean }, cmd: Command) => {
         const since = parseSince(o.since, Date.now());
         let status: LlmStatus;
-        if (o.url) status = await fetchLlmStatus(o.url, o.since, o.apiKey ?? remoteApiKey(io.env));
+        if (o.url) status = (await fetchLlmStatus(o.url, o.since, o.apiKey ?? remoteApiKey(io.env)))!;
         else {
           const c = configFor(cmd, io);
           const name = o.name ?? c.llm.variant;
