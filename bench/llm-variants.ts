@@ -10,7 +10,8 @@
  * (the first), and the routing without an LLM (the slice goes to review, counted as not answered).
  * `--runs N` repeats the LLM part with another oracle seed per run and reports mean and range.
  *
- * Without --bundles the bundles are trained here (seed 42, as `npm run bench` does).
+ * Without --bundles the bundles are trained here (seed 42, as `npm run bench` does), in a
+ * temporary folder, or in `--keep DIR` (reused by the next run when already there).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -66,7 +67,7 @@ export async function benchLlmVariants(o: { root: string; embedder: string; bund
     try {
       const files = VARIANTS.map((v) => {
         const file = join(o.work, `${v.name}.yaml`);
-        writeFileSync(file, `name: ${v.name}\ndescription: ${v.note}\nprovider: openai-compatible\nmodel: ${v.model}\nbaseUrl: ${fake.baseUrl}\nprice: { inputPer1M: ${v.price.inputPer1M}, outputPer1M: ${v.price.outputPer1M} }\npromptFile: ${join(o.root, 'prompts/classify-v1.md')}\n`);
+        writeFileSync(file, `name: ${v.name}\ndescription: ${JSON.stringify(v.note)}\nprovider: openai-compatible\nmodel: ${v.model}\nbaseUrl: ${fake.baseUrl}\nprice: { inputPer1M: ${v.price.inputPer1M}, outputPer1M: ${v.price.outputPer1M} }\npromptFile: ${join(o.root, 'prompts/classify-v1.md')}\n`);
         return file;
       });
       const argv = ['src/app/cli/main.ts', 'llm', 'eval', '--variants', files.join(','), '--data', testFile, '--model', o.bundle, '--concurrency', '8', '--no-cache', '--no-track', '--json'];
@@ -128,8 +129,8 @@ if (process.argv[1]?.endsWith('llm-variants.ts')) {
     for (const e of embedders) {
       let bundle = given[e];
       if (!bundle) {
-        bundle = join(work, e);
-        await trainModel({ data: join(dataDir, 'train.jsonl'), out: bundle, embedder: e, embedderOptions: { onnx: { modelDir, threads: 2 } }, seed: 42 });
+        bundle = join(opt('--keep') ?? work, e);
+        if (!existsSync(join(bundle, 'manifest.json'))) await trainModel({ data: join(dataDir, 'train.jsonl'), out: bundle, embedder: e, embedderOptions: { onnx: { modelDir, threads: 2 } }, seed: 42 });
       }
       results.push(await benchLlmVariants({ root, embedder: e, bundle, dataDir, runs, work }));
     }
