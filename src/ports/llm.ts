@@ -84,3 +84,20 @@ export class LlmNotCalled extends IntentOpsError {
     this.name = 'LlmNotCalled';
   }
 }
+
+/**
+ * The model answered, but not acceptably (out-of-set label, malformed output, refusal, cut at
+ * maxTokens). Still `unavailable` for callers (the message goes to review); it carries the usage,
+ * because the tokens were paid for.
+ */
+export class LlmAnswerError extends IntentOpsError {
+  constructor(
+    message: string,
+    readonly usage: LlmUsage | undefined,
+    readonly model: string | undefined,
+    where?: string,
+  ) {
+    super('unavailable', message, { where, hint: 'the message goes to review; if this is frequent, check the model, prompt template and responseFormat' });
+    this.name = 'LlmAnswerError';
+  }
+}

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { openLlmResponseCache } from '../../adapters/llm/eval-cache.js';
-import { loadVariant, type LlmVariant } from '../../adapters/llm/variant.js';
+import type { LlmVariant } from '../../ports/llm-variant.js';
 import { IntentOpsError } from '../../core/errors.js';
 import { evaluateLlmGates, hasLlmGates } from '../../core/gates/llm.js';
-import { loadOptions, openClassifier, openLlmRegistry, openTracking } from '../container/index.js';
+import { loadOptions, loadVariant, openClassifier, openLlmRegistry, openLlmResponseCache, openTracking, variantClient } from '../container/index.js';
 import { whoAmI } from '../config.js';
 import { formatLlmEval, renderLlmEvalHtml, renderLlmEvalJson, renderLlmEvalMarkdown, type LlmEvalReport } from '../report/llm-eval.js';
 import { writeReportFile } from '../report/write.js';
@@ -90,6 +89,7 @@ export function registerLlm(program: Command, io: CliIO): void {
             maxCostUsd: o.maxCostUsd,
             cache,
             env: io.env,
+            client: variantClient,
             onProgress: tty ? (d, t) => io.stderr.write(`\rLLM calls ${d}/${t}${d === t ? '\n' : ''}`) : undefined,
           });
         } finally {
@@ -204,7 +204,7 @@ function registerLlmRegistry(llm: Command, io: CliIO): void {
       action(io, async (file: string, o: { name: string; alias?: string; why?: string; registry?: string; artifacts?: string }, cmd: Command) => {
         const reg = await variantRegistry(cmd, io, o);
         try {
-          const { version, variant } = await registerVariant(reg, file, o.name, whoAmI());
+          const { version, variant } = await registerVariant(reg, file, o.name, whoAmI(), loadVariant);
           if (o.alias) await setAlias(reg, o.name, o.alias, version.version, { who: whoAmI(), why: o.why ?? 'registered' });
           out(io, `registered ${o.name}/${version.version}: variant ${variant.name}@${variant.hash} (${variant.settings.provider}:${variant.settings.model ?? variant.settings.deployment})${o.alias ? `; ${o.alias} → ${version.version}` : ''}`);
         } finally {
@@ -237,9 +237,9 @@ function registerLlmRegistry(llm: Command, io: CliIO): void {
         if (!hasLlmGates(gates)) throw new IntentOpsError('invalid_config', `${o.gates} has no LLM gates`, { where: o.gates, hint: 'add an llm: section (minSliceAccuracy, maxCostPer1k, maxInvalidRate)' });
         const reg = await variantRegistry(cmd, io, o, c);
         try {
-          const cand = await resolveVariant(reg, ref);
+          const cand = await resolveVariant(reg, ref, loadVariant);
           const name = cand.version.name;
-          const current = await resolveVariant(reg, `${name}@${o.to}`).catch((e: unknown) => {
+          const current = await resolveVariant(reg, `${name}@${o.to}`, loadVariant).catch((e: unknown) => {
             if (e instanceof IntentOpsError && e.code === 'not_found') return undefined;
             throw e;
           });
@@ -254,7 +254,7 @@ function registerLlmRegistry(llm: Command, io: CliIO): void {
           const cache = o.cache ? await openLlmResponseCache(o.cacheDir ?? join(c.cacheDir, 'llm-eval')) : undefined;
           let result;
           try {
-            result = await runLlmEval({ variants, examples: data.examples, model, concurrency: o.concurrency, maxCostUsd: o.maxCostUsd, cache, env: io.env });
+            result = await runLlmEval({ variants, examples: data.examples, model, concurrency: o.concurrency, maxCostUsd: o.maxCostUsd, cache, env: io.env, client: variantClient });
           } finally {
             await cache?.close();
           }

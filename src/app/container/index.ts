@@ -21,5 +21,5 @@ export { runGate, versionGate, type GateRequest } from './gate.js';
 export { trainingKit, trainModel } from './train.js';
 export { openClassifyStack, type ClassifyStack, type ClassifyStackOptions } from './classify-stack.js';
 export { openBrokerFor, openEvents, openOutcomes, openPredictionLog, type OpenEvents } from './events.js';
-export { llmOptions, openLlmRegistry, openServedLlm, SHADOW_ALIAS, type ServedLlm, type ServedLlmStatus } from './llm.js';
+export { llmOptions, loadVariant, openLlmRegistry, openLlmResponseCache, openServedLlm, SHADOW_ALIAS, variantClient, type ServedLlm, type ServedLlmStatus } from './llm.js';
 export { openReviews, openServing, type Serving, type ServingOptions } from './serving.js';

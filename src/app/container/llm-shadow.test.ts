@@ -9,7 +9,7 @@ import { ClassifyResultSchema } from '../http/schemas.js';
 import type { LlmStatus } from '../services/llm-status.js';
 import { registerVariant } from '../services/llm-registry.js';
 import { setAlias } from '../services/registry.js';
-import { openLlmRegistry, SHADOW_ALIAS } from './index.js';
+import { loadVariant, openLlmRegistry, SHADOW_ALIAS } from './index.js';
 
 /*
  * Issue #17 end to end through the real serving stack: the LLM variant registry's champion answers
@@ -54,9 +54,9 @@ describe('LLM variants served from the registry, with a shadowing challenger', (
     const c = loadConfig({ env: {}, flags: flags() });
     const reg = await openLlmRegistry(c);
     try {
-      const good = await registerVariant(reg, variantFile(dir, 'good', 'fake-good', fake.baseUrl, 0.6), 'tickets-llm', 'test');
+      const good = await registerVariant(reg, variantFile(dir, 'good', 'fake-good', fake.baseUrl, 0.6), 'tickets-llm', 'test', loadVariant);
       await setAlias(reg, 'tickets-llm', 'champion', good.version.version, { who: 'test', why: 'first' });
-      const bad = await registerVariant(reg, variantFile(dir, 'bad', 'fake-bad', fake.baseUrl, 0.1), 'tickets-llm', 'test');
+      const bad = await registerVariant(reg, variantFile(dir, 'bad', 'fake-bad', fake.baseUrl, 0.1), 'tickets-llm', 'test', loadVariant);
       await setAlias(reg, 'tickets-llm', 'challenger', bad.version.version, { who: 'test', why: 'cheaper' });
     } finally {
       await reg.store.close();

@@ -1,5 +1,7 @@
 import { createLlm, createTemplatedLlm, ProviderBackoff, type LlmDeps, type LlmStats } from '../../adapters/llm/index.js';
-import { chatOptionsOf } from '../../adapters/llm/variant.js';
+import { openLlmResponseCache as openCacheAt } from '../../adapters/llm/eval-cache.js';
+import { chatOptionsOf, loadVariant as loadVariantFile } from '../../adapters/llm/variant.js';
+import type { LlmResponseCache, LlmVariant, LlmVariantClient } from '../../ports/llm-variant.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { Llm } from '../../ports/llm.js';
 import type { Config } from '../config.js';
@@ -41,6 +43,21 @@ export interface ServedLlm {
   /** Re-reads the champion, challenger and shadow aliases; returns what changed (for the log). */
   refresh(): Promise<string[]>;
   close(): Promise<void>;
+}
+
+/** Reads and validates an LLM variant file; errors name the file and line. */
+export function loadVariant(file: string): Promise<LlmVariant> {
+  return loadVariantFile(file);
+}
+
+/** The chat client of a variant (`llm eval`): its settings, the API key from `env`, the call settings in `tuning`. */
+export function variantClient(v: LlmVariant, env: NodeJS.ProcessEnv, tuning: Readonly<Record<string, unknown>>): LlmVariantClient {
+  return createTemplatedLlm({ ...chatOptionsOf(v, env, tuning) }, v.template);
+}
+
+/** The response cache of `llm eval` in `dir` (SQLite, bounded). */
+export function openLlmResponseCache(dir: string): Promise<LlmResponseCache> {
+  return openCacheAt(dir);
 }
 
 /** The LLM variant registry (llm.registryUri, llm.artifactsUri; the CLI's --registry/--artifacts override them). */
@@ -85,7 +102,7 @@ export async function openServedLlm(c: Config, o: { deps?: LlmDeps; env?: NodeJS
   // one client per registered version, built once
   const clients = new Map<number, Client>();
   const clientOf = async (ref: string): Promise<{ version: number; client: Client } | undefined> => {
-    const found = await resolveVariant(reg!, ref).catch((e: unknown) => {
+    const found = await resolveVariant(reg!, ref, loadVariant).catch((e: unknown) => {
       if (e instanceof IntentOpsError && e.code === 'not_found') return undefined;
       throw e;
     });
