@@ -13,7 +13,7 @@
  * Without --bundles the bundles are trained here (seed 42, as `npm run bench` does), in a
  * temporary folder, or in `--keep DIR` (reused by the next run when already there).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,19 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const usd = (x: number) => `$${x.toFixed(4)}`;
 const line = (label: string, value: string, ref?: string) => console.log(`  ${label.padEnd(34)} ${value.padStart(24)}${ref ? `   ${ref}` : ''}`);
 
+/** A child process's exit code and output, without blocking the event loop. */
+function runChild(cmd: string, argv: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    p.stdout.on('data', (b: Buffer) => out.push(b));
+    p.stderr.on('data', (b: Buffer) => err.push(b));
+    p.on('error', reject);
+    p.on('close', (status) => resolve({ status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+  });
+}
+
 /** Runs `intentops llm eval` on one bundle, `runs` times (oracle seed = run), and prints the figures. */
 export async function benchLlmVariants(o: { root: string; embedder: string; bundle: string; dataDir: string; runs: number; work: string }): Promise<LlmBenchBundle> {
   const testFile = join(o.dataDir, 'test.jsonl');
@@ -71,12 +84,8 @@ export async function benchLlmVariants(o: { root: string; embedder: string; bund
         return file;
       });
       const argv = ['src/app/cli/main.ts', 'llm', 'eval', '--variants', files.join(','), '--data', testFile, '--model', o.bundle, '--concurrency', '8', '--no-cache', '--no-track', '--json'];
-      const r = spawnSync(join(o.root, 'node_modules/.bin/tsx'), argv, {
-        cwd: o.root,
-        encoding: 'utf8',
-        maxBuffer: 64 << 20,
-        env: { ...process.env, INTENTOPS_CLI_MAIN: '1', INTENTOPS_ONNX_MODEL_DIR: join(o.root, '../shared/models/all-MiniLM-L6-v2-q4') },
-      });
+      // async: the fake LLM server answers from this process's event loop while the CLI runs
+      const r = await runChild(join(o.root, 'node_modules/.bin/tsx'), argv, o.root, { ...process.env, INTENTOPS_CLI_MAIN: '1', INTENTOPS_ONNX_MODEL_DIR: join(o.root, '../shared/models/all-MiniLM-L6-v2-q4') });
       if (r.status !== 0) throw new Error(`intentops llm eval failed (exit ${r.status}):\n${r.stderr}\n${r.stdout.slice(-2000)}`);
       runs.push(JSON.parse(r.stdout) as LlmEvalResult);
     } finally {
