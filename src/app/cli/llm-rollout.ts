@@ -26,7 +26,7 @@ export async function fetchLlmStatus(url: string, since: string, apiKey?: string
     throw new IntentOpsError('unavailable', `cannot reach ${target}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`, { where: '--url', hint: 'check the URL and that `intentops serve` runs there' });
   }
   const body = (await res.json().catch(() => ({}))) as LlmStatus & { detail?: string };
-  if (optional && res.status === 404) return undefined;
+  if (optional && (res.status === 404 || (res.ok && !body.served))) return undefined;
   if (!res.ok) throw new IntentOpsError(STATUS_CODE[res.status] ?? 'unavailable', `the server answered ${res.status}: ${body.detail ?? res.statusText}`, { where: target, hint: res.status === 401 ? 'pass --api-key KEY or set INTENTOPS_API_KEY' : undefined });
   return body;
 }

@@ -114,7 +114,7 @@ export function opsPaths(h: Helpers): Record<string, unknown> {
           { name: 'analysis', in: 'query', required: false, schema: { type: 'string', enum: ['true', 'false', '1', '0'] } },
           { name: 'since', in: 'query', required: false, schema: { type: 'string' }, description: 'With analysis: 30m, 24h, 7d or an ISO-8601 time (default 24h)' },
         ],
-        responses: { 200: { description: 'Status', content: object }, 400: problem('Invalid query'), ...AUTH_ERRORS, 404: problem('The server has no LLM fallback (llm.provider none, no llm.variant)') },
+        responses: { 200: { description: 'Status (`served: null` when the server has no LLM fallback)', content: object }, 400: problem('Invalid query'), ...AUTH_ERRORS },
       },
     },
     '/v1/rollout/promote': rolloutAction('Gate the challenger against the champion, move champion to it and end the rollout', 'promoteRollout', 'RolloutPromote'),

@@ -62,6 +62,7 @@ export function formatLlmShadow(f: LlmShadowFigures, indent = '  '): string[] {
 
 /** The whole LLM status as text. */
 export function formatLlmStatus(s: LlmStatus): string {
+  if (!s.served && !s.live && !s.logged) return 'no LLM fallback (llm.provider is none and no llm.variant is set)';
   const lines: string[] = [];
   if (s.served) {
     const v = s.served;

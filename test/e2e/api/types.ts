@@ -1586,7 +1586,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Status */
+            /** @description Status (`served: null` when the server has no LLM fallback) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1606,15 +1606,6 @@ export interface operations {
             };
             /** @description Missing or unknown API key (WWW-Authenticate says which) */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The server has no LLM fallback (llm.provider none, no llm.variant) */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };

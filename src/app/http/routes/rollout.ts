@@ -68,7 +68,8 @@ export function rolloutRoutes(d: HttpDeps): Hono<Env> {
   // the LLM fallback's variants: which answers, which shadows it, and how they compare
   r.get('/v1/rollout/llm', async (c) => {
     const q = parse(rolloutSchemas.llmQuery, c.req.query(), 'query');
-    if (!d.llm) throw new HttpProblem(404, 'llm-disabled', 'this server has no LLM fallback: set llm.provider (or llm.variant, a registered LLM variant) to use /v1/rollout/llm');
+    // no LLM fallback: nothing served (an answer, not an error: the dashboard asks every server)
+    if (!d.llm) return c.json({ served: null });
     const status = d.llm.status();
     if (!(q.analysis === 'true' || q.analysis === '1') || !d.llm.logged) return c.json(status);
     let since: string;
