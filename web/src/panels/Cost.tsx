@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Live } from '../live.js';
 import { ms, num, pct, usd } from '../format.js';
-import { LOADING, load, Pending, type Loadable } from '../loadable.js';
+import { apiKey } from '../api.js';
+import { readFeatures } from '../features.js';
+import { LOADING, load, NEEDS_KEY, Pending, type Loadable } from '../loadable.js';
 import { Figure } from './Traffic.js';
 
 /** One LLM variant's side of the shadow comparison (GET /v1/rollout/llm). */
@@ -19,10 +21,18 @@ export interface LlmVariants {
   readonly live?: { readonly compared: number; readonly agreed: number; readonly agreementRate: number | null; readonly champion: LlmSide; readonly challenger: LlmSide; readonly dropped: number; readonly skipped: number; readonly failed: number };
 }
 
-/** Polled on its own (every 15 s): which LLM variant answers, and how a shadowing challenger compares. */
-function useLlmVariants(): Loadable<LlmVariants> {
+/**
+ * Polled on its own (every 15 s): which LLM variant answers, and how a shadowing challenger
+ * compares. `waiting`: the page waits for the API key (the other panels say so), so nothing is
+ * requested until it is given — no 401s, and a wrong key is refused once, by the page's own refresh.
+ */
+function useLlmVariants(waiting: boolean): Loadable<LlmVariants> {
   const [state, set] = useState<Loadable<LlmVariants>>(LOADING);
   useEffect(() => {
+    if (waiting) {
+      set(NEEDS_KEY);
+      return undefined;
+    }
     let stop = false;
     const tick = () => void load<LlmVariants>(undefined, '/v1/rollout/llm').then((s) => !stop && set(s));
     tick();
@@ -31,7 +41,7 @@ function useLlmVariants(): Loadable<LlmVariants> {
       stop = true;
       clearInterval(t);
     };
-  }, []);
+  }, [waiting]);
   return state;
 }
 
@@ -93,7 +103,7 @@ export interface Budget {
 }
 
 export function Cost({ live, budget: state }: { live?: Live; budget: Loadable<Budget | undefined> }) {
-  const variants = useLlmVariants();
+  const variants = useLlmVariants(state.kind === 'needs-key' || (readFeatures().auth === true && !apiKey()));
   const budget = state.kind === 'ok' ? state.value : undefined;
   const share = budget?.share ?? (budget?.dailyUsd ? (budget.spentTodayUsd ?? 0) / budget.dailyUsd : undefined);
   return (
