@@ -71,12 +71,6 @@ module.exports = {
         path: '^src/app/',
         pathNot: [
           '^src/app/(container|dev)/',
-          // TEMPORARY, the one exception (issues #14/#17): `llm eval` / `llm register` (merged on
-          // the same day as the composition root) still build their chat clients, response cache
-          // and variant files from src/adapters/llm themselves; the container should hand them a
-          // client per variant and the cache, and the variant format move to core/ports.
-          '^src/app/services/llm-(eval|registry)\\.ts$',
-          '^src/app/cli/llm\\.ts$',
         ],
       },
       to: { path: '^src/adapters/' },

@@ -1,8 +1,9 @@
 /**
- * `npm run bench [-- --json FILE] [--embedders hashed,onnx,hashed+onnx] [--no-cascade] [--no-oracle] [--no-file] [--no-open]`
+ * `npm run bench [-- --json FILE] [--embedders hashed,onnx,hashed+onnx] [--no-cascade] [--no-oracle] [--no-llm] [--llm-runs N] [--no-file] [--no-open]`
  *
  * BANKING77 (../shared/datasets/banking77, train → test) for each embedder available offline,
- * each in its own process, then the hashed → encoder cascade, classify-file on 1M messages and the
+ * each in its own process, then the hashed → encoder cascade, the LLM variants on the unsure
+ * slice of the hashed and hashed+onnx bundles (bench/llm-variants.ts), classify-file on 1M messages and the
  * open-intent protocol (bench/open-intent.ts). Prints every figure with its
  * ratio to the reference it names (bench/references.ts, copied from ../shared/anchors.md).
  */
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { ANCHORS, TARGETS } from './references.js';
 import { benchClassifyFile } from './classify-file.js';
 import { benchArgs } from './args.js';
+import { benchLlmVariants } from './llm-variants.js';
 
 const { here, root, args, opt, dataDir, modelDir } = benchArgs();
 const haveEncoder = existsSync(join(modelDir, 'tokenizer.json'));
@@ -69,6 +71,13 @@ try {
       line(`${s.setting}`, pct(s.endToEndAccuracy), `LLM share ${pct(s.llmShare)}, $${s.costPer1000Usd.toFixed(4)} per 1,000 messages, to review ${pct(s.toReview)}`);
     }
     console.log('');
+  }
+  if (!args.includes('--no-llm')) {
+    // three fake-LLM variants on each bundle's unsure slice, through `intentops llm eval`
+    results.llmVariants = [];
+    for (const e of ['hashed', 'hashed+onnx'].filter((x) => results.embedders[x])) {
+      results.llmVariants.push(await benchLlmVariants({ root, embedder: e, bundle: join(work, e), dataDir, runs: Number(opt('--llm-runs') ?? 3), work }));
+    }
   }
   const encoder = embedders.find((e) => e !== 'hashed' && results.embedders[e]);
   const best = encoder ? embedders.filter((e) => results.embedders[e]).sort((a, b) => results.embedders[b].accuracy - results.embedders[a].accuracy)[0] : undefined;

@@ -143,6 +143,29 @@ export const configSchema = z.object({
       promptFile: z.string().min(1).optional(),
       /** json_schema (structured output), json_object (JSON mode) or none, as the server supports. */
       responseFormat: z.enum(['json_schema', 'json_object', 'none']).default('json_schema'),
+      /**
+       * A registered LLM variant name (`intentops llm register FILE --name NAME`): serving answers with
+       * its `champion` alias (provider, model, price and template from the variant; the call settings
+       * above still apply), else with the settings and prompt file above. Followed every registry.pollMs.
+       */
+      variant: z.string().min(1).optional(),
+      /** The LLM variant registry and its artifact store (the defaults of `intentops llm --registry/--artifacts`). */
+      registryUri: z.string().min(1).default('sqlite:./intentops-llm.db'),
+      artifactsUri: z.string().min(1).default('file:./intentops-llm-artifacts'),
+      /**
+       * Shadow mode for the variant's `challenger`: it also answers a sample of the messages the
+       * champion answered (only the champion's answer is used; the challenger's is logged as
+       * variant llm-shadow with its cost). On when `enabled`, or while `intentops llm rollout shadow NAME` is set.
+       */
+      shadow: z
+        .object({
+          enabled: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean({ error: 'must be true or false (in the environment: true, false, 1 or 0)' })).default(false),
+          /** Share (0–1) of the champion's LLM answers the challenger also answers: the most shadow can add to the LLM bill. */
+          sampleRate: z.number().min(0).max(1).default(0.1),
+          /** Challenger calls in flight at most; sampled messages beyond it are skipped (counted). */
+          maxInFlight: z.number().int().min(1).max(64).default(4),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /** OpenTelemetry traces over OTLP/HTTP; off (nothing registered) until an endpoint is set. See src/app/telemetry/tracing.ts. */
@@ -419,6 +442,11 @@ export const ENV_CATALOGUE = Object.freeze({
   AZURE_OPENAI_CHAT_DEPLOYMENT: 'llm.azureDeployment',
   INTENTOPS_LLM_TIMEOUT_MS: 'llm.timeoutMs',
   INTENTOPS_LLM_DEADLINE_MS: 'llm.deadlineMs',
+  INTENTOPS_LLM_VARIANT: 'llm.variant',
+  INTENTOPS_LLM_REGISTRY_URI: 'llm.registryUri',
+  INTENTOPS_LLM_ARTIFACTS_URI: 'llm.artifactsUri',
+  INTENTOPS_LLM_SHADOW: 'llm.shadow.enabled',
+  INTENTOPS_LLM_SHADOW_SAMPLE_RATE: 'llm.shadow.sampleRate',
   // the standard OpenTelemetry names (OTEL_TRACES_SAMPLER_ARG: the sampler is always parent-based trace-id ratio)
   OTEL_EXPORTER_OTLP_ENDPOINT: 'telemetry.otlp.endpoint',
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'telemetry.otlp.tracesEndpoint',
@@ -456,8 +484,6 @@ export const PROCESS_ENV = Object.freeze({
   INTENTOPS_DEBUG: 'the CLI prints the stack of an internal error',
   INTENTOPS_API_KEY: 'the API key `intentops rollout status --url` sends (default of --api-key)',
   INTENTOPS_CLI_MAIN: '1 runs the CLI when src/app/cli/main.ts is imported rather than run (tests)',
-  INTENTOPS_LLM_REGISTRY_URI: 'the LLM variant registry `intentops llm` commands use (default of --registry)',
-  INTENTOPS_LLM_ARTIFACTS_URI: 'the LLM variant artifact store `intentops llm` commands use (default of --artifacts)',
 } as const);
 
 /** Who acts, for audit logs, feedback and review: $INTENTOPS_USER, else $USER, else the OS user. */
@@ -473,9 +499,6 @@ export function whoAmI(env: NodeJS.ProcessEnv = process.env): string {
 
 /** INTENTOPS_DEBUG: the CLI prints the stack of an internal error. */
 export const debugStacks = (env: NodeJS.ProcessEnv): boolean => Boolean(env.INTENTOPS_DEBUG);
-
-/** INTENTOPS_LLM_REGISTRY_URI / INTENTOPS_LLM_ARTIFACTS_URI: where `intentops llm` keeps variants (flags override them). */
-export const llmRegistryEnv = (env: NodeJS.ProcessEnv): { registry?: string; artifacts?: string } => ({ registry: env.INTENTOPS_LLM_REGISTRY_URI, artifacts: env.INTENTOPS_LLM_ARTIFACTS_URI });
 
 /** INTENTOPS_API_KEY: the key a CLI command sends to a running server (--api-key overrides it). */
 export const remoteApiKey = (env: NodeJS.ProcessEnv): string | undefined => env.INTENTOPS_API_KEY;
@@ -504,7 +527,7 @@ function merge(a: Tree, b: Tree): Tree {
   return out;
 }
 
-const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.(timeoutMs|deadlineMs)|review\.(outOfScopeSampleRate|maxOpen)|logging\.requestSampleRate|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|monitor\.audit\.sampleRate|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
+const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.(timeoutMs|deadlineMs|shadow\.sampleRate)|review\.(outOfScopeSampleRate|maxOpen)|logging\.requestSampleRate|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|monitor\.audit\.sampleRate|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
 
 /** `name:sha256,name2:sha256` → `[{name, sha256}]` (the env form of server.apiKeys). */
 export function parseApiKeysEnv(raw: string): { name: string; sha256: string }[] {

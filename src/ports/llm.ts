@@ -23,6 +23,8 @@ export interface LlmUsage {
 export interface LlmAnswer {
   readonly intent: string | null;
   readonly model: string;
+  /** The LLM variant that answered: `NAME@VERSION` of a registered variant, else the prompt template's version. */
+  readonly variant: string;
   readonly usage: LlmUsage;
   readonly latencyMs: number;
 }
@@ -80,5 +82,22 @@ export class LlmNotCalled extends IntentOpsError {
   ) {
     super('unavailable', message, opts);
     this.name = 'LlmNotCalled';
+  }
+}
+
+/**
+ * The model answered, but not acceptably (out-of-set label, malformed output, refusal, cut at
+ * maxTokens). Still `unavailable` for callers (the message goes to review); it carries the usage,
+ * because the tokens were paid for.
+ */
+export class LlmAnswerError extends IntentOpsError {
+  constructor(
+    message: string,
+    readonly usage: LlmUsage | undefined,
+    readonly model: string | undefined,
+    where?: string,
+  ) {
+    super('unavailable', message, { where, hint: 'the message goes to review; if this is frequent, check the model, prompt template and responseFormat' });
+    this.name = 'LlmAnswerError';
   }
 }

@@ -1,7 +1,11 @@
 import type { Route } from '../core/routing/policy.js';
 
-/** Which model of a rollout produced a prediction. */
-export type Variant = 'champion' | 'challenger' | 'shadow';
+/**
+ * Which model of a rollout produced a prediction. `llm-shadow`: the LLM challenger variant's answer
+ * to a message the champion variant answered (LLM shadow mode), under the answer's id; its `llm`
+ * names the challenger variant and what it cost. It never reached the client.
+ */
+export type Variant = 'champion' | 'challenger' | 'shadow' | 'llm-shadow';
 
 /**
  * One served prediction, as the monitors, feedback, A/B analysis and `purge` see it. Written
@@ -21,7 +25,12 @@ export interface PredictionRecord {
   readonly reason: string;
   readonly cached: boolean;
   readonly latencyMs: number;
-  readonly llm?: { readonly model: string; readonly promptTokens: number; readonly completionTokens: number; readonly costUsd: number };
+  /**
+   * The LLM fallback's call, when one answered: `variant` names the LLM variant that produced it
+   * (`NAME@VERSION` for a registered variant, e.g. `classify-v2@3`; the prompt file's name such as
+   * `classify-v1` when serving from a prompt file); absent on records written before it was logged.
+   */
+  readonly llm?: { readonly model: string; readonly variant?: string; readonly promptTokens: number; readonly completionTokens: number; readonly costUsd: number; readonly latencyMs?: number };
   /** Redacted message text (only when events.storeTexts is on). */
   readonly text?: string;
   /** Drift features computed at serving time (see core/monitor): share of unseen tokens, cosine distance to the predicted class centroid. */
@@ -50,7 +59,7 @@ export interface PredictionLog {
    * (id, variant) already logged keeps its first record, so a retried batch is harmless.
    */
   append(records: readonly PredictionRecord[]): Promise<void>;
-  /** Without `variant`: the answer the client got (champion or challenger), else the shadow's. */
+  /** Without `variant`: the answer the client got (champion or challenger), else a shadow's. */
   get(id: string, variant?: Variant): Promise<PredictionRecord | undefined>;
   /** Oldest first (by `at`, then id); no `limit` means every match. */
   query(q?: PredictionQuery): Promise<PredictionRecord[]>;

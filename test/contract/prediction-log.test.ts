@@ -34,7 +34,7 @@ describe('sqlite file', () => {
       db.close();
       expect(tables).toEqual(expect.arrayContaining(['events_migrations', 'feedback', 'prediction_log', 'review_items', 'review_migrations']));
       expect(indexes).toEqual(expect.arrayContaining(['prediction_log_at', 'feedback_at', 'feedback_prediction_id']));
-      expect(versions).toEqual([{ version: 1 }]);
+      expect(versions).toEqual([{ version: 1 }, { version: 2 }]);
     } finally {
       await Promise.all([log.close(), feedback.close(), review.close()]);
     }

@@ -20,7 +20,7 @@ export interface EventStoreOptions {
   readonly poolSize?: number;
 }
 
-export const VARIANTS = ['champion', 'challenger', 'shadow'] as const satisfies readonly Variant[];
+export const VARIANTS = ['champion', 'challenger', 'shadow', 'llm-shadow'] as const satisfies readonly Variant[];
 
 function invalid(message: string, where: string, hint?: string): IntentOpsError {
   return new IntentOpsError('invalid_input', message, { where, hint });
@@ -49,7 +49,16 @@ const recordSchema = z.object({
   reason: z.string(),
   cached: z.boolean(),
   latencyMs: finite.min(0, 'must not be negative'),
-  llm: z.object({ model: z.string(), promptTokens: z.number().int().min(0), completionTokens: z.number().int().min(0), costUsd: finite.min(0) }).optional(),
+  llm: z
+    .object({
+      model: z.string(),
+      variant: z.string().min(1).max(256).optional(),
+      promptTokens: z.number().int().min(0),
+      completionTokens: z.number().int().min(0),
+      costUsd: finite.min(0),
+      latencyMs: finite.min(0, 'must not be negative').optional(),
+    })
+    .optional(),
   text: z.string().optional(),
   features: z.object({ oovShare: finite.optional(), centroidDistance: finite.optional() }).optional(),
   subject: z.string().max(256).optional(),
@@ -92,7 +101,7 @@ function checkLimit(limit: unknown): number {
 }
 
 /** Columns of prediction_log, in insert order. */
-export const PREDICTION_COLUMNS = ['id', 'variant', 'at', 'model_name', 'model_version', 'intent', 'confidence', 'route', 'reason', 'cached', 'latency_ms', 'llm', 'text', 'features', 'subject'] as const;
+export const PREDICTION_COLUMNS = ['id', 'variant', 'at', 'model_name', 'model_version', 'intent', 'confidence', 'route', 'reason', 'cached', 'latency_ms', 'llm', 'text', 'features', 'subject', 'llm_variant'] as const;
 
 export interface PredictionRow {
   readonly id: string;
@@ -110,6 +119,8 @@ export interface PredictionRow {
   readonly text: string | null;
   readonly features: string | PredictionRecord['features'] | null;
   readonly subject: string | null;
+  /** The LLM variant that answered (schema version 2; null before, and without an LLM call). */
+  readonly llm_variant?: string | null;
 }
 
 const iso = (t: string | Date) => (t instanceof Date ? t.toISOString() : t);
@@ -129,16 +140,24 @@ export function predictionValues(r: PredictionRecord, cachedAs: (b: boolean) => 
     r.reason,
     cachedAs(r.cached),
     r.latencyMs,
-    r.llm ? JSON.stringify(r.llm) : null,
+    r.llm ? JSON.stringify(withoutVariant(r.llm)) : null,
     r.text ?? null,
     r.features ? JSON.stringify(r.features) : null,
     r.subject ?? null,
+    r.llm?.variant ?? null,
   ];
+}
+
+/** The LLM call's JSON without its variant (stored in its own column, llm_variant). */
+function withoutVariant(l: NonNullable<PredictionRecord['llm']>): Omit<NonNullable<PredictionRecord['llm']>, 'variant'> {
+  const { variant: _v, ...rest } = l;
+  return rest;
 }
 
 /** Optional members are absent (not null) so records from both adapters compare equal. */
 export function rowToRecord(r: PredictionRow): PredictionRecord {
-  const llm = json<PredictionRecord['llm']>(r.llm);
+  const stored = json<PredictionRecord['llm']>(r.llm);
+  const llm = stored && r.llm_variant != null ? { ...stored, variant: r.llm_variant } : stored;
   const features = json<PredictionRecord['features']>(r.features);
   return {
     id: r.id,

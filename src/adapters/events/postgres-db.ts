@@ -16,7 +16,7 @@ const PREFIX = /^[a-z_][a-z0-9_]{0,39}$/;
 const SCHEMA = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /** Versioned DDL (`q` = `"schema".prefix`, `p` = prefix for index names). Append only; never edit a shipped entry. */
-const migrations = (q: string, p: string): readonly string[] => [
+export const migrations = (q: string, p: string): readonly string[] => [
   `CREATE TABLE ${q}prediction_log (
      id            text COLLATE "C" NOT NULL,
      variant       text NOT NULL CHECK (variant IN ('champion', 'challenger', 'shadow')),
@@ -47,6 +47,14 @@ const migrations = (q: string, p: string): readonly string[] => [
    );
    CREATE INDEX ${p}feedback_at ON ${q}feedback (at);
    CREATE INDEX ${p}feedback_prediction_id ON ${q}feedback (prediction_id);`,
+  // 2: the LLM variant that answered (its own column), and variant 'llm-shadow' (an LLM challenger's shadow answer)
+  `ALTER TABLE ${q}prediction_log ADD COLUMN llm_variant text;
+   DO $$ DECLARE c text; BEGIN
+     FOR c IN SELECT conname FROM pg_constraint WHERE conrelid = '${q}prediction_log'::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%variant%' LOOP
+       EXECUTE format('ALTER TABLE ${q}prediction_log DROP CONSTRAINT %I', c);
+     END LOOP;
+   END $$;
+   ALTER TABLE ${q}prediction_log ADD CONSTRAINT ${p}prediction_log_variant CHECK (variant IN ('champion', 'challenger', 'shadow', 'llm-shadow'));`,
 ];
 
 

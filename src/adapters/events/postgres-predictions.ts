@@ -80,7 +80,7 @@ class PostgresPredictionLog implements PredictionLog {
     const { rows } =
       variant === undefined
         ? // without a variant: the answer the client got (champion or challenger) before a shadow's
-          await pg.query<PredictionRow>(`SELECT * FROM ${this.t} WHERE id = $1 ORDER BY variant = 'shadow' LIMIT 1`, [id])
+          await pg.query<PredictionRow>(`SELECT * FROM ${this.t} WHERE id = $1 ORDER BY variant IN ('shadow', 'llm-shadow') LIMIT 1`, [id])
         : await pg.query<PredictionRow>(`SELECT * FROM ${this.t} WHERE id = $1 AND variant = $2`, [id, variant]);
     return rows[0] && rowToRecord(rows[0]);
   }

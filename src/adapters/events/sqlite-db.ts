@@ -13,7 +13,7 @@ import { IntentOpsError } from '../../core/errors.js';
 export type Db = BetterSqlite3.Database;
 
 /** Versioned DDL: entry i brings the schema to version i + 1. Append only; never edit a shipped entry. */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE prediction_log (
      id            TEXT NOT NULL,
      variant       TEXT NOT NULL CHECK (variant IN ('champion', 'challenger', 'shadow')),
@@ -44,6 +44,32 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT;
    CREATE INDEX feedback_at ON feedback (at);
    CREATE INDEX feedback_prediction_id ON feedback (prediction_id);`,
+  // 2: the LLM variant that answered (its own column), and variant 'llm-shadow' (an LLM challenger's
+  // shadow answer): SQLite cannot change a CHECK, so the table is rebuilt with its rows
+  `CREATE TABLE prediction_log_v2 (
+     id            TEXT NOT NULL,
+     variant       TEXT NOT NULL CHECK (variant IN ('champion', 'challenger', 'shadow', 'llm-shadow')),
+     at            TEXT NOT NULL,
+     model_name    TEXT NOT NULL,
+     model_version TEXT NOT NULL,
+     intent        TEXT NOT NULL,
+     confidence    REAL NOT NULL,
+     route         TEXT NOT NULL,
+     reason        TEXT NOT NULL,
+     cached        INTEGER NOT NULL,
+     latency_ms    REAL NOT NULL,
+     llm           TEXT,
+     text          TEXT,
+     features      TEXT,
+     subject       TEXT,
+     llm_variant   TEXT,
+     PRIMARY KEY (id, variant)
+   ) STRICT;
+   INSERT INTO prediction_log_v2 (id, variant, at, model_name, model_version, intent, confidence, route, reason, cached, latency_ms, llm, text, features, subject)
+     SELECT id, variant, at, model_name, model_version, intent, confidence, route, reason, cached, latency_ms, llm, text, features, subject FROM prediction_log;
+   DROP TABLE prediction_log;
+   ALTER TABLE prediction_log_v2 RENAME TO prediction_log;
+   CREATE INDEX prediction_log_at ON prediction_log (at);`,
 ];
 
 

@@ -40,7 +40,7 @@ class SqlitePredictionLog implements PredictionLog {
     this.insert = db.prepare(`INSERT INTO prediction_log (${PREDICTION_COLUMNS.join(', ')}) VALUES (${PREDICTION_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (id, variant) DO NOTHING`);
     this.byIdVariant = db.prepare('SELECT * FROM prediction_log WHERE id = ? AND variant = ?');
     // without a variant: the answer the client got (champion or challenger) before a shadow's
-    this.byId = db.prepare(`SELECT * FROM prediction_log WHERE id = ? ORDER BY variant = 'shadow' LIMIT 1`);
+    this.byId = db.prepare(`SELECT * FROM prediction_log WHERE id = ? ORDER BY variant IN ('shadow', 'llm-shadow') LIMIT 1`);
     this.purgeStmt = db.prepare(`DELETE FROM prediction_log WHERE rowid IN (SELECT rowid FROM prediction_log WHERE at < ? LIMIT ${PURGE_CHUNK})`);
     this.appendAll = db.transaction((records: readonly PredictionRecord[]) => {
       for (const r of records) this.insert.run(...predictionValues(r, (b) => (b ? 1 : 0)));

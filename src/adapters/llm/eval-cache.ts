@@ -10,14 +10,9 @@ import { openSqliteStore, type SqliteDb } from '../sqlite-open.js';
  * Bounded: past `maxEntries` the oldest entries go.
  */
 
-export type CachedOutcome = Exclude<LlmOutcome, { kind: 'failed' }> & { readonly model?: string };
+export type { CachedOutcome, LlmResponseCache } from '../../ports/llm-variant.js';
+import type { CachedOutcome, LlmResponseCache } from '../../ports/llm-variant.js';
 
-export interface LlmResponseCache {
-  get(key: string): CachedOutcome | undefined;
-  set(key: string, variantHash: string, outcome: CachedOutcome): void;
-  readonly size: number;
-  close(): Promise<void>;
-}
 
 const SCHEMA = {
   name: 'llm_eval_cache',

@@ -1,6 +1,8 @@
 import { IntentOpsError } from '../../core/errors.js';
 import type { Llm } from '../../ports/llm.js';
-import { openaiChatLlm, type LlmDeps } from './openai-chat.js';
+import { openaiChatLlm, OpenAiChatLlm, type LlmDeps } from './openai-chat.js';
+import { parseOptions } from './options.js';
+import type { PromptTemplate } from './prompt.js';
 
 /** LLM backends by name: the valid values of the `llm.provider` setting. */
 export const llms = Object.freeze({
@@ -23,8 +25,14 @@ export async function createLlm(name: string, options: Record<string, unknown> =
   return llms[name as LlmName].create(options, deps);
 }
 
+/** A chat client with an already-parsed template (a registered variant's) instead of a prompt file; options validated. */
+export function createTemplatedLlm(options: Record<string, unknown>, template: PromptTemplate, deps: LlmDeps = {}): OpenAiChatLlm {
+  return new OpenAiChatLlm(parseOptions(options), template, deps);
+}
+
 export { openaiChatLlm, OpenAiChatLlm, type LlmDeps, type LlmStats } from './openai-chat.js';
 export { LlmAnswerError, parseAnswer, type ResponseFormat } from './parse.js';
 export { DELIMITERS, defaultPromptFile, loadPromptTemplate, readRenderedPrompt, renderPrompt, type PromptContent, type PromptTemplate } from './prompt.js';
 export { DEFAULT_PRICES, costUsd, priceOf, type Price, type PriceTable } from './pricing.js';
 export type { OpenAiChatOptions, OpenAiChatOptionsInput } from './options.js';
+export { ProviderBackoff, sharedProviderBackoff } from './provider-backoff.js';

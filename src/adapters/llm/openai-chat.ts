@@ -7,6 +7,7 @@ import { parseOptions, type OpenAiChatOptions, type OpenAiChatOptionsInput } fro
 import { LlmAnswerError, parseAnswer } from './parse.js';
 import { loadPromptTemplate, NONE, renderPrompt, staticPart, type PromptTemplate } from './prompt.js';
 import { costUsd, DEFAULT_PRICES, priceOf, type PriceTable } from './pricing.js';
+import { ProviderBackoff, sharedProviderBackoff } from './provider-backoff.js';
 import { CircuitBreaker, ConcurrencyLimiter, type CircuitChange, type CircuitState } from './resilience.js';
 import { endpointOf, postChat, type ChatEndpoint, type Clock } from './transport.js';
 
@@ -22,7 +23,11 @@ import { endpointOf, postChat, type ChatEndpoint, type Clock } from './transport
  */
 
 /** Clock, sleep and randomness, injectable for tests; `onCircuit` hears every change of the circuit breaker's state (for the log). */
-export type LlmDeps = Partial<Clock> & { readonly onCircuit?: (change: CircuitChange & { readonly where: string }) => void };
+export type LlmDeps = Partial<Clock> & {
+  readonly onCircuit?: (change: CircuitChange & { readonly where: string }) => void;
+  /** The per-provider back-off shared with the other clients (default: the process-wide one). */
+  readonly backoff?: ProviderBackoff;
+};
 
 export interface LlmStats {
   readonly circuit: CircuitState;
@@ -30,6 +35,8 @@ export interface LlmStats {
   readonly inFlight: number;
   readonly queued: number;
   readonly promptVersion: string;
+  /** The variant label answers carry. */
+  readonly variant: string;
 }
 
 const Reply = z.object({
@@ -60,11 +67,14 @@ function responseFormat(o: OpenAiChatOptions, names: readonly string[]): Record<
 
 export class OpenAiChatLlm implements Llm {
   readonly name = 'openai-chat';
+  /** The variant label every answer carries: `o.variant`, else the template's version. */
+  readonly variant: string;
   private readonly endpoint: ChatEndpoint;
   private readonly clock: Clock;
   private readonly breaker: CircuitBreaker;
   private readonly limiter: ConcurrencyLimiter;
   private readonly prices: PriceTable;
+  private readonly backoff: ProviderBackoff;
   /** The `llm.chat` span's fixed attributes (OTel GenAI conventions). */
   private readonly spanAttributes: Attributes;
   private readonly formats = new WeakMap<LlmRequest['intents'], Record<string, unknown>>();
@@ -77,6 +87,9 @@ export class OpenAiChatLlm implements Llm {
     deps: LlmDeps = {},
   ) {
     this.endpoint = endpointOf(o);
+    this.variant = o.variant ?? template.version;
+    // holds are times on the client's clock: a client given its own clock (tests) cannot share the process-wide one
+    this.backoff = deps.backoff ?? (deps.now || deps.sleep ? new ProviderBackoff() : sharedProviderBackoff);
     this.clock = {
       now: deps.now ?? Date.now,
       sleep: deps.sleep ?? ((ms, signal) => delay(ms, undefined, { signal })),
@@ -98,6 +111,7 @@ export class OpenAiChatLlm implements Llm {
       'server.address': url.hostname,
       'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
       'intentops.llm.prompt_version': template.version,
+      'intentops.llm.variant': o.variant ?? template.version,
     });
   }
 
@@ -119,6 +133,7 @@ export class OpenAiChatLlm implements Llm {
       inFlight: this.limiter.inFlight,
       queued: this.limiter.queued,
       promptVersion: this.template.version,
+      variant: this.variant,
     };
   }
 
@@ -224,7 +239,7 @@ export class OpenAiChatLlm implements Llm {
     const permit = this.breaker.enter();
     try {
       // a timeout is a failure like any other: a hung server opens the circuit
-      const json = await postChat(this.endpoint, body, this.o, clock, signal, deadline);
+      const json = await postChat(this.endpoint, body, this.o, clock, signal, deadline, this.backoff);
       const r = Reply.safeParse(json);
       if (!r.success) {
         throw new IntentOpsError('unavailable', `unexpected chat response: ${r.error.issues[0]?.message ?? 'bad shape'} at ${r.error.issues[0]?.path.join('.')}`, {
@@ -263,7 +278,7 @@ export class OpenAiChatLlm implements Llm {
     // Parse failures are the model's doing (often provoked by the message), not the server's:
     // they go to review but leave the circuit alone.
     const intent = parseAnswer(content, req.intents.map((i) => i.name), this.o.responseFormat, ctx);
-    return { intent, model, usage, latencyMs: this.clock.now() - t0 };
+    return { intent, model, variant: this.variant, usage, latencyMs: this.clock.now() - t0 };
   }
 }
 

@@ -53,6 +53,8 @@ export const OpenAiChatOptions = z
     prices: z.record(z.string(), Price).default({}),
     /** Prompt template path; default prompts/classify-v1.md. */
     promptFile: z.string().min(1).optional(),
+    /** The variant label every answer carries (e.g. `classify-v2@3` for a registered variant); default: the template's version. */
+    variant: z.string().min(1).max(200).optional(),
     /** Longer messages are cut in the prompt (cost and latency are per token). */
     maxMessageChars: z.number().int().min(1).default(4_000),
     /** Nearest labelled examples put in the prompt. */
@@ -71,7 +73,7 @@ export type OpenAiChatOptions = z.output<typeof OpenAiChatOptions>;
 export const OPTION_HINT =
   'options: model, apiKey, baseUrl, azure {endpoint, deployment, apiVersion, azureAdToken}, temperature, maxTokens, timeoutMs, deadlineMs, ' +
   'maxRetries, retryBaseMs, retryMaxMs, maxRetryAfterMs, circuit {failureThreshold, cooldownMs}, maxConcurrent, maxQueue, ' +
-  'responseFormat (json_schema | json_object | none), prices {model: {inputPer1M, outputPer1M}}, promptFile, maxMessageChars, maxExamples';
+  'responseFormat (json_schema | json_object | none), prices {model: {inputPer1M, outputPer1M}}, promptFile, variant, maxMessageChars, maxExamples';
 
 export function parseOptions(input: unknown): OpenAiChatOptions {
   const r = OpenAiChatOptions.safeParse(input ?? {});

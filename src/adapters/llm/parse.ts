@@ -1,5 +1,5 @@
 import { IntentOpsError } from '../../core/errors.js';
-import type { LlmUsage } from '../../ports/llm.js';
+import { LlmAnswerError, type LlmUsage } from '../../ports/llm.js';
 import { NONE } from './prompt.js';
 
 /**
@@ -11,21 +11,7 @@ import { NONE } from './prompt.js';
 
 export type ResponseFormat = 'json_schema' | 'json_object' | 'none';
 
-/**
- * The model answered, but not acceptably. Still `unavailable` for callers (the message goes to
- * review); it carries the usage, because the tokens were paid for.
- */
-export class LlmAnswerError extends IntentOpsError {
-  constructor(
-    message: string,
-    readonly usage: LlmUsage | undefined,
-    readonly model: string | undefined,
-    where?: string,
-  ) {
-    super('unavailable', message, { where, hint: 'the message goes to review; if this is frequent, check the model, prompt template and responseFormat' });
-    this.name = 'LlmAnswerError';
-  }
-}
+export { LlmAnswerError };
 
 interface Span {
   readonly start: number;

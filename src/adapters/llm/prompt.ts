@@ -27,13 +27,8 @@ const SYSTEM_MARK = '<!-- system -->';
 const USER_MARK = '<!-- user -->';
 const MAX_EXAMPLE_CHARS = 500;
 
-export interface PromptTemplate {
-  readonly file: string;
-  /** The file name without extension, e.g. `classify-v1`. */
-  readonly version: string;
-  readonly system: string;
-  readonly user: string;
-}
+export type { PromptTemplate } from '../../ports/llm-variant.js';
+import type { PromptTemplate } from '../../ports/llm-variant.js';
 
 export interface RenderLimits {
   readonly maxMessageChars: number;

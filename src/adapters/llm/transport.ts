@@ -2,6 +2,7 @@ import { IntentOpsError } from '../../core/errors.js';
 import { LlmTimeout } from '../../ports/llm.js';
 import type { OpenAiChatOptions } from './options.js';
 import { postJson, PostTimeout, type PostReply } from './http-post.js';
+import type { ProviderBackoff } from './provider-backoff.js';
 import { backoffMs, retryAfterMs } from './resilience.js';
 
 /**
@@ -27,6 +28,8 @@ export interface ChatEndpoint {
   /** Scrubbed from any server text we pass on (OpenAI echoes wrong keys in 401 messages). */
   readonly secret?: string;
   readonly azure: boolean;
+  /** The provider, for the shared back-off: the base URL (OpenAI-compatible) or the Azure resource endpoint. */
+  readonly provider: string;
 }
 
 type Retry = Pick<OpenAiChatOptions, 'timeoutMs' | 'maxRetries' | 'retryBaseMs' | 'retryMaxMs' | 'maxRetryAfterMs'>;
@@ -38,10 +41,10 @@ export function endpointOf(o: OpenAiChatOptions): ChatEndpoint {
     if (azureAdToken) headers.authorization = `Bearer ${azureAdToken}`;
     else if (o.apiKey) headers['api-key'] = o.apiKey;
     const base = `${endpoint.replace(/\/+$/, '')}/openai/deployments/${encodeURIComponent(deployment)}/chat/completions`;
-    return { url: `${base}?api-version=${encodeURIComponent(apiVersion)}`, headers, secret: azureAdToken ?? o.apiKey, azure: true };
+    return { url: `${base}?api-version=${encodeURIComponent(apiVersion)}`, headers, secret: azureAdToken ?? o.apiKey, azure: true, provider: endpoint.replace(/\/+$/, '') };
   }
   if (o.apiKey) headers.authorization = `Bearer ${o.apiKey}`;
-  return { url: `${o.baseUrl.replace(/\/+$/, '')}/chat/completions`, headers, secret: o.apiKey, azure: false };
+  return { url: `${o.baseUrl.replace(/\/+$/, '')}/chat/completions`, headers, secret: o.apiKey, azure: false, provider: o.baseUrl.replace(/\/+$/, '') };
 }
 
 function scrub(text: string, ep: ChatEndpoint): string {
@@ -81,16 +84,30 @@ function retryable(status: number): boolean {
  * `deadline` (a `clock.now()` time) came: every attempt's timeout and every retry wait fit
  * before it, so a hung server costs the caller at most the deadline, not attempts × timeout.
  */
-export async function postChat(ep: ChatEndpoint, body: string, r: Retry, clock: Clock, signal?: AbortSignal, deadline = Infinity): Promise<unknown> {
+export async function postChat(ep: ChatEndpoint, body: string, r: Retry, clock: Clock, signal?: AbortSignal, deadline = Infinity, backoff?: ProviderBackoff): Promise<unknown> {
   const timedOut = (attempts: number, why: string) =>
     new LlmTimeout(`LLM call gave up after ${attempts} attempt(s): ${why}`, attempts > 0, {
       where: ep.url,
       hint: 'the LLM server is too slow or hung; the message goes to review (raise llm.deadlineMs if the model is just slow)',
     });
+  let ownHold = -Infinity;
   for (let attempt = 0; ; attempt++) {
     let problem: string;
     let wait: number | undefined;
     let timeout = false;
+    let slowDown = false;
+    // the provider asked someone (this client or another variant calling it) to slow down: wait with them
+    // (a hold this call set itself was already waited out by its own retry pause)
+    const until = backoff?.heldUntil(ep.provider, clock.now());
+    const held = until !== undefined && until > ownHold ? until - clock.now() : 0;
+    if (held > 0) {
+      if (clock.now() + held >= deadline) throw timedOut(attempt, `the provider asked to slow down for ${Math.ceil(held)} ms more (HTTP 429/503 to a client of ${ep.provider}), past the deadline`);
+      try {
+        await clock.sleep(held, signal);
+      } catch (e) {
+        throw new IntentOpsError('unavailable', 'LLM call aborted by the caller', { where: ep.url, cause: e });
+      }
+    }
     const left = deadline - clock.now();
     if (left <= 0) throw timedOut(attempt, 'the deadline passed before the call could be sent');
     const attemptMs = Math.max(1, Math.min(r.timeoutMs, Math.ceil(left)));
@@ -108,6 +125,7 @@ export async function postChat(ep: ChatEndpoint, body: string, r: Retry, clock: 
       if (!retryable(res.status)) throw rejected(ep, res.status, message);
       problem = `HTTP ${res.status}: ${message}`;
       wait = retryAfterMs(res.headers, clock.now());
+      slowDown = res.status === 429 || res.status === 503;
     } catch (e) {
       if (e instanceof IntentOpsError) throw e;
       if (signal?.aborted) throw new IntentOpsError('unavailable', 'LLM call aborted by the caller', { where: ep.url, cause: e });
@@ -121,10 +139,12 @@ export async function postChat(ep: ChatEndpoint, body: string, r: Retry, clock: 
         where: ep.url,
         hint: 'the LLM server is down, overloaded or rate-limiting; the message goes to review',
       });
+    const pause = wait ?? backoffMs(attempt, r.retryBaseMs, r.retryMaxMs, clock.random);
+    // rate limited or overloaded: every client of this provider holds off together (bounded by the back-off's maxHoldMs)
+    if (backoff && slowDown) ownHold = backoff.hold(ep.provider, clock.now() + pause, clock.now());
     if (timeout && (attempt >= r.maxRetries || clock.now() >= deadline)) throw timedOut(attempt + 1, problem);
     if (attempt >= r.maxRetries) throw give(problem);
     if (wait !== undefined && wait > r.maxRetryAfterMs) throw give(`${problem}; the server asks to retry after ${Math.ceil(wait)} ms (over maxRetryAfterMs ${r.maxRetryAfterMs})`);
-    const pause = wait ?? backoffMs(attempt, r.retryBaseMs, r.retryMaxMs, clock.random);
     // a retry that could not even start before the deadline is not worth the wait
     if (clock.now() + pause >= deadline) throw timedOut(attempt + 1, `${problem}; no time left for a retry before the deadline`);
     try {

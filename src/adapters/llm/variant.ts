@@ -5,7 +5,8 @@ import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml
 import { z } from 'zod';
 import { IntentOpsError } from '../../core/errors.js';
 import type { OpenAiChatOptionsInput } from './options.js';
-import { parsePromptTemplate, type PromptTemplate } from './prompt.js';
+import { VARIANT_PROVIDERS, type LlmVariant, type PromptTemplate, type VariantSettings } from '../../ports/llm-variant.js';
+import { parsePromptTemplate } from './prompt.js';
 
 /**
  * An LLM variant: everything that decides what the LLM fallback answers and what it costs —
@@ -34,7 +35,7 @@ import { parsePromptTemplate, type PromptTemplate } from './prompt.js';
 
 const Price = z.strictObject({ inputPer1M: z.number().min(0), outputPer1M: z.number().min(0) });
 
-export const PROVIDERS = ['openai', 'azure', 'openai-compatible'] as const;
+export const PROVIDERS = VARIANT_PROVIDERS;
 
 export const variantSchema = z
   .strictObject({
@@ -87,18 +88,11 @@ export const variantSchema = z
     if (v.template !== undefined && v.promptFile !== undefined) ctx.addIssue({ code: 'custom', path: ['promptFile'], message: "give either 'template' or 'promptFile', not both" });
   });
 
-export type VariantSettings = z.output<typeof variantSchema>;
-
-export interface LlmVariant {
-  /** Report name: `name`, else the file name without extension. */
-  readonly name: string;
-  /** The variant file as given. */
-  readonly file: string;
-  /** 12 hex digits of the content hash: the variant's version. */
-  readonly hash: string;
-  readonly settings: Omit<VariantSettings, 'template' | 'promptFile'>;
-  readonly template: PromptTemplate;
-}
+export type { LlmVariant, VariantSettings } from '../../ports/llm-variant.js';
+// the schema's output is the port's settings type (plus the template source, dropped after parsing)
+type Parsed = Omit<z.output<typeof variantSchema>, 'template' | 'promptFile'>;
+const _settingsMatch: (p: Parsed) => VariantSettings = (p) => p;
+void _settingsMatch;
 
 const HINT =
   'a variant is YAML front matter (between "---" lines) followed by the prompt template, or a YAML file with template: or promptFile:; ' +
@@ -258,10 +252,8 @@ export function apiKeyEnvOf(v: LlmVariant): string | undefined {
   return v.settings.apiKeyEnv ?? (v.settings.provider === 'openai' ? 'OPENAI_API_KEY' : v.settings.provider === 'azure' ? 'AZURE_OPENAI_API_KEY' : undefined);
 }
 
-/** The model name shown for a variant: the model, else the Azure deployment. */
-export function modelOfVariant(v: LlmVariant): string {
-  return v.settings.model ?? v.settings.deployment ?? 'unknown';
-}
+export { modelOfVariant } from '../../ports/llm-variant.js';
+import { modelOfVariant } from '../../ports/llm-variant.js';
 
 /**
  * Options of the openai-chat adapter for a variant. `tuning` adds call settings that are about

@@ -9,6 +9,9 @@ import type { RolloutMode } from '../../core/rollout/state.js';
 import type { RolloutStats } from '../../core/rollout/stats.js';
 import type { Route } from '../../core/routing/policy.js';
 import type { IntentModel, ModelId, Prediction } from './model.js';
+import { LlmShadowRunner, type LlmShadow } from './llm-shadow.js';
+
+export type { LlmShadow } from './llm-shadow.js';
 
 export interface ClassifyInput {
   readonly text: string;
@@ -38,7 +41,8 @@ export interface ClassifyResult {
   readonly model: ModelId;
   /** champion or challenger (the answer); shadow for the challenger's background score (observers only). */
   readonly variant: Variant;
-  readonly llm?: { readonly model: string; readonly promptTokens: number; readonly completionTokens: number; readonly costUsd: number; readonly latencyMs: number };
+  /** The LLM call that answered: its model, the LLM variant (`NAME@VERSION` of a registered variant, else the prompt file's version), tokens, cost and latency. */
+  readonly llm?: { readonly model: string; readonly variant: string; readonly promptTokens: number; readonly completionTokens: number; readonly costUsd: number; readonly latencyMs: number };
   /** The review item the message was queued as; `pending` while the review store is away (the item waits in a local spool and is written when it is back). Absent when the queue was full (review.maxOpen). */
   readonly review?: { readonly id: string; readonly pending?: true };
   readonly cached: boolean;
@@ -57,6 +61,12 @@ export interface ClassifyObserver {
   onShadow?(champion: ClassifyResult, shadow: ClassifyResult, input: ClassifyInput): void;
   /** Shadow scoring failed (the answers were not affected). */
   onShadowError?(e: unknown): void;
+  /**
+   * LLM shadow mode: the challenger variant's answer (`variant: 'llm-shadow'`, same id, its `llm`
+   * naming the challenger variant) to a message the champion variant answered. Called after the
+   * answer was sent, off the request path.
+   */
+  onLlmShadow?(answer: Omit<ClassifyResult, 'timings'>, shadow: ClassifyResult, input: ClassifyInput): void;
   /** The LLM fallback failed or was refused (circuit open, queue full, deadline): the message went to review. */
   onLlmError?(e: unknown): void;
   /** Every LLM fallback of a message: a call that was made, or one that never was (and why). */
@@ -110,6 +120,8 @@ export interface ClassifyDeps {
    * review, to audit the LLM's `none`s (default 0.05); the rest are answers, not review work.
    */
   readonly outOfScopeSampleRate?: number;
+  /** LLM shadow mode, read per message (it may be turned on or off while serving): see LlmShadow. */
+  readonly llmShadow?: () => LlmShadow | undefined;
 }
 
 export type CachedAnswer = Omit<ClassifyResult, 'id' | 'cached' | 'timings' | 'review'>;
@@ -173,10 +185,15 @@ class ShadowQueue {
 export class ClassifyService {
   private readonly shadows: ShadowQueue;
   private readonly random: () => number;
+  private readonly llmShadows: LlmShadowRunner<Omit<ClassifyResult, 'timings'>, ClassifyResult, ClassifyInput>;
 
   constructor(private readonly deps: ClassifyDeps) {
     this.shadows = new ShadowQueue(deps.shadowQueue ?? 1024, (e) => deps.observer?.onShadowError?.(e));
     this.random = deps.random ?? Math.random;
+    this.llmShadows = new LlmShadowRunner(this.random, {
+      onShadow: (a, s, i) => deps.observer?.onLlmShadow?.(a, s, i),
+      onError: (e) => deps.observer?.onShadowError?.(e),
+    });
   }
 
   get llmAvailable(): boolean {
@@ -185,7 +202,7 @@ export class ClassifyService {
 
   /** Resolves once the shadow scoring queued so far is done (tests, graceful shutdown). */
   shadowIdle(): Promise<void> {
-    return this.shadows.idle();
+    return Promise.all([this.shadows.idle(), this.llmShadows.idle()]).then(() => undefined);
   }
 
   async classifyBatch(inputs: readonly ClassifyInput[]): Promise<ClassifyResult[]> {
@@ -355,18 +372,19 @@ export class ClassifyService {
       const l0 = performance.now();
       let answer: LlmAnswer | null = null;
       let failed: ReviewReason | null = null;
+      const req: LlmRequest = {
+        text: input.text,
+        intents: intentsOf(model),
+        examples: p.neighbours.map((n) => ({ text: n.text, intent: n.intent })),
+        requestId: input.requestId,
+      };
       try {
-        answer = await this.deps.llm.classify({
-          text: input.text,
-          intents: intentsOf(model),
-          examples: p.neighbours.map((n) => ({ text: n.text, intent: n.intent })),
-          requestId: input.requestId,
-        });
+        answer = await this.deps.llm.classify(req);
       } catch (e) {
         failed = this.llmFailed(e, performance.now() - l0);
       }
       llmMs = performance.now() - l0;
-      const llm = answer ? { model: answer.model, ...answer.usage, latencyMs: answer.latencyMs } : undefined;
+      const llm = answer ? { model: answer.model, variant: answer.variant, ...answer.usage, latencyMs: answer.latencyMs } : undefined;
       if (answer) {
         const outOfScope = answer.intent === null || model.manifest.outOfScopeLabels.includes(answer.intent);
         this.deps.observer?.onLlm?.({ called: true, outcome: answer.intent === null ? 'none' : 'answered', model: answer.model, usage: answer.usage, latencyMs: answer.latencyMs });
@@ -376,6 +394,12 @@ export class ClassifyService {
           : { ...base, intent: answer.intent!, confidence: null, route: 'llm', reason: 'llm_answered', outOfScope: false, llm };
         // out of scope is an answer, not review work: only a sample is queued, to audit the LLM's `none`s
         if (outOfScope && this.random() < (this.deps.outOfScopeSampleRate ?? 0.05)) reviewReason = 'out_of_scope';
+        // LLM shadow mode: the challenger variant answers the same request afterwards (sampled, bounded)
+        const shadow = this.deps.llmShadow?.();
+        if (shadow) {
+          const answered = result;
+          this.llmShadows.offer(shadow, req, input, () => answered, (a) => llmResultOf(answered, a, model));
+        }
       } else {
         reviewReason = failed ?? 'llm_failed';
         result = { ...base, route: 'review', reason: reviewReason };
@@ -409,6 +433,24 @@ export class ClassifyService {
     o?.onLlm?.({ called: true, outcome: 'error', model: billed.usage ? (billed.model ?? UNKNOWN_MODEL) : UNKNOWN_MODEL, usage: billed.usage, latencyMs: ms });
     return 'llm_failed';
   }
+}
+
+/** A result as the LLM answer `a` would have made it (the LLM shadow's record). */
+function llmResultOf(base: Omit<ClassifyResult, 'timings'>, a: LlmAnswer, model: IntentModel): ClassifyResult {
+  const outOfScope = a.intent === null || model.manifest.outOfScopeLabels.includes(a.intent);
+  const { review: _r, ...rest } = base;
+  return {
+    ...rest,
+    variant: 'llm-shadow',
+    intent: a.intent ?? NONE_INTENT,
+    confidence: null,
+    route: 'llm',
+    reason: outOfScope ? 'out_of_scope' : 'llm_answered',
+    outOfScope,
+    cached: false,
+    llm: { model: a.model, variant: a.variant, ...a.usage, latencyMs: a.latencyMs },
+    timings: { modelMs: 0, llmMs: a.latencyMs, totalMs: a.latencyMs },
+  };
 }
 
 /** The intent of an out-of-scope answer when the LLM said `none`. */

@@ -139,6 +139,35 @@ describe('intentops llm eval', () => {
     const notVariant = await runCliCaptured(['llm', 'promote', 'nothing/1', ...gated], env);
     expect(notVariant.code).toBe(3);
   }, 120_000);
+
+  it('llm rollout shadow|off NAME: an audited shadow alias on the challenger; llm status shows the served variants and the logged comparison', async () => {
+    const ev = { ...env, INTENTOPS_EVENTS_URI: `sqlite:${join(dir, 'events.db')}`, INTENTOPS_LLM_VARIANT: 'tickets-llm' };
+    // no challenger yet: nothing to shadow
+    const none = await runCliCaptured(['llm', 'rollout', 'shadow', 'tickets-llm', '--why', 'try it'], ev);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toMatch(/no challenger alias/);
+    const reg = await runCliCaptured(['llm', 'register', join(dir, 'chall.md'), '--name', 'tickets-llm', '--alias', 'challenger'], ev);
+    const challenger = /tickets-llm\/(\d+)/.exec(reg.stdout)![1];
+    const on = await runCliCaptured(['llm', 'rollout', 'shadow', 'tickets-llm', '--why', 'compare the cheaper prompt'], ev);
+    expect(on.code).toBe(0);
+    expect(on.stdout).toBe(`tickets-llm: shadow on: tickets-llm@${challenger} shadows tickets-llm@3\n`);
+    const st = await runCliCaptured(['llm', 'status'], ev);
+    expect(st.code).toBe(0);
+    expect(st.stdout).toMatch(new RegExp(`LLM: tickets-llm@3 \\(tickets-llm@champion\\)\\n  shadow on: tickets-llm@${challenger} answers 10.0% of the champion's LLM answers too`));
+    expect(st.stdout).toMatch(/prediction log \(all replicas, since .*\):\n  no shadowed messages yet/);
+    const json = JSON.parse((await runCliCaptured(['llm', 'status', '--json', '--since', '1h'], ev)).stdout);
+    expect(json).toMatchObject({ served: { name: 'tickets-llm', champion: 'tickets-llm@3', challenger: `tickets-llm@${challenger}`, shadow: { on: true } }, logged: { compared: 0 } });
+    const off = await runCliCaptured(['llm', 'rollout', 'off', 'tickets-llm', '--why', 'enough data'], ev);
+    expect(off.stdout).toBe(`tickets-llm: shadow off (was tickets-llm@${challenger})\n`);
+    expect((await runCliCaptured(['llm', 'status', '--json'], ev)).stdout).toMatch(/"on": false/);
+    // both moves are in the audit log
+    const hist = (await runCliCaptured(['llm', 'history', 'tickets-llm'], ev)).stdout;
+    expect(hist).toMatch(new RegExp(`shadow: \\(none\\) → ${challenger} {2}by .*: compare the cheaper prompt`));
+    expect(hist).toMatch(new RegExp(`shadow: ${challenger} → \\(deleted\\) {2}by .*: enough data`));
+    const badSince = await runCliCaptured(['llm', 'status', '--since', 'lately'], ev);
+    expect(badSince.code).not.toBe(0);
+    expect(badSince.stderr).toMatch(/--since/);
+  }, 120_000);
 });
 
 describe('intentops dev fake-llm --models', () => {

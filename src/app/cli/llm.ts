@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { openLlmResponseCache } from '../../adapters/llm/eval-cache.js';
-import { loadVariant, type LlmVariant } from '../../adapters/llm/variant.js';
+import type { LlmVariant } from '../../ports/llm-variant.js';
 import { IntentOpsError } from '../../core/errors.js';
 import { evaluateLlmGates, hasLlmGates } from '../../core/gates/llm.js';
-import { loadOptions, openClassifier, openRegistry, openTracking } from '../container/index.js';
-import { llmRegistryEnv, whoAmI } from '../config.js';
+import { loadOptions, loadVariant, openClassifier, openLlmRegistry, openLlmResponseCache, openTracking, variantClient } from '../container/index.js';
+import { whoAmI } from '../config.js';
 import { formatLlmEval, renderLlmEvalHtml, renderLlmEvalJson, renderLlmEvalMarkdown, type LlmEvalReport } from '../report/llm-eval.js';
 import { writeReportFile } from '../report/write.js';
 import { loadExamples } from '../services/dataset.js';
@@ -14,6 +13,7 @@ import { recordLlmEvalRuns, runLlmEval } from '../services/llm-eval.js';
 import { registerVariant, resolveVariant } from '../services/llm-registry.js';
 import { history, setAlias, showModel } from '../services/registry.js';
 import { action, configFor, out, positiveIntOption, type CliIO } from './context.js';
+import { registerLlmRollout } from './llm-rollout.js';
 import { codeVersion } from './git.js';
 
 function costOption(v: string): number {
@@ -89,6 +89,7 @@ export function registerLlm(program: Command, io: CliIO): void {
             maxCostUsd: o.maxCostUsd,
             cache,
             env: io.env,
+            client: variantClient,
             onProgress: tty ? (d, t) => io.stderr.write(`\rLLM calls ${d}/${t}${d === t ? '\n' : ''}`) : undefined,
           });
         } finally {
@@ -128,6 +129,7 @@ export function registerLlm(program: Command, io: CliIO): void {
       }),
     );
   registerLlmRegistry(llm, io);
+  registerLlmRollout(llm, io, { registry: REGISTRY_FLAG, artifacts: ARTIFACTS_FLAG });
 }
 
 interface PromoteFlags {
@@ -147,19 +149,13 @@ interface PromoteFlags {
   labelCol?: string;
 }
 
-/** The variant registry: its own store and artifacts, so `models` and `rollout` commands never see variants (nor `models gc` their files). */
-export const LLM_REGISTRY_URI = 'sqlite:./intentops-llm.db';
-export const LLM_ARTIFACTS_URI = 'file:./intentops-llm-artifacts';
-
+/** The variant registry: its own store and artifacts (llm.registryUri, llm.artifactsUri), so `models` and `rollout` commands never see variants (nor `models gc` their files). */
 function variantRegistry(cmd: Command, io: CliIO, o: { registry?: string; artifacts?: string }, c = configFor(cmd, io)) {
-  return openRegistry({
-    ...c,
-    registry: { ...c.registry, uri: o.registry ?? llmRegistryEnv(io.env).registry ?? LLM_REGISTRY_URI, artifacts: o.artifacts ?? llmRegistryEnv(io.env).artifacts ?? LLM_ARTIFACTS_URI },
-  });
+  return openLlmRegistry(c, o);
 }
 
-const REGISTRY_FLAG = `variant registry (default $INTENTOPS_LLM_REGISTRY_URI or ${LLM_REGISTRY_URI})`;
-const ARTIFACTS_FLAG = `variant artifact store (default $INTENTOPS_LLM_ARTIFACTS_URI or ${LLM_ARTIFACTS_URI})`;
+const REGISTRY_FLAG = 'variant registry (default llm.registryUri: $INTENTOPS_LLM_REGISTRY_URI or sqlite:./intentops-llm.db)';
+const ARTIFACTS_FLAG = 'variant artifact store (default llm.artifactsUri: $INTENTOPS_LLM_ARTIFACTS_URI or file:./intentops-llm-artifacts)';
 
 /** `intentops llm register|promote|show|history`: LLM variants as registry versions with audited aliases. */
 function registerLlmRegistry(llm: Command, io: CliIO): void {
@@ -208,7 +204,7 @@ function registerLlmRegistry(llm: Command, io: CliIO): void {
       action(io, async (file: string, o: { name: string; alias?: string; why?: string; registry?: string; artifacts?: string }, cmd: Command) => {
         const reg = await variantRegistry(cmd, io, o);
         try {
-          const { version, variant } = await registerVariant(reg, file, o.name, whoAmI());
+          const { version, variant } = await registerVariant(reg, file, o.name, whoAmI(), loadVariant);
           if (o.alias) await setAlias(reg, o.name, o.alias, version.version, { who: whoAmI(), why: o.why ?? 'registered' });
           out(io, `registered ${o.name}/${version.version}: variant ${variant.name}@${variant.hash} (${variant.settings.provider}:${variant.settings.model ?? variant.settings.deployment})${o.alias ? `; ${o.alias} → ${version.version}` : ''}`);
         } finally {
@@ -241,9 +237,9 @@ function registerLlmRegistry(llm: Command, io: CliIO): void {
         if (!hasLlmGates(gates)) throw new IntentOpsError('invalid_config', `${o.gates} has no LLM gates`, { where: o.gates, hint: 'add an llm: section (minSliceAccuracy, maxCostPer1k, maxInvalidRate)' });
         const reg = await variantRegistry(cmd, io, o, c);
         try {
-          const cand = await resolveVariant(reg, ref);
+          const cand = await resolveVariant(reg, ref, loadVariant);
           const name = cand.version.name;
-          const current = await resolveVariant(reg, `${name}@${o.to}`).catch((e: unknown) => {
+          const current = await resolveVariant(reg, `${name}@${o.to}`, loadVariant).catch((e: unknown) => {
             if (e instanceof IntentOpsError && e.code === 'not_found') return undefined;
             throw e;
           });
@@ -258,7 +254,7 @@ function registerLlmRegistry(llm: Command, io: CliIO): void {
           const cache = o.cache ? await openLlmResponseCache(o.cacheDir ?? join(c.cacheDir, 'llm-eval')) : undefined;
           let result;
           try {
-            result = await runLlmEval({ variants, examples: data.examples, model, concurrency: o.concurrency, maxCostUsd: o.maxCostUsd, cache, env: io.env });
+            result = await runLlmEval({ variants, examples: data.examples, model, concurrency: o.concurrency, maxCostUsd: o.maxCostUsd, cache, env: io.env, client: variantClient });
           } finally {
             await cache?.close();
           }

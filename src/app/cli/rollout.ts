@@ -1,4 +1,6 @@
 import { Argument, Option, type Command } from 'commander';
+import { formatLlmStatus } from '../services/llm-status.js';
+import { fetchLlmStatus } from './llm-rollout.js';
 import { IntentOpsError, type ErrorCode } from '../../core/errors.js';
 import { ROLLOUT_MODES } from '../../core/rollout/state.js';
 import type { RolloutFigures, VariantFigures } from '../../core/rollout/stats.js';
@@ -51,8 +53,15 @@ export function registerRollout(program: Command, io: CliIO): void {
         const show = (s: RolloutStatus) => out(io, o.json ? JSON.stringify(s, null, 2) : formatStatus(s));
         const nothing = (reason: string, hint: string) => out(io, o.json ? JSON.stringify({ name: null, mode: 'off', reason }, null, 2) : `nothing is being rolled out: ${reason} (${hint})`);
         if (o.url) {
-          const s = await fetchStatus(o.url, o.apiKey ?? remoteApiKey(io.env));
-          return s ? show(s) : nothing('the server serves a model directory, not a registry champion', 'serve models:/NAME@champion to roll out between registry versions');
+          const key = o.apiKey ?? remoteApiKey(io.env);
+          const s = await fetchStatus(o.url, key);
+          // the LLM fallback's variants and their shadow comparison, when the server has an LLM
+          const llm = await fetchLlmStatus(o.url, '24h', key, true);
+          if (o.json) return void out(io, JSON.stringify({ ...(s ?? { name: null, mode: 'off' }), ...(llm ? { llm } : {}) }, null, 2));
+          if (s) show(s);
+          else nothing('the server serves a model directory, not a registry champion', 'serve models:/NAME@champion to roll out between registry versions');
+          if (llm) out(io, `\n${formatLlmStatus(llm)}`);
+          return;
         }
         const empty = () => nothing('the registry holds no models', 'register one with `intentops models register DIR --name NAME`');
         return withControl(cmd, o, async (s, name) => show(await s.status(name, { analysis: true })), { outcomes: true, empty });

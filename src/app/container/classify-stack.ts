@@ -1,9 +1,9 @@
 import { openCache } from '../../adapters/cache/index.js';
-import { createLlm, type OpenAiChatLlm } from '../../adapters/llm/index.js';
 import type { RedisHealth } from '../../adapters/redis-connect.js';
 import { parseModelUri } from '../../ports/model-uri.js';
 import { openServingReviewStore } from '../../adapters/review-store/index.js';
 import type { Cache } from '../../ports/cache.js';
+import type { Llm } from '../../ports/llm.js';
 import type { Config } from '../config.js';
 import { Auditor } from '../services/audit.js';
 import { ClassifyService, modelIdentity, serveAs, type CachedAnswer, type ClassifyObserver } from '../classify/service.js';
@@ -14,6 +14,7 @@ import { registerTrustMetrics } from '../telemetry/trust-metrics.js';
 import { isRegistryRef, openServedModel, openServingModel, watchAlias } from './models.js';
 import { openOperations, type Operations } from './operations.js';
 import { championOf, openLiveRollout } from './rollout.js';
+import { openServedLlm, type ServedLlm } from './llm.js';
 
 /*
  * Part of the composition root (src/app/container/index.ts): the classify stack that `serve`,
@@ -70,7 +71,7 @@ export interface ClassifyStackParts extends ClassifyStack {
   readonly rollout?: Awaited<ReturnType<typeof openLiveRollout>>;
   readonly review?: Awaited<ReturnType<typeof openServingReviewStore>>;
   readonly cache?: Cache<CachedAnswer>;
-  readonly llm?: unknown;
+  readonly llm?: ServedLlm;
   readonly ops: Operations;
   readonly auditor: Auditor;
   /** What `alongside` opened. */
@@ -116,7 +117,15 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
       if (ch.to === 'open') log.warn(fields, 'LLM circuit opened: unsure messages go to review without calling the LLM until a probe succeeds');
       else log.info(fields, ch.to === 'closed' ? 'LLM circuit closed: the LLM answers again' : 'LLM circuit half-open');
     };
-    const llm = c.llm.provider === OFF ? undefined : await createLlm(c.llm.provider, llmOptions(c), { onCircuit });
+    // the registry's champion variant (llm.variant), else the configured provider and prompt file; the challenger may shadow it
+    let budgetWrap: ((l: Llm) => Llm) | undefined;
+    const served = await openServedLlm(c, {
+      deps: { onCircuit },
+      wrap: (l) => (budgetWrap ? budgetWrap(l) : l),
+      onError: (e) => repeated.warn('llm-registry', { err: (e as Error).message }, 'LLM variant registry poll failed; still serving the current variants'),
+    });
+    if (served) opened.push(served);
+    const llm = served?.llm;
     // Redis away at run time: the cache is bypassed and the rate limit decided per replica until a probe finds it back
     const onRedis: RedisStateLog = (up, d) =>
       up ? log.info({ dependency: d.what }, 'Redis back') : log.warn({ dependency: d.what, err: d.error }, 'Redis unreachable: answering without it until a probe (every second) finds it back');
@@ -143,9 +152,11 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
 
     const metrics = new ServiceMetrics({ cacheEnabled: cache !== undefined });
     metrics.setModel(modelIdentity(current()));
-    if (llm && 'stats' in llm && typeof llm.stats === 'function') metrics.trackLlm(() => (llm as OpenAiChatLlm).stats());
+    if (llm) metrics.trackLlm(() => llm.stats());
     const ops = await openOperations(c, { log, metrics, current, llm });
     opened.push(ops);
+    const budget = ops.budget;
+    if (budget) budgetWrap = (l) => budget.wrap(l);
     // the live precision promise: a sample of accepted answers judged (LLM, else review), the out-of-scope share
     const auditor = new Auditor({
       sampleRate: c.monitor.audit.sampleRate,
@@ -177,6 +188,10 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
         ops.observer.onShadow?.(champion, shadow, input);
         extra?.onShadow?.(champion, shadow, input);
       },
+      onLlmShadow: (answer, shadow, input) => {
+        ops.observer.onLlmShadow?.(answer, shadow, input);
+        extra?.onLlmShadow?.(answer, shadow, input);
+      },
       onLlm: (e) => metrics.onLlm(e),
       onShadowError: (e) => repeated.warn('shadow', { err: (e as Error).message }, 'shadow scoring failed; answers were not affected'),
       onLlmError: (e) => {
@@ -187,7 +202,7 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
       onCacheError: (e) => repeated.warn('cache', { err: (e as Error).message }, 'answer cache unavailable; classified without it'),
     };
     const redact = (t: string) => ops.redactor(t).text;
-    const classify = new ClassifyService({ model: current, arms: ro?.live.arms, shadowQueue: c.rollout.shadowQueue, llm: ops.llm, review, redact, cache, cacheTtlMs: c.cache.ttlMs, observer, outOfScopeSampleRate: c.review.outOfScopeSampleRate });
+    const classify = new ClassifyService({ model: current, arms: ro?.live.arms, shadowQueue: c.rollout.shadowQueue, llm: ops.llm, review, redact, cache, cacheTtlMs: c.cache.ttlMs, observer, outOfScopeSampleRate: c.review.outOfScopeSampleRate, llmShadow: served ? () => served.shadow() : undefined });
 
     const applied = (changes: string[]) => {
       if (!changes.length) return;
@@ -197,7 +212,22 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
     // a new model is loaded next to the old one and swapped in with one assignment, so no
     // request sees a half-loaded model
     let stop: (() => void) | undefined;
+    let stopLlm: (() => void) | undefined;
     const follow = () => {
+      // the LLM variant registry: champion moves and shadow mode on/off
+      if (!stopLlm && served && c.llm.variant && c.registry.pollMs > 0) {
+        let busy = false;
+        const timer = setInterval(() => {
+          if (busy) return;
+          busy = true;
+          served
+            .refresh()
+            .then((changes) => changes.length && log.info({ changes, llm: served.status() }, 'LLM variants applied'))
+            .finally(() => (busy = false));
+        }, Math.max(100, c.registry.pollMs));
+        timer.unref();
+        stopLlm = () => clearInterval(timer);
+      }
       if (stop) return;
       if (ro && c.registry.pollMs > 0) {
         let busy = false;
@@ -233,7 +263,7 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
       rollout: ro,
       review,
       cache,
-      llm,
+      llm: served,
       ops,
       auditor,
       alongside,
@@ -256,6 +286,7 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
       },
       close: async () => {
         stop?.();
+        stopLlm?.();
         // shadow scores still queued reach the observers before the stores close
         await classify.shadowIdle();
         await closeAll(opened);
@@ -268,26 +299,6 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
     await closeAll(opened);
     throw e;
   }
-}
-
-function llmOptions(c: Config): Record<string, unknown> {
-  const l = c.llm;
-  const azure = l.azureEndpoint ? { azure: { endpoint: l.azureEndpoint, deployment: l.azureDeployment ?? l.model, apiVersion: l.azureApiVersion } } : {};
-  return {
-    baseUrl: l.baseUrl,
-    model: l.model,
-    ...(l.apiKey ? { apiKey: l.apiKey } : {}),
-    ...azure,
-    timeoutMs: l.timeoutMs,
-    deadlineMs: l.deadlineMs,
-    maxRetries: l.maxRetries,
-    circuit: l.circuit,
-    maxConcurrent: l.maxConcurrency,
-    maxQueue: l.maxQueue,
-    prices: l.prices,
-    responseFormat: l.responseFormat,
-    ...(l.promptFile ? { promptFile: l.promptFile } : {}),
-  };
 }
 
 /** The degraded-mode figures of a Redis-backed adapter (RedisHealth), or undefined for one that has none (memory). */

@@ -11,6 +11,8 @@
  *   classify-stack.ts  the classify stack `serve`, `worker` and `classify-file --pipeline` share:
  *                  model(s), LLM fallback, cache, review queue, operations, precision audit
  *   train.ts       the training kit (embedders, vector indexes, fold threads, bundle writer) and trainModel
+ *   llm.ts         the served LLM fallback: the registry's champion variant (else the configured
+ *                  prompt file), its challenger in shadow mode, the LLM variant registry
  *   serving.ts     the serving stack: the classify stack + rate limiter, checks, rollout, HTTP app
  */
 export { embedderOptions, isRegistryRef, loadOptions, trainSettings, modelFromBundle, openClassifier, openModel, openRegistry, openReviewStoreFor, openServedModel, openServingModel, openTracking, resolveModelRef, watchAlias } from './models.js';
@@ -19,4 +21,5 @@ export { runGate, versionGate, type GateRequest } from './gate.js';
 export { trainingKit, trainModel } from './train.js';
 export { openClassifyStack, type ClassifyStack, type ClassifyStackOptions } from './classify-stack.js';
 export { openBrokerFor, openEvents, openOutcomes, openPredictionLog, type OpenEvents } from './events.js';
+export { llmOptions, loadVariant, openLlmRegistry, openLlmResponseCache, openServedLlm, SHADOW_ALIAS, variantClient, type ServedLlm, type ServedLlmStatus } from './llm.js';
 export { openReviews, openServing, type Serving, type ServingOptions } from './serving.js';

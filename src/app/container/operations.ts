@@ -34,7 +34,7 @@ export interface Operations {
   /** Readiness probes of the stores opened here. */
   readonly checks: Record<string, () => Promise<void>>;
   /** Told of every result and shadow score (monitors, then the recorder). */
-  readonly observer: Pick<ClassifyObserver, 'onResult' | 'onShadow'>;
+  readonly observer: Pick<ClassifyObserver, 'onResult' | 'onShadow' | 'onLlmShadow'>;
   /** Flushes the recorder and stops the monitors; then closes the stores. */
   close(): Promise<void>;
 }
@@ -110,6 +110,9 @@ export async function openOperations(c: Config, o: { log: Logger; metrics: Servi
         },
         onShadow(champion: ClassifyResult, shadow: ClassifyResult, input: ClassifyInput) {
           recorder?.onShadow(champion, shadow, input);
+        },
+        onLlmShadow(answer: Omit<ClassifyResult, 'timings'>, shadow: ClassifyResult, input: ClassifyInput) {
+          recorder?.onLlmShadow(answer, shadow, input);
         },
       },
       async close() {

@@ -11,6 +11,9 @@ import { modelIdentity, type ClassifyObserver } from '../classify/service.js';
 import type { IntentModel } from '../classify/model.js';
 import { ReviewService } from '../services/review.js';
 import { RolloutService, type OutcomeSources } from '../services/rollout.js';
+import { loggedLlmShadow } from '../services/llm-status.js';
+import type { ServedLlm } from './llm.js';
+import type { PredictionLog } from '../../ports/prediction-log.js';
 import type { Logger } from '../telemetry/index.js';
 import { registerReliabilityMetrics } from '../telemetry/reliability-metrics.js';
 import { healthOf, OFF, openClassifyParts } from './classify-stack.js';
@@ -127,10 +130,11 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
       budget: ops.budget,
       tracking: ops.tracking,
       ...(ro && rollout ? { rollout: { name: ro.live.arms().name, service: rollout } } : {}),
+      ...(stack.llm ? { llm: llmView(stack.llm, ops.predictions) } : {}),
     };
     const app = createApp(deps, { version: o.version });
     stack.follow();
-    log.info({ model: modelIdentity(current()), rollout: ro ? ro.live.view().mode : OFF, llm: stack.llm ? c.llm.model : OFF, review: review ? maskUri(c.review.uri) : OFF, cache: cache ? maskUri(c.cache.uri) : OFF, auth: keys.length > 0 }, 'serving stack ready');
+    log.info({ model: modelIdentity(current()), rollout: ro ? ro.live.view().mode : OFF, llm: stack.llm ? stack.llm.status().champion : OFF, review: review ? maskUri(c.review.uri) : OFF, cache: cache ? maskUri(c.cache.uri) : OFF, auth: keys.length > 0 }, 'serving stack ready');
     return { app, deps, log, model: current, loadModel: (dir) => stack.loadModel(dir), close: () => stack.close() };
   } catch (e) {
     await stack.close();
@@ -145,4 +149,12 @@ export async function openReviews(c: Config, o: { store?: string; modelDir?: str
   if (uri === OFF) throw new IntentOpsError('invalid_config', 'no review store: review.uri is none', { where: 'review.uri', hint: 'pass --store sqlite:./intentops.db (or postgres://…)' });
   const store = await openReviewStore(uri);
   return { service: new ReviewService(store, labels ? () => labels : undefined), close: () => store.close() };
+}
+
+/** GET /v1/rollout/llm: the served variants, this process's shadow comparison and the prediction log's. */
+function llmView(llm: ServedLlm, log: PredictionLog | undefined): NonNullable<HttpDeps['llm']> {
+  return {
+    status: () => ({ served: llm.status(), live: llm.shadowStats.figures() }),
+    ...(log ? { logged: (since: string) => loggedLlmShadow(log, since) } : {}),
+  };
 }

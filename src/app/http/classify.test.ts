@@ -31,6 +31,10 @@ describe('POST /v1/classify', () => {
     expect(r.model).toEqual({ name: 'sample', version: expect.stringMatching(/^[0-9a-f]{12}$/) });
     expect(r.timings.totalMs).toBeGreaterThan(0);
     expect(r.llm).toBeUndefined();
+    // no LLM fallback: GET /v1/rollout/llm says nothing is served (200, so the dashboard's poll is no error)
+    const llm = await s.get('/v1/rollout/llm');
+    expect(llm.status).toBe(200);
+    expect(await llm.json()).toEqual({ served: null });
   });
 
   it('sends an unsure message to review with the best guess and neighbours when no LLM is configured', async () => {

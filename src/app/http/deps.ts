@@ -48,6 +48,12 @@ export interface HttpDeps {
   readonly settings: HttpSettings;
   /** Serving models:/NAME@champion: the rollout of NAME (/v1/rollout); absent for a bundle directory. */
   readonly rollout?: { readonly name: string; readonly service: RolloutService };
+  /** GET /v1/rollout/llm: the served LLM variants and the shadow comparison; absent without an LLM. */
+  readonly llm?: {
+    status(): import('../services/llm-status.js').LlmStatus;
+    /** From the prediction log since an ISO time (absent when events.uri is none). */
+    logged?(since: string): Promise<import('../classify/llm-shadow.js').LlmShadowFigures>;
+  };
   /** POST /v1/feedback; absent when events.uri is none. */
   readonly feedback?: FeedbackService;
   /** GET /v1/monitor: the served model's monitor and the daily LLM budget. */

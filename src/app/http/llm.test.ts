@@ -47,7 +47,7 @@ describe('LLM fallback through the fake LLM server', () => {
     expect(r.confidence).toBeNull();
     expect(r.local.intent).toBe(r.alternatives[0].intent);
     expect(r.local.confidence).toBe(r.alternatives[0].score);
-    expect(r.llm).toMatchObject({ model: 'gpt-4o-mini', promptTokens: 1000, completionTokens: 10 });
+    expect(r.llm).toMatchObject({ model: 'gpt-4o-mini', variant: 'classify-v1', promptTokens: 1000, completionTokens: 10 });
     expect(r.llm!.costUsd).toBeCloseTo((1000 * 0.15 + 10 * 0.6) / 1e6, 12);
     expect(r.timings.llmMs).toBeGreaterThan(0);
     expect(r.review).toBeUndefined();

@@ -104,6 +104,19 @@ export function opsPaths(h: Helpers): Record<string, unknown> {
         responses: { 200: { description: 'The rollout after the change', content: object }, ...BODY_ERRORS, ...AUTH_ERRORS, 404: noRollout },
       },
     },
+    '/v1/rollout/llm': {
+      get: {
+        tags: ['rollout'],
+        summary: 'The LLM fallback\'s variants: the champion that answers, the challenger shadowing it, live agreement, cost and latency of each; with analysis=true the same from the prediction log (all replicas)',
+        operationId: 'llmRolloutStatus',
+        ...secured,
+        parameters: [
+          { name: 'analysis', in: 'query', required: false, schema: { type: 'string', enum: ['true', 'false', '1', '0'] } },
+          { name: 'since', in: 'query', required: false, schema: { type: 'string' }, description: 'With analysis: 30m, 24h, 7d or an ISO-8601 time (default 24h)' },
+        ],
+        responses: { 200: { description: 'Status (`served: null` when the server has no LLM fallback)', content: object }, 400: problem('Invalid query'), ...AUTH_ERRORS },
+      },
+    },
     '/v1/rollout/promote': rolloutAction('Gate the challenger against the champion, move champion to it and end the rollout', 'promoteRollout', 'RolloutPromote'),
     '/v1/rollout/rollback': rolloutAction('End a running rollout, or move champion back to its previous version', 'rollbackRollout', 'RolloutRollback'),
     '/dashboard/': {

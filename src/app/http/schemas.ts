@@ -107,9 +107,16 @@ export const ClassifyResultSchema = z
     model: z.object({ name: z.string(), version: z.string() }).meta({ description: 'The answering model: registry name and version number when served from the registry, else the bundle name and a hash of its weights.' }),
     variant: z.enum(['champion', 'challenger']).meta({ description: 'Which side of a rollout answered (always champion without a canary or A/B rollout).' }),
     llm: z
-      .object({ model: z.string(), promptTokens: z.number().int(), completionTokens: z.number().int(), costUsd: z.number(), latencyMs: z.number() })
+      .object({
+        model: z.string(),
+        variant: z.string().meta({ description: 'The LLM variant that answered: `NAME@VERSION` of a registered variant (e.g. `classify-v2@3`), else the prompt file\'s version (e.g. `classify-v1`).' }),
+        promptTokens: z.number().int(),
+        completionTokens: z.number().int(),
+        costUsd: z.number(),
+        latencyMs: z.number(),
+      })
       .optional()
-      .meta({ description: 'Present when the LLM fallback was called for this request.' }),
+      .meta({ description: 'Present when the LLM fallback answered this request: the model, the LLM variant, tokens, cost and latency.' }),
     review: z
       .object({ id: z.string(), pending: z.literal(true).optional().meta({ description: 'The review store is away: the item waits in a local spool under this id and is written when it is back.' }) })
       .optional()

@@ -29,7 +29,7 @@ function judge(): Llm & { asked: LlmRequest[] } {
     asked,
     async classify(req) {
       asked.push(req);
-      return { intent: req.text.startsWith('wrong') ? 'other' : req.intents[0].name, model: 'judge', usage: { promptTokens: 1, completionTokens: 1, costUsd: 0 }, latencyMs: 1 };
+      return { intent: req.text.startsWith('wrong') ? 'other' : req.intents[0].name, model: 'judge', variant: 'judge-v1', usage: { promptTokens: 1, completionTokens: 1, costUsd: 0 }, latencyMs: 1 };
     },
   };
 }

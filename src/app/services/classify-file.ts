@@ -16,6 +16,8 @@ export interface FilePrediction {
   readonly reason: string;
   /** None of the model's intents (novelty detector, an out-of-scope label, or the LLM said none); absent = false. */
   readonly outOfScope?: boolean;
+  /** --pipeline: the LLM call that answered, whose variant (`NAME@VERSION` or the prompt file's name) goes in the row as `llmVariant`. */
+  readonly llm?: { readonly variant: string };
 }
 export type BatchClassify = (items: readonly { readonly id: string; readonly text: string }[]) => Promise<readonly FilePrediction[]>;
 
@@ -172,7 +174,7 @@ function columns(includeText: boolean): string[] {
 }
 
 function answerRow(r: InputRecord, p: FilePrediction, includeText: boolean): Row {
-  return { id: r.id!, line: r.line, ...(includeText ? { text: r.text! } : {}), intent: p.intent, confidence: p.confidence, route: p.route, reason: p.reason, outOfScope: p.outOfScope === true };
+  return { id: r.id!, line: r.line, ...(includeText ? { text: r.text! } : {}), intent: p.intent, confidence: p.confidence, route: p.route, reason: p.reason, outOfScope: p.outOfScope === true, ...(p.llm ? { llmVariant: p.llm.variant } : {}) };
 }
 
 function errorRow(file: string, r: InputRecord, includeText: boolean): Row {

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ScriptedClassifier, type Scripted } from '../../../test/fixtures/gates/scripted-classifier.js';
 import { ROOT, SAMPLE_TEST, tempDir } from '../../../test/helpers/sample.js';
-import { openLlmResponseCache } from '../../adapters/llm/eval-cache.js';
-import { loadVariant, type LlmVariant } from '../../adapters/llm/variant.js';
+import type { LlmVariant } from '../../ports/llm-variant.js';
+import { loadVariant, openLlmResponseCache, variantClient } from '../container/index.js';
 import type { LabelledText } from '../../core/types.js';
 import { startFakeLlm, type FakeLlm, type SeenPrompt } from '../dev/fake-llm-server.js';
 import { loadExamples } from './dataset.js';
@@ -65,7 +65,7 @@ describe('llm eval against the fake LLM server', () => {
   it('measures two variants on the slice the bundle sends to the LLM, with McNemar against the champion', async () => {
     fake = await startFakeLlm({ models: models() });
     const dir = tempDir('intentops-llm-eval-');
-    const r = await runLlmEval({ variants: await variants(dir, fake.baseUrl), examples, model, concurrency: 2, tuning: FAST });
+    const r = await runLlmEval({ variants: await variants(dir, fake.baseUrl), examples, model, concurrency: 2, tuning: FAST, client: variantClient });
     expect(r).toMatchObject({ rows: 14, sliceSize: 10, accepted: 4, unknownRows: 2, partial: false });
     expect(fake.requests).toHaveLength(20);
     expect(fake.maxInFlight).toBeLessThanOrEqual(4); // 2 per variant
@@ -96,12 +96,12 @@ describe('llm eval against the fake LLM server', () => {
     const dir = tempDir('intentops-llm-eval-');
     const vs = await variants(dir, fake.baseUrl);
     const cache = await openLlmResponseCache(join(dir, 'cache'));
-    const first = await runLlmEval({ variants: vs, examples, model, all: true, cache, tuning: FAST });
+    const first = await runLlmEval({ variants: vs, examples, model, all: true, cache, tuning: FAST, client: variantClient });
     expect(first.sliceSize).toBe(14);
     expect(fake.requests).toHaveLength(28);
     await cache.close();
     const reopened = await openLlmResponseCache(join(dir, 'cache'));
-    const again = await runLlmEval({ variants: vs, examples, model, all: true, cache: reopened, tuning: FAST });
+    const again = await runLlmEval({ variants: vs, examples, model, all: true, cache: reopened, tuning: FAST, client: variantClient });
     await reopened.close();
     expect(fake.requests).toHaveLength(28); // not one more call
     expect(again.variants.map((v) => [v.calls, v.cacheHits, v.spentUsd])).toEqual([
@@ -117,7 +117,7 @@ describe('llm eval against the fake LLM server', () => {
     // a changed prompt parameter is another request: it misses
     writeFileSync(join(dir, 'champ2.yaml'), `provider: openai-compatible\nmodel: champ\nbaseUrl: ${fake.baseUrl}\ntemperature: 0.5\nprice: { inputPer1M: 1, outputPer1M: 2 }\npromptFile: ${join(ROOT, 'prompts', 'classify-v1.md')}\n`);
     const c3 = await openLlmResponseCache(join(dir, 'cache'));
-    const changed = await runLlmEval({ variants: [await loadVariant(join(dir, 'champ2.yaml'))], examples: examples.slice(0, 2), model, all: true, cache: c3, tuning: FAST });
+    const changed = await runLlmEval({ variants: [await loadVariant(join(dir, 'champ2.yaml'))], examples: examples.slice(0, 2), model, all: true, cache: c3, tuning: FAST, client: variantClient });
     await c3.close();
     expect(changed.variants[0].calls).toBe(2);
   });
@@ -127,7 +127,7 @@ describe('llm eval against the fake LLM server', () => {
     const dir = tempDir('intentops-llm-eval-');
     const [champ] = await variants(dir, fake.baseUrl);
     // 0.00102 USD per call: the ceiling allows four
-    const r = await runLlmEval({ variants: [champ], examples, model, concurrency: 1, maxCostUsd: 0.0045, tuning: FAST });
+    const r = await runLlmEval({ variants: [champ], examples, model, concurrency: 1, maxCostUsd: 0.0045, tuning: FAST, client: variantClient });
     expect(r.partial).toBe(true);
     expect(r.stopReason).toMatch(/cost ceiling reached: .* of --max-cost-usd 0\.0045/);
     expect(fake.requests).toHaveLength(4);
@@ -144,11 +144,11 @@ describe('llm eval against the fake LLM server', () => {
     writeFileSync(join(dir, 'keyed.yaml'), `provider: openai-compatible\nmodel: champ\nbaseUrl: ${fake.baseUrl.replace('/v1', '/nowhere')}\nprice: { inputPer1M: 1, outputPer1M: 2 }\npromptFile: ${join(ROOT, 'prompts', 'classify-v1.md')}\n`);
     const broken = await loadVariant(join(dir, 'keyed.yaml'));
     const t0 = Date.now();
-    const limited = await runLlmEval({ variants: [champ], examples, model, concurrency: 1, tuning: FAST });
+    const limited = await runLlmEval({ variants: [champ], examples, model, concurrency: 1, tuning: FAST, client: variantClient });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(60); // waited as told, twice
     expect(limited.variants[0].metrics).toMatchObject({ evaluated: 10, sliceAccuracy: 1, failedRate: 0 });
     expect(fake.requests).toHaveLength(12); // 10 + the 2 rate-limited attempts
-    const r = await runLlmEval({ variants: [champ, broken], examples, model, concurrency: 1, tuning: FAST });
+    const r = await runLlmEval({ variants: [champ, broken], examples, model, concurrency: 1, tuning: FAST, client: variantClient });
     expect(r.variants[0].metrics).toMatchObject({ evaluated: 10, sliceAccuracy: 1 });
     expect(r.variants[1].stopped).toMatch(/keyed stopped: chat request rejected: HTTP 404/);
     expect(r.variants[1].metrics.partial).toBe(true);

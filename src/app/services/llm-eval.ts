@@ -1,15 +1,11 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { LlmResponseCache } from '../../adapters/llm/eval-cache.js';
-import { OpenAiChatLlm } from '../../adapters/llm/openai-chat.js';
-import { parseOptions, type OpenAiChatOptionsInput } from '../../adapters/llm/options.js';
-import { LlmAnswerError } from '../../adapters/llm/parse.js';
-import { chatOptionsOf, modelOfVariant, type LlmVariant } from '../../adapters/llm/variant.js';
 import { IntentOpsError } from '../../core/errors.js';
 import { llmMcNemar, llmVariantMetrics, type LlmEvalRow, type LlmOutcome, type LlmVariantMetrics } from '../../core/eval/llm-metrics.js';
 import type { ExactMcNemarResult } from '../../core/eval/mcnemar-exact.js';
 import type { LabelledText } from '../../core/types.js';
-import { LlmNotCalled, LlmTimeout, type LlmRequest } from '../../ports/llm.js';
+import { LlmAnswerError, LlmNotCalled, LlmTimeout, type LlmRequest } from '../../ports/llm.js';
+import { modelOfVariant, type LlmResponseCache, type LlmVariant, type LlmVariantClient } from '../../ports/llm-variant.js';
 import type { TrackingStore } from '../../ports/tracking-store.js';
 import { OUT_OF_SCOPE_LABELS, type Classifier, type ModelInfo } from '../classify/model.js';
 import { currentEnvironment } from './runs.js';
@@ -37,7 +33,12 @@ export interface LlmEvalRequest {
   /** Where API keys are read (by the variable a variant names). */
   readonly env?: NodeJS.ProcessEnv;
   /** Adapter options for the run (timeouts, retries); tests shorten them. */
-  readonly tuning?: Partial<OpenAiChatOptionsInput>;
+  readonly tuning?: Readonly<Record<string, unknown>>;
+  /**
+   * Builds the chat client of a variant (the composition root's `variantClient`): its settings,
+   * the API key from `env`, and the call settings in `tuning` (concurrency, retries, timeouts).
+   */
+  readonly client: (variant: LlmVariant, env: NodeJS.ProcessEnv, tuning: Readonly<Record<string, unknown>>) => LlmVariantClient;
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -152,23 +153,17 @@ export async function runLlmEval(req: LlmEvalRequest): Promise<LlmEvalResult> {
   const concurrency = req.concurrency ?? 4;
   const env = req.env ?? process.env;
   // build every adapter first: a missing key fails before any money is spent
-  const llms = req.variants.map(
-    (v) =>
-      new OpenAiChatLlm(
-        parseOptions(
-          chatOptionsOf(v, env, {
-            maxConcurrent: concurrency,
-            maxQueue: Math.max(64, req.examples.length),
-            timeoutMs: 60_000,
-            deadlineMs: 300_000,
-            maxRetries: 6,
-            maxRetryAfterMs: 120_000,
-            circuit: { failureThreshold: 10, cooldownMs: 30_000 },
-            ...req.tuning,
-          }),
-        ),
-        v.template,
-      ),
+  const llms = req.variants.map((v) =>
+    req.client(v, env, {
+      maxConcurrent: concurrency,
+      maxQueue: Math.max(64, req.examples.length),
+      timeoutMs: 60_000,
+      deadlineMs: 300_000,
+      maxRetries: 6,
+      maxRetryAfterMs: 120_000,
+      circuit: { failureThreshold: 10, cooldownMs: 30_000 },
+      ...req.tuning,
+    }),
   );
 
   const model = req.model;

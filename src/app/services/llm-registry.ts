@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { checkModelName } from '../../ports/model-uri.js';
-import { loadVariant, type LlmVariant } from '../../adapters/llm/variant.js';
+import type { LlmVariant } from '../../ports/llm-variant.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { ModelVersion } from '../../ports/registry-store.js';
 import { findVersion, type Registry } from './registry.js';
@@ -25,8 +25,11 @@ export function canonicalVariant(v: LlmVariant): string {
   return `---\n${front}\n---\n<!-- system -->\n${v.template.system}\n<!-- user -->\n${v.template.user}\n`;
 }
 
+/** Reads and validates a variant file (the composition root's `loadVariant`: errors name file:line). */
+export type LoadVariant = (file: string) => Promise<LlmVariant>;
+
 /** Registers the variant in `file` as the next version of `name`. */
-export async function registerVariant(reg: Registry, file: string, name: string, who: string | null): Promise<{ version: ModelVersion; variant: LlmVariant }> {
+export async function registerVariant(reg: Registry, file: string, name: string, who: string | null, loadVariant: LoadVariant): Promise<{ version: ModelVersion; variant: LlmVariant }> {
   checkModelName(name);
   const variant = await loadVariant(file);
   const dir = mkdtempSync(join(tmpdir(), 'intentops-variant-'));
@@ -41,7 +44,7 @@ export async function registerVariant(reg: Registry, file: string, name: string,
 }
 
 /** The variant a registry reference (`NAME@ALIAS`, `NAME/3`, `models:/…`) names. */
-export async function resolveVariant(reg: Registry, ref: string): Promise<{ version: ModelVersion; variant: LlmVariant }> {
+export async function resolveVariant(reg: Registry, ref: string, loadVariant: LoadVariant): Promise<{ version: ModelVersion; variant: LlmVariant }> {
   const version = await findVersion(reg, ref);
   const dir = await reg.artifacts.materialise(version.artifact);
   const file = join(dir, VARIANT_FILE);

@@ -132,15 +132,15 @@ describe('PredictionRecorder', () => {
     expect((errors[0] as Error).message).toBe('no centroid');
   });
 
-  it('stores LLM usage without its latency, and shadow scores under the answer’s id (text stored once)', async () => {
+  it('stores LLM usage, latency and variant, and shadow scores under the answer’s id (text stored once)', async () => {
     const log = await memoryLog();
     const rec = recorder({ log, flushMs: 60_000, storeTexts: true, now: () => Date.UTC(2025, 4, 1, 12) });
-    const answer = result(1, { route: 'llm', reason: 'llm_answered', llm: { model: 'gpt-4o-mini', promptTokens: 300, completionTokens: 8, costUsd: 0.00005, latencyMs: 412 } });
+    const answer = result(1, { route: 'llm', reason: 'llm_answered', llm: { model: 'gpt-4o-mini', variant: 'classify-v1', promptTokens: 300, completionTokens: 8, costUsd: 0.00005, latencyMs: 412 } });
     const input = { text: 'mail me: a@b.de' };
     rec.onResult(answer, input);
     rec.onShadow(answer, result(1, { variant: 'shadow', intent: 'refund', confidence: 0.7, local: { intent: 'refund', confidence: 0.7 }, model: { name: 'tickets', version: 'new' } }), input);
     await rec.flush();
-    expect(await log.get('r1')).toMatchObject({ variant: 'champion', text: 'mail me: [EMAIL]', llm: { model: 'gpt-4o-mini', promptTokens: 300, completionTokens: 8, costUsd: 0.00005 } });
+    expect(await log.get('r1')).toMatchObject({ variant: 'champion', text: 'mail me: [EMAIL]', llm: { model: 'gpt-4o-mini', variant: 'classify-v1', promptTokens: 300, completionTokens: 8, costUsd: 0.00005, latencyMs: 412 } });
     expect(await log.get('r1', 'shadow')).toEqual({ id: 'r1', at: '2025-05-01T12:00:00.000Z', model: { name: 'tickets', version: 'new' }, variant: 'shadow', intent: 'refund', confidence: 0.7, route: 'accepted', reason: 'confident', cached: false, latencyMs: 2.5 });
   });
 

@@ -73,7 +73,7 @@ export function hashSubject(subject: string): string {
  * // on shutdown:
  * await recorder.close();
  */
-export class PredictionRecorder implements Pick<ClassifyObserver, 'onResult' | 'onShadow'> {
+export class PredictionRecorder implements Pick<ClassifyObserver, 'onResult' | 'onShadow' | 'onLlmShadow'> {
   private items: Pending[] = [];
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -119,6 +119,11 @@ export class PredictionRecorder implements Pick<ClassifyObserver, 'onResult' | '
 
   /** ClassifyObserver: a shadow rollout's challenger score, logged as variant 'shadow' under the champion's id (its text is stored once, with the answer). */
   onShadow(_champion: ClassifyResult, shadow: ClassifyResult, input: ClassifyInput): void {
+    this.enqueue({ result: shadow, input, at: this.now() });
+  }
+
+  /** ClassifyObserver: an LLM challenger variant's shadow answer, logged as variant 'llm-shadow' under the answer's id (text stored once, with the answer). */
+  onLlmShadow(_answer: unknown, shadow: ClassifyResult, input: ClassifyInput): void {
     this.enqueue({ result: shadow, input, at: this.now() });
   }
 
@@ -299,8 +304,8 @@ export class PredictionRecorder implements Pick<ClassifyObserver, 'onResult' | '
       reason: r.reason,
       cached: r.cached,
       latencyMs: r.timings.totalMs,
-      ...(r.llm && { llm: { model: r.llm.model, promptTokens: r.llm.promptTokens, completionTokens: r.llm.completionTokens, costUsd: r.llm.costUsd } }),
-      ...(this.o.storeTexts && r.variant !== 'shadow' && { text: this.redact(input.text).text }),
+      ...(r.llm && { llm: { model: r.llm.model, variant: r.llm.variant, promptTokens: r.llm.promptTokens, completionTokens: r.llm.completionTokens, costUsd: r.llm.costUsd, latencyMs: r.llm.latencyMs } }),
+      ...(this.o.storeTexts && r.variant !== 'shadow' && r.variant !== 'llm-shadow' && { text: this.redact(input.text).text }),
       ...(features && { features }),
       ...(input.subject !== undefined && { subject: hashSubject(input.subject) }),
     };

@@ -234,7 +234,8 @@ export class RolloutService {
     const scored = (r: PredictionRecord) => ({ intent: r.intent, route: r.route, cached: r.cached, timings: { totalMs: r.latencyMs } });
     const answers = new Map<string, PredictionRecord>();
     for (const r of records) {
-      if (r.variant === 'shadow') continue;
+      // a model shadow's score, or an LLM challenger's shadow answer: not what a client got
+      if (r.variant === 'shadow' || r.variant === 'llm-shadow') continue;
       answers.set(r.id, r);
       stats.answered(r.model.version === c ? 'champion' : 'challenger', scored(r));
     }

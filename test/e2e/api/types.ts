@@ -243,6 +243,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/rollout/llm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The LLM fallback's variants: the champion that answers, the challenger shadowing it, live agreement, cost and latency of each; with analysis=true the same from the prediction log (all replicas) */
+        get: operations["llmRolloutStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/rollout/promote": {
         parameters: {
             query?: never;
@@ -440,9 +457,11 @@ export interface components {
              * @enum {string}
              */
             variant: "champion" | "challenger";
-            /** @description Present when the LLM fallback was called for this request. */
+            /** @description Present when the LLM fallback answered this request: the model, the LLM variant, tokens, cost and latency. */
             llm?: {
                 model: string;
+                /** @description The LLM variant that answered: `NAME@VERSION` of a registered variant (e.g. `classify-v2@3`), else the prompt file's version (e.g. `classify-v1`). */
+                variant: string;
                 promptTokens: number;
                 completionTokens: number;
                 costUsd: number;
@@ -1658,6 +1677,57 @@ export interface operations {
             };
             /** @description Content-Type is not application/json (UTF-8) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; Retry-After gives the seconds to wait */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    llmRolloutStatus: {
+        parameters: {
+            query?: {
+                analysis?: "true" | "false" | "1" | "0";
+                /** @description With analysis: 30m, 24h, 7d or an ISO-8601 time (default 24h) */
+                since?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Status (`served: null` when the server has no LLM fallback) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Invalid query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key (WWW-Authenticate says which) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { GateOutcome } from '../../../core/gates/index.js';
 import { ROLLOUT_MODES } from '../../../core/rollout/state.js';
+import { parseSince } from '../../services/monitor-report.js';
 import type { RolloutService } from '../../services/rollout.js';
 import { parse, readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
@@ -32,6 +33,10 @@ const why = z.string().trim().min(1, 'give a reason: it goes in the audit log').
 
 export const rolloutSchemas = {
   query: z.strictObject({ analysis: z.enum(['true', 'false', '1', '0']).optional() }),
+  llmQuery: z.strictObject({
+    analysis: z.enum(['true', 'false', '1', '0']).optional(),
+    since: z.string().max(40).optional().meta({ description: 'With analysis: how far back the prediction log is read, e.g. 30m, 24h, 7d or an ISO-8601 time (default 24h)' }),
+  }),
   set: z.strictObject({
     mode: z.enum(ROLLOUT_MODES as [string, ...string[]]),
     share: z.number().min(0, 'share is a fraction from 0 to 1').max(1, 'share is a fraction from 0 to 1').optional(),
@@ -59,6 +64,22 @@ export function rolloutRoutes(d: HttpDeps): Hono<Env> {
     if (!d.rollout) throw new HttpProblem(404, 'rollout-disabled', 'this server does not serve a registry champion: start it with --model models:/NAME@champion to use /v1/rollout');
     return d.rollout;
   };
+
+  // the LLM fallback's variants: which answers, which shadows it, and how they compare
+  r.get('/v1/rollout/llm', async (c) => {
+    const q = parse(rolloutSchemas.llmQuery, c.req.query(), 'query');
+    // no LLM fallback: nothing served (an answer, not an error: the dashboard asks every server)
+    if (!d.llm) return c.json({ served: null });
+    const status = d.llm.status();
+    if (!(q.analysis === 'true' || q.analysis === '1') || !d.llm.logged) return c.json(status);
+    let since: string;
+    try {
+      since = parseSince(q.since ?? '24h', Date.now());
+    } catch (e) {
+      throw new HttpProblem(400, 'validation', (e as Error).message, { errors: [{ field: 'query.since', message: 'a duration such as 30m, 24h, 7d or an ISO-8601 time' }] });
+    }
+    return c.json({ ...status, logged: await d.llm.logged(since) });
+  });
 
   r.get('/v1/rollout', async (c) => {
     const q = parse(rolloutSchemas.query, c.req.query(), 'query');
