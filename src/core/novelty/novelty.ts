@@ -15,7 +15,6 @@
  * mixture of the two references) and uses the matching row.
  */
 import { clopperPearsonUpper } from '../eval/bounds.js';
-import { intentPassBound, type IntentPasses } from './intent-bound.js';
 
 export type NoveltyFeature = 'confidence' | 'neighbour';
 
@@ -31,10 +30,6 @@ export interface NoveltySample {
   readonly correct?: boolean;
   /** In-scope and unknown messages: whether the routing policy alone would accept it. */
   readonly passes?: boolean;
-  /** Unknown messages: the intent they belong to (their left-out label); the unit the unknown-pass bound resamples. */
-  readonly intent?: number;
-  /** Unknown messages: how many intents the model that scored them knew. */
-  readonly knownClasses?: number;
 }
 
 export interface NoveltyRow {
@@ -75,8 +70,7 @@ export interface NoveltyParams {
 /** A score no message reaches (and its negative: one every message passes). */
 export const NEVER = 1e9;
 
-/** Shares with a table row; fine steps near 0, where most closed traffic is (serving uses the row at or above its estimate). */
-const SHARES = [0, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
+const SHARES = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
 const BINS = 120;
 
 function logit(p: number): number {
@@ -218,8 +212,6 @@ export interface NoveltyFitOptions {
   readonly defaultShare?: number;
   /** Use the nearest-neighbour feature (an index search per message) only if it lifts AUROC by at least this. Default 0.01. */
   readonly minGain?: number;
-  /** Intents the served model knows (scales the left-out intents' pass rates: see intent-bound.ts). */
-  readonly knownClasses?: number;
 }
 
 /**
@@ -252,59 +244,15 @@ export function fitNovelty(samples: readonly NoveltySample[], o: NoveltyFitOptio
     unknownPass: histogram(pick((s) => s.unknown && s.passes !== false), edges),
   };
   const defaultShare = o.defaultShare ?? 0.1;
-  const delta = o.delta ?? 0.05;
   const base = { ...fit.params, edges, ...h, defaultShare, auroc: fit.auroc, candidates, samples: { known: nKnown, unknown: nUnknown } };
-  const bound = unknownPassBound(samples, scores, { edges, ...h }, nUnknown, delta, o.knownClasses);
-  const table = SHARES.map((share) => rowFor(base, share, o.targetPrecision, bound));
+  const table = SHARES.map((share) => rowFor(base, share, o.targetPrecision, o.delta ?? 0.05));
   return { ...base, table };
-}
-
-/**
- * Upper bound, per edge index, on the rate at which unknown messages pass the policy at or above
- * the cut: the larger of the message-level Clopper–Pearson bound and the intent-level cluster
- * bootstrap (intent-bound.ts, with the twin prior) where the samples name their intents.
- */
-function unknownPassBound(samples: readonly NoveltySample[], scores: readonly number[], h: Pick<Histograms, 'edges' | 'unknownPass' | 'knownPassCorrect' | 'knownPassWrong' | 'knownCorrect' | 'knownWrong'>, nU: number, delta: number, knownClasses?: number): number[] {
-  const { edges, unknownPass } = h;
-  const bins = edges.length + 1;
-  const byIntent = new Map<number, { n: number; passes: number[]; knownClasses?: number }>();
-  samples.forEach((s, i) => {
-    if (!s.unknown || s.intent === undefined) return;
-    let g = byIntent.get(s.intent);
-    if (!g) byIntent.set(s.intent, (g = { n: 0, passes: new Array(bins).fill(0), knownClasses: s.knownClasses }));
-    g.n++;
-    if (s.passes !== false) g.passes[binOf(edges, scores[i])]++;
-  });
-  const intents = [...byIntent.values()];
-  const clustered: number[] = intents.length >= 2 ? intentPassBound(intents, bins, { delta, knownClasses, prior: twinPrior(intents, h) }) : [];
-  return Array.from({ length: bins + 1 }, (_, e) => Math.max(clopperPearsonUpper(atOrAbove(unknownPass, e), nU, delta), clustered[e] ?? 0));
-}
-
-/**
- * The intent the rule of succession adds to every resample: one more unknown intent, as much
- * like a known one as the most known-like left-out intent — its messages pass the policy at
- * τ times the in-scope messages' rate at every cut, τ = the largest ratio of a left-out intent's
- * pass rate to the in-scope pass rate (at most 1: a perfect twin). So a bound resting on C
- * intents can never be below about τ / (C + 1) of the in-scope pass rate: few intents known,
- * little evidence that no unknown intent looks exactly like one of them.
- */
-function twinPrior(intents: readonly { n: number; passes: number[]; knownClasses?: number }[], h: Pick<Histograms, 'knownPassCorrect' | 'knownPassWrong' | 'knownCorrect' | 'knownWrong'>): IntentPasses | undefined {
-  const nK = atOrAbove(h.knownCorrect, 0) + atOrAbove(h.knownWrong, 0);
-  const knownRate = (atOrAbove(h.knownPassCorrect, 0) + atOrAbove(h.knownPassWrong, 0)) / nK;
-  if (!(knownRate > 0)) return undefined;
-  let tau = 0;
-  for (const g of intents) tau = Math.max(tau, g.passes.reduce((a, b) => a + b, 0) / g.n / knownRate);
-  tau = Math.min(1, tau);
-  const n = intents.reduce((a, g) => a + g.n, 0) / intents.length;
-  const ks = intents.map((g) => g.knownClasses).filter((k): k is number => k !== undefined).sort((a, b) => a - b);
-  const passes = h.knownPassCorrect.map((c, b) => (tau * n * (c + h.knownPassWrong[b])) / nK);
-  return { n, passes, ...(ks.length ? { knownClasses: ks[ks.length >> 1] } : {}) };
 }
 
 type Histograms = Pick<NoveltyParams, 'edges' | 'knownCorrect' | 'knownWrong' | 'knownPassCorrect' | 'knownPassWrong' | 'unknown' | 'unknownPass'>;
 
 /** The threshold index maximising expected open-set accuracy, and the accept guard, for one share. */
-function rowFor(h: Histograms, share: number, target: number, unknownPassBound: readonly number[]): NoveltyRow {
+function rowFor(h: Histograms, share: number, target: number, delta: number): NoveltyRow {
   const nK = atOrAbove(h.knownCorrect, 0) + atOrAbove(h.knownWrong, 0);
   const nU = atOrAbove(h.unknown, 0);
   // finite sentinels (JSON has no infinities): below every score, above every score
@@ -321,12 +269,12 @@ function rowFor(h: Histograms, share: number, target: number, unknownPassBound: 
   }
   // accept guard: the loosest cut at or above the open one where the accepted precision, with the
   // in-scope share of accepted messages discounted by the unknowns that would slip through (their
-  // rate bounded from above, intents as the unit), still meets the target
+  // rate bounded from above), still meets the target
   let acceptE = h.edges.length + 1;
   for (let e = h.edges.length; e >= bestE; e--) {
     const kc = atOrAbove(h.knownPassCorrect, e) / nK;
     const kw = atOrAbove(h.knownPassWrong, e) / nK;
-    const u = share > 0 ? unknownPassBound[e] : 0;
+    const u = share > 0 ? clopperPearsonUpper(atOrAbove(h.unknownPass, e), nU, delta) : 0;
     const accepted = (1 - share) * (kc + kw) + share * u;
     if (accepted <= 0) continue;
     // the in-scope precision is what the routing policy promises; unknowns only lower it
