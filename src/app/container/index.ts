@@ -20,3 +20,4 @@ export { trainingKit, trainModel } from './train.js';
 export { openClassifyStack, type ClassifyStack, type ClassifyStackOptions } from './classify-stack.js';
 export { openBrokerFor, openEvents, openOutcomes, openPredictionLog, type OpenEvents } from './events.js';
 export { openReviews, openServing, type Serving, type ServingOptions } from './serving.js';
+export { openLoop, openLoopStatus, type OpenLoopOptions } from './loop.js';
