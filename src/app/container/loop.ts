@@ -28,8 +28,8 @@ export interface OpenLoopOptions {
   readonly who: string;
   readonly log?: Logger;
   readonly now?: () => Date;
-  /** Crash tests: called after each step committed. */
-  readonly afterStep?: (step: string, it: LoopIteration) => void | Promise<void>;
+  /** Crash tests: where the loop may be stopped (LoopDeps.checkpoint). */
+  readonly checkpoint?: (point: string, it: LoopIteration) => void | Promise<void>;
 }
 
 /** The loop store and the model it is about (loop.name, else the only registered model). */
@@ -94,7 +94,7 @@ export async function openLoop(c: Config, o: OpenLoopOptions): Promise<{ service
       who: o.who,
       alerts,
       now: o.now,
-      afterStep: o.afterStep,
+      checkpoint: o.checkpoint,
     });
     // alert webhooks in flight are delivered (bounded by their timeout and retries) before the stores close
     return { service, name, close: async () => (await alerts.flush(), closeAll()) };

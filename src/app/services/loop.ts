@@ -39,8 +39,12 @@ export interface LoopDeps {
   readonly who: string;
   readonly alerts?: AlertSink;
   readonly now?: () => Date;
-  /** Called after each step has committed its state: crash tests stop the loop here. */
-  readonly afterStep?: (step: string, it: LoopIteration) => void | Promise<void>;
+  /**
+   * Crash tests stop the loop here: after an outside effect committed but before the loop saved
+   * that it did (`registered`, `shadow-set`, `promoted`), and after each step's state is saved
+   * (`<step>:end`).
+   */
+  readonly checkpoint?: (point: string, it: LoopIteration) => void | Promise<void>;
 }
 
 /** What one `loop run` did: the steps taken and where the iteration stands. */
@@ -120,7 +124,7 @@ export class LoopService {
       it = await store.save({ ...it, state: 'retrain', labels, detail: { newLabels: fresh } });
       await store.record({ iteration: it.id, step: 'collect', phase: 'end', outcome: 'ok', detail: `${labels} labels, ${fresh} new` });
       steps.push('collect');
-      await this.d.afterStep?.('collect', it);
+      await this.d.checkpoint?.('collect:end', it);
     }
     const table: Record<string, Step> = { retrain: (i) => this.retrain(i), shadow: (i) => this.shadow(i), judge: (i) => this.judge(i), promote: (i) => this.promote(i) };
     while (it.state !== 'done') {
@@ -136,7 +140,7 @@ export class LoopService {
       it = r.it;
       await store.record({ iteration: it.id, step, phase: 'end', outcome: r.outcome, detail: r.detail });
       steps.push(step);
-      await this.d.afterStep?.(step, it);
+      await this.d.checkpoint?.(`${step}:end`, it);
       if (r.wait) return { name, status: 'waiting', iteration: it, steps, message: r.detail };
     }
     return { name, status: it.outcome === 'promoted' ? 'promoted' : 'stopped', iteration: it, steps, message: it.reason ?? '' };
@@ -203,6 +207,7 @@ export class LoopService {
       baseline: champion ? await this.d.open(champion) : undefined,
     });
     const figures = { runId: r.runId, added: r.added, heldOutTestLabels: heldOut, gate: r.gate.outcome.summary, accuracy: r.gate.candidate.accuracy };
+    if (r.version !== undefined) await this.d.checkpoint?.('registered', it);
     if (r.version === undefined) return this.stop(it, `the challenger failed its gate against ${champion ? `champion v${champion.version}` : 'the gates file'}: ${r.gate.outcome.summary}`, figures);
     const saved = await this.d.store.save({ ...it, state: 'shadow', version: r.version, baseline: champion?.version ?? null, detail: { ...it.detail, ...figures } });
     return { it: saved, outcome: 'ok', detail: `registered v${r.version} as challenger (run ${r.runId}; ${r.added.review} review, ${r.added.feedback} feedback labels; ${heldOut} test-set labels held out); gate: ${r.gate.outcome.summary}` };
@@ -225,6 +230,7 @@ export class LoopService {
     if (status.mode !== 'shadow') {
       const after = await rollout.set(name, { mode: 'shadow', who: this.d.who, why: `loop iteration ${it.id}: shadow v${it.version} beside champion v${status.champion.version}` });
       since = after.updatedAt ?? this.now().toISOString();
+      await this.d.checkpoint?.('shadow-set', it);
     }
     const saved = await this.d.store.save({ ...it, state: 'judge', shadowSince: since });
     return { it: saved, outcome: 'waiting', detail: `v${it.version} in shadow beside champion v${status.champion.version}: waiting for ${settings.shadow.minMessages} shadowed messages`, wait: true };
@@ -268,6 +274,7 @@ export class LoopService {
       const why = `loop iteration ${it.id}: ${it.detail.shadow && typeof it.detail.shadow === 'object' ? 'shadow evidence and gates passed' : 'gates passed'}`;
       const r = await rollout.promote(name, { who: this.d.who, why });
       if (!r.promoted) return this.stop(it, `the gate at promotion failed: ${r.gate.summary}`);
+      await this.d.checkpoint?.('promoted', it);
     } else {
       // promoted before a crash: only the rollout may still be on
       const status = await rollout.status(name);
