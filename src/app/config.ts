@@ -434,6 +434,7 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_LOOP_GATES: 'loop.gates',
   INTENTOPS_LOOP_WORK_DIR: 'loop.workDir',
   INTENTOPS_LOOP_MIN_NEW_LABELS: 'loop.minNewLabels',
+  INTENTOPS_LOOP_EVERY_MINUTES: 'loop.everyMinutes',
   INTENTOPS_BROKER_URI: 'broker.uri',
   INTENTOPS_BROKER_STREAM: 'broker.stream',
   INTENTOPS_BROKER_CONCURRENCY: 'broker.concurrency',
@@ -502,7 +503,7 @@ function merge(a: Tree, b: Tree): Tree {
   return out;
 }
 
-const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.(timeoutMs|deadlineMs)|review\.(outOfScopeSampleRate|maxOpen)|logging\.requestSampleRate|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|monitor\.audit\.sampleRate|loop\.minNewLabels|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
+const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.(timeoutMs|deadlineMs)|review\.(outOfScopeSampleRate|maxOpen)|logging\.requestSampleRate|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|monitor\.audit\.sampleRate|loop\.(minNewLabels|everyMinutes)|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
 
 /** `name:sha256,name2:sha256` → `[{name, sha256}]` (the env form of server.apiKeys). */
 export function parseApiKeysEnv(raw: string): { name: string; sha256: string }[] {
