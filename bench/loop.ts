@@ -110,7 +110,7 @@ const gatesFile = join(work, 'gates.yaml');
 writeFileSync(seedFile, seedRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
 writeFileSync(gateFile, gateRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
 // the gate set is small (2 per intent): no absolute floor, only no significant regression against the champion
-writeFileSync(gatesFile, stringify({ version: 1, maxRegression: { accuracy: 0.03, acceptedPrecision: 0.03 }, noSignificantRegression: true, alpha: 0.05 }));
+writeFileSync(gatesFile, stringify({ version: 1, maxRegression: { accuracy: 0.03 }, noSignificantRegression: true, alpha: 0.05 }));
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : '–');
 const ratio = (x: number, ref: number) => (Number.isFinite(x) ? `${(x / ref).toFixed(2)}×` : '–');
