@@ -134,7 +134,7 @@ writeFileSync(
     llm: { provider: 'openai-chat', baseUrl: fake.baseUrl, model: 'gpt-4o-mini', apiKey: 'bench' },
     monitor: { audit: { sampleRate: AUDIT_RATE } },
     rollout: { shadowQueue: 100_000 },
-    loop: { name: 'banking', data: seedFile, test: gateFile, gates: gatesFile, workDir: join(work, 'loop'), minNewLabels: 1, shadow: { minMessages: SHADOW, minAgreement: 0.7, maxWaitHours: 1000 } },
+    loop: { name: 'banking', data: seedFile, test: gateFile, gates: gatesFile, workDir: join(work, 'loop'), minNewLabels: 1, shadow: { minMessages: SHADOW, minAgreement: 0.5, maxWaitHours: 1000 } },
   }),
 );
 const c = loadConfig({ file: configFile, env: {} });
@@ -225,6 +225,7 @@ interface Day {
   openReview: number;
   labels: Record<string, unknown> | null;
   loop: string[];
+  loopMessages: string[];
   champion: number;
   testAccuracy: number;
   withheld: { messages: number; routes: Record<string, number>; correct: number; known: string[] } | null;
@@ -241,9 +242,11 @@ try {
     const msgs = days[d];
     const calls0 = fake.requests.length;
     const steps: string[] = [];
+    const said: string[] = [];
     let labelsUsed: Record<string, unknown> | null = null;
     const note = (r: LoopRunResult) => {
       steps.push(`${r.status}${r.iteration.version !== null ? ` v${r.iteration.version}` : ''}`);
+      said.push(`iteration ${r.iteration.id} ${r.status}: ${r.message}`);
       if (r.iteration.detail.added) labelsUsed = r.iteration.detail.added as Record<string, unknown>;
     };
     const results: ClassifyResult[] = new Array(msgs.length);
@@ -288,6 +291,8 @@ try {
     const llm = idx.filter((i) => results[i].route === 'llm');
     const cost = llm.reduce((a, i) => a + (results[i].llm?.costUsd ?? 0), 0);
     const calls = fake.requests.length - calls0;
+    // fallback calls: answered (route llm) or failed (the answer was unusable, e.g. an intent the model does not have: route review)
+    const fallback = idx.filter((i) => results[i].timings.llmMs > 0).length;
     const perCall = llm.length ? cost / llm.length : 0;
     const held = idx.filter((i) => withheld.has(msgs[i].label));
     const routes: Record<string, number> = {};
@@ -301,14 +306,15 @@ try {
       endToEndAccuracy: idx.filter((i) => results[i].route !== 'review' && right(i)).length / n,
       reviewShare: idx.filter((i) => results[i].route === 'review').length / n,
       llmCalls: calls,
-      auditCalls: calls - llm.length,
-      // audit judgements priced like a fallback call of the day
+      auditCalls: calls - fallback,
+      // failed fallback calls and audit judgements priced like an answered fallback call of the day
       costPer1000: ((cost + perCall * (calls - llm.length)) / n) * 1000,
       reviewItems: idx.filter((i) => results[i].review).length,
       reviewed: rev.answered,
       openReview: rev.open,
       labels: labelsUsed,
       loop: steps,
+      loopMessages: said,
       champion: champ.version,
       testAccuracy: champ.accuracy,
       withheld: held.length || d + 1 >= WITHHELD_FROM ? { messages: held.length, routes, correct: held.filter(right).length, known: [...withheld].filter((l) => champ.labels.includes(l)) } : null,
@@ -319,6 +325,7 @@ try {
     console.log(
       `day ${String(day.day).padStart(2)}: ${n} msgs  LLM ${pct(day.llmShare)}  accepted ${pct(day.acceptedCoverage)} @ ${pct(day.acceptedAccuracy)}  end-to-end ${pct(day.endToEndAccuracy)}  review ${pct(day.reviewShare)}  LLM calls ${calls} (${day.auditCalls} audits)  $${day.costPer1000.toFixed(4)}/1k  review items ${day.reviewItems}, answered ${rev.answered}, open ${rev.open}  labels: ${lab}  loop: ${steps.join(' → ')}  champion v${champ.version} test ${pct(champ.accuracy)}  ${day.seconds.toFixed(0)} s`,
     );
+    for (const m of said.filter((x) => / stopped: /.test(x))) console.log(`        ${m}`);
     if (day.withheld) console.log(`        withheld intents: ${day.withheld.messages} msgs, routes ${JSON.stringify(day.withheld.routes)}, right ${day.withheld.correct}; known: ${day.withheld.known.join(', ') || 'none'}`);
   }
 } finally {

@@ -23,6 +23,8 @@ export interface LoopSettings {
 export interface LabelSources {
   readonly review?: Pick<ReviewStore, 'list'>;
   readonly feedback?: { labelledExamples(): Promise<FeedbackExamples> };
+  /** Machine-label candidates (LLM answers with a stored text) logged since a time, when retrain learns from them. */
+  readonly machineSince?: (since: string) => Promise<number>;
 }
 
 export interface LoopDeps {
@@ -106,9 +108,11 @@ export class LoopService {
     if (!it) {
       const labels = await labelsOf(this.d.sources);
       const last = (await store.iterations(name, { limit: 50 })).find((i) => i.outcome === 'promoted' || i.outcome === 'stopped');
-      const fresh = labels - (last?.labels ?? 0);
+      const human = labels - (last?.labels ?? 0);
+      const machine = this.d.sources.machineSince ? await this.d.sources.machineSince(last?.startedAt ?? new Date(0).toISOString()) : 0;
+      const fresh = human + machine;
       if (fresh < this.d.settings.minNewLabels) {
-        const reason = `${fresh} new label(s) since the last retrain, fewer than loop.minNewLabels (${this.d.settings.minNewLabels})`;
+        const reason = `${fresh} new label(s) since the last retrain (${human} from people${this.d.sources.machineSince ? `, ${machine} LLM answers` : ''}), fewer than loop.minNewLabels (${this.d.settings.minNewLabels})`;
         // one idle row between real iterations, updated in place: idle ticks do not grow the store
         let idle = latest?.outcome === 'idle' ? latest : undefined;
         if (!idle) {
@@ -121,8 +125,8 @@ export class LoopService {
       }
       it = await store.begin(name);
       await store.record({ iteration: it.id, step: 'collect', phase: 'start' });
-      it = await store.save({ ...it, state: 'retrain', labels, detail: { newLabels: fresh } });
-      await store.record({ iteration: it.id, step: 'collect', phase: 'end', outcome: 'ok', detail: `${labels} labels, ${fresh} new` });
+      it = await store.save({ ...it, state: 'retrain', labels, detail: { newLabels: fresh, newHumanLabels: human, newMachineLabels: machine } });
+      await store.record({ iteration: it.id, step: 'collect', phase: 'end', outcome: 'ok', detail: `${labels} labels from people (${human} new)${this.d.sources.machineSince ? `, ${machine} new LLM answers` : ''}` });
       steps.push('collect');
       await this.d.checkpoint?.('collect:end', it);
     }
