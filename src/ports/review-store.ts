@@ -26,6 +26,12 @@ export interface ReviewItem {
   /** When the latest of those messages came. */
   readonly lastSeenAt: string;
   /**
+   * Those messages weighted by recency as of lastSeenAt (each halves every
+   * RECENT_HALF_LIFE_HOURS, src/core/review/priority.ts): what the queue's order reads. Absent on
+   * an item that was never stored (pending, dropped): it counts as 1.
+   */
+  readonly weightedCount?: number;
+  /**
    * Set by a store that could not reach its database: the item waits in a local spool under this
    * id and is written when the database is back (merged into a repeat waiting there, if any).
    */
@@ -34,7 +40,7 @@ export interface ReviewItem {
   readonly dropped?: true;
 }
 
-export type NewReviewItem = Omit<ReviewItem, 'id' | 'state' | 'createdAt' | 'updatedAt' | 'claimedBy' | 'label' | 'labelledBy' | 'count' | 'lastSeenAt' | 'pending' | 'dropped'>;
+export type NewReviewItem = Omit<ReviewItem, 'id' | 'state' | 'createdAt' | 'updatedAt' | 'claimedBy' | 'label' | 'labelledBy' | 'count' | 'lastSeenAt' | 'weightedCount' | 'pending' | 'dropped'>;
 
 /** For items written late (from a spool): the id they were announced under and when the message came. */
 export interface AddOptions {
@@ -43,15 +49,24 @@ export interface AddOptions {
   readonly at?: string;
 }
 
+/**
+ * `priority`: highest expected value first (src/core/review/priority.ts; equal scores oldest
+ * first), the order reviewers are served in. `created`: oldest first, paged with `after`.
+ */
+export type ReviewOrder = 'priority' | 'created';
+
 export interface ReviewQuery {
   readonly state?: ReviewState;
   readonly limit?: number;
-  /** Items created strictly after this id's item (ids sort by creation). */
+  /** Items created strictly after this id's item (ids sort by creation); only in the created order. */
   readonly after?: string;
+  /** Default created (what paging callers such as retrain and discover rely on); the review service asks for priority. */
+  readonly order?: ReviewOrder;
 }
 
 /**
- * The human review queue. Adapters: SQLite (default), PostgreSQL. Transitions: open → claimed →
+ * The human review queue. Near-duplicate messages (src/core/review/group.ts) of one model version
+ * are one item while it waits. Adapters: SQLite (default), PostgreSQL. Transitions: open → claimed →
  * labelled | skipped; claim of a claimed item by someone else fails with 'invalid_input'
  * (HTTP 409 at the edge); an unknown id fails with 'not_found'.
  */
@@ -77,6 +92,8 @@ export interface ReviewDesk {
   list(q?: ReviewQuery): Promise<ReviewItem[]>;
   get(id: string): Promise<ReviewItem | undefined>;
   claim(id: string, who: string): Promise<ReviewItem>;
+  /** Claims the open item first in priority order for `who`; undefined when none is open. Concurrent callers never get the same item. */
+  claimNext(who: string): Promise<ReviewItem | undefined>;
   resolve(id: string, who: string, outcome: { label: string } | { skip: true }): Promise<ReviewItem>;
   /** Labelled items as training examples, oldest first. */
   labelled(): Promise<{ text: string; label: string; id: string }[]>;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ulidTime, type ReviewStoreOptions } from '../../src/adapters/review-store/index.js';
-import type { NewReviewItem, ReviewStore } from '../../src/ports/review-store.js';
+import { priorityOf } from '../../src/core/review/index.js';
+import type { NewReviewItem, ReviewItem, ReviewStore } from '../../src/ports/review-store.js';
 import { rejection } from '../helpers/sample.js';
 
 /**
@@ -119,6 +120,8 @@ export function runReviewStoreContract(name: string, harness: ReviewStoreHarness
 
       const ids = (xs: { id: string }[]) => xs.map((x) => x.id);
       expect(ids(await store.list({ state: 'open' }))).toEqual(ids([items[0], items[2], items[3], items[6]]));
+      expect((await rejection(store.list({ order: 'priority', after: items[0].id }))).where).toBe('after');
+      expect((await rejection(store.list({ order: 'best' as never }))).where).toBe('order');
       expect(ids(await store.list({ state: 'claimed' }))).toEqual([items[1].id]);
       expect(ids(await store.list({ state: 'labelled' }))).toEqual([items[4].id]);
       expect(ids(await store.list({ state: 'skipped' }))).toEqual([items[5].id]);
@@ -249,6 +252,65 @@ export function runReviewStoreContract(name: string, harness: ReviewStoreHarness
       expect(await store.list()).toEqual([]);
       const a = await store.add(sampleItem(1));
       expect(await store.merge(sampleItem(1), { at: '2030-01-01T00:00:00Z' })).toMatchObject({ id: a.id, count: 2, lastSeenAt: '2030-01-01T00:00:00.000Z' });
+    });
+
+    it('near-duplicates (case, punctuation, apostrophes) are one item; labelling it labels the group', async () => {
+      const { store } = await setup();
+      const texts = ["I can't find my card!!", 'i cant find my card', 'I CAN’T FIND MY CARD.', '  i cant   find my card? '];
+      const items = [];
+      for (const [i, text] of texts.entries()) items.push(await store.add(sampleItem(i, { text })));
+      expect(new Set(items.map((x) => x.id)).size).toBe(1);
+      expect(items[3]).toMatchObject({ text: texts[0], count: 4 });
+      expect(items[3].weightedCount).toBeGreaterThan(3.99);
+      expect((await store.merge(sampleItem(9, { text: 'I cant find my card' })))?.count).toBe(5);
+      // a different message is not a near-duplicate
+      expect((await store.add(sampleItem(8, { text: 'i can find my card' }))).id).not.toBe(items[0].id);
+      await store.resolve(items[0].id, 'ana', { label: 'card_lost' });
+      // the group's one text is the training example (retrain compares labels by the same key)
+      expect(await store.labelled()).toEqual([{ id: items[0].id, text: texts[0], label: 'card_lost' }]);
+      expect((await store.list({ state: 'labelled' }))[0]).toMatchObject({ count: 5, label: 'card_lost' });
+    });
+
+    it('order priority: highest expected value first, as priorityOf scores them; equal scores oldest first', async () => {
+      const { store } = await setup();
+      const at = (h: number) => new Date(Date.UTC(2026, 0, 1) + h * 3_600_000).toISOString();
+      const sure = { confidence: 0.9, alternatives: [{ intent: 'x', score: 0.05 }] };
+      const unsure = { confidence: 0.3, alternatives: [{ intent: 'x', score: 0.25 }] };
+      const lone = await store.add(sampleItem(0, { text: 'lone sure message', ...sure }), { at: at(0) });
+      const twin1 = await store.add(sampleItem(1, { text: 'twin one', ...sure }), { at: at(1) });
+      const twin2 = await store.add(sampleItem(2, { text: 'twin two', ...sure }), { at: at(1) });
+      const busy = await store.add(sampleItem(3, { text: 'busy unsure message', ...unsure }), { at: at(2) });
+      for (const h of [3, 4, 5]) await store.add(sampleItem(3, { text: 'Busy, unsure message!', ...unsure }), { at: at(h) });
+      const llm = await store.add(sampleItem(4, { text: 'the llm failed on this', ...unsure, reason: 'llm_failed' }), { at: at(2) });
+      const oos = await store.add(sampleItem(5, { text: 'not one of ours', ...unsure, reason: 'out_of_scope' }), { at: at(2) });
+      const old = await store.add(sampleItem(6, { text: 'waited ten days', ...sure, reason: 'out_of_scope' }), { at: at(-240) });
+      const list = await store.list({ state: 'open', order: 'priority' });
+      const ids = (xs: readonly ReviewItem[]) => xs.map((x) => x.id);
+      expect(ids(list)).toEqual([old.id, busy.id, llm.id, oos.id, lone.id, twin1.id, twin2.id]);
+      // the stored order is the score order at any time after the last message
+      for (const now of [Date.parse(at(6)), Date.parse(at(500))]) {
+        const scores = list.map((i) => priorityOf(i, now).score);
+        for (let i = 1; i < scores.length; i++) expect(scores[i]).toBeLessThanOrEqual(scores[i - 1] * (1 + 1e-9));
+      }
+      expect(list[1]).toMatchObject({ count: 4 });
+      expect(list[1].weightedCount).toBeCloseTo(2 ** (-3 / 168) + 2 ** (-2 / 168) + 2 ** (-1 / 168) + 1, 9);
+      // created order is unchanged by it
+      expect(ids(await store.list({ state: 'open' }))).toEqual(ids([lone, twin1, twin2, busy, llm, oos, old]));
+    });
+
+    it('claimNext claims in priority order; concurrent callers get different items; undefined when none is open', async () => {
+      const { store } = await setup();
+      const low = await store.add(sampleItem(0, { text: 'low', confidence: 0.9, alternatives: [] }));
+      const high = await store.add(sampleItem(1, { text: 'high', confidence: 0.1, alternatives: [] }));
+      const mid = await store.add(sampleItem(2, { text: 'mid', confidence: 0.5, alternatives: [] }));
+      expect(await store.claimNext('ana')).toMatchObject({ id: high.id, state: 'claimed', claimedBy: 'ana' });
+      const rest = await Promise.all(['bob', 'cy', 'di'].map((who) => store.claimNext(who)));
+      const got = rest.filter((r) => r !== undefined);
+      expect(new Set(got.map((r) => r.id))).toEqual(new Set([mid.id, low.id]));
+      expect(rest.filter((r) => r === undefined)).toHaveLength(1);
+      expect(await store.claimNext('ana')).toBeUndefined();
+      expect(await store.openCount()).toBe(0);
+      expect((await rejection(store.claimNext(' '))).code).toBe('invalid_input');
     });
 
     it('add with an id and a time (a spooled item): kept as given; the same id again is a no-op', async () => {

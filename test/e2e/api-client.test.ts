@@ -91,6 +91,8 @@ describe('the generated client against a real server', () => {
 
     const list = await api.GET('/v1/review', { params: { query: { state: 'open', limit: 500 } } });
     expect(ReviewListSchema.parse(list.data).items.map((i) => i.id)).toContain(reviewId);
+    // open items come by priority, each with why (the generated types carry it)
+    expect(list.data!.items.every((i) => typeof i.priority?.explanation === 'string')).toBe(true);
 
     const claimed = await api.POST('/v1/review/{id}/claim', { params: { path: { id: reviewId } } });
     expect(ReviewItemSchema.parse(claimed.data)).toMatchObject({ id: reviewId, state: 'claimed', claimedBy: 'client-e2e' });

@@ -106,9 +106,11 @@ describe('dashboard in a browser', () => {
   it('a review item labelled in the page becomes a training example', { timeout: 120_000 }, async () => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/dashboard/?interval=500`);
-    const item = page.locator('[data-testid="review-item"]').first();
-    await item.waitFor({ timeout: 30_000 });
-    const id = await item.getAttribute('data-id');
+    const first = page.locator('[data-testid="review-item"]').first();
+    await first.waitFor({ timeout: 30_000 });
+    const id = await first.getAttribute('data-id');
+    // the queue is ordered by priority and traffic keeps moving it: hold on to this item's row
+    const item = page.locator(`[data-testid="review-item"][data-id="${id}"]`);
     const text = await item.locator('.review-text').textContent();
     const label = s.model().labels.find((l) => l !== 'unused') ?? s.model().labels[0];
     await item.locator('select').selectOption(label);

@@ -49,7 +49,7 @@ describe('/docs offline in a browser', () => {
     await page.waitForSelector('.opblock');
     const ops = await page.$$eval('.opblock-summary-path', (els) => els.map((e) => e.getAttribute('data-path')));
     expect(ops).toEqual(expect.arrayContaining(['/v1/classify', '/v1/classify/batch', '/v1/review/{id}/label', '/healthz', '/metrics']));
-    expect(ops.length).toBe(22);
+    expect(ops.length).toBe(23);
     expect(blocked).toEqual([]);
     expect(errors).toEqual([]);
     expect(requests.some((u) => u.endsWith('/openapi.json'))).toBe(true);

@@ -275,6 +275,31 @@ describe('intentops review and dev commands', () => {
     expect(missing.code).toBe(3);
   });
 
+  it('review list serves open items by priority with why; review next claims the first', async () => {
+    const db = join(tempDir(), 'queue.db');
+    const store = await openReviewStore(`sqlite:${db}`);
+    const base = { guess: 'delivery', alternatives: [{ intent: 'delivery', score: 0.4 }], reason: 'low_confidence' as const, model: { name: 'sample', version: 'v1' } };
+    const unsure = await store.add({ ...base, text: 'very unsure', confidence: 0.3 });
+    const sure = await store.add({ ...base, text: 'fairly sure', confidence: 0.8 });
+    for (const text of ['Fairly sure!', 'fairly  SURE', 'fairly sure.']) await store.add({ ...base, text, confidence: 0.8 });
+    await store.close();
+    const uri = `sqlite:${db}`;
+    const list = cli(['review', 'list', '--store', uri]);
+    expect(list.code).toBe(0);
+    // 4 near-duplicate messages at doubt 0.2 outweigh 1 at doubt 0.7
+    expect(list.stdout.indexOf(sure.id)).toBeLessThan(list.stdout.indexOf(unsure.id));
+    expect(list.stdout).toMatch(/priority 0\.640: 4\.0 recent messages \(4 in all\) × doubt 0\.20 \(confidence 80%, margin 80%\) × low_confidence weight 0\.8 × waited \d+ min \(×1\.00\) = 0\.640\n.*\n\s+priority 0\.560: 1\.0 recent message \(1 in all\) × doubt 0\.70/);
+    const created = cli(['review', 'list', '--store', uri, '--order', 'created']).stdout;
+    expect(created.indexOf(unsure.id)).toBeLessThan(created.indexOf(sure.id));
+    const next = cli(['review', 'next', '--store', uri, '--who', 'ana', '--json']);
+    expect(JSON.parse(next.stdout)).toMatchObject({ id: sure.id, state: 'claimed', claimedBy: 'ana', count: 4, priority: { count: 4 } });
+    expect(JSON.parse(cli(['review', 'next', '--store', uri, '--who', 'ana', '--json']).stdout)).toMatchObject({ id: unsure.id });
+    expect(cli(['review', 'next', '--store', uri, '--who', 'ana']).stdout.trim()).toBe('no open items');
+    const paged = cli(['review', 'list', '--store', uri, '--order', 'priority', '--after', sure.id]);
+    expect(paged.code).toBe(2);
+    expect(paged.stderr).toMatch(/--order created/);
+  });
+
   it('dev hash-key prints the sha256 for server.apiKeys, from an argument or stdin', () => {
     expect(cli(['dev', 'hash-key', 'abc']).stdout.trim()).toBe(hashKey('abc'));
     expect(cli(['dev', 'hash-key', '--name', 'ops'], { input: 'abc\n' }).stdout.trim()).toBe(`ops:${hashKey('abc')}`);

@@ -23,7 +23,7 @@ describe('postgres review store (real server)', () => {
     await client.connect();
     const { rows } = await client.query(`SELECT version FROM ${tablePrefix}review_migrations`);
     await client.end();
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
   });
 
   it('refuses tables from a newer IntentOps with invalid_config', async () => {

@@ -5,7 +5,8 @@ import type { AddOptions, NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } 
 import { isPgUnavailable } from '../pg-errors.js';
 import { migratePg } from '../postgres-migrate.js';
 import { loadDriver, maskUri } from '../uri.js';
-import { checkAt, checkId, checkNewItem, checkOutcome, checkQuery, checkWho, closedError, INSERT_COLUMNS, itemValues, PENDING_STATES, refusal, rowToItem, textKey, type Outcome, type ReviewRow, type ReviewStoreOptions } from './review-common.js';
+import { messageLog } from '../../core/review/index.js';
+import { addMessageSql, BACKFILL_BATCH, backfilled, checkAt, checkId, checkNewItem, checkOutcome, checkQuery, checkWho, closedError, INSERT_COLUMNS, itemValues, PENDING_STATES, refusal, rowToItem, textKey, type Outcome, type ReviewRow, type ReviewStoreOptions } from './review-common.js';
 import { ulidFactory } from './ulid.js';
 
 /*
@@ -52,7 +53,27 @@ const migrations = ({ q, prefix: p }: Names): readonly string[] => [
   `ALTER TABLE ${q}review_items ADD COLUMN text_key text, ADD COLUMN seen_count integer NOT NULL DEFAULT 1, ADD COLUMN last_seen_at timestamptz;
    UPDATE ${q}review_items SET text_key = 'legacy:' || id, last_seen_at = created_at;
    CREATE UNIQUE INDEX ${p}review_items_pending_key ON ${q}review_items (text_key, model_name, model_version) WHERE state IN ('open', 'claimed');`,
+  // the queue's order (core/review/priority.ts): terms kept per item, filled in for waiting rows on open
+  `ALTER TABLE ${q}review_items ADD COLUMN recent_log double precision, ADD COLUMN rank double precision;
+   CREATE INDEX ${p}review_items_state_rank ON ${q}review_items (state, rank DESC NULLS LAST, id);`,
 ];
+
+/** The queue in the order reviewers are served: highest rank first, equal ranks oldest first. */
+const BY_PRIORITY = 'ORDER BY rank DESC NULLS LAST, id';
+
+/** Gives waiting rows from before the order terms existed their terms (once, at open; at most review.maxOpen rows). */
+async function backfill(pool: Pool, t: string): Promise<void> {
+  for (;;) {
+    const { rows } = await pool.query<ReviewRow>(`SELECT * FROM ${t} WHERE rank IS NULL AND ${PENDING_STATES} LIMIT ${BACKFILL_BATCH}`);
+    if (!rows.length) return;
+    const terms = rows.map(backfilled);
+    await pool.query(
+      `UPDATE ${t} AS cur SET recent_log = v.recent_log, rank = v.rank FROM unnest($1::text[], $2::float8[], $3::float8[]) AS v(id, recent_log, rank) WHERE cur.id = v.id`,
+      [terms.map((x) => x.id), terms.map((x) => x.recentLog), terms.map((x) => x.rank)],
+    );
+    if (rows.length < BACKFILL_BATCH) return;
+  }
+}
 
 type WriteOp = 'add' | 'claim' | 'resolve';
 const OPERATION: Readonly<Record<WriteOp, string>> = Object.freeze({ add: 'INSERT', claim: 'UPDATE', resolve: 'UPDATE' });
@@ -130,6 +151,7 @@ export async function openPostgresReviewStore(uri: string, options: ReviewStoreO
   try {
     await migratePg(pool, { name: 'review', q: names.q, schema: names.schema, steps: migrations(names), where });
     last = (await pool.query<{ last: string | null }>(`SELECT MAX(id) AS last FROM ${names.q}review_items`)).rows[0].last ?? undefined;
+    await backfill(pool, `${names.q}review_items`);
   } catch (e) {
     await pool.end().catch(() => undefined);
     throw translate(e, where);
@@ -203,7 +225,8 @@ class PostgresReviewStore implements ReviewStore {
       // a repeat of a pending item counts on it (row locking serialises concurrent repeats)
       const sql = `INSERT INTO ${this.t} AS cur (${INSERT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})
                    ON CONFLICT (text_key, model_name, model_version) WHERE ${PENDING_STATES}
-                   DO UPDATE SET seen_count = cur.seen_count + 1, last_seen_at = GREATEST(cur.last_seen_at, EXCLUDED.last_seen_at) RETURNING *`;
+                   DO UPDATE SET seen_count = cur.seen_count + 1, last_seen_at = GREATEST(cur.last_seen_at, EXCLUDED.last_seen_at),
+                     ${addMessageSql('cur.', 'EXCLUDED.recent_log', 'GREATEST', 'LEAST')} RETURNING *`;
       try {
         const [row] = await this.query(sql, values);
         return rowToItem(row);
@@ -221,10 +244,11 @@ class PostgresReviewStore implements ReviewStore {
 
   async merge(item: NewReviewItem, o: Pick<AddOptions, 'at'> = {}): Promise<ReviewItem | undefined> {
     const ok = checkNewItem(item);
+    const at = checkAt(o.at, this.now);
     const [row] = await this.query(
-      `UPDATE ${this.t} SET seen_count = seen_count + 1, last_seen_at = GREATEST(last_seen_at, $4::timestamptz)
+      `UPDATE ${this.t} SET seen_count = seen_count + 1, last_seen_at = GREATEST(last_seen_at, $4::timestamptz), ${addMessageSql('', '$5::float8', 'GREATEST', 'LEAST')}
        WHERE text_key = $1 AND model_name = $2 AND model_version = $3 AND ${PENDING_STATES} RETURNING *`,
-      [textKey(ok.text), ok.model.name, ok.model.version, checkAt(o.at, this.now)],
+      [textKey(ok.text), ok.model.name, ok.model.version, at, messageLog(Date.parse(at))],
     );
     return row && rowToItem(row);
   }
@@ -240,12 +264,12 @@ class PostgresReviewStore implements ReviewStore {
   }
 
   async list(q?: ReviewQuery): Promise<ReviewItem[]> {
-    const { state, after, limit } = checkQuery(q);
+    const { state, after, limit, order } = checkQuery(q);
     const params: unknown[] = [limit];
     const conds: string[] = [];
     if (state !== undefined) conds.push(`state = $${params.push(state)}`);
     if (after !== undefined) conds.push(`id > $${params.push(after)}`);
-    const rows = await this.query(`SELECT * FROM ${this.t} ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''} ORDER BY id LIMIT $1`, params);
+    const rows = await this.query(`SELECT * FROM ${this.t} ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''} ${order === 'priority' ? BY_PRIORITY : 'ORDER BY id'} LIMIT $1`, params);
     return rows.map(rowToItem);
   }
 
@@ -260,6 +284,16 @@ class PostgresReviewStore implements ReviewStore {
   async claim(id: string, who: string): Promise<ReviewItem> {
     const sql = `UPDATE ${this.t} SET state = 'claimed', claimed_by = $2::text, updated_at = $3 WHERE ${MAY_ACT} RETURNING *`;
     return this.traced('claim', () => this.transition('claim', id, checkWho(who), sql, [this.at()]));
+  }
+
+  async claimNext(who: string): Promise<ReviewItem | undefined> {
+    // SKIP LOCKED: concurrent callers each take a different item instead of queueing on the first
+    const sql = `UPDATE ${this.t} SET state = 'claimed', claimed_by = $1::text, updated_at = $2
+                 WHERE id = (SELECT id FROM ${this.t} WHERE state = 'open' ${BY_PRIORITY} LIMIT 1 FOR UPDATE SKIP LOCKED) AND state = 'open' RETURNING *`;
+    return this.traced('claim', async () => {
+      const [row] = await this.query(sql, [checkWho(who), this.at()]);
+      return row && rowToItem(row);
+    });
   }
 
   async resolve(id: string, who: string, outcome: Outcome): Promise<ReviewItem> {

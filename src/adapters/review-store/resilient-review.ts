@@ -259,6 +259,10 @@ export class ResilientReviewStore implements ReviewStore {
     return this.store.claim(id, who);
   }
 
+  claimNext(who: string): Promise<ReviewItem | undefined> {
+    return this.store.claimNext(who);
+  }
+
   resolve(id: string, who: string, outcome: Outcome): Promise<ReviewItem> {
     return this.store.resolve(id, who, outcome);
   }

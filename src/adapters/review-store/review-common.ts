@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { IntentOpsError } from '../../core/errors.js';
-import type { NewReviewItem, ReviewItem, ReviewQuery, ReviewReason, ReviewState } from '../../ports/review-store.js';
+import { groupKey, hoursOf, messageLog, rankKey, RECENT_RATE } from '../../core/review/index.js';
+import type { NewReviewItem, ReviewItem, ReviewOrder, ReviewQuery, ReviewReason, ReviewState } from '../../ports/review-store.js';
 import type { Clock, RandomBytes } from './ulid.js';
 
 /*
@@ -76,7 +76,10 @@ export interface NormalQuery {
   readonly state?: ReviewState;
   readonly after?: string;
   readonly limit: number;
+  readonly order: ReviewOrder;
 }
+
+const ORDERS = ['priority', 'created'] as const satisfies readonly ReviewOrder[];
 
 export function checkQuery(q: ReviewQuery = {}): NormalQuery {
   if (q.state !== undefined && !(STATES as readonly string[]).includes(q.state)) {
@@ -87,18 +90,15 @@ export function checkQuery(q: ReviewQuery = {}): NormalQuery {
     throw invalid(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${JSON.stringify(q.limit)}`, 'limit', `page with { after: <last id> }`);
   }
   if (q.after !== undefined && typeof q.after !== 'string') throw invalid('after must be an item id', 'after');
-  return { state: q.state, after: q.after, limit };
+  const order = q.order ?? 'created';
+  if (!(ORDERS as readonly string[]).includes(order)) throw invalid(`unknown review order ${JSON.stringify(order)}; valid: ${ORDERS.join(', ')}`, 'order');
+  // the priority order moves as messages arrive: a cursor into it would skip or repeat items
+  if (order === 'priority' && q.after !== undefined) throw invalid('after pages the created order only', 'after', 'pass order: created to page with after, or a larger limit (at most 1000) in the priority order');
+  return { state: q.state, after: q.after, limit, order };
 }
 
-/**
- * What makes two review items "the same message": the text after Unicode normalisation, trimmed,
- * with runs of white space as one space and lower-cased, hashed (so the unique index stays small
- * whatever the text length). Items of different model versions never merge.
- */
-export function textKey(text: string): string {
-  const norm = text.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();
-  return createHash('sha256').update(norm).digest('hex').slice(0, 32);
-}
+/** What makes two review messages one item (src/core/review/group.ts); items of different model versions never merge. */
+export const textKey = groupKey;
 
 /** A row as both drivers return it (PostgreSQL gives Date and parsed JSON, SQLite strings). */
 export interface ReviewRow {
@@ -119,6 +119,10 @@ export interface ReviewRow {
   readonly labelled_by: string | null;
   readonly seen_count: number | string;
   readonly last_seen_at: string | Date | null;
+  /** ln of the recency-weighted message count (core/review/priority.ts); null on rows from before it existed, until backfilled. */
+  readonly recent_log: number | null;
+  /** The stored order key (rankKey); null as recent_log. */
+  readonly rank: number | null;
 }
 
 const iso = (t: string | Date) => (t instanceof Date ? t.toISOString() : t);
@@ -142,14 +146,44 @@ export function rowToItem(r: ReviewRow): ReviewItem {
     ...(r.labelled_by !== null && { labelledBy: r.labelled_by }),
     count: Number(r.seen_count),
     lastSeenAt: iso(r.last_seen_at ?? r.created_at),
+    weightedCount: weighted(r),
   };
+}
+
+/** The recency-weighted count as of the last message (time-invariant: it changes only when a message is added). */
+function weighted(r: ReviewRow): number {
+  const last = Date.parse(iso(r.last_seen_at ?? r.created_at));
+  return r.recent_log === null ? Number(r.seen_count) : Math.exp(Number(r.recent_log) - hoursOf(last) * RECENT_RATE);
+}
+
+/** The order terms of a row from before they existed: its count, all at its last message. */
+export function backfilled(r: ReviewRow): { id: string; recentLog: number; rank: number } {
+  const item = rowToItem(r);
+  const recentLog = Math.log(Math.max(1, item.count)) + messageLog(Date.parse(item.lastSeenAt));
+  return { id: r.id, recentLog, rank: rankKey(item, Date.parse(item.createdAt), recentLog) };
+}
+
+/**
+ * SET clauses adding one message whose recency term is `m` (an SQL expression) to the row's order
+ * terms: recent_log = logaddexp(recent_log, m), and rank moves by the same amount. Both dialects
+ * evaluate every right-hand side on the old row. `maxOf`/`minOf`: max/min of two (SQLite max(),
+ * PostgreSQL GREATEST()); the small term is cut at e^-50 as in core logAddExp.
+ */
+export function addMessageSql(cur: string, m: string, maxOf: string, minOf: string): string {
+  const lae = `(${maxOf}(${cur}recent_log, ${m}) + ln(1 + exp(-${minOf}(abs(${cur}recent_log - ${m}), 50))))`;
+  return `recent_log = ${lae}, rank = ${cur}rank - ${cur}recent_log + ${lae}`;
 }
 
 /** Column values for an insert, in COLUMNS order. */
 export function itemValues(id: string, item: NewReviewItem, at: string): unknown[] {
-  return [id, item.text, item.guess, item.confidence, JSON.stringify(item.alternatives), item.reason, item.model.name, item.model.version, item.requestId ?? null, 'open', at, at, textKey(item.text), 1, at];
+  const ms = Date.parse(at);
+  const recentLog = messageLog(ms);
+  return [id, item.text, item.guess, item.confidence, JSON.stringify(item.alternatives), item.reason, item.model.name, item.model.version, item.requestId ?? null, 'open', at, at, textKey(item.text), 1, at, recentLog, rankKey(item, ms, recentLog)];
 }
-export const INSERT_COLUMNS = 'id, text, guess, confidence, alternatives, reason, model_name, model_version, request_id, state, created_at, updated_at, text_key, seen_count, last_seen_at';
+export const INSERT_COLUMNS = 'id, text, guess, confidence, alternatives, reason, model_name, model_version, request_id, state, created_at, updated_at, text_key, seen_count, last_seen_at, recent_log, rank';
+
+/** Rows whose order terms are missing (written before they existed) and still wait: at most this many per backfill statement. */
+export const BACKFILL_BATCH = 500;
 
 /** The states in which an item still waits for a person: a repeat of its text is counted on it. */
 export const PENDING_STATES = `state IN ('open', 'claimed')`;

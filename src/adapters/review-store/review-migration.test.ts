@@ -29,6 +29,10 @@ async function checkUpgraded(uri: string): Promise<void> {
     const b = await store.add({ text: 'Where is my parcel', guess: 'delivery', confidence: 0.4, alternatives: [], reason: 'low_confidence', model: { name: 'm', version: '1' } });
     expect(b).toMatchObject({ id: a.id, count: 2 });
     expect(await store.openCount()).toBe(4);
+    // the old open rows got their order terms on open: they have waited longest, so they come first, oldest first
+    const ranked = await store.list({ state: 'open', order: 'priority' });
+    expect(ranked.map((i) => i.id)).toEqual([...ROWS.map((r) => r[0]), a.id]);
+    expect(ranked[0].weightedCount).toBeCloseTo(1, 12);
   } finally {
     await store.close();
   }

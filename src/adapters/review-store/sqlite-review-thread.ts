@@ -43,6 +43,10 @@ class ThreadedReviewStore implements ReviewStore {
     return traced('claim', () => this.t.call<ReviewItem>('claim', id, who));
   }
 
+  claimNext(who: string): Promise<ReviewItem | undefined> {
+    return traced('claim', () => this.t.call<ReviewItem | undefined>('claimNext', who));
+  }
+
   resolve(id: string, who: string, outcome: Outcome): Promise<ReviewItem> {
     return traced('resolve', () => this.t.call<ReviewItem>('resolve', id, who, outcome));
   }

@@ -16,7 +16,7 @@ describe('sqlite review store', () => {
     await store.close();
     const db = new Database(file, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT version FROM review_migrations').all()).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(db.prepare('SELECT version FROM review_migrations').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     db.close();
     // reopening does not migrate twice
     await (await openSqliteReviewStore(file)).close();

@@ -1,7 +1,8 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { IntentOpsError } from '../../core/errors.js';
 import type { AddOptions, NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
-import { checkAt, checkId, checkNewItem, checkOutcome, checkQuery, checkWho, closedError, INSERT_COLUMNS, itemValues, PENDING_STATES, refusal, rowToItem, textKey, type Outcome, type ReviewRow, type ReviewStoreOptions } from './review-common.js';
+import { messageLog } from '../../core/review/index.js';
+import { addMessageSql, BACKFILL_BATCH, backfilled, checkAt, checkId, checkNewItem, checkOutcome, checkQuery, checkWho, closedError, INSERT_COLUMNS, itemValues, PENDING_STATES, refusal, rowToItem, textKey, type Outcome, type ReviewRow, type ReviewStoreOptions } from './review-common.js';
 import { traced } from './review-trace.js';
 import { ulidFactory } from './ulid.js';
 import { openSqliteStore } from '../sqlite-open.js';
@@ -42,7 +43,14 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE review_items ADD COLUMN last_seen_at TEXT;
    UPDATE review_items SET text_key = 'legacy:' || id, last_seen_at = created_at;
    CREATE UNIQUE INDEX review_items_pending_key ON review_items (text_key, model_name, model_version) WHERE state IN ('open', 'claimed');`,
+  // the queue's order (core/review/priority.ts): terms kept per item, filled in for waiting rows on open
+  `ALTER TABLE review_items ADD COLUMN recent_log REAL;
+   ALTER TABLE review_items ADD COLUMN rank REAL;
+   CREATE INDEX review_items_state_rank ON review_items (state, rank DESC, id);`,
 ];
+
+/** The queue in the order reviewers are served: highest rank first, equal ranks oldest first (SQLite puts NULL last in DESC). */
+const BY_PRIORITY = 'ORDER BY rank DESC, id';
 
 /** Who may move an item on: anyone while open, only the claimer once claimed. */
 const MAY_ACT = `id = @id AND (state = 'open' OR (state = 'claimed' AND claimed_by = @who))`;
@@ -64,6 +72,18 @@ export async function openSqliteReviewStore(path: string, options: ReviewStoreOp
   return new SqliteReviewStore(db, options, release);
 }
 
+/** Gives waiting rows from before the order terms existed their terms (once, at open; at most review.maxOpen rows). */
+function backfill(db: Db): void {
+  const pick = db.prepare(`SELECT * FROM review_items WHERE rank IS NULL AND ${PENDING_STATES} LIMIT ${BACKFILL_BATCH}`);
+  const set = db.prepare('UPDATE review_items SET recent_log = @recentLog, rank = @rank WHERE id = @id');
+  const batch = db.transaction(() => {
+    const rows = pick.all() as ReviewRow[];
+    for (const r of rows) set.run(backfilled(r));
+    return rows.length;
+  });
+  while (batch.immediate() === BACKFILL_BATCH);
+}
+
 class SqliteReviewStore implements ReviewStore {
   private readonly nextId: () => string;
   private readonly now: () => number;
@@ -74,6 +94,7 @@ class SqliteReviewStore implements ReviewStore {
   private readonly labelledStmt: Stmt;
   private readonly mergeStmt: Stmt;
   private readonly openCountStmt: Stmt;
+  private readonly nextOpenStmt: Stmt;
   private readonly lists = new Map<string, Stmt>();
   private closed = false;
 
@@ -88,12 +109,16 @@ class SqliteReviewStore implements ReviewStore {
     // a repeat of a pending item counts on it; a spooled item written twice (same id) stays one
     this.insert = db.prepare(
       `INSERT INTO review_items (${INSERT_COLUMNS}) VALUES (${INSERT_COLUMNS.split(',').map(() => '?').join(', ')})
-       ON CONFLICT (text_key, model_name, model_version) WHERE ${PENDING_STATES} DO UPDATE SET seen_count = seen_count + 1, last_seen_at = MAX(last_seen_at, excluded.last_seen_at)
+       ON CONFLICT (text_key, model_name, model_version) WHERE ${PENDING_STATES} DO UPDATE SET seen_count = seen_count + 1, last_seen_at = MAX(last_seen_at, excluded.last_seen_at),
+         ${addMessageSql('', 'excluded.recent_log', 'max', 'min')}
        ON CONFLICT (id) DO NOTHING RETURNING *`,
     );
     this.mergeStmt = db.prepare(
-      `UPDATE review_items SET seen_count = seen_count + 1, last_seen_at = MAX(last_seen_at, @at) WHERE text_key = @key AND model_name = @name AND model_version = @version AND ${PENDING_STATES} RETURNING *`,
+      `UPDATE review_items SET seen_count = seen_count + 1, last_seen_at = MAX(last_seen_at, @at), ${addMessageSql('', '@m', 'max', 'min')}
+       WHERE text_key = @key AND model_name = @name AND model_version = @version AND ${PENDING_STATES} RETURNING *`,
     );
+    this.nextOpenStmt = db.prepare(`SELECT id FROM review_items WHERE state = 'open' ${BY_PRIORITY} LIMIT 1`);
+    backfill(db);
     this.openCountStmt = db.prepare(`SELECT COUNT(*) AS n FROM review_items WHERE state = 'open'`);
     this.byId = db.prepare('SELECT * FROM review_items WHERE id = ?');
     this.claimStmt = db.prepare(`UPDATE review_items SET state = 'claimed', claimed_by = @who, updated_at = @at WHERE ${MAY_ACT} RETURNING *`);
@@ -130,7 +155,8 @@ class SqliteReviewStore implements ReviewStore {
   async merge(item: NewReviewItem, o: Pick<AddOptions, 'at'> = {}): Promise<ReviewItem | undefined> {
     this.live();
     const ok = checkNewItem(item);
-    const row = this.mergeStmt.get({ key: textKey(ok.text), name: ok.model.name, version: ok.model.version, at: checkAt(o.at, this.now) }) as ReviewRow | undefined;
+    const at = checkAt(o.at, this.now);
+    const row = this.mergeStmt.get({ key: textKey(ok.text), name: ok.model.name, version: ok.model.version, at, m: messageLog(Date.parse(at)) }) as ReviewRow | undefined;
     return row && rowToItem(row);
   }
 
@@ -147,9 +173,9 @@ class SqliteReviewStore implements ReviewStore {
 
   async list(q?: ReviewQuery): Promise<ReviewItem[]> {
     const db = this.live();
-    const { state, after, limit } = checkQuery(q);
+    const { state, after, limit, order } = checkQuery(q);
     const conds = [state !== undefined && 'state = @state', after !== undefined && 'id > @after'].filter(Boolean);
-    const sql = `SELECT * FROM review_items ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''} ORDER BY id LIMIT @limit`;
+    const sql = `SELECT * FROM review_items ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''} ${order === 'priority' ? BY_PRIORITY : 'ORDER BY id'} LIMIT @limit`;
     let stmt = this.lists.get(sql);
     if (!stmt) this.lists.set(sql, (stmt = db.prepare(sql)));
     const params = { limit, ...(state !== undefined && { state }), ...(after !== undefined && { after }) };
@@ -170,6 +196,21 @@ class SqliteReviewStore implements ReviewStore {
 
   async claim(id: string, who: string): Promise<ReviewItem> {
     return traced('claim', () => this.transition('claim', this.claimStmt, { id, who: checkWho(who), at: this.at() }));
+  }
+
+  async claimNext(who: string): Promise<ReviewItem | undefined> {
+    return traced('claim', () => {
+      const params = { who: checkWho(who), at: this.at() };
+      const db = this.live();
+      // the pick and the claim in one write transaction: another process cannot take the same item in between
+      const row = db
+        .transaction(() => {
+          const next = this.nextOpenStmt.get() as { id: string } | undefined;
+          return next && (this.claimStmt.get({ ...params, id: next.id }) as ReviewRow | undefined);
+        })
+        .immediate();
+      return row && rowToItem(row);
+    });
   }
 
   async resolve(id: string, who: string, outcome: Outcome): Promise<ReviewItem> {

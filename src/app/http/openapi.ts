@@ -9,6 +9,7 @@ import {
   ReadySchema,
   ReviewItemSchema,
   ReviewListSchema,
+  ReviewPrioritySchema,
   type RequestSchemas,
 } from './schemas.js';
 import { opsPaths, opsSchemas } from './openapi-ops.js';
@@ -40,6 +41,7 @@ export function buildOpenApi(s: RequestSchemas, o: { version: string; authEnable
     ['ClassifyBatchResult', ClassifyBatchResultSchema],
     ['Intents', IntentsSchema],
     ['ModelInfo', ModelInfoSchema],
+    ['ReviewPriority', ReviewPrioritySchema],
     ['ReviewItem', ReviewItemSchema],
     ['ReviewList', ReviewListSchema],
     ['Health', HealthSchema],
@@ -120,11 +122,20 @@ export function buildOpenApi(s: RequestSchemas, o: { version: string; authEnable
       '/v1/review': {
         get: {
           tags: ['review'],
-          summary: 'List review items (oldest first, paged)',
+          summary: 'List review items: open and claimed ones by priority (expected value of a label), others oldest first (paged)',
           operationId: 'listReviewItems',
           parameters: reviewParams,
           ...secured,
           responses: { 200: { description: 'A page of items', content: json('ReviewList') }, 400: BODY_ERRORS[400], ...AUTH_ERRORS, 503: problem('No review store configured or reachable') },
+        },
+      },
+      '/v1/review/claim-next': {
+        post: {
+          tags: ['review'],
+          summary: 'Claim the open item with the highest priority (204 when nothing is open)',
+          operationId: 'claimNextReviewItem',
+          ...secured,
+          responses: { 200: { description: 'The claimed item', content: json('ReviewItem') }, 204: { description: 'No open item' }, ...BODY_ERRORS, ...AUTH_ERRORS, 503: problem('No review store configured or reachable') },
         },
       },
       '/v1/review/{id}/claim': reviewAction('Claim an item for review'),

@@ -25,8 +25,8 @@ describe('review queue over the API (SQLite file)', () => {
   });
   afterAll(() => s.close());
 
-  it('lists open items oldest first, paged with next/after', async () => {
-    const page1 = ReviewListSchema.parse(await (await s.get('/v1/review?state=open&limit=2', ana)).json());
+  it('lists open items oldest first with order=created, paged with next/after', async () => {
+    const page1 = ReviewListSchema.parse(await (await s.get('/v1/review?state=open&limit=2&order=created', ana)).json());
     expect(page1.items.map((i) => i.text)).toEqual(UNSURE.slice(0, 2));
     expect(page1.next).toBe(page1.items[1].id);
     const page2 = ReviewListSchema.parse(await (await s.get(`/v1/review?limit=2&after=${page1.next}`, ana)).json());
@@ -51,7 +51,7 @@ describe('review queue over the API (SQLite file)', () => {
     // the same SQLite file, read by another process later: the example for retraining is there
     const store = await openReviewStore(`sqlite:${db}`);
     try {
-      expect(await store.labelled()).toEqual([{ id: item.id, text: UNSURE[0], label: 'general_question' }]);
+      expect(await store.labelled()).toEqual([{ id: item.id, text: item.text, label: 'general_question' }]);
     } finally {
       await store.close();
     }

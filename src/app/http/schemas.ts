@@ -41,7 +41,11 @@ export function requestSchemas(l: Limits) {
     .strictObject({
       state: z.enum(['open', 'claimed', 'labelled', 'skipped']).default('open'),
       limit: z.coerce.number<string>().int('must be an integer').min(1).max(500).default(50),
-      after: z.string().min(1).max(128).optional().meta({ description: 'Items created after this review id (use `next` from the previous page).' }),
+      after: z.string().min(1).max(128).optional().meta({ description: 'Items created after this review id (use `next` from the previous page); pages the created order only.' }),
+      order: z
+        .enum(['priority', 'created'])
+        .optional()
+        .meta({ description: 'priority: highest expected value first (each item\'s `priority` says why), the default for open and claimed items without `after`; created: oldest first, paged with `after`/`next`, the default otherwise.' }),
     });
   const label = z.strictObject({
     label: z.string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') }).min(1, 'must not be empty').meta({ description: "One of the model's intents, `out_of_scope` for a message that is none of ours, or a new intent name with `newIntent: true`." }),
@@ -136,6 +140,18 @@ export const ModelInfoSchema = z
     llmFallback: z.boolean(),
   });
 
+export const ReviewPrioritySchema = z
+  .object({
+    score: z.number().meta({ description: 'messages × doubt × weight × ageFactor; higher is served first (equal scores oldest first).' }),
+    messages: z.number().meta({ description: 'Messages the label settles (near-duplicates grouped into this item), each halving in weight after 7 days.' }),
+    count: z.number().int().meta({ description: 'Messages in all.' }),
+    doubt: z.number().meta({ description: '0–1: how likely the model gets such a message wrong or sends it to the LLM: mean of 1 − confidence and 1 − margin (at least 0.05); 1 for audit items.' }),
+    weight: z.number().meta({ description: 'What a label is worth for the item\'s reason: llm_* 1, low_confidence/low_margin/knn_disagrees 0.8, unfamiliar 0.6, out_of_scope and audit 0.5.' }),
+    ageHours: z.number().meta({ description: 'Hours the item has waited.' }),
+    ageFactor: z.number().meta({ description: '2^(ageHours / 24): the score doubles every day of waiting, so nothing waits for ever.' }),
+    explanation: z.string().meta({ description: 'The same in words.' }),
+  });
+
 export const ReviewItemSchema = z
   .object({
     id: z.string(),
@@ -154,12 +170,14 @@ export const ReviewItemSchema = z
     labelledBy: z.string().optional(),
     count: z.number().int().min(1).meta({ description: 'Messages this item stands for: repeats of its normalised text (same model version) while it is open or claimed.' }),
     lastSeenAt: z.string().meta({ description: 'When the latest of those messages came.' }),
+    weightedCount: z.number().min(0).optional().meta({ description: 'Those messages weighted by recency as of lastSeenAt (each counts half after 7 days).' }),
+    priority: ReviewPrioritySchema.optional().meta({ description: 'Open and claimed items: the expected value of labelling this item, the order the queue is served in.' }),
   });
 
 export const ReviewListSchema = z
   .object({
     items: z.array(ReviewItemSchema),
-    next: z.string().optional().meta({ description: 'Pass as `after` for the next page; absent on the last page.' }),
+    next: z.string().optional().meta({ description: 'Pass as `after` for the next page of the created order; absent on the last page and in the priority order.' }),
     open: z.number().int().min(0).meta({ description: 'Open items in the whole queue now (not only this page).' }),
   });
 

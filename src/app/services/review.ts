@@ -1,4 +1,5 @@
 import { IntentOpsError } from '../../core/errors.js';
+import { priorityOf, type ReviewPriority } from '../../core/review/index.js';
 import type { ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
 
 /** The review label for "not one of our intents" (a training label recognised as out of scope). */
@@ -15,10 +16,14 @@ export class ReviewConflict extends IntentOpsError {
   }
 }
 
+/** A review item with its place in the queue: open and claimed items carry their priority (score, parts, explanation). */
+export type RankedReviewItem = ReviewItem & { readonly priority?: ReviewPriority };
+
 /**
  * The review use case behind both the HTTP API and `intentops review`: list, claim, label, skip.
  * Labels are checked against the served model's intents when they are known, so a typo never
- * becomes a training example.
+ * becomes a training example. Open and claimed items are served highest expected value first
+ * (src/core/review/priority.ts), each with its score and the parts it is made of.
  *
  * @example
  *   const reviews = new ReviewService(await openReviewStore('sqlite::memory:'), () => model.labels);
@@ -30,10 +35,26 @@ export class ReviewService {
   constructor(
     private readonly store: ReviewStore,
     private readonly labels?: () => readonly string[],
+    private readonly now: () => number = Date.now,
   ) {}
 
-  list(q: ReviewQuery = {}): Promise<ReviewItem[]> {
-    return this.store.list(q);
+  /** Open and claimed items in priority order unless `after` (paging) or `order: 'created'` asks for creation order; other states oldest first. */
+  async list(q: ReviewQuery = {}): Promise<RankedReviewItem[]> {
+    const waiting = q.state === 'open' || q.state === 'claimed';
+    const order = q.order ?? (waiting && q.after === undefined ? 'priority' : 'created');
+    const items = await this.store.list({ ...q, order });
+    const now = this.now();
+    return items.map((i) => this.ranked(i, now));
+  }
+
+  /** Claims the open item with the highest priority for `who`; undefined when the queue is empty. */
+  async claimNext(who: string): Promise<RankedReviewItem | undefined> {
+    const item = await transition(() => this.store.claimNext(who));
+    return item && this.ranked(item);
+  }
+
+  private ranked(item: ReviewItem, now = this.now()): RankedReviewItem {
+    return item.state === 'open' || item.state === 'claimed' ? { ...item, priority: priorityOf(item, now) } : item;
   }
 
   /** Open items in the whole queue now (the figure to show, not the length of a page). */
@@ -41,8 +62,8 @@ export class ReviewService {
     return this.store.openCount();
   }
 
-  claim(id: string, who: string): Promise<ReviewItem> {
-    return transition(() => this.store.claim(id, who));
+  async claim(id: string, who: string): Promise<RankedReviewItem> {
+    return this.ranked(await transition(() => this.store.claim(id, who)));
   }
 
   /**
@@ -74,7 +95,7 @@ export class ReviewService {
   }
 }
 
-async function transition(f: () => Promise<ReviewItem>): Promise<ReviewItem> {
+async function transition<T extends ReviewItem | undefined>(f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {

@@ -79,10 +79,27 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List review items (oldest first, paged) */
+        /** List review items: open and claimed ones by priority (expected value of a label), others oldest first (paged) */
         get: operations["listReviewItems"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/review/claim-next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Claim the open item with the highest priority (204 when nothing is open) */
+        post: operations["claimNextReviewItem"];
         delete?: never;
         options?: never;
         head?: never;
@@ -478,6 +495,24 @@ export interface components {
             };
             llmFallback: boolean;
         };
+        ReviewPriority: {
+            /** @description messages × doubt × weight × ageFactor; higher is served first (equal scores oldest first). */
+            score: number;
+            /** @description Messages the label settles (near-duplicates grouped into this item), each halving in weight after 7 days. */
+            messages: number;
+            /** @description Messages in all. */
+            count: number;
+            /** @description 0–1: how likely the model gets such a message wrong or sends it to the LLM: mean of 1 − confidence and 1 − margin (at least 0.05); 1 for audit items. */
+            doubt: number;
+            /** @description What a label is worth for the item's reason: llm_* 1, low_confidence/low_margin/knn_disagrees 0.8, unfamiliar 0.6, out_of_scope and audit 0.5. */
+            weight: number;
+            /** @description Hours the item has waited. */
+            ageHours: number;
+            /** @description 2^(ageHours / 24): the score doubles every day of waiting, so nothing waits for ever. */
+            ageFactor: number;
+            /** @description The same in words. */
+            explanation: string;
+        };
         ReviewItem: {
             id: string;
             text: string;
@@ -504,10 +539,14 @@ export interface components {
             count: number;
             /** @description When the latest of those messages came. */
             lastSeenAt: string;
+            /** @description Those messages weighted by recency as of lastSeenAt (each counts half after 7 days). */
+            weightedCount?: number;
+            /** @description Open and claimed items: the expected value of labelling this item, the order the queue is served in. */
+            priority?: components["schemas"]["ReviewPriority"];
         };
         ReviewList: {
             items: components["schemas"]["ReviewItem"][];
-            /** @description Pass as `after` for the next page; absent on the last page. */
+            /** @description Pass as `after` for the next page of the created order; absent on the last page and in the priority order. */
             next?: string;
             /** @description Open items in the whole queue now (not only this page). */
             open: number;
@@ -824,8 +863,10 @@ export interface operations {
             query?: {
                 state?: "open" | "claimed" | "labelled" | "skipped";
                 limit?: number;
-                /** @description Items created after this review id (use `next` from the previous page). */
+                /** @description Items created after this review id (use `next` from the previous page); pages the created order only. */
                 after?: string;
+                /** @description priority: highest expected value first (each item's `priority` says why), the default for open and claimed items without `after`; created: oldest first, paged with `after`/`next`, the default otherwise. */
+                order?: "priority" | "created";
             };
             header?: never;
             path?: never;
@@ -853,6 +894,87 @@ export interface operations {
             };
             /** @description Missing or unknown API key (WWW-Authenticate says which) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; Retry-After gives the seconds to wait */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No review store configured or reachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    claimNextReviewItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The claimed item */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewItem"];
+                };
+            };
+            /** @description No open item */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid JSON, invalid UTF-8, or invalid fields (`errors` names each field and the reason) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key (WWW-Authenticate says which) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over the byte limit, or a batch over server.maxBatch items */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type is not application/json (UTF-8) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

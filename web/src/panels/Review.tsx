@@ -14,6 +14,25 @@ export interface ReviewItem {
   /** How often the same text came in while the item was open (servers that merge repeats). */
   readonly count?: number;
   readonly lastSeenAt?: string;
+  /** The expected value of labelling it (servers that order the queue): the queue comes highest first. */
+  readonly priority?: ReviewPriority;
+}
+
+/** What GET /v1/review says about an open item's place in the queue (ReviewPriority in the OpenAPI document). */
+export interface ReviewPriority {
+  readonly score: number;
+  readonly messages: number;
+  readonly count: number;
+  readonly doubt: number;
+  readonly weight: number;
+  readonly ageHours: number;
+  readonly ageFactor: number;
+  readonly explanation: string;
+}
+
+/** Highest priority first, equal (or unscored, from an older server) in the order given. */
+export function byPriority(items: readonly ReviewItem[]): ReviewItem[] {
+  return items.map((it, i) => ({ it, i })).sort((a, b) => (b.it.priority?.score ?? -1) - (a.it.priority?.score ?? -1) || a.i - b.i).map((x) => x.it);
 }
 
 /** The oldest open items (GET /v1/review) and the true number of open items (`open`, when the server counts them). */
@@ -26,7 +45,7 @@ export interface ReviewQueue {
 export const REVIEW_SHOWN = 20;
 const SHOWN = 8;
 
-/** The open review queue with one-click labelling: claim + label in one click. */
+/** The open review queue, worth most first (the server's priority, with why), with one-click labelling: claim + label in one click. */
 export function Review({ items: state, intents, onChange }: { items: Loadable<ReviewQueue>; intents: readonly string[]; onChange: () => void }) {
   if (state.kind !== 'ok') {
     return (
@@ -36,11 +55,14 @@ export function Review({ items: state, intents, onChange }: { items: Loadable<Re
       </section>
     );
   }
-  const { items, open } = state.value;
+  const { open } = state.value;
+  const items = byPriority(state.value.items);
+  const ranked = items.some((it) => it.priority);
   return (
     <section class="panel wide" data-testid="review">
       <h2 data-testid="review-open">Review queue ({open !== undefined ? num(open) : `${items.length}${items.length >= REVIEW_SHOWN ? '+' : ''}`} open)</h2>
       {items.length === 0 ? <p class="ok-text">Nothing to review.</p> : null}
+      {ranked ? <p class="muted">Worth most first: messages it settles × doubt × reason weight × time waited.</p> : null}
       <ul class="review">
         {items.slice(0, SHOWN).map((it) => (
           <ReviewRow key={it.id} item={it} intents={intents} onChange={onChange} />
@@ -81,6 +103,11 @@ function ReviewRow({ item, intents, onChange }: { item: ReviewItem; intents: rea
           </span>
         ) : null}
       </div>
+      {item.priority ? (
+        <div class="muted" data-testid="review-priority" title={item.priority.explanation}>
+          priority <b data-testid="review-score">{item.priority.score.toFixed(2)}</b>: {item.priority.explanation.replace(/ = [\d.]+$/, '')}
+        </div>
+      ) : null}
       <div class="review-actions">
         <select value={choice} onChange={(e) => setChoice((e.target as HTMLSelectElement).value)} aria-label="correct intent" disabled={busy}>
           {options.map((o) => (

@@ -8,7 +8,8 @@ import type { RequestSchemas } from '../schemas.js';
 import type { Env } from '../types.js';
 
 /**
- * The review queue: list, claim, label, skip. The reviewer is the API key's name (`anonymous`
+ * The review queue: list (open and claimed items highest priority first, with why), claim the
+ * next or a given item, label, skip. The reviewer is the API key's name (`anonymous`
  * when auth is off). Without a review store configured (review.uri: none) every route is 503.
  */
 export function reviewRoutes(d: HttpDeps, s: RequestSchemas): Hono<Env> {
@@ -22,7 +23,15 @@ export function reviewRoutes(d: HttpDeps, s: RequestSchemas): Hono<Env> {
   r.get('/v1/review', async (c) => {
     const q = parse(s.reviewQuery, c.req.query(), 'query');
     const [items, open] = await Promise.all([service().list(q), service().openCount()]);
-    return c.json(items.length === q.limit ? { items, next: items[items.length - 1].id, open } : { items, open });
+    // a cursor pages the created order only (the priority order moves as messages arrive)
+    const paged = (q.order ?? (q.after === undefined && (q.state === 'open' || q.state === 'claimed') ? 'priority' : 'created')) === 'created';
+    return c.json(paged && items.length === q.limit ? { items, next: items[items.length - 1].id, open } : { items, open });
+  });
+
+  r.post('/v1/review/claim-next', limit, async (c) => {
+    await readJson(c, s.empty, { optional: true });
+    const item = await service().claimNext(c.get('principal'));
+    return item ? c.json(item) : c.body(null, 204);
   });
 
   r.post('/v1/review/:id/claim', limit, async (c) => {
