@@ -4,6 +4,7 @@ import { parse as parseYaml, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { maskUri } from '../core/uri.js';
 import { IntentOpsError } from '../core/errors.js';
+import { DEFAULT_LABEL_POLICY } from '../core/labels/index.js';
 
 /**
  * The one configuration schema. Precedence: explicit flags > environment > config file > defaults.
@@ -327,6 +328,47 @@ export const configSchema = z.object({
           maxWaitHours: z.number().positive().default(72),
           /** Also require the A/B analysis of labelled outcomes to recommend promote (otherwise it can only stop a challenger significantly worse). */
           requireAbPromote: z.boolean().default(false),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /**
+   * `intentops retrain`: the machine labels it learns from besides people's (the LLM's answers and
+   * the model's own sure answers in the prediction log; texts stored only with events.storeTexts).
+   */
+  retrain: z
+    .object({
+      labels: z
+        .object({
+          /** Candidates are the answers of the last sinceDays days. */
+          sinceDays: z.number().positive().default(30),
+          /** At most this many candidates are read (the newest kept): bounds memory on a big log. */
+          maxCandidates: z.number().int().positive().default(100_000),
+          /** Measure each candidate's agreement with the champion's nearest labelled examples (recorded; filters only with a minAgreement above 0, which implies it). */
+          measureAgreement: z.boolean().default(false),
+          llm: z
+            .object({
+              enabled: z.boolean().default(DEFAULT_LABEL_POLICY.llm.enabled),
+              /** Training weight of one LLM label; a person's label weighs 1. */
+              weight: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1 (a person\'s label weighs 1)').default(DEFAULT_LABEL_POLICY.llm.weight),
+              minAgreement: z.number().min(0).max(1).default(DEFAULT_LABEL_POLICY.llm.minAgreement),
+              /** Learn the LLM's "none of these" answers as out-of-scope examples. */
+              outOfScope: z.boolean().default(DEFAULT_LABEL_POLICY.llm.outOfScope),
+            })
+            .prefault({}),
+          self: z
+            .object({
+              enabled: z.boolean().default(DEFAULT_LABEL_POLICY.self.enabled),
+              weight: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1 (a person\'s label weighs 1)').default(DEFAULT_LABEL_POLICY.self.weight),
+              minAgreement: z.number().min(0).max(1).default(DEFAULT_LABEL_POLICY.self.minAgreement),
+              /** Accepted answers below this confidence are not learnt from. */
+              minConfidence: z.number().min(0).max(1).default(DEFAULT_LABEL_POLICY.self.minConfidence),
+            })
+            .prefault({}),
+          /** Machine labels per intent (the newest kept); 0 = no cap. */
+          maxPerIntent: z.number().int().min(0).default(DEFAULT_LABEL_POLICY.maxPerIntent),
+          /** Machine labels per intent and UTC day; 0 = no cap. */
+          maxPerIntentPerDay: z.number().int().min(0).default(DEFAULT_LABEL_POLICY.maxPerIntentPerDay),
         })
         .prefault({}),
     })

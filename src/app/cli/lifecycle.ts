@@ -97,15 +97,25 @@ export function registerLifecycle(program: Command, io: CliIO): void {
     .requiredOption('--out <dir>', 'where to write the new bundle')
     .option('--embedder <name>', 'hashed | onnx | … (default from config)')
     .option('--review-store <uri>', 'review queue whose labelled items join the training data (default from config)')
-    .option('--events-store <uri>', 'prediction log + feedback whose corrections join the training data (default: events.uri; none to skip)')
+    .option('--events-store <uri>', 'prediction log + feedback whose corrections (and LLM / sure answers) join the training data (default: events.uri; none to skip)')
+    .option('--labels <sources>', 'machine labels to learn from: llm, self, llm,self or none (default from retrain.labels)')
+    .option('--labels-since <days>', 'read LLM and accepted answers of the last DAYS days (default 30)')
+    .option('--llm-weight <w>', 'training weight of an LLM label, in (0, 1]; a person\'s label weighs 1 (default 0.5)')
+    .option('--self-weight <w>', 'training weight of a self-training label, in (0, 1] (default 0.3)')
+    .option('--self-min-confidence <p>', 'accepted answers below this confidence are not learnt from (default 0.9)')
+    .option('--llm-out-of-scope', 'learn the LLM\'s "none of these" answers as out-of-scope examples')
+    .option('--min-agreement <a>', 'drop machine labels that fewer than this share of the champion\'s nearest labelled examples carry (default 0: off)')
+    .option('--max-per-intent <n>', 'machine labels per intent at most, the newest kept; 0 = no cap (default 400)')
+    .option('--max-per-intent-per-day <n>', 'machine labels per intent and day at most; 0 = no cap (default 50)')
+    .option('--json', 'print the result (labels used per provenance, gate outcome, version) as JSON')
     .action(
-      action(io, async (o: Record<string, string | undefined>, cmd: Command) => {
-        const c = configFor(cmd, io, { embedder: o.embedder });
+      action(io, async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
+        const c = configFor(cmd, io, { embedder: o.embedder, retrain: { labels: labelFlags(o) } });
         const gates = loadGatesFile(String(o.gates));
         const reg = await openRegistry(c);
         const tracking = await openTracking(c);
-        const review = await openReviewStoreFor(c, o.reviewStore);
-        const eventsUri = o.eventsStore ?? c.events.uri;
+        const review = await openReviewStoreFor(c, o.reviewStore as string | undefined);
+        const eventsUri = (o.eventsStore as string | undefined) ?? c.events.uri;
         const events = eventsUri === 'none' ? undefined : await openEvents(c, { store: eventsUri }).catch(async (e: unknown) => {
           await Promise.all([reg.store.close(), tracking.close(), review.close()]);
           throw e;
@@ -130,10 +140,16 @@ export function registerLifecycle(program: Command, io: CliIO): void {
             open: (dir) => openModel(dir, c),
             baseline,
             who: whoAmI(),
+            predictions: events?.predictions,
+            labels: c.retrain.labels,
           });
+          if (o.json) {
+            out(io, JSON.stringify({ runId: r.runId, added: r.added, labels: r.labels ?? null, gate: { passed: r.gate.outcome.passed, summary: r.gate.outcome.summary }, version: r.version ?? null }, null, 2));
+            return r.version === undefined ? GATE_FAILED_EXIT : 0;
+          }
           out(io, `run ${r.runId}: trained with ${r.added.review} labelled review items added`);
           if (events) out(io, `  and ${r.added.feedback} feedback corrections (${r.added.superseded} labels superseded by a later one; ${r.added.feedbackWithoutText} corrections without a stored text: enable events.storeTexts)`);
-          out(io, formatGateOutcome(r.gate.outcome));
+          out(io, formatGateOutcome(r.gate.outcome, r.labels));
           if (r.version === undefined) return GATE_FAILED_EXIT;
           out(io, `registered ${o.name} v${r.version} as challenger (promote with \`intentops promote ${o.name}/${r.version} --gates … --data …\`)`);
           return 0;
@@ -142,4 +158,36 @@ export function registerLifecycle(program: Command, io: CliIO): void {
         }
       }),
     );
+}
+
+/** A number flag, or a clear error naming it. */
+function numberFlag(o: Record<string, string | boolean | undefined>, key: string, flag: string): number | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new IntentOpsError('invalid_input', `${flag} ${JSON.stringify(v)} is not a number`, { where: flag, hint: `give a number, e.g. ${flag} 0.5` });
+  return n;
+}
+
+/** The retrain.labels settings the flags override (undefined = from the config); the config schema validates the values. */
+export function labelFlags(o: Record<string, string | boolean | undefined>): Record<string, unknown> {
+  let llm: boolean | undefined;
+  let self: boolean | undefined;
+  if (o.labels !== undefined) {
+    const names = String(o.labels).split(',').map((x) => x.trim()).filter(Boolean);
+    const bad = names.find((x) => !['llm', 'self', 'none'].includes(x));
+    if (bad !== undefined || names.length === 0 || (names.includes('none') && names.length > 1)) {
+      throw new IntentOpsError('invalid_input', `--labels ${JSON.stringify(o.labels)}: ${bad !== undefined ? `unknown source ${JSON.stringify(bad)}` : 'give sources or none'}`, { where: '--labels', hint: 'use llm, self, llm,self or none' });
+    }
+    llm = names.includes('llm');
+    self = names.includes('self');
+  }
+  const minAgreement = numberFlag(o, 'minAgreement', '--min-agreement');
+  return {
+    sinceDays: numberFlag(o, 'labelsSince', '--labels-since'),
+    maxPerIntent: numberFlag(o, 'maxPerIntent', '--max-per-intent'),
+    maxPerIntentPerDay: numberFlag(o, 'maxPerIntentPerDay', '--max-per-intent-per-day'),
+    llm: { enabled: llm, weight: numberFlag(o, 'llmWeight', '--llm-weight'), outOfScope: o.llmOutOfScope ? true : undefined, minAgreement },
+    self: { enabled: self, weight: numberFlag(o, 'selfWeight', '--self-weight'), minConfidence: numberFlag(o, 'selfMinConfidence', '--self-min-confidence'), minAgreement },
+  };
 }

@@ -8,6 +8,7 @@ import type { Classifier } from '../classify/model.js';
 import { silentProgress, type ProgressReporter } from './progress.js';
 import { setAlias, type Registry } from './registry.js';
 import type { AliasMove } from '../../ports/registry-store.js';
+import type { LabelReport, ProvenanceCounts } from '../../core/labels/index.js';
 
 /** CLI exit code of `intentops gate` (and a refused `promote`) when at least one gate fails. */
 export const GATE_FAILED_EXIT = 6;
@@ -24,6 +25,8 @@ export interface GateRun {
   readonly baseline?: EvaluationReport;
   readonly comparison?: Comparison;
   readonly outcome: GateOutcome;
+  /** What the candidate learnt from machine labels (set by retrain): shown with the gate results. */
+  readonly labels?: LabelReport;
 }
 
 export interface GateModelsRequest {
@@ -71,10 +74,34 @@ export async function gateThenPromote(p: GatedPromotion): Promise<{ run?: GateRu
   return { run, move };
 }
 
-/** Plain-text gate results for a terminal: one line per gate, failures first. */
-export function formatGateOutcome(o: GateOutcome): string {
+/**
+ * Machine labels a candidate was trained with, per provenance: used (and how many an audit
+ * confirmed), dropped by reason, the LLM models and prompt variants; one line each.
+ */
+export function formatLabelReport(r: LabelReport): string[] {
+  const list = (o: Readonly<Record<string, number | undefined>>) => Object.entries(o).filter(([, n]) => n).sort((a, b) => b[1]! - a[1]! || a[0].localeCompare(b[0])).map(([k, n]) => `${k} ${n}`).join(', ');
+  const line = (name: string, c: ProvenanceCounts, weight: number) => {
+    const by = list(c.contradictedBy);
+    const dropped = list(c.dropped).replace(/contradicted \d+/, (m) => (by ? `${m} (by ${by})` : m));
+    const parts = [`${name}: ${c.used} of ${c.candidates} used (weight ${weight}${c.audited ? `; ${c.audited} audit-confirmed at weight 1` : ''})`];
+    if (dropped) parts.push(`dropped: ${dropped}`);
+    if (Object.keys(c.byModel).length) parts.push(`models: ${list(c.byModel)}`);
+    if (Object.keys(c.byVariant).some((v) => v !== 'unknown')) parts.push(`prompts: ${list(c.byVariant)}`);
+    if (c.measured) parts.push(`${c.agreeing} of ${c.measured} agree with their nearest labelled examples`);
+    return `  ${parts.join('; ')}`;
+  };
+  const off = (on: boolean) => (on ? '' : ' (off)');
+  return [
+    `Machine labels since ${r.since ?? '—'} (${r.records} answers read${r.withoutText ? `, ${r.withoutText} without a stored text` : ''}${r.truncated ? `, ${r.truncated} oldest left out` : ''}):`,
+    line(`LLM${off(r.policy.llm.enabled)}`, r.llm, r.policy.llm.weight),
+    line(`self-training${off(r.policy.self.enabled)}`, r.self, r.policy.self.weight),
+  ];
+}
+
+/** Plain-text gate results for a terminal: one line per gate, failures first; with the run's machine labels first when given. */
+export function formatGateOutcome(o: GateOutcome, labels?: LabelReport): string {
   const order = [...o.failed, ...o.results.filter((r) => r.passed)];
-  const lines = order.map((r) => `${r.skipped ? 'SKIP' : r.passed ? 'PASS' : 'FAIL'}  ${r.gate}: ${r.message}`);
+  const lines = [...(labels ? [...formatLabelReport(labels), ''] : []), ...order.map((r) => `${r.skipped ? 'SKIP' : r.passed ? 'PASS' : 'FAIL'}  ${r.gate}: ${r.message}`)];
   if (o.comparison) lines.push('', o.comparison.verdict);
   lines.push('', o.passed ? `PASSED: ${o.summary}` : `FAILED: ${o.summary}`);
   return lines.join('\n');

@@ -11,7 +11,11 @@ import { gateModels, gateThenPromote, type GateRun } from './gate.js';
 import type { Gates } from '../../core/gates/index.js';
 import type { Classifier, IntentModel } from '../classify/model.js';
 import { registerBundle, type Registry } from './registry.js';
-import { recordEvaluation, trackTraining } from './runs.js';
+import { labelParams, recordEvaluation, recordLabels, trackTraining } from './runs.js';
+import { machineLabels, type LabelSettings } from './retrain-labels.js';
+import type { AuditVerdict, LabelReport } from '../../core/labels/index.js';
+import type { PredictionLog } from '../../ports/prediction-log.js';
+import { OUT_OF_SCOPE_LABELS } from '../classify/model.js';
 import { train, type TrainingKit, type TrainRequest } from './train.js';
 import { OUT_OF_SCOPE } from './review.js';
 
@@ -41,6 +45,16 @@ export interface RetrainRequest {
   readonly baseline?: Classifier;
   readonly who: string;
   readonly codeVersion?: string | null;
+  /**
+   * The prediction log whose LLM answers and sure accepted answers become machine labels under
+   * `labels` (only records with a stored text). Without it, or without `labels`, none are used.
+   */
+  readonly predictions?: Pick<PredictionLog, 'query'>;
+  readonly labels?: LabelSettings;
+  /** Audit judgements of answered intents (e.g. the LLM judge's): a wrong verdict drops that label, a right one confirms it. */
+  readonly audits?: () => Promise<readonly AuditVerdict[]>;
+  /** The clock the label window ends at (tests pin it). */
+  readonly now?: () => Date;
 }
 
 export interface RetrainResult {
@@ -66,12 +80,16 @@ export interface RetrainResult {
   readonly gate: GateRun;
   /** Set when the gate passed: the new version, now aliased `challenger`. */
   readonly version?: number;
+  /** Machine labels (LLM, self-training): how many of each provenance were used, dropped and why; absent when none were read. */
+  readonly labels?: LabelReport;
 }
 
 /** A label with the time it was given, and where it came from. */
 export interface Labelled extends LabelledText {
   readonly at: string;
   readonly from: 'review' | 'feedback';
+  /** A review item queued by the precision audit (its label is also the audit's verdict). */
+  readonly audit?: boolean;
 }
 
 /** Every labelled review item, with the time it was labelled (paged through the queue). */
@@ -79,7 +97,7 @@ async function reviewLabels(review: Pick<ReviewStore, 'list'>): Promise<Labelled
   const out: Labelled[] = [];
   for (let after: string | undefined; ; ) {
     const page = await review.list({ state: 'labelled', limit: 1000, after });
-    for (const item of page) if (item.label !== undefined) out.push({ text: item.text, label: item.label, at: item.updatedAt, from: 'review' });
+    for (const item of page) if (item.label !== undefined) out.push({ text: item.text, label: item.label, at: item.updatedAt, from: 'review', ...(item.reason === 'audit' && { audit: true }) });
     if (page.length < 1000) return out;
     after = page[page.length - 1].id;
   }
@@ -128,6 +146,22 @@ export async function retrain(req: RetrainRequest): Promise<RetrainResult> {
     heldBack,
   };
   const extra = [...usable.map((l) => ({ text: l.text, label: l.label })), ...(req.extraExamples ?? [])];
+  // machine labels: below people's, never contradicting them, and never calibrating unless an audit confirmed them
+  const machine = req.predictions && req.labels ? await machineLabels({
+    log: req.predictions,
+    settings: req.labels,
+    human: [
+      ...base.examples.map((e) => ({ text: e.text, label: e.label, from: 'data' as const })),
+      ...(req.extraExamples ?? []).map((e) => ({ text: e.text, label: e.label, from: 'data' as const })),
+      ...kept.map((l) => ({ text: l.text, label: l.label, from: l.audit ? ('audit' as const) : l.from })),
+    ],
+    audits: req.audits ? await req.audits() : [],
+    intents: [...baseLabels, ...Object.keys(added.newIntents)],
+    outOfScopeLabel: base.examples.find((e) => OUT_OF_SCOPE_LABELS.includes(e.label.toLowerCase()))?.label ?? OUT_OF_SCOPE,
+    baseline: req.baseline,
+    now: (req.now ?? (() => new Date()))(),
+  }) : undefined;
+  const machineExamples = (machine?.selection.chosen ?? []).map((l) => ({ text: l.text, label: l.label, weight: l.weight, calibrate: l.audited }));
   const work = mkdtempSync(join(tmpdir(), 'intentops-retrain-'));
   try {
     const file = join(work, 'train.jsonl');
@@ -148,10 +182,12 @@ export async function retrain(req: RetrainRequest): Promise<RetrainResult> {
           outOfScopeExamples: added.outOfScope,
           newIntents: Object.keys(added.newIntents).join(',') || 'none',
           heldBackNewIntents: Object.keys(added.heldBack).join(',') || 'none',
+          ...(machine && labelParams(machine.report)),
         },
       },
-      () => train({ ...req.train, data: file, out: req.out, name: req.name }, req.kit),
+      () => train({ ...req.train, data: file, out: req.out, name: req.name, extra: [...(req.train.extra ?? []), ...machineExamples] }, req.kit),
     );
+    if (machine) await recordLabels(req.tracking, run.id, machine.report);
     const candidate = await req.open(req.out);
     let version: number | undefined;
     const { run: gate } = await gateThenPromote({
@@ -161,13 +197,13 @@ export async function retrain(req: RetrainRequest): Promise<RetrainResult> {
       gate: async () => {
         const g = await gateModels({ gates: req.gates, candidate, baseline: req.baseline, examples: req.test });
         await recordEvaluation(req.tracking, run.id, g.candidate);
-        return g;
+        return machine ? { ...g, labels: machine.report } : g;
       },
-      version: async () => (version = (await registerBundle(req.registry, req.out, req.name, { runId: run.id, who: req.who, description: `retrained with ${added.review} review labels and ${added.feedback} feedback corrections` })).version),
+      version: async () => (version = (await registerBundle(req.registry, req.out, req.name, { runId: run.id, who: req.who, description: `retrained with ${added.review} review labels and ${added.feedback} feedback corrections${machine ? `, ${machine.report.llm.used} LLM and ${machine.report.self.used} self-training labels` : ''}` })).version),
       who: req.who,
       why: (g) => `retrain: ${g!.outcome.summary}`,
     });
-    return { runId: run.id, added, gate: gate!, version };
+    return { runId: run.id, added, gate: gate!, version, ...(machine && { labels: machine.report }) };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

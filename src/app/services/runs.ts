@@ -4,6 +4,7 @@ import type { Manifest } from '../../core/bundle/index.js';
 import type { LabelMetrics } from '../../core/eval/index.js';
 import type { PerIntentMetrics, Run, RunEnvironment, TrackingStore } from '../../ports/tracking-store.js';
 import type { TrainResult } from './train.js';
+import type { LabelReport, ProvenanceCounts } from '../../core/labels/index.js';
 
 /** What the caller adds to a training run: it resolves the code version (git) itself. */
 export interface RunExtras {
@@ -129,6 +130,21 @@ export async function trackTraining(store: TrackingStore, extra: RunExtras & { n
     data: { hash: m.dataHash, report: { ...result.report } },
   });
   return { run, result };
+}
+
+/**
+ * A retrain run's machine labels as run parameters: per provenance, the candidates, the labels
+ * used (by LLM model and prompt variant) and the dropped ones by reason, plus the policy applied.
+ */
+export function labelParams(r: LabelReport): Record<string, unknown> {
+  const side = (c: ProvenanceCounts) => ({ candidates: c.candidates, used: c.used, audited: c.audited, dropped: { ...c.dropped }, ...(Object.keys(c.contradictedBy).length && { contradictedBy: { ...c.contradictedBy } }), ...(Object.keys(c.byModel).length && { byModel: { ...c.byModel } }), ...(Object.keys(c.byVariant).length && { byVariant: { ...c.byVariant } }), ...(c.measured && { measured: c.measured, agreeing: c.agreeing }) });
+  return { labels: { since: r.since, records: r.records, withoutText: r.withoutText, truncated: r.truncated, llm: side(r.llm), self: side(r.self), policy: r.policy } };
+}
+
+/** The machine labels' counts as run metrics too (labelsLlm, labelsSelf, labelsDropped), so `runs compare` shows their change. */
+export function recordLabels(store: TrackingStore, runId: string, r: LabelReport): Promise<Run> {
+  const dropped = (c: ProvenanceCounts) => Object.values(c.dropped).reduce((a, b) => a + (b ?? 0), 0);
+  return store.updateRun(runId, { metrics: { labelsLlm: r.llm.used, labelsSelf: r.self.used, labelsDropped: dropped(r.llm) + dropped(r.self), labelsWithoutText: r.withoutText } });
 }
 
 /** Adds a test-set evaluation to an existing run (metrics prefixed `test`, per-intent figures). */

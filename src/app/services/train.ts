@@ -11,7 +11,7 @@ import { fitNovelty, type NoveltySample } from '../../core/novelty/novelty.js';
 import type { EpochReport } from '../../core/classifier/adam.js';
 import { dataHash, duplicateGroups, groupedFolds, labelMap, mulberry32, type DataReport, type Example } from '../../core/dataset/index.js';
 import { IntentOpsError } from '../../core/errors.js';
-import type { Embedding } from '../../core/types.js';
+import type { Embedding, LabelledText } from '../../core/types.js';
 import { loadExamples, type LoadOptions } from './dataset.js';
 import { OUT_OF_SCOPE_LABELS } from '../classify/model.js';
 import { silentProgress, type ProgressReporter } from './progress.js';
@@ -83,7 +83,23 @@ export interface TrainRequest {
   readonly unknownShare?: number;
   /** Injected clock for the manifest's createdAt (tests pin it). */
   readonly now?: () => Date;
+  /**
+   * Examples added to the data file's, e.g. labels retrain took from the LLM's answers: each with
+   * its training weight (default 1) and whether it may calibrate (default true). Give
+   * `calibrate: false` to labels no person or audit confirmed: they train the model and join the
+   * index, but the thresholds and the precision bound are chosen on the other examples only.
+   */
+  readonly extra?: readonly TrainingExample[];
 }
+
+/** An example given to training directly, with its weight and whether its held-out prediction may calibrate. */
+export interface TrainingExample extends LabelledText {
+  readonly weight?: number;
+  readonly calibrate?: boolean;
+}
+
+/** Where extra examples are said to come from in data reports and error messages. */
+export const EXTRA_SOURCE = '(extra examples)';
 
 /**
  * Where cross-fitting folds run: on threads (one per core, at most 4) from THREADED_MIN_EXAMPLES
@@ -167,19 +183,19 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
   const t0 = performance.now();
   const progress = req.progress ?? silentProgress;
   const loaded = await loadExamples(req.data, req.load);
-  const validation = chooseValidation(req.validation ?? 'auto', loaded.examples.length, Boolean(req.val));
-  let trainSet: Example[];
-  let valSet: Example[];
-  if (req.val) {
-    trainSet = loaded.examples;
-    valSet = (await loadExamples(req.val, req.load)).examples;
-  } else if (validation === 'cv') {
-    trainSet = loaded.examples;
-    valSet = [];
-  } else {
-    trainSet = loaded.examples;
-    valSet = [];
-  }
+  const extra = checkExtra(req.extra ?? []);
+  const validation = chooseValidation(req.validation ?? 'auto', loaded.examples.length + extra.length, Boolean(req.val));
+  // weight and calibration flag of each example, by identity (they follow the rows through the split)
+  const meta = new Map<Example, { weight: number; calibrate: boolean }>();
+  const extraRows: Example[] = extra.map((e, i) => {
+    const row: Example = { text: e.text, label: e.label, file: EXTRA_SOURCE, line: i + 1 };
+    meta.set(row, { weight: e.weight ?? 1, calibrate: e.calibrate ?? true });
+    return row;
+  });
+  let trainSet: Example[] = [...loaded.examples, ...extraRows];
+  let valSet: Example[] = req.val ? (await loadExamples(req.val, req.load)).examples : [];
+  const weightOf = (e: Example) => meta.get(e)?.weight ?? 1;
+  const calibrates = (e: Example) => meta.get(e)?.calibrate ?? true;
   const lm = labelMap(trainSet.map((e) => e.label));
   const unknown = valSet.find((e) => !lm.index.has(e.label));
   if (unknown) {
@@ -210,10 +226,12 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
     const fold = groupedFolds(trainSet, group!, folds, req.seed);
     const all = trainSet;
     const allEmb = trainEmb;
-    trainSet = all.filter((_, i) => fold[i] !== 0);
-    valSet = all.filter((_, i) => fold[i] === 0);
-    trainEmb = allEmb.filter((_, i) => fold[i] !== 0);
-    valEmb = allEmb.filter((_, i) => fold[i] === 0);
+    // only confirmed labels validate; the hold-out's unconfirmed ones train
+    const held = (e: Example, i: number) => fold[i] === 0 && calibrates(e);
+    trainSet = all.filter((e, i) => !held(e, i));
+    valSet = all.filter(held);
+    trainEmb = allEmb.filter((_, i) => !held(all[i], i));
+    valEmb = allEmb.filter((_, i) => held(all[i], i));
     index = newIndex();
     index.add(trainEmb.map((e) => e.dense), Int32Array.from(trainSet, (e) => lm.index.get(e.label)!));
   }
@@ -223,6 +241,9 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
     throw new IntentOpsError('invalid_input', 'no validation examples: thresholds cannot be calibrated', { where: req.val ?? req.data, hint: 'give --val FILE or more data per label' });
   }
   const X = featureMatrix(trainEmb, embedder.featureDim);
+  const weighted = trainSet.some((e) => weightOf(e) !== 1);
+  const wTrain = weighted ? Float32Array.from(trainSet, weightOf) : undefined;
+  const calibrateMask = trainSet.some((e) => !calibrates(e)) ? Uint8Array.from(trainSet, (e) => (calibrates(e) ? 1 : 0)) : undefined;
   const opts = { ...o, random: mulberry32(req.seed), onEpoch: (e: EpochReport) => progress.update(e.epoch, { valAccuracy: (e.valAccuracy ?? 0).toFixed(4) }) };
 
   const folds = cvFolds(trainSet.length);
@@ -234,8 +255,9 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
       trained = await crossFitClassifier(
         {
           classes: lm.labels.length,
-          all: { X, y: yTrain },
+          all: { X, y: yTrain, w: wTrain },
           folds: foldOf,
+          calibrate: validation === 'cv' ? calibrateMask : undefined,
           // neighbours of a held-out row among the other folds' rows: search wider, drop its own fold
           neighbours: (_trainRows, heldOut) =>
             heldOut.map((row) => index.search(trainEmb[row].dense, o.knnK * 3 + 5).filter((nb) => foldOf[nb.id] !== foldOf[row]).slice(0, o.knnK)),
@@ -247,8 +269,8 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
       const valNeighbours = valEmb.map((e) => index.search(e.dense, o.knnK));
       const Xval = featureMatrix(valEmb, embedder.featureDim);
       // a split of the training file is refitted on all of it; a separate --val file stays held out
-      const refit = req.val ? undefined : { X: featureMatrix([...trainEmb, ...valEmb], embedder.featureDim), y: Int32Array.from([...yTrain, ...yVal]) };
-      trained = trainClassifier({ classes: lm.labels.length, train: { X, y: yTrain }, val: { X: Xval, y: yVal, neighbours: valNeighbours }, refit }, opts);
+      const refit = req.val ? undefined : { X: featureMatrix([...trainEmb, ...valEmb], embedder.featureDim), y: Int32Array.from([...yTrain, ...yVal]), w: weighted ? Float32Array.from([...trainSet, ...valSet], weightOf) : undefined };
+      trained = trainClassifier({ classes: lm.labels.length, train: { X, y: yTrain, w: wTrain }, val: { X: Xval, y: yVal, neighbours: valNeighbours }, refit }, opts);
       // the served index holds every labelled example, validation included
       index.add(valEmb.map((e) => e.dense), yVal);
     }
@@ -264,7 +286,8 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
   progress.start('out-of-scope calibration (leave-intents-out)', 1);
   let novelty = null;
   try {
-    const yHeld = validation === 'cv' ? yTrain : yVal;
+    // the rows trained.heldOut describes: the calibrating ones, in order
+    const yHeld = validation === 'cv' ? (calibrateMask ? yTrain.filter((_, i) => calibrateMask[i] === 1) : yTrain) : yVal;
     const known: NoveltySample[] = trained.heldOut.map((h, i) => (oosIds.has(yHeld[i]) ? { ...h, unknown: true } : h));
     const allEmb = [...trainEmb, ...valEmb];
     const yAll = Int32Array.from([...yTrain, ...yVal]);
@@ -343,4 +366,15 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
     },
   );
   return { manifest, dir: req.out, report: loaded.report, seconds };
+}
+
+/** Extra examples must be usable as they are: no file to point at, so the message names the index. */
+function checkExtra(extra: readonly TrainingExample[]): readonly TrainingExample[] {
+  extra.forEach((e, i) => {
+    const where = `extra[${i}]`;
+    if (typeof e.text !== 'string' || e.text.trim() === '') throw new IntentOpsError('invalid_input', `${where}: empty text`, { where, hint: 'give every extra example a non-empty text' });
+    if (typeof e.label !== 'string' || e.label.trim() === '') throw new IntentOpsError('invalid_input', `${where}: empty label`, { where, hint: 'give every extra example a label' });
+    if (e.weight !== undefined && !(Number.isFinite(e.weight) && e.weight > 0)) throw new IntentOpsError('invalid_input', `${where}: weight ${e.weight} is not a positive number`, { where: `${where}.weight`, hint: 'weights are > 0 (1 = a human label)' });
+  });
+  return extra;
 }

@@ -15,6 +15,8 @@ export interface AdamOptions {
   readonly patience: number;
   /** Per-class weights (e.g. balanced); defaults to 1. */
   readonly classWeights?: Float32Array;
+  /** Per-row weights (one per row of X, multiplying the class weight), e.g. machine labels below human ones; defaults to 1. */
+  readonly sampleWeights?: Float32Array;
   /** Injected randomness (a seeded PRNG returning [0, 1)): the core owns no global state. */
   readonly random: () => number;
   readonly onEpoch?: (e: EpochReport, current: LinearModel) => void;
@@ -94,6 +96,8 @@ export function fitAdam(
   const vb = new Float64Array(K);
   const stamp = new Int32Array(D).fill(-1);
   const cw = o.classWeights ?? new Float32Array(K).fill(1);
+  const sw = o.sampleWeights;
+  if (sw && sw.length !== X.rows) throw new IntentOpsError('internal', `sampleWeights has ${sw.length} entries for ${X.rows} training rows`);
   const order = Int32Array.from({ length: X.rows }, (_, i) => i);
   const history: EpochReport[] = [];
   let best: { acc: number; loss: number; epoch: number; W: Float32Array; b: Float32Array } | null = null;
@@ -128,7 +132,7 @@ export function fitAdam(
         let sum = 0;
         for (let c = 0; c < K; c++) sum += ez[c] = Math.exp(F[Z + c] - max);
         const yi = y[i];
-        const w = cw[yi] * scale;
+        const w = cw[yi] * scale * (sw ? sw[i] : 1);
         for (let c = 0; c < K; c++) {
           const p = ez[c] / sum;
           if (c === yi) trainLoss -= Math.log(Math.max(p, 1e-12));
@@ -234,12 +238,21 @@ export function accuracyOfLogits(logits: Float32Array, K: number, y: ArrayLike<n
   return ok / n;
 }
 
-/** Balanced class weights, as scikit-learn: n / (K · n_k). */
-export function balancedClassWeights(y: ArrayLike<number>, classes: number): Float32Array {
+/**
+ * Balanced class weights, as scikit-learn: n / (K · n_k). With per-row weights, n_k is the
+ * class's total row weight and n the total weight of all rows: every class then carries the
+ * same total weight, however many light machine labels it has, and the whole the same as unbalanced.
+ */
+export function balancedClassWeights(y: ArrayLike<number>, classes: number, rowWeights?: ArrayLike<number>): Float32Array {
   const counts = new Float64Array(classes);
-  for (let i = 0; i < y.length; i++) counts[y[i]]++;
+  let total = 0;
+  for (let i = 0; i < y.length; i++) {
+    const w = rowWeights ? rowWeights[i] : 1;
+    counts[y[i]] += w;
+    total += w;
+  }
   const w = new Float32Array(classes);
-  for (let k = 0; k < classes; k++) w[k] = counts[k] > 0 ? y.length / (classes * counts[k]) : 0;
+  for (let k = 0; k < classes; k++) w[k] = counts[k] > 0 ? total / (classes * counts[k]) : 0;
   return w;
 }
 

@@ -8,6 +8,7 @@ import { calibratePolicy, type CalibratedPolicy, type RoutingSample } from '../r
 import { reasonFor, topTwo, type RoutingPolicy } from '../routing/policy.js';
 import { mulberry32 } from '../dataset/prng.js';
 import type { NoveltySample } from '../novelty/novelty.js';
+import { IntentOpsError } from '../errors.js';
 
 export interface ClassifierTrainingOptions {
   readonly l2: number;
@@ -49,7 +50,8 @@ export interface TrainedClassifier {
   readonly heldOut: NoveltySample[];
 }
 
-type Labelled = { X: FeatureMatrix; y: Int32Array };
+/** Rows with their labels and, optionally, per-row training weights (1 when absent). */
+type Labelled = { X: FeatureMatrix; y: Int32Array; w?: Float32Array };
 
 /** The training options a fold needs, without functions (they cross to a thread as data). */
 export type FoldOptions = Omit<ClassifierTrainingOptions, 'random' | 'onEpoch'>;
@@ -102,7 +104,8 @@ function fit(train: Labelled, classes: number, o: ClassifierTrainingOptions, val
       batchSize: o.batchSize,
       maxEpochs: epochs,
       patience: o.patience,
-      classWeights: o.classWeight === 'balanced' ? balancedClassWeights(train.y, classes) : undefined,
+      classWeights: o.classWeight === 'balanced' ? balancedClassWeights(train.y, classes, train.w) : undefined,
+      sampleWeights: train.w,
       random: o.random,
       onEpoch: o.onEpoch,
     },
@@ -176,6 +179,12 @@ export function trainClassifier(
  * calibration sees all n examples instead of a 10 % hold-out; the served model is then fitted
  * on all the data for the median best epoch count of the folds.
  * `neighbours(trainRows, heldOutRows)` searches the held-out rows among the fold's training rows.
+ * `calibrate` (1 = yes, one per row; default every row) says which rows' out-of-fold predictions
+ * choose the temperature, fusion, thresholds and precision bound and stop each fold's training:
+ * rows whose labels no person or audit confirmed (LLM or self-training labels) are trained on and
+ * held out with their fold (so a paraphrase never leaks), but never calibrate, because noisy labels
+ * make the thresholds too careful. `heldOut` and `validation` then describe the calibrating rows
+ * only, in row order.
  */
 export async function crossFitClassifier(
   input: {
@@ -183,6 +192,7 @@ export async function crossFitClassifier(
     all: Labelled;
     folds: Int32Array;
     neighbours: (trainRows: number[], heldOutRows: number[]) => LabelledScore[][];
+    calibrate?: Uint8Array;
   },
   o: ClassifierTrainingOptions,
   run: FoldRunner = runFoldsHere,
@@ -192,7 +202,9 @@ export async function crossFitClassifier(
   const k = Math.max(...input.folds) + 1;
   const oof = new Float32Array(n * K);
   const oofNeighbours: LabelledScore[][] = new Array(n);
-  const pick = (rows: number[]): Labelled => ({ X: selectRows(input.all.X, rows), y: Int32Array.from(rows, (i) => input.all.y[i]) });
+  const w = input.all.w;
+  const pick = (rows: number[]): Labelled => ({ X: selectRows(input.all.X, rows), y: Int32Array.from(rows, (i) => input.all.y[i]), ...(w && { w: Float32Array.from(rows, (i) => w[i]) }) });
+  const calibrates = (i: number) => !input.calibrate || input.calibrate[i] === 1;
   const parts: { trainRows: number[]; heldOut: number[] }[] = [];
   for (let f = 0; f < k; f++) {
     const trainRows: number[] = [];
@@ -201,8 +213,8 @@ export async function crossFitClassifier(
     parts.push({ trainRows, heldOut });
   }
   const jobs = parts.map((p) => {
-    const val = pick(p.heldOut);
-    return { train: pick(p.trainRows), classes: K, val, predict: val.X, seed: seedFrom(o.random) };
+    const checked = p.heldOut.filter(calibrates);
+    return { train: pick(p.trainRows), classes: K, val: checked.length ? pick(checked) : undefined, predict: selectRows(input.all.X, p.heldOut), seed: seedFrom(o.random) };
   });
   const results = await run(jobs, foldOptions(o));
   const bestEpochs: number[] = [];
@@ -218,7 +230,13 @@ export async function crossFitClassifier(
   bestEpochs.sort((a, b) => a - b);
   const epochs = Math.max(1, bestEpochs[Math.floor(bestEpochs.length / 2)]);
   const final = fit(input.all, K, o, undefined, epochs);
-  const cal = calibrate(oof, K, input.all.y, oofNeighbours, o);
+  if (!input.calibrate) return { model: final.model, bestEpoch: epochs, history: final.history, ...calibrate(oof, K, input.all.y, oofNeighbours, o) };
+  const rows: number[] = [];
+  for (let i = 0; i < n; i++) if (calibrates(i)) rows.push(i);
+  if (rows.length === 0) throw new IntentOpsError('invalid_input', 'no confirmed labels to calibrate the thresholds on: every example is a machine label', { hint: 'keep the seed data or reviewed labels in the training data' });
+  const sub = new Float32Array(rows.length * K);
+  rows.forEach((row, j) => sub.set(oof.subarray(row * K, (row + 1) * K), j * K));
+  const cal = calibrate(sub, K, Int32Array.from(rows, (i) => input.all.y[i]), rows.map((i) => oofNeighbours[i]), o);
   return { model: final.model, bestEpoch: epochs, history: final.history, ...cal };
 }
 
