@@ -23,6 +23,8 @@ import { trainingKit } from './train.js';
 /* Part of the composition root (src/app/container/index.ts): the loop (`intentops loop`). */
 
 const OFF = 'none';
+/** Prediction records read at most to count the LLM answers logged since the last retrain (enough to pass any sensible loop.minNewLabels). */
+const MACHINE_COUNT_LIMIT = 50_000;
 
 export interface OpenLoopOptions {
   readonly who: string;
@@ -78,6 +80,12 @@ export async function openLoop(c: Config, o: OpenLoopOptions): Promise<{ service
       closers.push((outcomes.feedback = await openFeedbackStore(c.events.uri)));
     }
     const feedback = outcomes.feedback && outcomes.predictions ? new FeedbackService({ store: outcomes.feedback, predictions: outcomes.predictions }) : undefined;
+    // LLM answers with a stored text count as new labels when retrain learns from them
+    const predictions = outcomes.predictions;
+    const machineSince =
+      predictions && c.events.storeTexts && c.retrain.labels.llm.enabled
+        ? async (since: string) => (await predictions.query({ since, limit: MACHINE_COUNT_LIMIT })).filter((r) => r.variant !== 'shadow' && r.route === 'llm' && r.text !== undefined).length
+        : undefined;
     const rollout = new RolloutService({ registry, rollout: rolloutStore, gate: versionGate(c, { gates: c.loop.gates, data: testFile }), outcomes, rule: abRule(c) });
     const log = o.log ?? createLogger({ level: c.logging.level, destination: process.stderr });
     const mc = c.monitor.webhook;
@@ -87,8 +95,8 @@ export async function openLoop(c: Config, o: OpenLoopOptions): Promise<{ service
       store,
       registry,
       rollout,
-      sources: { review: outcomes.reviews, feedback },
-      retrain: { data, load: loadOptions(c), test, gates, train: trainSettings(c), kit: trainingKit, tracking, registry, open: (dir) => openModel(dir, c) },
+      sources: { review: outcomes.reviews, feedback, ...(machineSince && { machineSince }) },
+      retrain: { data, load: loadOptions(c), test, gates, train: trainSettings(c), kit: trainingKit, tracking, registry, open: (dir) => openModel(dir, c), predictions: outcomes.predictions, labels: c.retrain.labels },
       open: async (v: ModelVersion) => openModel((await resolveModelUri(registry, `models:/${v.name}/${v.version}`)).path, c),
       settings: c.loop,
       who: o.who,

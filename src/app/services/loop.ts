@@ -200,9 +200,20 @@ export class LoopService {
         return { ...f, examples };
       },
     };
+    // machine labels (LLM and sure answers from the prediction log) of test texts are held out the same way
+    const log = this.d.retrain.predictions;
+    const predictions: RetrainRequest['predictions'] = log && {
+      query: async (q) =>
+        (await log.query(q)).map((r) => {
+          if (r.text === undefined || r.variant === 'shadow' || !testKeys.has(nearKey(r.text))) return r;
+          heldOut++;
+          return { ...r, text: undefined };
+        }),
+    };
     const champion = await registry.store.getVersion(name, { alias: 'champion' });
     const r: RetrainResult = await retrain({
       ...this.d.retrain,
+      predictions,
       out,
       name,
       who: this.d.who,
@@ -210,11 +221,12 @@ export class LoopService {
       feedback: feedback2,
       baseline: champion ? await this.d.open(champion) : undefined,
     });
-    const figures = { runId: r.runId, added: r.added, heldOutTestLabels: heldOut, gate: r.gate.outcome.summary, accuracy: r.gate.candidate.accuracy };
+    const machine = r.labels && { llm: r.labels.llm.used, self: r.labels.self.used, llmCandidates: r.labels.llm.candidates, selfCandidates: r.labels.self.candidates };
+    const figures = { runId: r.runId, added: r.added, ...(machine && { machineLabels: machine }), heldOutTestLabels: heldOut, gate: r.gate.outcome.summary, accuracy: r.gate.candidate.accuracy };
     if (r.version !== undefined) await this.d.checkpoint?.('registered', it);
     if (r.version === undefined) return this.stop(it, `the challenger failed its gate against ${champion ? `champion v${champion.version}` : 'the gates file'}: ${r.gate.outcome.summary}`, figures);
     const saved = await this.d.store.save({ ...it, state: 'shadow', version: r.version, baseline: champion?.version ?? null, detail: { ...it.detail, ...figures } });
-    return { it: saved, outcome: 'ok', detail: `registered v${r.version} as challenger (run ${r.runId}; ${r.added.review} review, ${r.added.feedback} feedback labels; ${heldOut} test-set labels held out); gate: ${r.gate.outcome.summary}` };
+    return { it: saved, outcome: 'ok', detail: `registered v${r.version} as challenger (run ${r.runId}; ${r.added.review} review, ${r.added.feedback} feedback${machine ? `, ${machine.llm} LLM, ${machine.self} self-training` : ''} labels; ${heldOut} test-set labels held out); gate: ${r.gate.outcome.summary}` };
   }
 
   private async shadow(it: LoopIteration): Promise<Awaited<ReturnType<Step>>> {
