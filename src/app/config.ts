@@ -322,6 +322,40 @@ export const configSchema = z.object({
     })
     .prefault({}),
   /**
+   * `intentops loop run`: collect labels → retrain → gate against the champion → challenger →
+   * shadow → promote (or stop and alert). Its state and journal live in registry.uri's database.
+   */
+  loop: z
+    .object({
+      /** The registered model the loop retrains (default: the only model in the registry). */
+      name: z.string().min(1).optional(),
+      /** The curated training data every retrain starts from (review, feedback labels are added to it). */
+      data: z.string().min(1).optional(),
+      /** Labelled held-out test data: the gate judges on it; no text of it is ever trained on. */
+      test: z.string().min(1).optional(),
+      /** The gates file the challenger must pass, against the champion, at retrain and again at promotion. */
+      gates: z.string().min(1).default('deploy/gates.yaml'),
+      /** Where each iteration writes its bundle (`<workDir>/iteration-<id>`). */
+      workDir: z.string().min(1).default('.intentops/loop'),
+      /** `loop run` without --once: one pass every this many minutes (the CronJob's schedule says it for Kubernetes). */
+      everyMinutes: z.number().positive().default(60),
+      /** New labels (review + feedback) since the last retrain needed before retraining again. */
+      minNewLabels: z.number().int().min(0).default(50),
+      shadow: z
+        .object({
+          /** Messages the challenger must have scored beside the champion (prediction log) before a verdict; 0 = no shadow, promote on the gates. */
+          minMessages: z.number().int().min(0).default(500),
+          /** Least share of those on which the challenger names the champion's intent; below it the loop stops. */
+          minAgreement: z.number().min(0).max(1).default(0.8),
+          /** Without enough shadow messages after this long, the loop stops (alert: no traffic reaches the shadow). */
+          maxWaitHours: z.number().positive().default(72),
+          /** Also require the A/B analysis of labelled outcomes to recommend promote (otherwise it can only stop a challenger significantly worse). */
+          requireAbPromote: z.boolean().default(false),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /**
    * `intentops retrain`: the machine labels it learns from besides people's (the LLM's answers and
    * the model's own sure answers in the prediction log; texts stored only with events.storeTexts).
    */
@@ -464,6 +498,13 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_AUDIT_SAMPLE_RATE: 'monitor.audit.sampleRate',
   INTENTOPS_ROLLOUT_GATES: 'rollout.gates',
   INTENTOPS_ROLLOUT_DATA: 'rollout.data',
+  INTENTOPS_LOOP_NAME: 'loop.name',
+  INTENTOPS_LOOP_DATA: 'loop.data',
+  INTENTOPS_LOOP_TEST: 'loop.test',
+  INTENTOPS_LOOP_GATES: 'loop.gates',
+  INTENTOPS_LOOP_WORK_DIR: 'loop.workDir',
+  INTENTOPS_LOOP_MIN_NEW_LABELS: 'loop.minNewLabels',
+  INTENTOPS_LOOP_EVERY_MINUTES: 'loop.everyMinutes',
   INTENTOPS_BROKER_URI: 'broker.uri',
   INTENTOPS_BROKER_STREAM: 'broker.stream',
   INTENTOPS_BROKER_CONCURRENCY: 'broker.concurrency',
@@ -527,7 +568,7 @@ function merge(a: Tree, b: Tree): Tree {
   return out;
 }
 
-const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.(timeoutMs|deadlineMs|shadow\.sampleRate)|review\.(outOfScopeSampleRate|maxOpen)|logging\.requestSampleRate|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|monitor\.audit\.sampleRate|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
+const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.(timeoutMs|deadlineMs|shadow\.sampleRate)|review\.(outOfScopeSampleRate|maxOpen)|logging\.requestSampleRate|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|monitor\.audit\.sampleRate|loop\.(minNewLabels|everyMinutes)|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
 
 /** `name:sha256,name2:sha256` → `[{name, sha256}]` (the env form of server.apiKeys). */
 export function parseApiKeysEnv(raw: string): { name: string; sha256: string }[] {

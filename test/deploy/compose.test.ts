@@ -12,7 +12,7 @@ const RAW = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
 const COMPOSE = parse(RAW, { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
 const SERVICES = COMPOSE.services;
 const DF = readDockerfile(join(ROOT, 'Dockerfile'));
-const APP = ['api', 'worker'];
+const APP = ['api', 'worker', 'loop'];
 
 const envExample = () =>
   new Set(
@@ -28,7 +28,7 @@ const interpolate = (s: string) => s.replace(/\$\{([A-Z_][A-Z0-9_]*)(?::?-([^}]*
 
 describe('docker-compose.yml', () => {
   it('has the app, its worker and every backing service, each with an image or a build', () => {
-    expect(Object.keys(SERVICES).sort()).toEqual(['api', 'fake-llm', 'nats', 'otel-collector', 'postgres', 'redis', 'worker']);
+    expect(Object.keys(SERVICES).sort()).toEqual(['api', 'fake-llm', 'loop', 'nats', 'otel-collector', 'postgres', 'redis', 'worker']);
     for (const [name, s] of Object.entries(SERVICES)) expect(s.image ?? s.build, name).toBeDefined();
   });
 
@@ -79,6 +79,25 @@ describe('docker-compose.yml', () => {
     expect(SERVICES.api.ports.map((p: string) => interpolate(p).split(':').at(-1))).toEqual([port]);
     // the worker serves no HTTP: the image's /healthz HEALTHCHECK must not mark it unhealthy
     expect(SERVICES.worker.healthcheck).toEqual({ disable: true });
+  });
+
+  it('the loop service runs `loop run` on files it mounts, with the shared artifact volume, in its own profile', () => {
+    const loop = SERVICES.loop;
+    expect(loop.profiles).toEqual(['loop']);
+    expect(loop.command.slice(0, 2)).toEqual(['loop', 'run']);
+    expect(loop.command).not.toContain('--once');
+    expect(loop.healthcheck).toEqual({ disable: true });
+    const binds = (loop.volumes as string[]).filter((v) => v.startsWith('.')).map((v) => v.split(':'));
+    const inside = (path: string) => {
+      const b = binds.find(([, to]) => path === to || path.startsWith(`${to}/`));
+      return b && join(ROOT, b[0], path.slice(b[1].length));
+    };
+    for (const k of ['INTENTOPS_LOOP_DATA', 'INTENTOPS_LOOP_TEST', 'INTENTOPS_LOOP_GATES']) {
+      const file = inside(loop.environment[k]);
+      expect(file && existsSync(file), `${k}: ${loop.environment[k]} is a mounted file`).toBe(true);
+    }
+    // the bundles it registers land where the api reads them
+    expect(loop.volumes).toContain(`intentops-data:${new URL(SERVICES.api.environment.INTENTOPS_ARTIFACTS_URI).pathname.replace(/\/artifacts$/, '')}`);
   });
 
   it('starts the app after the services it needs are healthy (each of those has a healthcheck)', () => {

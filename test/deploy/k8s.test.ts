@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
+import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -15,6 +17,8 @@ import { kustomizeBuild, strategicMerge, type Manifest } from './kustomize.js';
 const K8S = join(ROOT, 'deploy/k8s');
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
+  'batch/v1/CronJob': CronJob,
+  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
@@ -61,6 +65,7 @@ function validateStrict(m: Manifest): string[] {
   return unknown;
 }
 
+const podSpec = (m: Manifest): Manifest => (m.kind === 'CronJob' ? m.spec.jobTemplate.spec.template.spec : m.spec.template.spec);
 const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 const find = (ms: Manifest[], kind: string, name: string) => ms.find((m) => m.kind === kind && m.metadata.name === name);
 const secretKeys = () =>
@@ -72,20 +77,25 @@ const secretKeys = () =>
 describe.each(['base', 'overlays/dev', 'overlays/prod'])('kustomize build deploy/k8s/%s', (dir) => {
   const ms = kustomizeBuild(join(K8S, dir));
   const deployments = ms.filter((m) => m.kind === 'Deployment');
-  const containers = deployments.flatMap((d) => (d.spec.template.spec.containers as Manifest[]).map((c) => ({ d, c })));
+  // every pod template: the Deployments' and the loop CronJob's
+  const workloads = ms.filter((m) => m.kind === 'Deployment' || m.kind === 'CronJob');
+  const containers = workloads.flatMap((d) => (podSpec(d).containers as Manifest[]).map((c) => ({ d, c })));
+  const loop = find(ms, 'CronJob', 'intentops-loop')!;
   const api = find(ms, 'Deployment', 'intentops-api')!;
   const worker = find(ms, 'Deployment', 'intentops-worker')!;
 
-  it('renders the API and the worker with their Service, autoscalers, budgets, config and account', () => {
+  it('renders the API, the worker and the loop CronJob with their Service, autoscalers, budgets, config and account', () => {
     expect(ms.map((m) => `${m.kind}/${m.metadata.name.replace(/-[a-z0-9]{10}$/, '-HASH')}`).sort()).toEqual(
       [
         'ConfigMap/intentops-config-HASH',
+        'CronJob/intentops-loop',
         'Deployment/intentops-api',
         'Deployment/intentops-worker',
         'HorizontalPodAutoscaler/intentops-api',
         'HorizontalPodAutoscaler/intentops-worker',
         'PodDisruptionBudget/intentops-api',
         'PodDisruptionBudget/intentops-worker',
+        'PersistentVolumeClaim/intentops-shared',
         'Service/intentops-api',
         'ServiceAccount/intentops',
         // production ships its alerting rules (Prometheus Operator)
@@ -100,7 +110,7 @@ describe.each(['base', 'overlays/dev', 'overlays/prod'])('kustomize build deploy
 
   it('containers run as a non-root user, read-only, without privileges, with /tmp writable', () => {
     for (const { d, c } of containers) {
-      const pod = d.spec.template.spec;
+      const pod = podSpec(d);
       expect(pod.securityContext.runAsNonRoot, d.metadata.name).toBe(true);
       expect(pod.securityContext.runAsUser, d.metadata.name).toBeGreaterThan(0);
       expect(pod.automountServiceAccountToken, d.metadata.name).toBe(false);
@@ -181,6 +191,24 @@ describe.each(['base', 'overlays/dev', 'overlays/prod'])('kustomize build deploy
       const vars = new Set([...Object.keys(config.data), ...secretKeys(), ...(c.env as Manifest[]).map((e) => e.name)]);
       for (const a of c.args as string[]) for (const [, v] of a.matchAll(/\$\((\w+)\)/g)) expect(vars.has(v), `${c.name}: $(${v})`).toBe(true);
     }
+  });
+
+  it('the loop CronJob runs one pass per tick, never two at once, not retried within a tick, on the shared volume', () => {
+    expect(loop.spec).toMatchObject({ concurrencyPolicy: 'Forbid', jobTemplate: { spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never' } } } } });
+    expect(loop.spec.schedule).toMatch(/^(\S+\s+){4}\S+$/);
+    // the pass is bounded, and the next tick comes after it
+    expect(loop.spec.jobTemplate.spec.activeDeadlineSeconds).toBeGreaterThan(0);
+    expect(loop.spec.jobTemplate.spec.activeDeadlineSeconds).toBeLessThan(3600);
+    const c = podSpec(loop).containers[0];
+    expect(c.args.slice(0, 3)).toEqual(['loop', 'run', '--once']);
+    const claim = (podSpec(loop).volumes as Manifest[]).find((v) => v.persistentVolumeClaim)!;
+    expect(find(ms, 'PersistentVolumeClaim', claim.persistentVolumeClaim.claimName)?.spec.accessModes).toEqual(['ReadWriteMany']);
+    const mount = (c.volumeMounts as Manifest[]).find((m) => m.name === claim.name)!.mountPath as string;
+    const env = Object.fromEntries((c.env as Manifest[]).map((e) => [e.name, e.value]));
+    for (const k of ['INTENTOPS_LOOP_DATA', 'INTENTOPS_LOOP_TEST', 'INTENTOPS_LOOP_GATES']) expect(env[k], k).toMatch(new RegExp(`^${mount}/`));
+    expect(env.INTENTOPS_ARTIFACTS_URI).toBe(`file:${mount}/artifacts`);
+    // the bundles it writes before registering them go to the writable /tmp
+    expect(env.INTENTOPS_LOOP_WORK_DIR).toMatch(/^\/tmp\//);
   });
 });
 

@@ -21,6 +21,7 @@ import { registerClassifyFile } from './classify-file.js';
 import { registerFeedback } from './feedback.js';
 import { registerPurge } from './purge.js';
 import { registerLlm } from './llm.js';
+import { registerLoop } from './loop.js';
 import { cliMainForced } from '../config.js';
 import { EXIT } from '../errors.js';
 
@@ -52,6 +53,7 @@ export function buildCli(io: CliIO): Command {
   registerFeedback(program, io);
   registerPurge(program, io);
   registerLlm(program, io);
+  registerLoop(program, io);
   registerDev(program, io);
   registerConfig(program, io);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];

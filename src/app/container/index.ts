@@ -23,3 +23,4 @@ export { openClassifyStack, type ClassifyStack, type ClassifyStackOptions } from
 export { openBrokerFor, openEvents, openOutcomes, openPredictionLog, type OpenEvents } from './events.js';
 export { llmOptions, loadVariant, openLlmRegistry, openLlmResponseCache, openServedLlm, SHADOW_ALIAS, variantClient, type ServedLlm, type ServedLlmStatus } from './llm.js';
 export { openReviews, openServing, type Serving, type ServingOptions } from './serving.js';
+export { openLoop, openLoopStatus, type OpenLoopOptions } from './loop.js';

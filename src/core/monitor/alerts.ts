@@ -10,7 +10,9 @@ export type AlertKind =
   | 'oov_share'
   | 'centroid_distance'
   | 'llm_budget'
-  | 'llm_budget_exhausted';
+  | 'llm_budget_exhausted'
+  /** `intentops loop run` stopped an iteration (gate failed, shadow disagreed, no shadow traffic…). */
+  | 'loop_stopped';
 
 export interface Alert {
   readonly kind: AlertKind;

@@ -1,0 +1,364 @@
+/**
+ * `npm run bench:loop [-- --days 10] [--per-day N] [--embedder hashed|hashed+onnx] [--seed 1]
+ *   [--reviews 20] [--withheld 5] [--withheld-from 6] [--shadow 100] [--llm-accuracy 0.9] [--coverage-gate 0.1] [--json FILE]`
+ *
+ * The loop on BANKING77 (issue #18): the training set (10,003 messages, shuffled with the seed)
+ * replayed as live traffic over `--days` days, starting from 10 labelled examples per intent
+ * (removed from the stream; 8 trained on, 2 held out as the gate's test set: the loop never judges
+ * a challenger on what it learned). `--withheld` intents are absent from the seed and from the
+ * stream until day `--withheld-from`. Every message goes through the real serving stack in this
+ * process (HTTP app with `models:/banking@champion` under rollout, prediction log with texts,
+ * review queue, registry, precision audit at 1 %) with the LLM fallback on the fake LLM oracle
+ * (`intentops dev fake-llm --oracle`, accuracy 0.9) priced as gpt-4o-mini. After each day a
+ * reviewer answers `--reviews` review items in queue order from the gold labels, and `loop run`
+ * collects the labels, retrains, gates against the champion and starts the challenger's shadow;
+ * the next day's traffic feeds the shadow, and `loop run` is ticked again every `--shadow`
+ * messages until it promotes or stops. The BANKING77 test set only reports each day's model
+ * accuracy; nothing decides on it.
+ *
+ * Printed per day: LLM share, accepted coverage and accuracy (against gold), end-to-end accuracy
+ * (LLM answers included; messages left to review count as not answered), LLM calls and cost per
+ * 1,000 messages, review items, labels by provenance, the champion's test-set accuracy, and how
+ * the withheld intents' messages were routed; then the last day against the reference and targets.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { stringify } from 'yaml';
+import { openReviewStore } from '../src/adapters/review-store/index.js';
+import { loadConfig } from '../src/app/config.js';
+import { openLoop, openModel, openRegistry, openServing, trainModel, trainSettings } from '../src/app/container/index.js';
+import { startFakeLlm } from '../src/app/dev/fake-llm-server.js';
+import type { ClassifyResult } from '../src/app/classify/service.js';
+import type { LoopRunResult } from '../src/app/services/loop.js';
+import { registerBundle, resolveModelUri, setAlias } from '../src/app/services/registry.js';
+import type { RolloutStatus } from '../src/app/services/rollout.js';
+import { createLogger } from '../src/app/telemetry/index.js';
+import { mulberry32, nearKey } from '../src/core/dataset/index.js';
+import { benchArgs } from './args.js';
+
+const { opt, dataDir, modelDir } = benchArgs();
+const num = (name: string, d: number) => {
+  const v = opt(name);
+  if (v === undefined) return d;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) {
+    console.error(`error: ${name} must be a non-negative number, got ${JSON.stringify(v)}`);
+    process.exit(2);
+  }
+  return n;
+};
+const DAYS = num('--days', 10);
+const PER_DAY = opt('--per-day') ? num('--per-day', 0) : Infinity;
+const EMBEDDER = opt('--embedder') ?? 'hashed';
+const SEED = num('--seed', 1);
+const REVIEWS = num('--reviews', 20);
+const WITHHELD = num('--withheld', 5);
+const WITHHELD_FROM = num('--withheld-from', 6);
+const SHADOW = num('--shadow', 100);
+const LLM_ACCURACY = num('--llm-accuracy', 0.9);
+/** 0 = off: the gate then refuses only an accuracy regression; e.g. 0.1 also refuses a coverage drop of 10 points. */
+const COVERAGE_GATE = num('--coverage-gate', 0);
+const SEED_PER_INTENT = 10;
+const GATE_PER_INTENT = 2;
+const AUDIT_RATE = 0.01;
+const CONCURRENCY = 8;
+
+/** The issue's reference: a plain simulation of the same replay (TF-IDF + linear SVM, retrained daily). */
+const REFERENCE = { llmShareDay1: 0.71, llmShare: 0.3, acceptedAccuracy: 0.975, endToEndAccuracy: 0.96, testAccuracy: 0.895 };
+const TARGETS = { llmShare: 0.15, acceptedAccuracy: 0.96, endToEndAccuracy: 0.92, testAccuracy: 0.9 };
+
+type Row = { text: string; label: string };
+const rows = (f: string): Row[] => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Row);
+const train = rows(join(dataDir, 'train.jsonl'));
+const test = rows(join(dataDir, 'test.jsonl'));
+const rand = mulberry32(SEED);
+const shuffle = <T>(xs: T[]): T[] => {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [xs[i], xs[j]] = [xs[j], xs[i]];
+  }
+  return xs;
+};
+const labels = [...new Set(train.map((r) => r.label))].sort();
+const withheld = new Set(shuffle([...labels]).slice(0, WITHHELD));
+const stream = shuffle([...train]);
+const taken = new Map<string, number>();
+const seedRows: Row[] = [];
+const gateRows: Row[] = [];
+const traffic: Row[] = [];
+const late: Row[] = [];
+for (const r of stream) {
+  const n = taken.get(r.label) ?? 0;
+  if (!withheld.has(r.label) && n < SEED_PER_INTENT) {
+    taken.set(r.label, n + 1);
+    (n < GATE_PER_INTENT ? gateRows : seedRows).push(r);
+  } else (withheld.has(r.label) ? late : traffic).push(r);
+}
+const byDay: Row[][] = Array.from({ length: DAYS }, () => []);
+traffic.forEach((r, i) => byDay[Math.floor((i * DAYS) / traffic.length)].push(r));
+const lateDays = Math.max(1, DAYS - WITHHELD_FROM + 1);
+late.forEach((r, i) => byDay[Math.min(DAYS - 1, WITHHELD_FROM - 1 + Math.floor((i * lateDays) / late.length))].push(r));
+for (const d of byDay) shuffle(d);
+const days = byDay.map((d) => d.slice(0, PER_DAY));
+const gold = new Map([...train, ...test].map((r) => [r.text, r.label]));
+const goldKey = new Map([...train, ...test].map((r) => [nearKey(r.text), r.label]));
+
+const work = mkdtempSync(join(tmpdir(), 'intentops-bench-loop-'));
+const seedFile = join(work, 'seed.jsonl');
+const gateFile = join(work, 'gate.jsonl');
+const gatesFile = join(work, 'gates.yaml');
+writeFileSync(seedFile, seedRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+writeFileSync(gateFile, gateRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+// the gate set is small (2 per intent): no absolute floor; no significant regression against the champion (and, with --coverage-gate, no drop of coverage)
+writeFileSync(gatesFile, stringify({ version: 1, maxRegression: { accuracy: 0.03, ...(COVERAGE_GATE > 0 && { coverage: COVERAGE_GATE }) }, noSignificantRegression: true, alpha: 0.05 }));
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : '–');
+const ratio = (x: number, ref: number) => (Number.isFinite(x) ? `${(x / ref).toFixed(2)}×` : '–');
+const log = createLogger({ level: 'warn', destination: new Writable({ write: (c, _e, cb) => (process.stderr.write(c), cb()) }) as never });
+
+const fake = await startFakeLlm({ oracle: { labels: gold, accuracy: LLM_ACCURACY, seed: SEED } });
+const db = (n: string) => `sqlite:${join(work, n)}`;
+const configFile = join(work, 'intentops.yaml');
+writeFileSync(
+  configFile,
+  stringify({
+    embedder: EMBEDDER,
+    onnx: { modelDir, threads: 2 },
+    cacheDir: join(work, 'cache'),
+    registry: { uri: db('registry.db'), artifacts: `file:${join(work, 'artifacts')}`, pollMs: 200 },
+    review: { uri: db('review.db'), maxOpen: 100_000 },
+    events: { uri: db('events.db'), storeTexts: true },
+    tracking: { uri: db('tracking.db') },
+    cache: { uri: 'none' },
+    logging: { level: 'warn' },
+    llm: { provider: 'openai-chat', baseUrl: fake.baseUrl, model: 'gpt-4o-mini', apiKey: 'bench' },
+    monitor: { audit: { sampleRate: AUDIT_RATE } },
+    rollout: { shadowQueue: 100_000 },
+    loop: { name: 'banking', data: seedFile, test: gateFile, gates: gatesFile, workDir: join(work, 'loop'), minNewLabels: 1, shadow: { minMessages: SHADOW, minAgreement: 0.5, maxWaitHours: 1000 } },
+  }),
+);
+const c = loadConfig({ file: configFile, env: {} });
+
+const t0 = performance.now();
+const first = join(work, 'seed-model');
+await trainModel({ ...trainSettings(c), data: seedFile, out: first, name: 'banking' });
+{
+  const reg = await openRegistry(c);
+  await registerBundle(reg, first, 'banking', { who: 'bench' });
+  await setAlias(reg, 'banking', 'champion', 1, { who: 'bench', why: 'seed model' });
+  await reg.store.close();
+}
+const serving = await openServing(c, { modelDir: 'models:/banking@champion', log });
+const rollout = async () => (await (await serving.app.request('/v1/rollout?analysis=true')).json()) as RolloutStatus;
+const until = async (cond: (s: RolloutStatus) => boolean, what: string) => {
+  for (let i = 0; i < 600; i++) {
+    if (cond(await rollout())) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`not within 60 s: ${what}`);
+};
+
+const tick = async (): Promise<LoopRunResult> => {
+  const { service, close } = await openLoop(c, { who: 'bench-loop', log });
+  try {
+    return await service.run();
+  } finally {
+    await close();
+  }
+};
+
+const testAccuracy = new Map<number, { accuracy: number; labels: readonly string[] }>();
+async function championFigures(): Promise<{ version: number; accuracy: number; labels: readonly string[] }> {
+  const reg = await openRegistry(c);
+  try {
+    const m = await resolveModelUri(reg, 'models:/banking@champion');
+    if (!testAccuracy.has(m.version)) {
+      const model = await openModel(m.path, c);
+      const preds = await model.classify(test.map((r) => r.text), { llmAvailable: false });
+      testAccuracy.set(m.version, { accuracy: preds.filter((p, i) => p.intent === test[i].label).length / test.length, labels: model.labels });
+    }
+    return { version: m.version, ...testAccuracy.get(m.version)! };
+  } finally {
+    await reg.store.close();
+  }
+}
+
+async function classify(r: Row): Promise<ClassifyResult> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await serving.app.request('/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: r.text }) });
+    if (res.status === 200) return (await res.json()) as ClassifyResult;
+    if (attempt >= 2) throw new Error(`classify answered ${res.status}: ${await res.text()}`);
+  }
+}
+
+async function review(budget: number): Promise<{ answered: number; open: number }> {
+  const store = await openReviewStore(c.review.uri);
+  try {
+    let answered = 0;
+    // in queue order: the item worth most first (expected value: doubt × similar messages waiting)
+    for (let tries = 0; answered < budget && tries < budget * 5; tries++) {
+      const item = await store.claimNext('reviewer');
+      if (!item) break;
+      const label = gold.get(item.text) ?? goldKey.get(nearKey(item.text));
+      if (!label) {
+        await store.resolve(item.id, 'reviewer', { skip: true });
+        continue;
+      }
+      await store.resolve(item.id, 'reviewer', { label });
+      answered++;
+    }
+    return { answered, open: await store.openCount() };
+  } finally {
+    await store.close();
+  }
+}
+
+interface Day {
+  day: number;
+  messages: number;
+  llmShare: number;
+  acceptedCoverage: number;
+  acceptedAccuracy: number;
+  endToEndAccuracy: number;
+  reviewShare: number;
+  llmCalls: number;
+  auditCalls: number;
+  costPer1000: number;
+  reviewItems: number;
+  reviewed: number;
+  openReview: number;
+  labels: Record<string, unknown> | null;
+  loop: string[];
+  loopMessages: string[];
+  champion: number;
+  testAccuracy: number;
+  withheld: { messages: number; routes: Record<string, number>; correct: number; known: string[] } | null;
+  seconds: number;
+}
+
+const out: Day[] = [];
+console.log(`loop on BANKING77 — ${EMBEDDER}; ${DAYS} days, ${days.reduce((a, d) => a + d.length, 0)} messages; seed labels ${seedRows.length} (+${gateRows.length} held out for the gate); withheld until day ${WITHHELD_FROM}: ${[...withheld].join(', ')}; reviewer ${REVIEWS}/day; LLM oracle accuracy ${LLM_ACCURACY}; ${new Date().toISOString()}`);
+console.log(`seed model trained and served in ${((performance.now() - t0) / 1000).toFixed(1)} s; test accuracy ${pct((await championFigures()).accuracy)}\n`);
+let waiting = false;
+try {
+  for (let d = 0; d < DAYS; d++) {
+    const start = performance.now();
+    const msgs = days[d];
+    const calls0 = fake.requests.length;
+    const steps: string[] = [];
+    const said: string[] = [];
+    let labelsUsed: Record<string, unknown> | null = null;
+    const note = (r: LoopRunResult) => {
+      steps.push(`${r.status}${r.iteration.version !== null ? ` v${r.iteration.version}` : ''}`);
+      said.push(`iteration ${r.iteration.id} ${r.status}: ${r.message}`);
+      if (r.iteration.detail.added) labelsUsed = { ...(r.iteration.detail.added as Record<string, unknown>), ...((r.iteration.detail.machineLabels as Record<string, unknown> | undefined) ?? {}) };
+    };
+    const results: ClassifyResult[] = new Array(msgs.length);
+    let next = 0;
+    let sinceTick = 0;
+    while (next < msgs.length) {
+      const from = next;
+      const end = waiting ? Math.min(msgs.length, next + Math.max(1, SHADOW - sinceTick)) : msgs.length;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < end) {
+            const i = next++;
+            results[i] = await classify(msgs[i]);
+          }
+        }),
+      );
+      sinceTick += end - from;
+      if (waiting) {
+        // the shadow scores reach the prediction log, then the loop judges them (an hourly CronJob tick)
+        await until((s) => s.mode !== 'shadow' || (s.logged?.shadow.compared ?? 0) >= SHADOW || next >= msgs.length, 'shadow scores logged').catch(() => undefined);
+        const r = await tick();
+        note(r);
+        sinceTick = 0;
+        if (r.status !== 'waiting') {
+          waiting = false;
+          if (r.status === 'promoted') await until((s) => s.live?.champion === r.iteration.version, 'the server serves the new champion');
+        }
+      }
+    }
+    const rev = await review(REVIEWS);
+    const r = await tick();
+    note(r);
+    waiting = r.status === 'waiting';
+    if (waiting) await until((s) => s.live?.challenger === r.iteration.version, 'the server loads the challenger');
+    if (r.status === 'promoted') await until((s) => s.live?.champion === r.iteration.version, 'the server serves the new champion');
+    const champ = await championFigures();
+
+    const n = msgs.length;
+    const right = (i: number) => results[i].intent === msgs[i].label;
+    const idx = [...msgs.keys()];
+    const accepted = idx.filter((i) => results[i].route === 'accepted');
+    const llm = idx.filter((i) => results[i].route === 'llm');
+    const cost = llm.reduce((a, i) => a + (results[i].llm?.costUsd ?? 0), 0);
+    const calls = fake.requests.length - calls0;
+    // fallback calls: answered (route llm) or failed (the answer was unusable, e.g. an intent the model does not have: route review)
+    const fallback = idx.filter((i) => results[i].timings.llmMs > 0).length;
+    const perCall = llm.length ? cost / llm.length : 0;
+    const held = idx.filter((i) => withheld.has(msgs[i].label));
+    const routes: Record<string, number> = {};
+    for (const i of held) routes[results[i].route] = (routes[results[i].route] ?? 0) + 1;
+    const day: Day = {
+      day: d + 1,
+      messages: n,
+      llmShare: llm.length / n,
+      acceptedCoverage: accepted.length / n,
+      acceptedAccuracy: accepted.filter(right).length / accepted.length,
+      endToEndAccuracy: idx.filter((i) => results[i].route !== 'review' && right(i)).length / n,
+      reviewShare: idx.filter((i) => results[i].route === 'review').length / n,
+      llmCalls: calls,
+      auditCalls: calls - fallback,
+      // failed fallback calls and audit judgements priced like an answered fallback call of the day
+      costPer1000: ((cost + perCall * (calls - llm.length)) / n) * 1000,
+      reviewItems: idx.filter((i) => results[i].review).length,
+      reviewed: rev.answered,
+      openReview: rev.open,
+      labels: labelsUsed,
+      loop: steps,
+      loopMessages: said,
+      champion: champ.version,
+      testAccuracy: champ.accuracy,
+      withheld: held.length || d + 1 >= WITHHELD_FROM ? { messages: held.length, routes, correct: held.filter(right).length, known: [...withheld].filter((l) => champ.labels.includes(l)) } : null,
+      seconds: (performance.now() - start) / 1000,
+    };
+    out.push(day);
+    const lab = labelsUsed ? Object.entries(labelsUsed as Record<string, unknown>).filter(([, v]) => typeof v === 'number' && v > 0).map(([k, v]) => `${k} ${v}`).join(', ') : '–';
+    console.log(
+      `day ${String(day.day).padStart(2)}: ${n} msgs  LLM ${pct(day.llmShare)}  accepted ${pct(day.acceptedCoverage)} @ ${pct(day.acceptedAccuracy)}  end-to-end ${pct(day.endToEndAccuracy)}  review ${pct(day.reviewShare)}  LLM calls ${calls} (${day.auditCalls} audits)  $${day.costPer1000.toFixed(4)}/1k  review items ${day.reviewItems}, answered ${rev.answered}, open ${rev.open}  labels: ${lab}  loop: ${steps.join(' → ')}  champion v${champ.version} test ${pct(champ.accuracy)}  ${day.seconds.toFixed(0)} s`,
+    );
+    for (const m of said.filter((x) => / stopped: /.test(x))) console.log(`        ${m}`);
+    if (day.withheld) console.log(`        withheld intents: ${day.withheld.messages} msgs, routes ${JSON.stringify(day.withheld.routes)}, right ${day.withheld.correct}; known: ${day.withheld.known.join(', ') || 'none'}`);
+  }
+} finally {
+  await serving.close();
+  await fake.close();
+}
+
+const last = out[out.length - 1];
+const knownOn = [...withheld].map((l) => ({ intent: l, day: out.find((d) => d.withheld?.known.includes(l))?.day ?? null }));
+const final = { llmShare: last.llmShare, acceptedAccuracy: last.acceptedAccuracy, endToEndAccuracy: last.endToEndAccuracy, costPer1000: last.costPer1000, testAccuracy: last.testAccuracy };
+const minAccepted = Math.min(...out.map((d) => d.acceptedAccuracy));
+const total = (performance.now() - t0) / 1000;
+console.log(`\nlast day (day ${last.day}) against the reference (TF-IDF + linear SVM simulation) and the targets:`);
+console.log(`  LLM share            ${pct(final.llmShare)}   reference ${pct(REFERENCE.llmShare)} (ratio ${ratio(final.llmShare, REFERENCE.llmShare)})   target ≤ ${pct(TARGETS.llmShare)}   day 1: ${pct(out[0].llmShare)} (reference ${pct(REFERENCE.llmShareDay1)})`);
+console.log(`  accepted accuracy    ${pct(final.acceptedAccuracy)}   reference ${pct(REFERENCE.acceptedAccuracy)} (ratio ${ratio(final.acceptedAccuracy, REFERENCE.acceptedAccuracy)})   target ≥ ${pct(TARGETS.acceptedAccuracy)} every day (lowest day ${pct(minAccepted)})`);
+console.log(`  end-to-end accuracy  ${pct(final.endToEndAccuracy)}   reference ${pct(REFERENCE.endToEndAccuracy)} (ratio ${ratio(final.endToEndAccuracy, REFERENCE.endToEndAccuracy)})   target ≥ ${pct(TARGETS.endToEndAccuracy)}`);
+console.log(`  test accuracy        ${pct(final.testAccuracy)}   reference ${pct(REFERENCE.testAccuracy)} (ratio ${ratio(final.testAccuracy, REFERENCE.testAccuracy)})   target ≥ ${pct(TARGETS.testAccuracy)}`);
+console.log(`  cost per 1,000       $${final.costPer1000.toFixed(4)}`);
+console.log(`  withheld intents known on day: ${knownOn.map((k) => `${k.intent} ${k.day ?? 'never'}`).join(', ')} (they appear on day ${WITHHELD_FROM}; target: within 2 days)`);
+console.log(`  whole replay ${total.toFixed(0)} s (target ≤ 1200 s)`);
+
+const json = opt('--json');
+if (json) {
+  writeFileSync(
+    json,
+    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, coverageGate: COVERAGE_GATE, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, seconds: total, final }, null, 2),
+  );
+}
+rmSync(work, { recursive: true, force: true });
+process.exit(0);
