@@ -11,7 +11,7 @@ const SERIAL = ['test/e2e/serve-drain.test.ts', 'test/e2e/serve.test.ts', 'test/
 export default defineConfig({
   test: {
     // deadlines for a hung test, not speed targets: the slowest end-to-end tests (a CLI run over
-    // 24,000 rows twice, a dozen CLI processes in a row) take 30–90 s on a loaded 2-core machine
+    // 6,000 rows twice, a dozen CLI processes in a row) take 30–90 s on a loaded 2-core machine
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

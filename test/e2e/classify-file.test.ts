@@ -93,10 +93,10 @@ describe('intentops classify-file', () => {
     const dir = tempDir();
     const input = join(dir, 'big.jsonl');
     const t = texts();
-    const n = 24_000; // 24 checkpoints: the kill lands after the first, long before the end
+    const n = 6_000; // 24 checkpoints: the kill lands after the first, long before the end
     const lines = Array.from({ length: n }, (_, i) => (i % 997 === 3 ? JSON.stringify({ id: `m${i}`, text: ' ' }) : JSON.stringify({ id: `m${i}`, text: t[i % t.length] })));
     writeFileSync(input, lines.join('\n') + '\n');
-    const args = (out: string) => [input, out, '--model', model, '--batch', '256', '--checkpoint-every', '1000'];
+    const args = (out: string) => [input, out, '--model', model, '--batch', '50', '--checkpoint-every', '250'];
 
     const whole = join(dir, 'whole.jsonl');
     expect(cli(args(whole)).code).toBe(0);
