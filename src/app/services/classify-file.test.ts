@@ -61,7 +61,7 @@ describe('classifyFile', () => {
     const out = join(tempDir(), 'out.csv');
     await run(input, out, { idCol: 'ticket', includeText: true });
     const rows = parse(readFileSync(out), { columns: true }) as Record<string, string>[];
-    expect(Object.keys(rows[0])).toEqual(['id', 'line', 'text', 'intent', 'confidence', 'route', 'reason', 'outOfScope', 'error']);
+    expect(Object.keys(rows[0])).toEqual(['id', 'line', 'text', 'intent', 'confidence', 'route', 'reason', 'outOfScope', 'llmVariant', 'error']);
     expect(rows.map((x) => [x.id, x.line, x.route === 'error' ? x.reason : x.intent])).toEqual([
       ['T-1', '2', 'delivery'],
       ['T-2', '3', 'empty_text'],

@@ -69,7 +69,8 @@ export interface ClassifyFileResult {
   readonly seconds: number;
 }
 
-const CSV_COLUMNS = ['id', 'line', 'text', 'intent', 'confidence', 'route', 'reason', 'outOfScope', 'error'];
+/** CSV output columns (JSONL rows carry the same keys, llmVariant only where the LLM answered); llmVariant is empty when it did not. */
+const CSV_COLUMNS = ['id', 'line', 'text', 'intent', 'confidence', 'route', 'reason', 'outOfScope', 'llmVariant', 'error'];
 
 /**
  * Classifies every record of a CSV or JSON Lines file into a CSV or JSON Lines file, streaming
