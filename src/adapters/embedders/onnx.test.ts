@@ -98,9 +98,14 @@ describe.skipIf(!HAVE_MODEL)('onnx embedder: all-MiniLM-L6-v2-q4 (needs ../share
 
   it('matches pinned vectors, unit length, no sparse part', async () => {
     const out = await embedder.embed(['This is an example sentence', 'Each sentence is converted', 'I lost my card']);
-    expect(first3(out[0].dense)).toEqual([0.0142, 0.0556, 0.0443]); // shared/models/README.md
-    expect(first3(out[1].dense)).toEqual([0.0614, 0.1028, -0.0155]);
-    expect(first3(out[2].dense)).toEqual([-0.0789, 0.0641, 0.0122]);
+    // shared/models/README.md gives 0.0142, 0.0556, 0.0443 for the first. ONNX Runtime's 4-bit
+    // matmul kernels differ by CPU instruction set (an AMD EPYC without AVX-512 gives 0.0138,
+    // 0.0551, 0.0427), so the pins hold to ±0.003 — far below the gap to the fp32 model (0.0459,
+    // 0.0733, 0.0540) or to another sentence's vector
+    const near = (got: Float32Array, want: number[]) => first3(got).forEach((x, i) => expect(Math.abs(x - want[i]), `dim ${i}: ${x} vs ${want[i]}`).toBeLessThanOrEqual(0.003));
+    near(out[0].dense, [0.0142, 0.0556, 0.0443]);
+    near(out[1].dense, [0.0614, 0.1028, -0.0155]);
+    near(out[2].dense, [-0.0789, 0.0641, 0.0122]);
     for (const e of out) {
       expect(e.dense).toBeInstanceOf(Float32Array);
       expect(e.dense.length).toBe(384);

@@ -82,8 +82,8 @@ describe('operations endpoints', () => {
     expect(doc.info.title).toBe('IntentOps API');
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
-        ...['/v1/classify', '/v1/classify/batch', '/v1/intents', '/v1/models/current', '/v1/review', '/v1/review/{id}/claim', '/v1/review/{id}/label', '/v1/review/{id}/skip'],
-        ...['/v1/feedback', '/v1/discover', '/v1/monitor', '/v1/runs', '/v1/rollout', '/v1/rollout/promote', '/v1/rollout/rollback'],
+        ...['/v1/classify', '/v1/classify/batch', '/v1/intents', '/v1/models/current', '/v1/review', '/v1/review/claim-next', '/v1/review/{id}/claim', '/v1/review/{id}/label', '/v1/review/{id}/skip'],
+        ...['/v1/feedback', '/v1/discover', '/v1/monitor', '/v1/runs', '/v1/rollout', '/v1/rollout/llm', '/v1/rollout/promote', '/v1/rollout/rollback'],
         ...['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs', '/dashboard/'],
       ].sort(),
     );
@@ -103,7 +103,7 @@ describe('operations endpoints', () => {
       }
     }
     expect(JSON.stringify(doc)).not.toContain('"$schema"');
-    expect(doc.paths['/v1/review'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['state', 'limit', 'after']);
+    expect(doc.paths['/v1/review'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['state', 'limit', 'after', 'order']);
   });
 
   it('/docs is Swagger UI whose assets are all served by this app', async () => {
