@@ -186,7 +186,7 @@ describe('tracing in process (real OTLP/HTTP export to a local receiver)', () =>
     try {
       const parent = tracer().startSpan('test.parent');
       await context.with(trace.setSpan(context.active(), parent), async () => {
-        const item = await store.add({ text: 'never in a span 6120', guess: 'delivery', confidence: 0.3, alternatives: [], reason: 'low_confidence', model: { name: 'm', version: 'v' } });
+        const item = await store.add({ text: 'never in a span quixotic-wolverine', guess: 'delivery', confidence: 0.3, alternatives: [], reason: 'low_confidence', model: { name: 'm', version: 'v' } });
         await store.claim(item.id, 'ana');
         await expect(store.claim(item.id, 'ben')).rejects.toMatchObject({ code: 'invalid_input' });
       });
@@ -198,7 +198,7 @@ describe('tracing in process (real OTLP/HTTP export to a local receiver)', () =>
       expect(add).toMatchObject({ name: 'review.add', kind: 3, traceId: sc.traceId, status: { code: 0 }, attributes: { ...db, 'db.operation.name': 'INSERT' } });
       expect(claimed).toMatchObject({ name: 'review.claim', status: { code: 0 }, attributes: { ...db, 'db.operation.name': 'UPDATE' } });
       expect(refused).toMatchObject({ name: 'review.claim', status: { code: 0 }, attributes: { 'error.type': 'invalid_input' } });
-      expect(rx.exports.map((e) => e.body).join('')).not.toContain('6120');
+      expect(rx.exports.map((e) => e.body).join('')).not.toContain('quixotic-wolverine');
     } finally {
       await store.close();
     }
