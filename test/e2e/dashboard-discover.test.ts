@@ -1,4 +1,4 @@
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openReviewStore } from '../../src/adapters/review-store/index.js';
@@ -7,6 +7,7 @@ import { dashboardDir } from '../../src/app/http/routes/dashboard.js';
 import { TOPICS } from '../fixtures/discover-messages.js';
 import { tempDir } from '../helpers/sample.js';
 import { testServing, type TestServing } from '../helpers/serving.js';
+import { launchChromium } from '../helpers/browser.js';
 
 /* The dashboard's "New topics" panel in real Chromium: the clusters of the review queue, named. */
 describe('dashboard: intent discovery panel', () => {
@@ -23,7 +24,7 @@ describe('dashboard: intent discovery panel', () => {
     await store.close();
     s = await testServing({ flags: { review: { uri: `sqlite:${db}` } } });
     server = await listen(s.app, { host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
 import { loadVariant, openLlmRegistry, SHADOW_ALIAS } from '../../src/app/container/index.js';
@@ -13,6 +13,7 @@ import { setAlias } from '../../src/app/services/registry.js';
 import { usd } from '../../web/src/format.js';
 import { tempDir } from '../helpers/sample.js';
 import { testServing, type TestServing } from '../helpers/serving.js';
+import { launchChromium } from '../helpers/browser.js';
 
 /*
  * Issue #17, in real Chromium: with a challenger LLM variant shadowing the champion, the dashboard's
@@ -57,7 +58,7 @@ describe('dashboard: LLM shadow comparison', () => {
     const intents = s.model().labels.filter((l) => !s.model().manifest.outOfScopeLabels.includes(l));
     UNSURE.forEach((t, i) => labels.set(t, intents[(i * 7) % intents.length]));
     server = await listen(s.app, { host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

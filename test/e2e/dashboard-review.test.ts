@@ -1,4 +1,4 @@
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openReviewStore } from '../../src/adapters/review-store/index.js';
@@ -7,6 +7,7 @@ import { dashboardDir } from '../../src/app/http/routes/dashboard.js';
 import { ReviewListSchema } from '../../src/app/http/schemas.js';
 import { tempDir } from '../helpers/sample.js';
 import { testServing, type TestServing } from '../helpers/serving.js';
+import { launchChromium } from '../helpers/browser.js';
 
 /* The review panel in real Chromium: open items worth most first, each with its priority and why. */
 describe('dashboard: review queue by expected value', () => {
@@ -32,7 +33,7 @@ describe('dashboard: review queue by expected value', () => {
     await store.close();
     s = await testServing({ flags: { review: { uri: `sqlite:${db}` } } });
     server = await listen(s.app, { host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,4 +1,4 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/app/cli/main.js';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { openReviewStore } from '../../src/adapters/review-store/index.js';
 import { SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
 import { CONFIDENT, testServing, UNSURE, type TestServing } from '../helpers/serving.js';
+import { launchChromium } from '../helpers/browser.js';
 
 /*
  * The dashboard in real Chromium against the real server: it loads from the app's own files,
@@ -15,7 +16,6 @@ import { CONFIDENT, testServing, UNSURE, type TestServing } from '../helpers/ser
  * a training example (the store's labelled() list, which `retrain` reads).
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 let browser: Browser;
 let s: TestServing;
 let server: RunningServer;
@@ -54,7 +54,7 @@ beforeAll(async () => {
   if (!dashboardDir()) throw new Error('the dashboard is not built: run `npm run build` (CI does, through npm ci → prepare)');
   s = await testServing({ flags: { review: { uri: reviewUri } } });
   server = await listen(s.app, { host: '127.0.0.1', port: 0 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
 import { openModel } from '../../src/app/container/index.js';
@@ -12,13 +12,13 @@ import { trainModel } from '../../src/app/container/index.js';
 import { evaluateGates, gatesSchema } from '../../src/core/gates/index.js';
 import { ScriptedClassifier } from '../fixtures/gates/scripted-classifier.js';
 import { SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
+import { launchChromium } from '../helpers/browser.js';
 
 /*
  * The HTML report in real Chromium: it renders, its charts are drawn, nothing is fetched, nothing
  * is logged as an error, and hostile texts stay text.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const work = tempDir('intentops-report-');
 const pages: Record<string, ReportInput> = {};
 let browser: Browser;
@@ -48,7 +48,7 @@ beforeAll(async () => {
   );
   pages.hostile = { report: await evaluateModel(hostile, [{ text: `<script>alert("pwned")</script>`, label: evil }, { text: 'fine', label: 'ok' }]) };
   for (const [name, input] of Object.entries(pages)) writeFileSync(join(work, `${name}.html`), renderHtml(input));
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -1,7 +1,8 @@
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, type RunningServer } from '../../src/app/http/index.js';
 import { testServing, type TestServing } from '../helpers/serving.js';
+import { launchChromium } from '../helpers/browser.js';
 
 /*
  * /docs in real Chromium with the network cut off except for this server: Swagger UI renders
@@ -9,7 +10,6 @@ import { testServing, type TestServing } from '../helpers/serving.js';
  * calls the real API.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 let browser: Browser;
 let s: TestServing;
 let server: RunningServer;
@@ -17,7 +17,7 @@ let server: RunningServer;
 beforeAll(async () => {
   s = await testServing();
   server = await listen(s.app, { host: '127.0.0.1', port: 0 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
