@@ -157,6 +157,20 @@ export const configSchema = z.object({
        * champion answered (only the champion's answer is used; the challenger's is logged as
        * variant llm-shadow with its cost). On when `enabled`, or while `intentops llm rollout shadow NAME` is set.
        */
+      /**
+       * Intent discovery's suggested cluster names (`intentops discover`, GET /v1/discover) from
+       * this LLM (llm.provider; not a registered variant): its own prompt and deadline, its cost
+       * counted in the daily budget. Off, or without a provider: names from distinctive terms.
+       */
+      naming: z
+        .object({
+          enabled: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean({ error: 'must be true or false (in the environment: true, false, 1 or 0)' })).default(true),
+          /** The whole naming of one cluster (queue wait, attempts, retry waits); past it the cluster keeps its terms name. */
+          deadlineMs: z.number().int().positive().default(20_000),
+          /** Clusters the LLM names per discovery run at most, the largest first (a bound on the cost of one run). */
+          maxClusters: z.number().int().min(1).max(50).default(20),
+        })
+        .prefault({}),
       shadow: z
         .object({
           enabled: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean({ error: 'must be true or false (in the environment: true, false, 1 or 0)' })).default(false),
@@ -479,6 +493,7 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_LLM_VARIANT: 'llm.variant',
   INTENTOPS_LLM_REGISTRY_URI: 'llm.registryUri',
   INTENTOPS_LLM_ARTIFACTS_URI: 'llm.artifactsUri',
+  INTENTOPS_LLM_NAMING: 'llm.naming.enabled',
   INTENTOPS_LLM_SHADOW: 'llm.shadow.enabled',
   INTENTOPS_LLM_SHADOW_SAMPLE_RATE: 'llm.shadow.sampleRate',
   // the standard OpenTelemetry names (OTEL_TRACES_SAMPLER_ARG: the sampler is always parent-based trace-id ratio)
