@@ -105,6 +105,15 @@ export const configSchema = z.object({
       spoolDir: z.string().default(''),
       /** Items the spool holds at most; beyond it they are dropped and counted. */
       spoolMax: z.number().int().positive().default(10_000),
+      /**
+       * Paraphrases of a waiting item ("I lost my card" / "my card is lost") counted on it, by the
+       * cosine similarity of the vectors the model classified them from: `auto` (0.90 for sentence
+       * encoders, measured on BANKING77; off for the hashed embedder, too imprecise), `off`, or a
+       * similarity in (0, 1].
+       */
+      groupParaphrases: z
+        .preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), z.union([z.literal('auto'), z.literal('off'), z.number().gt(0).max(1)], { error: "must be auto, off or a cosine similarity in (0, 1] such as 0.9" }))
+        .default('auto'),
     })
     .prefault({}),
   /** Experiment tracking: every `train` records a run here (`none` turns it off). */
@@ -478,6 +487,7 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_REVIEW_URI: 'review.uri',
   INTENTOPS_REVIEW_MAX_OPEN: 'review.maxOpen',
   INTENTOPS_REVIEW_SPOOL_DIR: 'review.spoolDir',
+  INTENTOPS_REVIEW_GROUP_PARAPHRASES: 'review.groupParaphrases',
   INTENTOPS_REVIEW_OUT_OF_SCOPE_SAMPLE_RATE: 'review.outOfScopeSampleRate',
   INTENTOPS_TRACKING_URI: 'tracking.uri',
   INTENTOPS_REGISTRY_URI: 'registry.uri',
