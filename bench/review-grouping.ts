@@ -9,10 +9,15 @@
  *   - merged: the share of messages that joined an item (1 − items / messages), the review work saved;
  *   - the cost of one lookup among `--open` held items (the serving path pays it once per message
  *     sent to review), against the embedder's own time per message (the same run).
- * Usage: npm run bench:grouping -- [--embedders hashed,onnx,hashed+onnx] [--seeds 3] [--limit N] [--json FILE]
+ * With --cost: only the serving-path cost, 3 runs (min–max): a lookup among 2,000 held items (the
+ * default capacity) and the read-back of a matched item (SQLite file), against what every review-
+ * routed message costs already in the same run: its SQLite write, and embedding it with onnx.
+ * Usage: npm run bench:grouping -- [--embedders hashed,onnx,hashed+onnx] [--seeds 3] [--limit N] [--cost] [--json FILE]
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openReviewStore } from '../src/adapters/review-store/index.js';
 import { performance } from 'node:perf_hooks';
 import { createEmbedder, fitEmbedder } from '../src/adapters/embedders/index.js';
 import { mulberry32 } from '../src/core/dataset/index.js';
@@ -41,6 +46,39 @@ function shuffled<T>(xs: readonly T[], seed: number): T[] {
 
 const span = (xs: number[]) => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
 const results: Record<string, unknown>[] = [];
+if (process.argv.includes('--cost')) {
+  const e = await createEmbedder('onnx', { onnx: { modelDir, threads: 2 } });
+  const texts = test.map((x) => x.text);
+  const vecs = (await e.embed(texts.slice(0, 500))).map((v) => v.dense);
+  const runs: Record<string, number>[] = [];
+  for (let run = 0; run < 3; run++) {
+    const dir = mkdtempSync(join(tmpdir(), 'intentops-grouping-'));
+    const store = await openReviewStore(`sqlite:${join(dir, 'review.db')}`);
+    const near = new NearDuplicateIndex(e.dim, { minSimilarity: 0.9, capacity: 2000 });
+    for (let i = 0; i < 2000; i++) near.add(`x${i}`, '', vecs[i % vecs.length].map((x, k) => x + (k === i % 384 ? 0.05 : 0)));
+    const time = async (n: number, f: (i: number) => unknown) => {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) await f(i);
+      return (performance.now() - t0) / n;
+    };
+    const item = (i: number) => ({ text: `${texts[i % texts.length]} #${run}-${i}`, guess: 'card_arrival', confidence: 0.4, alternatives: [], reason: 'low_confidence' as const, model: { name: 'm', version: '1' } });
+    const ids: string[] = [];
+    const addMs = await time(500, async (i) => ids.push((await store.add(item(i))).id));
+    const getMs = await time(500, (i) => store.get(ids[i]));
+    const lookupMs = await time(2000, (i) => near.nearest(vecs[i % vecs.length]));
+    const embedMs = await time(30, (i) => e.embed([texts[i]]));
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    runs.push({ lookupMs, getMs, addMs, embedMs });
+    console.log(`run ${run + 1}: lookup among 2,000 ${lookupMs.toFixed(3)} ms, read-back ${getMs.toFixed(3)} ms | reference: review write ${addMs.toFixed(3)} ms, onnx embedding of one message ${embedMs.toFixed(2)} ms`);
+  }
+  const r = (k: string) => span(runs.map((x) => x[k]));
+  const ratio = (a: string, b: string) => span(runs.map((x) => x[a] / x[b]));
+  console.log(`lookup ${r('lookupMs')} ms (${ratio('lookupMs', 'embedMs')} of an onnx embedding, ${ratio('lookupMs', 'addMs')} of the review write); read-back ${r('getMs')} ms (${ratio('getMs', 'addMs')} of the review write)`);
+  const json = opt('--json');
+  if (json) writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), runs }, null, 2));
+  process.exit(0);
+}
 for (const spec of specs) {
   const e = await createEmbedder(spec, { onnx: { modelDir, threads: 2 } });
   await fitEmbedder(e, train.map((x) => x.text));
