@@ -75,6 +75,8 @@ export interface ClassifyStackParts extends ClassifyStack {
   readonly llm?: ServedLlm;
   readonly ops: Operations;
   readonly auditor: Auditor;
+  /** The review queue's paraphrase grouping (absent when off or without a review store). */
+  readonly paraphrases?: ReviewParaphrases;
   /** What `alongside` opened. */
   readonly alongside?: Closeable;
   /** The model to serve, tracking the unknown share of its own traffic when it detects novelty. */
@@ -268,6 +270,7 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
       llm: served,
       ops,
       auditor,
+      ...(paraphrases ? { paraphrases } : {}),
       alongside,
       repeated,
       model: current,

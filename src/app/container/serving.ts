@@ -98,6 +98,7 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
       rateLimitFallback: limiterHealth && (() => limiterHealth().degraded),
       review: review && (() => review.stats()),
       predictions: recorder && (() => recorder.stats),
+      paraphrases: stack.paraphrases && (() => stack.paraphrases!.stats()),
     });
     // a Redis adapter known to be away answers without Redis (bypass, local bucket): readiness says so
     const away = (x: unknown) => {

@@ -26,6 +26,9 @@ describe('review queue: paraphrases counted on one item (review.groupParaphrases
     for (const s of [grouped, auto]) for (const text of PARAPHRASES) expect((await (await s.post('/v1/classify', { text })).json()).route).toBe('review');
     const one = ReviewListSchema.parse(await (await grouped.get('/v1/review?state=open')).json()).items;
     expect(one.map((i) => [i.text, i.count])).toEqual([[PARAPHRASES[0], 3]]);
+    const metrics = await (await grouped.get('/metrics')).text();
+    expect(metrics).toMatch(/^intentops_review_paraphrases_merged_total 2$/m);
+    expect(metrics).toMatch(/^intentops_review_paraphrases_held 1$/m);
     const each = ReviewListSchema.parse(await (await auto.get('/v1/review?state=open&order=created')).json()).items;
     expect(each.map((i) => [i.text, i.count])).toEqual(PARAPHRASES.map((t) => [t, 1]));
   });
