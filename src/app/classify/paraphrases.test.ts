@@ -51,6 +51,32 @@ describe('ReviewParaphrases (SQLite review store)', () => {
     expect((await store.list({ state: 'open' })).length).toBe(4);
   });
 
+  it('a store known to be away is not read: the message keeps its own text; a read-back past its deadline likewise, the match kept', async () => {
+    let up = true;
+    let gets = 0;
+    let slow = false;
+    const watched: ReviewStore = Object.assign(Object.create(store) as ReviewStore, {
+      get: async (id: string) => {
+        gets++;
+        if (slow) await new Promise((r) => setTimeout(r, 200));
+        return store.get(id);
+      },
+      add: (i: NewReviewItem) => store.add(i),
+    });
+    const g = new ReviewParaphrases({ minSimilarity: () => 0.9, storeUp: () => up, readBackMs: 50 });
+    const a = await g.add(watched, item('I lost my card'), v(1, 0, 0), 'onnx');
+    up = false;
+    expect((await g.add(watched, item('my card is lost'), v(1, 0.1, 0), 'onnx')).text).toBe('my card is lost');
+    expect(gets).toBe(0);
+    up = true;
+    slow = true;
+    expect((await g.add(watched, item('card lost'), v(1, 0.1, 0), 'onnx')).text).toBe('card lost');
+    expect(gets).toBe(1);
+    slow = false;
+    expect((await g.add(watched, item('lost card'), v(1, 0, 0), 'onnx')).id).toBe(a.id);
+    expect(g.stats()).toMatchObject({ merged: 1, stale: 0 });
+  });
+
   it('auto: the measured threshold for sentence encoders (alone or combined), none for the hashed embedder', () => {
     expect(defaultParaphraseSimilarity('onnx')).toBe(0.9);
     expect(defaultParaphraseSimilarity('hashed+onnx')).toBe(0.9);

@@ -12,8 +12,9 @@ import type { NewReviewItem, ReviewItem, ReviewStore } from '../../ports/review-
  *
  * What is given up: the merged message's own wording is not kept in the review queue (the
  * item's first text is labelled and trained on, as for near-duplicate repeats). Before a match is
- * used, the item is read back (one primary-key read) so a labelled or skipped item does not
- * lend its text to a new one; an item labelled between that read and the write can still do so.
+ * used, the item is read back (one primary-key read, at most readBackMs, skipped while the store
+ * is known to be away) so a labelled or skipped item does not lend its text to a new one; an item
+ * labelled between that read and the write can still do so.
  * Bounded: `capacity` items per model version, two versions.
  */
 export interface ParaphraseOptions {
@@ -21,6 +22,10 @@ export interface ParaphraseOptions {
   readonly minSimilarity: (embedder: string) => number | undefined;
   /** Open items held per model version (oldest out). Default 2,000. */
   readonly capacity?: number;
+  /** False while the review store is known to be away: no read-back is tried (the message is queued under its own text). */
+  readonly storeUp?: () => boolean;
+  /** The read-back of a matched item waits at most this long (then the message keeps its own text). Default 250 ms. */
+  readonly readBackMs?: number;
 }
 
 /** Measured on BANKING77 (bench/review-grouping.ts): the sentence encoder at 0.90 groups 24 % of the messages at 95–96 % precision; the hashed embedder peaks at 92 %, so it is not grouped. */
@@ -63,6 +68,17 @@ export class ReviewParaphrases {
     return i;
   }
 
+  /** The matched item as stored now; 'late' when the store did not answer within readBackMs (or failed). */
+  private async readBack(store: ReviewStore, id: string): Promise<ReviewItem | undefined | 'late'> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.o.readBackMs ?? 250)));
+    try {
+      return await Promise.race([store.get(id).catch((): 'late' => 'late'), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Queues `item` in `store`, under the text of an open item it paraphrases when there is one. */
   async add(store: ReviewStore, item: NewReviewItem, vector: Float32Array | undefined, embedder: string): Promise<ReviewItem> {
     const minSimilarity = this.o.minSimilarity(embedder);
@@ -70,9 +86,11 @@ export class ReviewParaphrases {
     const index = this.indexFor(`${item.model.name}@${item.model.version}`, vector.length, minSimilarity);
     const match = index.nearest(vector);
     let text = item.text;
-    if (match && match.text !== item.text) {
-      const waiting = await store.get(match.id).catch(() => undefined);
-      if (waiting && (waiting.state === 'open' || waiting.state === 'claimed')) text = waiting.text;
+    if (match && match.text !== item.text && (this.o.storeUp?.() ?? true)) {
+      const waiting = await this.readBack(store, match.id);
+      if (waiting === 'late') {
+        // no answer in time: the message is queued as its own item, the match kept for later
+      } else if (waiting && (waiting.state === 'open' || waiting.state === 'claimed')) text = waiting.text;
       else {
         index.remove(match.id);
         this.stale++;

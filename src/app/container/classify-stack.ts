@@ -205,7 +205,7 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
       onCacheError: (e) => repeated.warn('cache', { err: (e as Error).message }, 'answer cache unavailable; classified without it'),
     };
     const redact = (t: string) => ops.redactor(t).text;
-    const paraphrases = review ? paraphrasesOf(c.review.groupParaphrases) : undefined;
+    const paraphrases = review ? paraphrasesOf(c.review.groupParaphrases, () => review.stats().up) : undefined;
     const classify = new ClassifyService({ model: current, arms: ro?.live.arms, shadowQueue: c.rollout.shadowQueue, llm: ops.llm, review, paraphrases, redact, cache, cacheTtlMs: c.cache.ttlMs, observer, outOfScopeSampleRate: c.review.outOfScopeSampleRate, llmShadow: served ? () => served.shadow() : undefined });
 
     const applied = (changes: string[]) => {
@@ -317,7 +317,7 @@ export async function closeAll(xs: Closeable[]): Promise<void> {
 }
 
 /** The review queue's paraphrase grouping from review.groupParaphrases (undefined: off). */
-function paraphrasesOf(setting: 'auto' | 'off' | number): ReviewParaphrases | undefined {
+function paraphrasesOf(setting: 'auto' | 'off' | number, storeUp: () => boolean): ReviewParaphrases | undefined {
   if (setting === 'off') return undefined;
-  return new ReviewParaphrases({ minSimilarity: setting === 'auto' ? defaultParaphraseSimilarity : () => setting });
+  return new ReviewParaphrases({ minSimilarity: setting === 'auto' ? defaultParaphraseSimilarity : () => setting, storeUp });
 }
