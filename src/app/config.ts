@@ -105,6 +105,15 @@ export const configSchema = z.object({
       spoolDir: z.string().default(''),
       /** Items the spool holds at most; beyond it they are dropped and counted. */
       spoolMax: z.number().int().positive().default(10_000),
+      /**
+       * Paraphrases of a waiting item ("I lost my card" / "my card is lost") counted on it, by the
+       * cosine similarity of the vectors the model classified them from: `auto` (0.90 for sentence
+       * encoders, measured on BANKING77; off for the hashed embedder, too imprecise), `off`, or a
+       * similarity in (0, 1].
+       */
+      groupParaphrases: z
+        .preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), z.union([z.literal('auto'), z.literal('off'), z.number().gt(0).max(1)], { error: "must be auto, off or a cosine similarity in (0, 1] such as 0.9" }))
+        .default('auto'),
     })
     .prefault({}),
   /** Experiment tracking: every `train` records a run here (`none` turns it off). */
@@ -157,6 +166,20 @@ export const configSchema = z.object({
        * champion answered (only the champion's answer is used; the challenger's is logged as
        * variant llm-shadow with its cost). On when `enabled`, or while `intentops llm rollout shadow NAME` is set.
        */
+      /**
+       * Intent discovery's suggested cluster names (`intentops discover`, GET /v1/discover) from
+       * this LLM (llm.provider; not a registered variant): its own prompt and deadline, its cost
+       * counted in the daily budget. Off, or without a provider: names from distinctive terms.
+       */
+      naming: z
+        .object({
+          enabled: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean({ error: 'must be true or false (in the environment: true, false, 1 or 0)' })).default(true),
+          /** The whole naming of one cluster (queue wait, attempts, retry waits); past it the cluster keeps its terms name. */
+          deadlineMs: z.number().int().positive().default(20_000),
+          /** Clusters the LLM names per discovery run at most, the largest first (a bound on the cost of one run). */
+          maxClusters: z.number().int().min(1).max(50).default(20),
+        })
+        .prefault({}),
       shadow: z
         .object({
           enabled: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean({ error: 'must be true or false (in the environment: true, false, 1 or 0)' })).default(false),
@@ -464,6 +487,7 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_REVIEW_URI: 'review.uri',
   INTENTOPS_REVIEW_MAX_OPEN: 'review.maxOpen',
   INTENTOPS_REVIEW_SPOOL_DIR: 'review.spoolDir',
+  INTENTOPS_REVIEW_GROUP_PARAPHRASES: 'review.groupParaphrases',
   INTENTOPS_REVIEW_OUT_OF_SCOPE_SAMPLE_RATE: 'review.outOfScopeSampleRate',
   INTENTOPS_TRACKING_URI: 'tracking.uri',
   INTENTOPS_REGISTRY_URI: 'registry.uri',
@@ -479,6 +503,7 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_LLM_VARIANT: 'llm.variant',
   INTENTOPS_LLM_REGISTRY_URI: 'llm.registryUri',
   INTENTOPS_LLM_ARTIFACTS_URI: 'llm.artifactsUri',
+  INTENTOPS_LLM_NAMING: 'llm.naming.enabled',
   INTENTOPS_LLM_SHADOW: 'llm.shadow.enabled',
   INTENTOPS_LLM_SHADOW_SAMPLE_RATE: 'llm.shadow.sampleRate',
   // the standard OpenTelemetry names (OTEL_TRACES_SAMPLER_ARG: the sampler is always parent-based trace-id ratio)

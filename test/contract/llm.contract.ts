@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { IntentOpsError } from '../../src/core/errors.js';
 import type { Llm, LlmRequest } from '../../src/ports/llm.js';
+import type { ClusterNamer } from '../../src/ports/cluster-namer.js';
 import type { FakeLlm } from '../../src/app/dev/fake-llm-server.js';
 
 /**
@@ -15,7 +16,11 @@ export interface LlmHarness {
   server(): Promise<FakeLlm>;
   /** The adapter, pointed at that server, with retries short (or none). */
   open(server: FakeLlm): Promise<Llm>;
+  /** The backend's cluster namer (intent discovery), pointed at that server; absent when the backend cannot name clusters. */
+  namer?(server: FakeLlm): Promise<ClusterNamer>;
 }
+
+const CLUSTER = { representatives: ['how many loyalty points do I have', 'my loyalty points are missing', 'redeem loyalty points'], terms: ['loyalty', 'points'], existingIntents: ['billing', 'delivery'], requestId: 'c-contract' };
 
 const REQ: LlmRequest = {
   text: 'I was charged twice for my order',
@@ -120,6 +125,32 @@ export function runLlmContract(name: string, harness: LlmHarness): void {
       const sent = JSON.stringify(fake.requests.slice(before));
       expect(sent).toContain('I cannot log in');
       for (const i of REQ.intents) expect(sent).toContain(i.name);
+    });
+
+    describe('cluster naming', () => {
+      const it_ = harness.namer ? it : it.skip; // a backend without a namer: discovery names from terms
+      it_('suggests a name for a cluster, with model, usage and latency', async () => {
+        await setup();
+        const namer = await harness.namer!(fake);
+        fake.script({ usage: { promptTokens: 90, completionTokens: 6 } });
+        const a = await namer.nameCluster(CLUSTER);
+        expect(a.name).toBe('loyalty_points'); // the fake server's deterministic name
+        expect(typeof a.model).toBe('string');
+        expect(a.usage).toMatchObject({ promptTokens: 90, completionTokens: 6 });
+        expect(a.latencyMs).toBeGreaterThanOrEqual(0);
+        const sent = JSON.stringify(fake.requests.at(-1)!.body);
+        for (const m of CLUSTER.representatives) expect(sent).toContain(m);
+        expect(sent).toContain('billing, delivery');
+      });
+
+      it_('an answer without a name, or a server error after retries, is unavailable', async () => {
+        await setup();
+        const namer = await harness.namer!(fake);
+        fake.script({ content: 'loyalty things', times: 5 });
+        expect(await failure(namer.nameCluster(CLUSTER))).toMatchObject({ code: 'unavailable' });
+        fake.script({ status: 500, times: 20 });
+        expect(await failure(namer.nameCluster(CLUSTER))).toMatchObject({ code: 'unavailable' });
+      });
     });
   });
 }

@@ -8,6 +8,8 @@ import { runCliCaptured as cli } from '../helpers/capture.js';
 import { tempDir } from '../helpers/sample.js';
 import { sampleModel } from '../helpers/serving.js';
 import { TOPICS } from '../fixtures/discover-messages.js';
+import { fakeClusterName, startFakeLlm, type FakeLlm } from '../../src/app/dev/fake-llm-server.js';
+import { readNamingPrompt } from '../../src/adapters/llm/naming-prompt.js';
 
 const HOUR = 3_600_000;
 
@@ -90,6 +92,73 @@ describe('intentops discover (sample model, SQLite review queue)', () => {
     const unfamiliar = await discover('--reason', 'unfamiliar');
     expect(unfamiliar.items.selected).toBe(4);
     expect(unfamiliar.clusters).toEqual([]);
+  });
+
+  it('without an LLM, names come from distinctive terms and the report says so', async () => {
+    const r = await discover();
+    expect(r.naming).toMatchObject({ source: 'terms', named: 0, calls: 0 });
+    for (const c of r.clusters) {
+      expect(c.nameSource).toBe('terms');
+      expect(c.naming).toBeUndefined();
+    }
+    const table = await cli(['discover', '--model', model], env);
+    expect(table.stdout).toContain('names: from distinctive terms');
+  });
+
+  describe('with the LLM configured (the fake LLM server)', () => {
+    let fake: FakeLlm;
+    const llmEnv = () => ({ ...env, INTENTOPS_LLM_PROVIDER: 'openai-chat', INTENTOPS_LLM_BASE_URL: fake.baseUrl, INTENTOPS_LLM_MODEL: 'gpt-4o-mini' });
+    beforeAll(async () => {
+      fake = await startFakeLlm();
+    });
+    afterAll(() => fake.close());
+
+    it('names each cluster from its messages through the LLM, with model and cost', async () => {
+      const before = fake.requests.length;
+      const r = await cli(['discover', '--model', model, '--json'], llmEnv());
+      expect(r.stderr).toBe('');
+      const report = JSON.parse(r.stdout) as DiscoveryReport;
+      const sent = fake.requests.slice(before);
+      expect(sent).toHaveLength(2); // one naming call per cluster
+      expect(report.naming).toMatchObject({ source: 'llm', named: 2, fellBack: 0, calls: 2 });
+      expect(report.naming.costUsd).toBeGreaterThan(0); // gpt-4o-mini is in the price table
+      for (const c of report.clusters) {
+        expect(c.nameSource).toBe('llm');
+        expect(c.naming).toMatchObject({ by: 'llm', model: 'gpt-4o-mini' });
+        // what the fake answers for exactly the messages the prompt carried
+        const asked = sent.map((q) => readNamingPrompt((q.body as { messages: { content: string }[] }).messages.map((m) => m.content).join('\n'))!).find((p) => c.representatives.every((m) => p.representatives.includes(m.text)))!;
+        expect(asked.existingIntents).toContain('general_question');
+        expect(c.name).toBe(fakeClusterName(asked));
+      }
+      const loyalty = byTopic(report, ids.loyalty)!;
+      expect(loyalty.name).toBe('loyalty_points');
+      // accept and reject find clusters without naming them: no LLM call
+      const n = fake.requests.length;
+      const gone = await cli(['discover', 'accept', 'c-0000000000', '--intent', 'x', '--model', model], llmEnv());
+      expect(gone.code).toBe(3);
+      expect(fake.requests.length).toBe(n);
+    });
+
+    it("falls back to the terms name when the LLM's suggestion is an existing intent or not snake_case, and says why", async () => {
+      fake.script({ name: 'general_question' }, { name: 'Gift wrapping, please!' });
+      const r = await cli(['discover', '--model', model, '--json'], llmEnv());
+      const report = JSON.parse(r.stdout) as DiscoveryReport;
+      expect(report.naming).toMatchObject({ source: 'llm', named: 0, fellBack: 2, calls: 2 });
+      const whys = report.clusters.map((c) => (c.naming?.by === 'terms' ? c.naming.why : '')).sort();
+      expect(whys[0]).toMatch(/already one of the model's intents/);
+      expect(whys[1]).toMatch(/not a snake_case name/);
+      for (const c of report.clusters) expect(c.nameSource).toBe('terms');
+      expect(byTopic(report, ids.gift)!.name).toMatch(/gift/);
+    });
+
+    it('a failing LLM leaves the terms names, warns once and still exits 0', async () => {
+      fake.script({ status: 500, times: 20 });
+      const r = await cli(['discover', '--model', model], { ...llmEnv(), INTENTOPS_LLM_DEADLINE_MS: '2000' });
+      expect(r.code).toBe(0);
+      expect(r.stderr.match(/warning: cluster naming by the LLM failed/g)).toHaveLength(1);
+      expect(r.stdout).toMatch(/names: 0 by the LLM \(2 call\(s\)\), 2 from distinctive terms/);
+      expect(r.stdout).toMatch(/c-[0-9a-f]{10} +loyalty/);
+    }, 30_000);
   });
 
   it('refuses bad flags and an unknown cluster id clearly', async () => {

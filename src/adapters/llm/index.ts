@@ -31,6 +31,8 @@ export function createTemplatedLlm(options: Record<string, unknown>, template: P
 }
 
 export { openaiChatLlm, OpenAiChatLlm, type LlmDeps, type LlmStats } from './openai-chat.js';
+export { openaiClusterNamer, OpenAiClusterNamer, type NamingOptions } from './cluster-namer.js';
+export { NAMING_PROMPT_VERSION, parseNamingAnswer, readNamingPrompt, renderNamingPrompt } from './naming-prompt.js';
 export { LlmAnswerError, parseAnswer, type ResponseFormat } from './parse.js';
 export { DELIMITERS, defaultPromptFile, loadPromptTemplate, readRenderedPrompt, renderPrompt, type PromptContent, type PromptTemplate } from './prompt.js';
 export { DEFAULT_PRICES, costUsd, priceOf, type Price, type PriceTable } from './pricing.js';

@@ -106,6 +106,11 @@ export class IntentModel implements Classifier {
   /** The registry version this model answers as (see serveAs); undefined for a bundle directory. */
   private servedAs: ModelId | undefined;
   private bundleId: ModelId | undefined;
+  /**
+   * The dense vector each unsure prediction was made from (review grouping reads it: the message
+   * is not embedded twice). Weak: a prediction dropped is its vector dropped; never serialised.
+   */
+  private readonly vectors = new WeakMap<Prediction, Float32Array>();
 
   private constructor(
     readonly manifest: Manifest,
@@ -286,6 +291,7 @@ export class IntentModel implements Classifier {
       later.map(async (i) => {
         const nbs = await this.searchOffThread(es[i].dense, AUTO_NEIGHBOURS);
         out[i] = { ...out[i], neighbours: this.shown(nbs, AUTO_NEIGHBOURS) };
+        this.vectors.set(out[i], es[i].dense);
       }),
     );
     span?.end();
@@ -300,6 +306,11 @@ export class IntentModel implements Classifier {
   private shown(nbs: readonly Neighbour[], n: number): Prediction['neighbours'] {
     const labels = this.manifest.labels;
     return nbs.slice(0, n).map((nb) => ({ text: this.examples[nb.id]?.text ?? '', intent: labels[nb.label], score: nb.score }));
+  }
+
+  /** The dense vector an unsure prediction of this model was made from (undefined for accepted answers and other models' predictions). */
+  vectorOf(p: Prediction): Float32Array | undefined {
+    return this.vectors.get(p);
   }
 
   /** The synchronous part of classification, once the text is embedded. */
@@ -376,6 +387,7 @@ export class IntentModel implements Classifier {
         alternatives: ranked(p, opts.alternatives ?? 3).map((c) => ({ intent: labels[c], score: p[c] })),
         neighbours: this.shown(nbs[i], shown),
       };
+      if (d.route !== 'accepted') this.vectors.set(out[i], es[i].dense);
     }
     return out;
   }

@@ -10,6 +10,7 @@ import type { RolloutStats } from '../../core/rollout/stats.js';
 import type { Route } from '../../core/routing/policy.js';
 import type { IntentModel, ModelId, Prediction } from './model.js';
 import { LlmShadowRunner, type LlmShadow } from './llm-shadow.js';
+import type { ReviewParaphrases } from './paraphrases.js';
 
 export type { LlmShadow } from './llm-shadow.js';
 
@@ -110,6 +111,8 @@ export interface ClassifyDeps {
   readonly random?: () => number;
   readonly llm?: Llm;
   readonly review?: ReviewStore;
+  /** Groups paraphrases of a waiting review item into it (review.groupParaphrases); absent: only repeats of a text are grouped. */
+  readonly paraphrases?: ReviewParaphrases;
   /** Applied to texts before they are stored in the review queue (PII redaction). */
   readonly redact?: (text: string) => string;
   readonly cache?: Cache<CachedAnswer>;
@@ -242,7 +245,7 @@ export class ClassifyService {
     if (this.deps.review) {
       staged?.decided.forEach((p, j) => {
         if (p.route !== 'review') return;
-        const added = this.addReview(inputs[todo[j]], p, ident, p.reason as ReviewReason);
+        const added = this.addReview(model, inputs[todo[j]], p, ident, p.reason as ReviewReason);
         added.catch(() => undefined); // awaited (and its failure reported) in finish
         early.set(todo[j], added);
       });
@@ -293,7 +296,7 @@ export class ClassifyService {
       const decided = staged.decided[0];
       let early: Promise<ReviewItem> | undefined;
       if (decided.route === 'review' && this.deps.review) {
-        early = this.addReview(input, decided, ident, decided.reason as ReviewReason);
+        early = this.addReview(model, input, decided, ident, decided.reason as ReviewReason);
         early.catch(() => undefined); // awaited (and its failure reported) in finish
       }
       const preds = await staged.complete;
@@ -347,9 +350,9 @@ export class ClassifyService {
     return (await this.classifyBatch([input]))[0];
   }
 
-  /** The review item of a message, its text redacted first. */
-  private addReview(input: ClassifyInput, p: Prediction, ident: ModelId, reason: ReviewReason): Promise<ReviewItem> {
-    return this.deps.review!.add({
+  /** The review item of a message, its text redacted first; a paraphrase of a waiting item is counted on it (paraphrases.ts). */
+  private addReview(model: IntentModel, input: ClassifyInput, p: Prediction, ident: ModelId, reason: ReviewReason): Promise<ReviewItem> {
+    const item = {
       text: this.deps.redact ? this.deps.redact(input.text) : input.text,
       guess: p.intent,
       confidence: p.confidence,
@@ -357,7 +360,9 @@ export class ClassifyService {
       reason,
       model: ident,
       requestId: input.requestId,
-    });
+    };
+    const para = this.deps.paraphrases;
+    return para ? para.add(this.deps.review!, item, model.vectorOf(p), model.manifest.embedder.name) : this.deps.review!.add(item);
   }
 
   /** `early`: the review item already being added for a message the model sent to review. */
@@ -406,7 +411,7 @@ export class ClassifyService {
       }
     }
     if (reviewReason && this.deps.review) {
-      const item = await (early ?? this.addReview(input, p, ident, flagged ? 'out_of_scope' : reviewReason));
+      const item = await (early ?? this.addReview(model, input, p, ident, flagged ? 'out_of_scope' : reviewReason));
       if (!item.dropped) result = { ...result, review: item.pending ? { id: item.id, pending: true } : { id: item.id } };
     }
     return { ...result, timings: { modelMs, llmMs, totalMs: performance.now() - t0 } };

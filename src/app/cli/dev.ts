@@ -24,7 +24,7 @@ export function registerDev(program: Command, io: CliIO): void {
     );
   dev
     .command('fake-llm')
-    .description('run a local fake LLM (OpenAI chat-completions wire format) to try the fallback offline, until Ctrl-C')
+    .description('run a local fake LLM (OpenAI chat-completions wire format) to try the fallback offline, until Ctrl-C; it also names discovered clusters (the words most of their messages share)')
     .option('--port <n>', 'TCP port (default 0: any free port)', intOption('--port'), 0)
     .option('--host <host>', 'interface', '127.0.0.1')
     .option('--latency-ms <n>', 'added to every answer', intOption('--latency-ms'), 0)

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { openModel, openReviews, resolveModelRef } from '../container/index.js';
+import { openDiscoveryNamer, openModel, openReviews, resolveModelRef } from '../container/index.js';
 import { whoAmI } from '../config.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { DiscoveredCluster } from '../../core/discovery/discover.js';
@@ -38,7 +38,7 @@ export function registerDiscover(program: Command, io: CliIO): void {
       .option('--max-items <n>', `cluster at most this many items, the most recently seen (default and limit ${DISCOVER_DEFAULTS.maxItems})`, positiveIntOption('--max-items'))
       .option('--json', 'print JSON');
 
-  const run = <T>(cmd: Command, o: Flags, f: (d: DiscoverService, q: DiscoverQuery) => Promise<T>): Promise<T> =>
+  const run = <T>(cmd: Command, o: Flags, f: (d: DiscoverService, q: DiscoverQuery) => Promise<T>, naming = false): Promise<T> =>
     (async () => {
       if (!o.model) throw new IntentOpsError('invalid_input', "required option '--model <dir|ref>' not specified", { where: '--model', hint: 'the served model: a bundle directory or models:/NAME@ALIAS' });
       const c = configFor(cmd, io);
@@ -52,9 +52,14 @@ export function registerDiscover(program: Command, io: CliIO): void {
       const model = await openModel(await resolveModelRef(o.model, c), c);
       try {
         const r = await openReviews(c, { store: o.store });
+        // only the listing names clusters: accept and reject find them by id, which names do not change
+        const n = naming ? await openDiscoveryNamer(c) : { namer: undefined, close: async () => undefined };
         try {
-          return await f(new DiscoverService({ queue: r.service, embedder: model.embedder, labels: model.labels }), q);
+          let warned = false;
+          const onError = (e: unknown) => void (warned || ((warned = true), io.stderr.write(`warning: cluster naming by the LLM failed (those clusters keep their terms names): ${(e as Error).message}\n`)));
+          return await f(new DiscoverService({ queue: r.service, embedder: model.embedder, labels: model.labels, ...(n.namer ? { namer: n.namer, naming: { maxClusters: c.llm.naming.maxClusters, onError } } : {}) }), q);
         } finally {
+          await n.close();
           await r.close();
         }
       } finally {
@@ -74,7 +79,7 @@ export function registerDiscover(program: Command, io: CliIO): void {
           const report = await d.discover(q);
           if (o.md) writeFileSync(o.md, markdown(report, o.since));
           out(io, o.json ? JSON.stringify(report, null, 2) : table(report, o.since));
-        }),
+        }, true),
       ),
     );
 
@@ -118,17 +123,28 @@ function summary(r: DiscoveryReport, since: string): string {
   return `${r.clusters.length} cluster(s) of ${r.items.inClusters} among ${r.items.clustered} open review items seen in the last ${since} (${r.items.open} open in all; embedder ${r.embedder}, min similarity ${r.params.minSimilarity}, min size ${r.params.minSize})`;
 }
 
+/** Who named the clusters, e.g. "names: 3 by the LLM (2 calls, $0.000120), 1 from distinctive terms". */
+function namingLine(r: DiscoveryReport): string {
+  const n = r.naming;
+  if (n.source === 'terms') return 'names: from distinctive terms (no LLM configured, or llm.naming.enabled is false)';
+  const cost = n.costUsd > 0 ? `, $${n.costUsd.toPrecision(3)}` : '';
+  return `names: ${n.named} by the LLM (${n.calls} call(s)${cost}), ${n.fellBack} from distinctive terms`;
+}
+
+const sourceTag = (c: DiscoveredCluster) => (c.nameSource === 'llm' ? ' (llm)' : '');
+
 function table(r: DiscoveryReport, since: string): string {
   const lines = [summary(r, since)];
   if (r.truncated) lines.push(`note: ${r.truncated}`);
   if (!r.clusters.length) return lines.join('\n');
+  lines.push(namingLine(r));
   lines.push('', `${'CLUSTER'.padEnd(13)} ${'NAME'.padEnd(28)} ${'MSGS'.padStart(5)} ${'ITEMS'.padStart(5)}  ${'GROWTH (1st→2nd half)'.padEnd(22)} ${'MODEL GUESS'.padEnd(24)} REASONS`);
   for (const c of r.clusters) {
     const reasons = Object.entries(c.reasons)
       .slice(0, 2)
       .map(([k, v]) => `${k} ${pct(v)}`)
       .join(', ');
-    lines.push(`${c.id.padEnd(13)} ${clip(c.name, 28).padEnd(28)} ${String(c.size).padStart(5)} ${String(c.items).padStart(5)}  ${growth(c).padEnd(22)} ${clip(`${c.topGuess.intent} ${pct(c.topGuess.share)}`, 24).padEnd(24)} ${reasons}`);
+    lines.push(`${c.id.padEnd(13)} ${clip(c.name + sourceTag(c), 28).padEnd(28)} ${String(c.size).padStart(5)} ${String(c.items).padStart(5)}  ${growth(c).padEnd(22)} ${clip(`${c.topGuess.intent} ${pct(c.topGuess.share)}`, 24).padEnd(24)} ${reasons}`);
     for (const m of c.representatives) lines.push(`${' '.repeat(14)}${JSON.stringify(clip(m.text, 100))}`);
   }
   lines.push('', 'accept one as an intent: intentops discover accept CLUSTER --intent NAME (same --model/--since/… flags); mark one out of scope: intentops discover reject CLUSTER');
@@ -140,15 +156,17 @@ function markdown(r: DiscoveryReport, since: string): string {
   const lines = [`# Intent discovery, ${r.generatedAt}`, '', summary(r, since) + '.', ''];
   if (r.truncated) lines.push(`> ${r.truncated}`, '');
   if (r.clusters.length) {
+    lines.push(`${namingLine(r)}.`, '');
     lines.push('| Cluster | Suggested name | Messages | Items | Growth (1st → 2nd half) | Model guess | Reasons |', '|---|---|---:|---:|---|---|---|');
     for (const c of r.clusters) {
       const reasons = Object.entries(c.reasons)
         .map(([k, v]) => `${k} ${pct(v)}`)
         .join(', ');
-      lines.push(`| \`${c.id}\` | ${esc(c.name)} | ${c.size} | ${c.items} | ${growth(c)} | ${esc(c.topGuess.intent)} ${pct(c.topGuess.share)} | ${reasons} |`);
+      lines.push(`| \`${c.id}\` | ${esc(c.name)}${sourceTag(c)} | ${c.size} | ${c.items} | ${growth(c)} | ${esc(c.topGuess.intent)} ${pct(c.topGuess.share)} | ${reasons} |`);
     }
     for (const c of r.clusters) {
-      lines.push('', `## ${esc(c.name)} (\`${c.id}\`)`, '', `Distinctive terms: ${c.terms.join(', ') || '–'}.`, '');
+      const why = c.naming?.by === 'terms' ? ` (${esc(c.naming.why)})` : '';
+      lines.push('', `## ${esc(c.name)} (\`${c.id}\`)`, '', `Named ${c.nameSource === 'llm' ? 'by the LLM' : c.nameSource === 'terms' ? 'from distinctive terms' : 'by its id'}${why}. Distinctive terms: ${c.terms.join(', ') || '–'}.`, '');
       for (const m of c.representatives) lines.push(`- ${esc(m.text)}`);
     }
     lines.push('', 'Accept a cluster as an intent with `intentops discover accept CLUSTER --intent NAME`, or mark it out of scope with `intentops discover reject CLUSTER` (same flags as the listing).');

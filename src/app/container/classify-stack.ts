@@ -1,3 +1,4 @@
+import { defaultParaphraseSimilarity, ReviewParaphrases } from '../classify/paraphrases.js';
 import { openCache } from '../../adapters/cache/index.js';
 import type { RedisHealth } from '../../adapters/redis-connect.js';
 import { parseModelUri } from '../../ports/model-uri.js';
@@ -74,6 +75,8 @@ export interface ClassifyStackParts extends ClassifyStack {
   readonly llm?: ServedLlm;
   readonly ops: Operations;
   readonly auditor: Auditor;
+  /** The review queue's paraphrase grouping (absent when off or without a review store). */
+  readonly paraphrases?: ReviewParaphrases;
   /** What `alongside` opened. */
   readonly alongside?: Closeable;
   /** The model to serve, tracking the unknown share of its own traffic when it detects novelty. */
@@ -202,7 +205,8 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
       onCacheError: (e) => repeated.warn('cache', { err: (e as Error).message }, 'answer cache unavailable; classified without it'),
     };
     const redact = (t: string) => ops.redactor(t).text;
-    const classify = new ClassifyService({ model: current, arms: ro?.live.arms, shadowQueue: c.rollout.shadowQueue, llm: ops.llm, review, redact, cache, cacheTtlMs: c.cache.ttlMs, observer, outOfScopeSampleRate: c.review.outOfScopeSampleRate, llmShadow: served ? () => served.shadow() : undefined });
+    const paraphrases = review ? paraphrasesOf(c.review.groupParaphrases, () => review.stats().up) : undefined;
+    const classify = new ClassifyService({ model: current, arms: ro?.live.arms, shadowQueue: c.rollout.shadowQueue, llm: ops.llm, review, paraphrases, redact, cache, cacheTtlMs: c.cache.ttlMs, observer, outOfScopeSampleRate: c.review.outOfScopeSampleRate, llmShadow: served ? () => served.shadow() : undefined });
 
     const applied = (changes: string[]) => {
       if (!changes.length) return;
@@ -266,6 +270,7 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
       llm: served,
       ops,
       auditor,
+      ...(paraphrases ? { paraphrases } : {}),
       alongside,
       repeated,
       model: current,
@@ -309,4 +314,10 @@ export function healthOf(x: unknown): (() => RedisHealth) | undefined {
 
 export async function closeAll(xs: Closeable[]): Promise<void> {
   await Promise.allSettled(xs.reverse().map((x) => x.close()));
+}
+
+/** The review queue's paraphrase grouping from review.groupParaphrases (undefined: off). */
+function paraphrasesOf(setting: 'auto' | 'off' | number, storeUp: () => boolean): ReviewParaphrases | undefined {
+  if (setting === 'off') return undefined;
+  return new ReviewParaphrases({ minSimilarity: setting === 'auto' ? defaultParaphraseSimilarity : () => setting, storeUp });
 }

@@ -21,6 +21,6 @@ export { runGate, versionGate, type GateRequest } from './gate.js';
 export { trainingKit, trainModel } from './train.js';
 export { openClassifyStack, type ClassifyStack, type ClassifyStackOptions } from './classify-stack.js';
 export { openBrokerFor, openEvents, openOutcomes, openPredictionLog, type OpenEvents } from './events.js';
-export { llmOptions, loadVariant, openLlmRegistry, openLlmResponseCache, openServedLlm, SHADOW_ALIAS, variantClient, type ServedLlm, type ServedLlmStatus } from './llm.js';
+export { llmOptions, loadVariant, openClusterNamer, openDiscoveryNamer, openLlmRegistry, openLlmResponseCache, openServedLlm, SHADOW_ALIAS, variantClient, type ServedLlm, type ServedLlmStatus } from './llm.js';
 export { openReviews, openServing, type Serving, type ServingOptions } from './serving.js';
 export { openLoop, openLoopStatus, type OpenLoopOptions } from './loop.js';

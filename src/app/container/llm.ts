@@ -1,4 +1,7 @@
-import { createLlm, createTemplatedLlm, ProviderBackoff, type LlmDeps, type LlmStats } from '../../adapters/llm/index.js';
+import { createLlm, createTemplatedLlm, openaiClusterNamer, ProviderBackoff, type LlmDeps, type LlmStats } from '../../adapters/llm/index.js';
+import { openSpendCounter } from '../../adapters/spend/index.js';
+import type { ClusterNamer } from '../../ports/cluster-namer.js';
+import { LlmBudget } from '../services/budget.js';
 import { openLlmResponseCache as openCacheAt } from '../../adapters/llm/eval-cache.js';
 import { chatOptionsOf, loadVariant as loadVariantFile } from '../../adapters/llm/variant.js';
 import type { LlmResponseCache, LlmVariant, LlmVariantClient } from '../../ports/llm-variant.js';
@@ -39,6 +42,8 @@ export interface ServedLlm {
   /** Shadow mode now (undefined: off). `wrap` is applied to the challenger's client (the daily budget). */
   shadow(): LlmShadow | undefined;
   readonly shadowStats: LlmShadowStats;
+  /** Intent discovery's cluster namer (llm.naming), sharing the fallback's provider back-off; absent when naming is off or llm.provider is none. */
+  readonly namer?: ClusterNamer;
   status(): ServedLlmStatus;
   /** Re-reads the champion, challenger and shadow aliases; returns what changed (for the log). */
   refresh(): Promise<string[]>;
@@ -135,6 +140,7 @@ export async function openServedLlm(c: Config, o: { deps?: LlmDeps; env?: NodeJS
     throw e;
   }
   const shadowStats = new LlmShadowStats();
+  const namer = await openClusterNamer(c, deps);
   const wrap = o.wrap ?? ((l: Llm) => l);
   let wrapped: { of: Client; llm: Llm } | undefined;
   const on = () => challenger !== undefined && (c.llm.shadow.enabled || shadowAlias);
@@ -146,6 +152,7 @@ export async function openServedLlm(c: Config, o: { deps?: LlmDeps; env?: NodeJS
   return {
     llm: facade,
     shadowStats,
+    ...(namer ? { namer } : {}),
     shadow() {
       if (!on()) return undefined;
       if (wrapped?.of !== challenger) wrapped = { of: challenger!, llm: wrap(challenger!) };
@@ -176,4 +183,26 @@ export async function openServedLlm(c: Config, o: { deps?: LlmDeps; env?: NodeJS
       await reg?.store.close();
     },
   };
+}
+
+/**
+ * Intent discovery's cluster namer from the llm section (provider, model, key, prices, retries,
+ * circuit settings; its own deadline llm.naming.deadlineMs): undefined when llm.naming.enabled is
+ * false or llm.provider is none. A registered variant (llm.variant) classifies, it does not name.
+ */
+export async function openClusterNamer(c: Config, deps: LlmDeps = {}): Promise<ClusterNamer | undefined> {
+  if (!c.llm.naming.enabled || c.llm.provider === 'none') return undefined;
+  return openaiClusterNamer.create(llmOptions(c), { deadlineMs: c.llm.naming.deadlineMs }, deps);
+}
+
+/**
+ * The namer for `intentops discover`, its cost counted in the daily budget (monitor.budget: the
+ * same spend counter serving uses, so a shared Redis counter sees it) and refused once a hard
+ * cap is reached. Undefined namer: names from terms.
+ */
+export async function openDiscoveryNamer(c: Config): Promise<{ namer?: ClusterNamer; close(): Promise<void> }> {
+  const namer = await openClusterNamer(c);
+  if (!namer || !(c.monitor.budget.dailyUsd > 0)) return { namer, close: async () => undefined };
+  const budget = new LlmBudget(await openSpendCounter(c.monitor.budget.uri), { ...c.monitor.budget });
+  return { namer: budget.wrapNamer(namer), close: () => budget.close() };
 }

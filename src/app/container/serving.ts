@@ -12,6 +12,7 @@ import type { IntentModel } from '../classify/model.js';
 import { ReviewService } from '../services/review.js';
 import { RolloutService, type OutcomeSources } from '../services/rollout.js';
 import { loggedLlmShadow } from '../services/llm-status.js';
+import { ClusterNameCache } from '../services/discover-naming.js';
 import type { ServedLlm } from './llm.js';
 import type { PredictionLog } from '../../ports/prediction-log.js';
 import type { Logger } from '../telemetry/index.js';
@@ -97,6 +98,7 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
       rateLimitFallback: limiterHealth && (() => limiterHealth().degraded),
       review: review && (() => review.stats()),
       predictions: recorder && (() => recorder.stats),
+      paraphrases: stack.paraphrases && (() => stack.paraphrases!.stats()),
     });
     // a Redis adapter known to be away answers without Redis (bypass, local bucket): readiness says so
     const away = (x: unknown) => {
@@ -109,6 +111,8 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
     const rollout = ro
       ? new RolloutService({ registry: ro.registry, rollout: ro.rollout, live: ro.live, onApplied: stack.applied, gate: rolloutGate(c), outcomes: { reviews: review, predictions: ops.predictions, feedback: ops.feedbackStore, ...o.outcomes }, rule: abRule(c) })
       : undefined;
+    // intent discovery's names (GET /v1/discover) under the same daily budget as the fallback
+    const namer = stack.llm?.namer && ops.budget ? ops.budget.wrapNamer(stack.llm.namer) : stack.llm?.namer;
     const deps: HttpDeps = {
       classify,
       model: current,
@@ -131,6 +135,7 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
       tracking: ops.tracking,
       ...(ro && rollout ? { rollout: { name: ro.live.arms().name, service: rollout } } : {}),
       ...(stack.llm ? { llm: llmView(stack.llm, ops.predictions) } : {}),
+      ...(namer ? { discover: { namer, naming: { maxClusters: c.llm.naming.maxClusters, cache: new ClusterNameCache(), onError: (e: unknown) => stack.repeated.warn('llm-naming', { err: (e as Error).message }, 'cluster naming by the LLM failed; the cluster keeps its terms name') } } } : {}),
     };
     const app = createApp(deps, { version: o.version });
     stack.follow();

@@ -139,3 +139,20 @@ describe('fake LLM server: oracle mode', () => {
     expect(oracleAnswer(p(texts[0]), { labels: truth, accuracy: 0 })).toBe(truth.get(texts[0]) === 'delivery' ? 'refund' : 'delivery');
   });
 });
+
+describe('fake LLM server: cluster naming (intent discovery)', () => {
+  it('answers a naming prompt with the words most messages share, the same every time; a scripted name verbatim', async () => {
+    const { renderNamingPrompt } = await import('../../adapters/llm/naming-prompt.js');
+    const { fakeClusterName } = await import('./fake-llm-server.js');
+    fake = await startFakeLlm();
+    const req = { representatives: ['Where are my loyalty points?', 'loyalty points missing', 'redeem points for a voucher'], terms: ['loyalty'], existingIntents: ['refund'] };
+    const { system, user } = renderNamingPrompt(req);
+    const body = { model: 'm', messages: [{ role: 'system', content: system }, { role: 'user', content: user }], response_format: { type: 'json_object' } };
+    const names = await Promise.all([1, 2].map(async () => JSON.parse((await chat('/v1/chat/completions', body)).json.choices[0].message.content)));
+    expect(names).toEqual([{ name: 'loyalty_points' }, { name: 'loyalty_points' }]);
+    expect(fakeClusterName(req)).toBe('loyalty_points');
+    expect(fakeClusterName({ ...req, representatives: ['alpha', 'beta'] })).toBe('unnamed_cluster');
+    fake.script({ name: 'Refund!' });
+    expect((await chat('/v1/chat/completions', body)).json.choices[0].message.content).toBe('{"name":"Refund!"}');
+  });
+});

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readNamingPrompt } from '../../adapters/llm/naming-prompt.js';
 import { readRenderedPrompt, type PromptContent } from '../../adapters/llm/prompt.js';
+import type { ClusterNameRequest } from '../../ports/cluster-namer.js';
 
 /**
  * A real HTTP server speaking the OpenAI chat-completions wire format, for tests and for users
@@ -14,6 +16,9 @@ import { readRenderedPrompt, type PromptContent } from '../../adapters/llm/promp
  *   - in oracle mode, the true label of a known text with probability `accuracy` (fixed per text
  *     and seed), else a plausible wrong one: to project accuracy and cost of a real LLM;
  *   - or as scripted per request: latency, 429 with Retry-After, 5xx, hangs, raw content, labels.
+ * A cluster-naming request (the `name-cluster-v1` prompt of intent discovery) is answered with
+ * `{"name": …}`: the two words most of the cluster's messages share (`fakeClusterName`), or a
+ * scripted `name`.
  *
  * @example
  *   const fake = await startFakeLlm({ latencyMs: 20 });
@@ -53,6 +58,8 @@ export interface FakeLlmStep {
   readonly content?: string;
   /** Answer this label, in or out of the set, formatted as the request asked. */
   readonly intent?: string;
+  /** Answer a cluster-naming request with this name, verbatim (e.g. an existing intent, or not snake_case). */
+  readonly name?: string;
   /** Content computed from the prompt (e.g. a gullible model obeying the message). */
   readonly reply?: (prompt: SeenPrompt) => string;
   readonly usage?: { readonly promptTokens: number; readonly completionTokens: number };
@@ -127,6 +134,24 @@ export function toyAnswer(p: PromptContent): string {
     if (score > bestScore) [best, bestScore] = [name, score];
   }
   return best;
+}
+
+/**
+ * The fake's name for a cluster: the words (3+ letters, not stop words) found in the most of its
+ * messages, ties in alphabetical order, the top two joined by `_` (one when only one word is
+ * shared by two or more messages); `unnamed_cluster` when none is. Deterministic.
+ */
+export function fakeClusterName(req: ClusterNameRequest): string {
+  const df = new Map<string, number>();
+  for (const t of req.representatives) for (const w of words(t)) if (/^\p{L}+$/u.test(w)) df.set(w, (df.get(w) ?? 0) + 1);
+  const need = req.representatives.length >= 2 ? 2 : 1;
+  const top = [...df]
+    .filter(([, n]) => n >= need)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, 2)
+    .map(([w]) => w)
+    .sort();
+  return top.length ? top.join('_') : 'unnamed_cluster';
 }
 
 /** Uniform in [0, 1), fixed by seed and text. */
@@ -226,12 +251,13 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
     const body = req.body as ChatBody | undefined;
     if (!body || !Array.isArray(body.messages) || body.messages.length === 0) return sendError(res, 400, "'messages' must be a non-empty array");
     if (!azure && typeof body.model !== 'string') return sendError(res, 400, 'you must provide a model parameter');
-    const seen = seenPrompt(body);
+    const naming = readNamingPrompt(body.messages.map((m) => (typeof m.content === 'string' ? m.content : '')).join('\n'));
     const named = modelOf(req, opts);
+    const seen = seenPrompt(body);
     const oracle = named?.oracle ?? opts.oracle;
     const decide = () => (oracle ? oracleAnswer(seen, oracle) : undefined) ?? toyAnswer(seen);
     const reply = step.reply ?? (step.intent === undefined ? named?.reply : undefined);
-    const content = step.content ?? (reply ? reply(seen) : formatLabel(step.intent ?? decide(), body));
+    const content = step.content ?? (naming ? JSON.stringify({ name: step.name ?? fakeClusterName(naming) }) : reply ? reply(seen) : formatLabel(step.intent ?? decide(), body));
     const promptChars = body.messages.reduce((n, m) => n + (typeof m.content === 'string' ? m.content.length : 0), 0);
     const usage = step.usage ?? named?.usage ?? { promptTokens: Math.ceil(promptChars / 4), completionTokens: Math.ceil(content.length / 4) };
     served++;

@@ -63,6 +63,8 @@ export interface HttpDeps {
   readonly trust?: () => TrustView;
   /** GET /v1/runs; absent when tracking.uri is none. */
   readonly tracking?: TrackingStore;
+  /** GET /v1/discover's cluster naming by the LLM (llm.naming); absent: names from distinctive terms. */
+  readonly discover?: { readonly namer: import('../../ports/cluster-namer.js').ClusterNamer; readonly naming: import('../services/discover-naming.js').NamingOptions };
   /** Set while shutting down: /readyz answers 503 so balancers stop sending traffic. */
   readonly lifecycle?: { draining: boolean };
 }

@@ -5,6 +5,7 @@ import { tempDir } from '../../../test/helpers/sample.js';
 import { testServing, type TestServing } from '../../../test/helpers/serving.js';
 import { TOPICS } from '../../../test/fixtures/discover-messages.js';
 import type { DiscoveryReport } from '../services/discover.js';
+import { startFakeLlm, type FakeLlm } from '../dev/fake-llm-server.js';
 
 describe('GET /v1/discover (SQLite file)', () => {
   let s: TestServing;
@@ -35,6 +36,39 @@ describe('GET /v1/discover (SQLite file)', () => {
     expect((await s.get('/v1/discover?since=soon')).status).toBe(400);
     expect((await s.get('/v1/discover?maxItems=5000')).status).toBe(400);
     expect((await s.get('/v1/discover?minSize=abc')).status).toBe(400);
+  });
+});
+
+describe('GET /v1/discover with the LLM configured (fake LLM server)', () => {
+  let s: TestServing;
+  let fake: FakeLlm;
+  beforeAll(async () => {
+    fake = await startFakeLlm();
+    const db = join(tempDir(), 'review.db');
+    const store = await openReviewStore(`sqlite:${db}`);
+    for (const [k, text] of [...TOPICS.loyalty, ...TOPICS.gift].entries())
+      await store.add({ text, guess: 'general_question', confidence: 0.3, alternatives: [], reason: 'out_of_scope', model: { name: 'sample', version: '1' } }, { at: new Date(Date.now() - (k + 1) * 3_600_000).toISOString() });
+    await store.close();
+    s = await testServing({ flags: { review: { uri: `sqlite:${db}` }, llm: { provider: 'openai-chat', baseUrl: fake.baseUrl, model: 'gpt-4o-mini' } } });
+  }, 60_000);
+  afterAll(async () => {
+    await s?.close();
+    await fake?.close();
+  });
+
+  it('names the clusters by the LLM once: a refresh of the same clusters is answered from the cache', async () => {
+    const r = (await (await s.get('/v1/discover')).json()) as DiscoveryReport;
+    expect(r.naming).toMatchObject({ source: 'llm', named: 2, calls: 2, maxClusters: 20 });
+    expect(r.clusters.map((c) => [c.nameSource, c.naming?.by])).toEqual([
+      ['llm', 'llm'],
+      ['llm', 'llm'],
+    ]);
+    expect(r.clusters[0].name).toBe('loyalty_points');
+    const sent = fake.requests.length;
+    const again = (await (await s.get('/v1/discover')).json()) as DiscoveryReport;
+    expect(fake.requests.length).toBe(sent);
+    expect(again.naming).toMatchObject({ named: 2, calls: 0, costUsd: 0 });
+    expect(again.clusters.map((c) => c.name)).toEqual(r.clusters.map((c) => c.name));
   });
 });
 

@@ -1,6 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Alert } from '../../core/monitor/index.js';
 import { IntentOpsError } from '../../core/errors.js';
+import type { ClusterNamer } from '../../ports/cluster-namer.js';
 import { LlmDeclined, type Llm, type LlmAnswer, type LlmRequest } from '../../ports/llm.js';
 import type { SpendCounter } from '../../ports/spend-counter.js';
 import type { Logger } from '../telemetry/index.js';
@@ -86,6 +87,32 @@ export class LlmBudget {
         const answer = await llm.classify(req, signal);
         await this.record(answer.usage.costUsd);
         return answer;
+      },
+    };
+  }
+
+  /**
+   * A cluster namer under the same budget: its calls' cost counts toward the day's spend, and with
+   * the hard cap it declines (LlmDeclined; discovery then names from terms) once the budget is spent.
+   */
+  wrapNamer(namer: ClusterNamer): ClusterNamer {
+    return {
+      name: namer.name,
+      nameCluster: async (req, signal) => {
+        if (this.o.hardCap) {
+          const { day, usd } = await this.spent();
+          if (usd >= this.o.dailyUsd) throw new LlmDeclined('llm_budget', `daily LLM budget of ${dollars(this.o.dailyUsd)} is spent (${dollars(usd)} on ${day})`);
+        }
+        try {
+          const a = await namer.nameCluster(req, signal);
+          await this.record(a.usage.costUsd);
+          return a;
+        } catch (e) {
+          // a refused or malformed answer was still paid for
+          const usd = (e as { usage?: { costUsd?: number } }).usage?.costUsd;
+          if (usd) await this.record(usd);
+          throw e;
+        }
       },
     };
   }

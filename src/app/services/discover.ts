@@ -1,8 +1,10 @@
 import { MAX_CLUSTER_ITEMS } from '../../core/discovery/agglomerative.js';
 import { discoverClusters, type DiscoveredCluster, type DiscoveryItem } from '../../core/discovery/discover.js';
 import { IntentOpsError } from '../../core/errors.js';
+import type { ClusterNamer } from '../../ports/cluster-namer.js';
 import type { Embedder } from '../../ports/embedder.js';
 import type { ReviewItem, ReviewQuery, ReviewReason } from '../../ports/review-store.js';
+import { nameClusters, type NamingOptions, type NamingSummary } from './discover-naming.js';
 
 /** The review label for "not one of our intents" (as ReviewService's OUT_OF_SCOPE). */
 const OUT_OF_SCOPE = 'out_of_scope';
@@ -41,6 +43,9 @@ export interface DiscoverDeps {
   /** The model's intents: accepting a cluster as one of them labels it so, not as a new intent. */
   readonly labels: readonly string[];
   readonly now?: () => number;
+  /** Suggests cluster names (the LLM, when one is configured); without it names come from distinctive terms. */
+  readonly namer?: ClusterNamer;
+  readonly naming?: NamingOptions;
 }
 
 export interface DiscoverQuery {
@@ -71,6 +76,8 @@ export interface DiscoveryReport {
   };
   /** Set when more items were selected than are clustered at once. */
   readonly truncated?: string;
+  /** How the clusters were named: by the LLM (with calls and cost) or from distinctive terms. */
+  readonly naming: NamingSummary;
   readonly clusters: readonly DiscoveredCluster[];
 }
 
@@ -99,7 +106,16 @@ const PAGE = 1000;
 export class DiscoverService {
   constructor(private readonly deps: DiscoverDeps) {}
 
+  /** The clusters with their suggested names (the LLM asked when there is a namer). */
   async discover(q: DiscoverQuery = {}): Promise<DiscoveryReport> {
+    const report = await this.cluster(q);
+    if (!this.deps.namer) return report;
+    const { clusters, summary } = await nameClusters(report.clusters, this.deps.labels, this.deps.namer, this.deps.naming);
+    return { ...report, naming: summary, clusters };
+  }
+
+  /** The clusters named from their terms only (what accept and reject look a cluster up in: no LLM call). */
+  private async cluster(q: DiscoverQuery): Promise<DiscoveryReport> {
     const p = params(q, this.deps.embedder.name);
     const to = this.deps.now?.() ?? Date.now();
     const from = to - p.windowMs;
@@ -117,6 +133,7 @@ export class DiscoverService {
       embedder: this.deps.embedder.name,
       params: { minSimilarity: p.minSimilarity, minSize: p.minSize, reasons: p.reasons, maxItems: p.maxItems },
       items: { open: open.length, selected: selected.length, clustered: items.length, inClusters: clusters.reduce((s, c) => s + c.items, 0) },
+      naming: { source: 'terms', named: 0, fellBack: 0, calls: 0, costUsd: 0, maxClusters: 0 },
       ...(selected.length > items.length ? { truncated: `${selected.length} items selected, more than the ${p.maxItems} clustered at once: only the ${items.length} most recently seen were clustered (narrow --since or --reason, or raise --max-items)` } : {}),
       clusters,
     };
@@ -139,7 +156,7 @@ export class DiscoverService {
   }
 
   private async find(clusterId: string, q: DiscoverQuery): Promise<DiscoveredCluster> {
-    const report = await this.discover(q);
+    const report = await this.cluster(q);
     const c = report.clusters.find((x) => x.id === clusterId);
     if (!c) {
       const now = report.clusters.length ? `current clusters: ${report.clusters.slice(0, 10).map((x) => `${x.id} (${x.name})`).join(', ')}${report.clusters.length > 10 ? ', …' : ''}` : 'there are no clusters now';

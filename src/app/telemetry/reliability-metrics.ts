@@ -17,6 +17,8 @@ export interface ReliabilitySources {
   /** Requests answered without the cache, and rate-limit decisions taken locally, while Redis was away. */
   readonly cacheBypassed?: Read;
   readonly rateLimitFallback?: Read;
+  /** Paraphrase grouping of the review queue (review.groupParaphrases). */
+  readonly paraphrases?: () => { merged: number; stale: number; held: number };
 }
 
 function counter(registry: Registry, name: string, help: string, read: Read): void {
@@ -63,6 +65,12 @@ export function registerReliabilityMetrics(registry: Registry, s: ReliabilitySou
         for (const [name, up] of Object.entries(deps)) this.set({ dependency: name }, up() ? 1 : 0);
       },
     });
+  }
+  if (s.paraphrases) {
+    const p = s.paraphrases;
+    counter(registry, 'intentops_review_paraphrases_merged_total', 'Messages sent to review counted on a waiting item they paraphrase (review.groupParaphrases)', () => p().merged);
+    counter(registry, 'intentops_review_paraphrases_stale_total', 'Paraphrase matches not used because the item was no longer waiting', () => p().stale);
+    gauge(registry, 'intentops_review_paraphrases_held', 'Waiting review items this replica compares new messages with', () => p().held);
   }
   if (s.review) {
     const r = s.review;

@@ -31,8 +31,15 @@ export interface DiscoverParams {
 export interface DiscoveredCluster {
   /** Stable while the membership is: a hash of the sorted member item ids. */
   readonly id: string;
-  /** Suggested intent name (snake_case of the distinctive terms); `cluster_<id>` when there are none. */
+  /**
+   * Suggested intent name: the LLM's when one is configured and its suggestion passed the checks
+   * (naming.ts), else snake_case of the distinctive terms, else `cluster_<id>`.
+   */
   readonly name: string;
+  /** Where `name` came from. */
+  readonly nameSource: 'llm' | 'terms' | 'id';
+  /** The LLM's part in the name: the model and cost when it named the cluster, else why its suggestion was not used. Absent without an LLM. */
+  readonly naming?: ClusterNaming;
   readonly terms: readonly string[];
   /** Distinct review items. */
   readonly items: number;
@@ -53,6 +60,10 @@ export interface DiscoveredCluster {
   readonly cohesion: number;
   readonly memberIds: readonly string[];
 }
+
+export type ClusterNaming =
+  | { readonly by: 'llm'; readonly model: string; readonly costUsd: number; readonly latencyMs: number; readonly cached?: true }
+  | { readonly by: 'terms'; readonly why: string; readonly suggested?: string; readonly costUsd?: number };
 
 /** Stable id of a set of review items. */
 export function clusterId(memberIds: readonly string[]): string {
@@ -101,10 +112,11 @@ export function discoverClusters(items: readonly DiscoveryItem[], vectors: reado
       reps.push({ id: members[k].id, text: members[k].text });
       if (reps.length === (p.representatives ?? 3)) break;
     }
-    const name = nameFromTerms(terms[gi]) ?? `cluster_${id.slice(2)}`;
+    const fromTerms = nameFromTerms(terms[gi]);
     return {
       id,
-      name,
+      name: fromTerms ?? `cluster_${id.slice(2)}`,
+      nameSource: fromTerms ? ('terms' as const) : ('id' as const),
       terms: terms[gi].map((t) => t.term),
       items: members.length,
       size,

@@ -6,9 +6,16 @@ import { LOADING, load, Pending, type Loadable } from '../loadable.js';
 export interface DiscoveryView {
   readonly items: { readonly clustered: number; readonly inClusters: number };
   readonly truncated?: string;
+  /** Absent from servers before cluster naming by the LLM. */
+  readonly naming?: { readonly source: 'llm' | 'terms'; readonly named: number; readonly calls: number; readonly costUsd: number };
   readonly clusters: readonly {
     readonly id: string;
     readonly name: string;
+    /** Who suggested the name: the LLM, the distinctive terms, or the id (no terms). */
+    readonly nameSource?: 'llm' | 'terms' | 'id';
+    /** The LLM's part: the model, or why its suggestion was not used. */
+    readonly naming?: { readonly by: 'llm'; readonly model: string } | { readonly by: 'terms'; readonly why: string };
+    readonly terms?: readonly string[];
     readonly size: number;
     readonly items: number;
     readonly growth: { readonly firstHalf: number; readonly lastHalf: number; readonly ratio: number | null };
@@ -45,7 +52,11 @@ export function Discover({ enabled }: { enabled: boolean | undefined }) {
           {state.value.clusters.slice(0, SHOWN).map((c) => (
             <li key={c.id} data-testid="discover-cluster" data-id={c.id}>
               <div>
-                <b data-testid="discover-name">{c.name}</b> · {num(c.size)} messages ({num(c.items)} texts) · growth {c.growth.firstHalf}→{c.growth.lastHalf}
+                <b data-testid="discover-name">{c.name}</b>{' '}
+                <span class="muted" data-testid="discover-name-source" title={c.naming?.by === 'terms' ? c.naming.why : c.terms?.length ? `distinctive terms: ${c.terms.join(', ')}` : undefined}>
+                  ({nameSource(c)})
+                </span>{' '}
+                · {num(c.size)} messages ({num(c.items)} texts) · growth {c.growth.firstHalf}→{c.growth.lastHalf}
                 {c.growth.ratio === null ? '' : ` ×${c.growth.ratio.toFixed(1)}`} · model guesses {c.topGuess.intent} {pct(c.topGuess.share)}
               </div>
               {c.representatives.map((m) => (
@@ -60,7 +71,19 @@ export function Discover({ enabled }: { enabled: boolean | undefined }) {
           ))}
         </ul>
       )}
+      {state.kind === 'ok' && state.value.clusters.length > 0 && state.value.naming?.source === 'llm' ? (
+        <p class="muted" data-testid="discover-naming">
+          {num(state.value.naming.named)} of {num(state.value.clusters.length)} named by the LLM ({num(state.value.naming.calls)} call(s) this time)
+        </p>
+      ) : null}
       {state.kind === 'ok' && state.value.truncated ? <p class="muted">{state.value.truncated}</p> : null}
     </section>
   );
+}
+
+/** "named by the LLM (gpt-4o-mini)", "from terms", "LLM's name refused; from terms". */
+function nameSource(c: DiscoveryView['clusters'][number]): string {
+  if (c.nameSource === 'llm' && c.naming?.by === 'llm') return `named by the LLM, ${c.naming.model}`;
+  if (c.nameSource === 'id') return 'no distinctive terms';
+  return c.naming?.by === 'terms' ? 'from terms; LLM name not used' : 'from terms';
 }

@@ -29,7 +29,7 @@ export function discoverRoutes(d: HttpDeps): Hono<Env> {
     const maxItems = num('maxItems') ?? HTTP_DISCOVER_MAX_ITEMS;
     if (!(maxItems >= 1 && maxItems <= HTTP_DISCOVER_MAX_ITEMS)) throw new HttpProblem(400, 'invalid-query', `maxItems must be from 1 to ${HTTP_DISCOVER_MAX_ITEMS} here; \`intentops discover\` clusters up to 5,000`);
     const model = d.model();
-    const service = new DiscoverService({ queue: d.reviews, embedder: model.embedder, labels: model.labels });
+    const service = new DiscoverService({ queue: d.reviews, embedder: model.embedder, labels: model.labels, ...(d.discover ? { namer: d.discover.namer, naming: d.discover.naming } : {}) });
     const report = await service.discover({
       windowMs: parseWindow(q.since ?? '7d'),
       reasons: q.reason ? q.reason.split(',').map((x) => x.trim()).filter(Boolean) : undefined,

@@ -1,0 +1,133 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import { IntentOpsError } from '../../core/errors.js';
+import type { ClusterNameAnswer, ClusterNameRequest, ClusterNamer } from '../../ports/cluster-namer.js';
+import { LlmAnswerError } from '../../ports/llm.js';
+import { parseNamingAnswer, namingResponseFormat, renderNamingPrompt, NAMING_PROMPT_VERSION } from './naming-prompt.js';
+import { parseOptions, type OpenAiChatOptions } from './options.js';
+import { costUsd, DEFAULT_PRICES, priceOf, type PriceTable } from './pricing.js';
+import { ProviderBackoff, sharedProviderBackoff } from './provider-backoff.js';
+import { CircuitBreaker, ConcurrencyLimiter } from './resilience.js';
+import { endpointOf, postChat, type ChatEndpoint, type Clock } from './transport.js';
+import type { LlmDeps } from './openai-chat.js';
+
+/**
+ * Cluster naming over the OpenAI chat-completions wire format (same servers and options as the
+ * fallback): its own prompt (naming-prompt.ts), its own deadline (naming runs in `discover`, off
+ * the serving path, and may take longer than a fallback), its own circuit breaker and a small
+ * concurrency cap — a naming burst never takes the fallback's slots — and the provider back-off
+ * shared with every other client of the same provider. Cost comes from the same price table.
+ *
+ * @example
+ *   const namer = await openaiClusterNamer.create({ baseUrl: 'http://localhost:11434/v1', model: 'llama3.2' });
+ *   const { name } = await namer.nameCluster({ representatives: ['I lost my card', 'my card is lost'], terms: ['card', 'lost'], existingIntents: ['balance'] });
+ */
+
+export const NamingOptions = z.strictObject({
+  /** The whole naming of one cluster: queue wait, attempts and retry waits. */
+  deadlineMs: z.number().int().min(1).default(20_000),
+  /** A name is a few tokens. */
+  maxTokens: z.number().int().min(8).max(512).default(32),
+  maxConcurrent: z.number().int().min(1).max(16).default(2),
+});
+export type NamingOptions = z.output<typeof NamingOptions>;
+
+const Reply = z.object({
+  model: z.string().optional(),
+  choices: z.array(z.object({ message: z.object({ content: z.string().nullish(), refusal: z.string().nullish() }), finish_reason: z.string().nullish() })).min(1),
+  usage: z.object({ prompt_tokens: z.number().int().min(0), completion_tokens: z.number().int().min(0).default(0) }).nullish(),
+});
+
+export class OpenAiClusterNamer implements ClusterNamer {
+  readonly name = 'openai-chat';
+  readonly promptVersion = NAMING_PROMPT_VERSION;
+  private readonly endpoint: ChatEndpoint;
+  private readonly clock: Clock;
+  private readonly breaker: CircuitBreaker;
+  private readonly limiter: ConcurrencyLimiter;
+  private readonly prices: PriceTable;
+  private readonly backoff: ProviderBackoff;
+
+  constructor(
+    private readonly o: OpenAiChatOptions,
+    private readonly n: NamingOptions,
+    deps: LlmDeps = {},
+  ) {
+    this.endpoint = endpointOf(o);
+    this.backoff = deps.backoff ?? (deps.now || deps.sleep ? new ProviderBackoff() : sharedProviderBackoff);
+    this.clock = { now: deps.now ?? Date.now, sleep: deps.sleep ?? ((ms, signal) => delay(ms, undefined, { signal })), random: deps.random ?? Math.random };
+    const where = `${this.endpoint.url} (cluster naming)`;
+    this.breaker = new CircuitBreaker(o.circuit, this.clock.now, where, deps.onCircuit ? (c) => deps.onCircuit!({ ...c, where }) : undefined);
+    this.limiter = new ConcurrencyLimiter(n.maxConcurrent, 64, where);
+    this.prices = Object.freeze({ ...DEFAULT_PRICES, ...o.prices });
+  }
+
+  get circuit() {
+    return this.breaker.state;
+  }
+
+  /** The chat-completions request body for `req` (exported for tests). */
+  requestBody(req: ClusterNameRequest): Record<string, unknown> {
+    const { system, user } = renderNamingPrompt(req);
+    return {
+      ...(this.o.model === undefined ? {} : { model: this.o.model }),
+      messages: [
+        { role: 'system', content: system },
+        { role: 'user', content: user },
+      ],
+      temperature: this.o.temperature,
+      max_tokens: this.n.maxTokens,
+      ...namingResponseFormat(this.o.responseFormat),
+      ...(req.requestId === undefined ? {} : { user: req.requestId.slice(0, 64) }),
+    };
+  }
+
+  async nameCluster(req: ClusterNameRequest, signal?: AbortSignal): Promise<ClusterNameAnswer> {
+    if (req.representatives.length === 0) throw new IntentOpsError('invalid_input', 'a cluster to name needs at least one message', { where: 'nameCluster.representatives' });
+    const t0 = this.clock.now();
+    const deadline = t0 + this.n.deadlineMs;
+    const body = JSON.stringify(this.requestBody(req));
+    this.breaker.check();
+    const release = await this.limiter.acquire(signal, deadline - this.clock.now());
+    try {
+      const permit = this.breaker.enter();
+      let json: unknown;
+      try {
+        json = await postChat(this.endpoint, body, this.o, this.clock, signal, deadline, this.backoff);
+        permit.succeeded();
+      } catch (e) {
+        if (signal?.aborted) permit.abandoned();
+        else if (e instanceof IntentOpsError && e.code === 'invalid_input') permit.succeeded();
+        else permit.failed();
+        throw e;
+      }
+      const r = Reply.safeParse(json);
+      if (!r.success) throw new IntentOpsError('unavailable', 'unexpected chat response to a naming request', { where: this.endpoint.url, hint: 'check baseUrl: the server does not speak the chat-completions format' });
+      const model = r.data.model ?? this.o.model ?? this.o.azure?.deployment ?? 'unknown';
+      const promptTokens = r.data.usage?.prompt_tokens ?? 0;
+      const completionTokens = r.data.usage?.completion_tokens ?? 0;
+      const usage = { promptTokens, completionTokens, costUsd: costUsd(priceOf(this.prices, r.data.model, this.o.model), promptTokens, completionTokens) };
+      const choice = r.data.choices[0];
+      if (choice.message.refusal) throw new LlmAnswerError('the model refused to name the cluster', usage, model, this.endpoint.url);
+      const name = parseNamingAnswer(choice.message.content ?? '', { usage, model, where: this.endpoint.url });
+      return { name, model, usage, latencyMs: this.clock.now() - t0 };
+    } finally {
+      release();
+    }
+  }
+}
+
+export const openaiClusterNamer = Object.freeze({
+  description: 'cluster naming over OpenAI chat completions (OpenAI, Azure OpenAI, Ollama, vLLM, compatible servers)',
+  /** `options`: the chat adapter's options (model, baseUrl, apiKey, azure, prices, retries, circuit, …); `naming`: deadlineMs, maxTokens, maxConcurrent. */
+  async create(options: Record<string, unknown>, naming: Partial<NamingOptions> = {}, deps: LlmDeps = {}): Promise<OpenAiClusterNamer> {
+    const { promptFile: _p, variant: _v, ...chat } = options as Record<string, unknown> & { promptFile?: unknown; variant?: unknown };
+    const o = parseOptions(chat);
+    const n = NamingOptions.safeParse(naming);
+    if (!n.success) {
+      const issue = n.error.issues[0]!;
+      throw new IntentOpsError('invalid_config', issue.message, { where: ['llm.naming', ...issue.path.map(String)].join('.'), hint: 'options: deadlineMs, maxTokens, maxConcurrent' });
+    }
+    return new OpenAiClusterNamer(o, n.data, deps);
+  },
+});
