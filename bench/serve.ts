@@ -38,6 +38,8 @@ const dataDir = resolve(root, opt('--data') ?? '../shared/datasets/banking77');
 const work = mkdtempSync(join(tmpdir(), 'intentops-bench-serve-'));
 
 const rounds = Number(opt('--rounds') ?? 3);
+/** `--overhead-only`: section 0 alone (the bare-server comparison), for quicker iterations. */
+const overheadOnly = args.includes('--overhead-only');
 
 const TARGET = { rps64: 5000, p99Ms: 20, workersRatio: 1.6, slowMixP99Ratio: 2, bareRatio: 0.5 };
 
@@ -356,11 +358,22 @@ try {
     console.log(`  load generator: ${range(gen, 2)} cores while loading the bare server${busy >= 0.9 ? ': it used a whole core, so it may be what limits the bare figure (and the ratio is then an upper bound of IntentOps against a faster generator; both servers are measured under the same one)' : ' (below a whole core: not what limits the bare figure)'}`);
   }
   console.log(`  server CPU per request (all threads): IntentOps ${range(pairs.map((x) => cpuPerReq(x.io)), 3)} ms, bare ${range(pairs.map((x) => cpuPerReq(x.bare)), 3)} ms; the model alone ${modelMs.toFixed(3)} ms`);
+  // on a machine shared with other work both servers get about the same slice of the cores, and the
+  // throughput ratio then tracks this one; it does not move with how busy the rest of the machine is
+  const cpuRatios = pairs.map((x) => cpuPerReq(x.bare) / cpuPerReq(x.io));
+  console.log(`  CPU-per-request ratio (bare ÷ IntentOps: the throughput ratio when both get the same cores) ×${range(cpuRatios, 3)}; server cores used: bare ${range(pairs.map((x) => x.bare.serverCores), 2)}, IntentOps ${range(pairs.map((x) => x.io.serverCores), 2)}`);
   // where a CPU-bound server's throughput ratio would be with no serving work at all: the bare request plus the model
   const bareCpu = cpuPerReq(mid.bare);
   const noOverhead = bareCpu / (bareCpu + modelMs);
   console.log(`  serving work beyond the model ≈ ${(cpuPerReq(mid.io) - modelMs).toFixed(3)} ms per request (median round); with none at all the ratio could reach only ×${noOverhead.toFixed(2)} (bare request + the model alone)\n`);
   results.overhead = { rounds: pairs, medianRatio: mid.ratio, noOverhead, modelMs };
+  if (overheadOnly) {
+    await one.stop();
+    const jsonOut = opt('--json');
+    if (jsonOut) writeFileSync(jsonOut, JSON.stringify(results, null, 2) + '\n');
+    rmSync(work, { recursive: true, force: true });
+    process.exit(0);
+  }
 
   // 1. one process, the test set's natural mix (unsure ones go to the review queue: a SQLite write each)
   const single: Record<number, Measured> = {};

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { rejection } from '../../../test/helpers/sample.js';
 import { exactIndex } from './exact.js';
 import { hnswIndex } from './hnsw.js';
-import { startSearchThread } from './search-thread.js';
+import { ownBuffer, startSearchThread } from './search-thread.js';
 
 /** Deterministic pseudo-random unit-ish vectors (mulberry32). */
 function vectors(n: number, dim: number, seed: number): Float32Array[] {
@@ -33,6 +33,30 @@ describe('search thread', () => {
       }
     });
   }
+
+  it('answers queries that are views into a larger buffer (slab-allocated embeddings) as the index does, sending only the view', async () => {
+    const index = hnswIndex.create(32);
+    const data = vectors(300, 32, 6);
+    index.add(data, Int32Array.from(data, (_, i) => i % 5));
+    const slab = new ArrayBuffer(1 << 16);
+    const views = vectors(20, 32, 7).map((v, i) => {
+      const view = new Float32Array(slab, 4096 + i * 32 * 4, 32);
+      view.set(v);
+      return view;
+    });
+    // what is posted holds the view's 128 bytes, not the 64 KiB slab; the values are the same
+    const sent = ownBuffer(views[3]);
+    expect(sent.buffer.byteLength).toBe(32 * 4);
+    expect(Array.from(sent)).toEqual(Array.from(views[3]));
+    const whole = new Float32Array(32);
+    expect(ownBuffer(whole)).toBe(whole);
+    const bg = await startSearchThread('hnsw', index.toBytes());
+    try {
+      expect(await Promise.all(views.map((q) => bg.search(q, 3)))).toEqual(views.map((q) => index.search(q, 3)));
+    } finally {
+      await bg.close();
+    }
+  });
 
   it('rejects searches once closed, and while a search is waiting on a closing thread', async () => {
     const index = exactIndex.create(4);

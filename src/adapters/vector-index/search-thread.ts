@@ -30,5 +30,15 @@ export async function startSearchThread(kind: string, bytes: Uint8Array): Promis
     throw new IntentOpsError('unavailable', m.startsWith(`the ${what} failed to start`) ? m : `the ${what} failed to start: ${m}`, { where: 'vector index' });
   }
   const calls = new WorkerCalls(worker, { name: what, holdWhileBusy: false, where: 'vector index' });
-  return { search: (q, k) => calls.call<Neighbour[]>({ q, k }), close: () => calls.terminate() };
+  return { search: (q, k) => calls.call<Neighbour[]>({ q: ownBuffer(q), k }), close: () => calls.terminate() };
+}
+
+/**
+ * The query in an ArrayBuffer of its own size. postMessage copies a typed array's whole
+ * ArrayBuffer, not the view: an embedding that is a view into a larger buffer (the hashed
+ * embedder's 1 KiB vectors live in 64 KiB slabs) would send, and make the thread allocate, 64×
+ * the bytes the query needs.
+ */
+export function ownBuffer(q: Float32Array): Float32Array {
+  return q.byteOffset === 0 && q.byteLength === q.buffer.byteLength ? q : q.slice();
 }
