@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { IntentOpsError } from '../core/errors.js';
-import { checkpointInBackground } from './sqlite-checkpointer.js';
+import { checkpointInBackground } from './sql/sqlite-checkpointer.js';
 import { loadDriver } from './uri.js';
 
 export type SqliteDb = BetterSqlite3.Database;

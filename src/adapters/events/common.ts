@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { IntentOpsError } from '../../core/errors.js';
 import type { Feedback, NewFeedback } from '../../ports/feedback-store.js';
 import type { PredictionQuery, PredictionRecord, Variant } from '../../ports/prediction-log.js';
-import type { Clock, RandomBytes } from '../review-store/ulid.js';
+import type { Clock, RandomBytes } from '../sql/ids.js';
 
 /*
  * What the SQLite and PostgreSQL prediction logs and feedback stores share: input checks,

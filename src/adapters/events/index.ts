@@ -1,6 +1,6 @@
 import type { FeedbackStore } from '../../ports/feedback-store.js';
 import type { PredictionLog } from '../../ports/prediction-log.js';
-import { sqlitePath } from '../review-store/index.js';
+import { sqlitePath } from '../sql/index.js';
 import { pickByScheme } from '../uri.js';
 import type { EventStoreOptions } from './common.js';
 

@@ -1,6 +1,6 @@
 import type { Pool, QueryResultRow } from 'pg';
 import { IntentOpsError } from '../../core/errors.js';
-import { isPgUnavailable } from '../pg-errors.js';
+import { isPgUnavailable } from '../sql/pg-errors.js';
 import { migratePg } from '../postgres-migrate.js';
 import { loadDriver, maskUri } from '../uri.js';
 import type { EventStoreOptions } from './common.js';

@@ -1,5 +1,5 @@
 import type { Feedback, FeedbackStore, NewFeedback } from '../../ports/feedback-store.js';
-import { ulidFactory } from '../review-store/ulid.js';
+import { ulidFactory } from '../sql/ids.js';
 import { checkFeedback, checkFeedbackQuery, checkWindow, closedError, FEEDBACK_COLUMNS, feedbackValues, isoTime, rowToFeedback, type EventStoreOptions, type FeedbackQuery, type FeedbackRow } from './common.js';
 import { openPgEvents, type PgEvents, purgeOlderThan } from './postgres-db.js';
 

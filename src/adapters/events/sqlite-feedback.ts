@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Feedback, FeedbackStore, NewFeedback } from '../../ports/feedback-store.js';
-import { ulidFactory } from '../review-store/ulid.js';
+import { ulidFactory } from '../sql/ids.js';
 import { checkFeedback, checkFeedbackQuery, checkWindow, closedError, FEEDBACK_COLUMNS, feedbackValues, isoTime, rowToFeedback, type EventStoreOptions, type FeedbackQuery, type FeedbackRow } from './common.js';
 import { closeEventsDb, openEventsDb, PURGE_CHUNK, purgeInChunks, sqliteError, type Db } from './sqlite-db.js';
 

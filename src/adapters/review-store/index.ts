@@ -1,5 +1,5 @@
-import { IntentOpsError } from '../../core/errors.js';
 import type { ReviewStore } from '../../ports/review-store.js';
+import { sqlitePath } from '../sql/index.js';
 import { pickByScheme } from '../uri.js';
 import type { ReviewStoreOptions } from './review-common.js';
 import { openSpool } from '../spool.js';
@@ -38,18 +38,6 @@ export const reviewStores = Object.freeze({
 
 /** The URI forms accepted by openReviewStore, as listed in errors. */
 export const REVIEW_STORE_URIS = Object.freeze(['sqlite:PATH (e.g. sqlite:./intentops.db)', 'sqlite::memory:', 'postgres://USER[:PASSWORD]@HOST:PORT/DB[?schema=NAME]', 'postgresql://…']);
-
-/**
- * The file path in `sqlite:PATH`, read exactly as the registry and tracking stores read it (so
- * one URI names one file): `sqlite:///abs/path.db` is `/abs/path.db`, like file:///, and a
- * `?…` suffix is ignored.
- */
-export function sqlitePath(rest: string): string {
-  let path = decodeURIComponent(rest.split('?')[0]);
-  if (path.startsWith('//')) path = path.slice(2);
-  if (!path.trim()) throw new IntentOpsError('invalid_config', 'sqlite: needs a file path or :memory:', { where: 'review store', hint: 'e.g. sqlite:./intentops.db' });
-  return path;
-}
 
 /**
  * Opens the review queue named by `uri`: `sqlite:./intentops.db` (default), `sqlite::memory:`,
@@ -100,4 +88,6 @@ export async function openServingReviewStore(uri: string, o: ServingReviewOption
 
 export type { ReviewStoreOptions } from './review-common.js';
 export { ResilientReviewStore, type ResilientReviewOptions, type ResilientReviewStats, type SpooledReview } from './resilient-review.js';
-export { ulidFactory, ulidTime } from './ulid.js';
+export { ulidFactory, ulidTime } from '../sql/ids.js';
+/** The one reading of a `sqlite:` path, shared by every SQL store (see ../sql/uri.ts). */
+export { sqlitePath } from '../sql/index.js';

@@ -2,12 +2,12 @@ import type { Pool, QueryResultRow } from 'pg';
 import { SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import { IntentOpsError } from '../../core/errors.js';
 import type { AddOptions, NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
-import { isPgUnavailable } from '../pg-errors.js';
+import { isPgUnavailable } from '../sql/pg-errors.js';
 import { migratePg } from '../postgres-migrate.js';
 import { loadDriver, maskUri } from '../uri.js';
 import { messageLog } from '../../core/review/index.js';
 import { addMessageSql, BACKFILL_BATCH, backfilled, checkAt, checkId, checkNewItem, checkOutcome, checkQuery, checkWho, closedError, INSERT_COLUMNS, itemValues, PENDING_STATES, refusal, rowToItem, textKey, type Outcome, type ReviewRow, type ReviewStoreOptions } from './review-common.js';
-import { ulidFactory } from './ulid.js';
+import { ulidFactory } from '../sql/ids.js';
 
 /*
  * The review queue in PostgreSQL (pg Pool), for several replicas sharing one queue. Each

@@ -4,7 +4,7 @@ import type { AddOptions, NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } 
 import { messageLog } from '../../core/review/index.js';
 import { addMessageSql, BACKFILL_BATCH, backfilled, checkAt, checkId, checkNewItem, checkOutcome, checkQuery, checkWho, closedError, INSERT_COLUMNS, itemValues, PENDING_STATES, refusal, rowToItem, textKey, type Outcome, type ReviewRow, type ReviewStoreOptions } from './review-common.js';
 import { traced } from './review-trace.js';
-import { ulidFactory } from './ulid.js';
+import { ulidFactory } from '../sql/ids.js';
 import { openSqliteStore } from '../sqlite-open.js';
 
 /*

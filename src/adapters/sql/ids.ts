@@ -16,7 +16,7 @@ const MAX_TIME = 2 ** 48 - 1;
 export type Clock = () => number;
 export type RandomBytes = (n: number) => Uint8Array;
 
-const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+export const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 function decode(s: string): bigint {
   let v = 0n;
@@ -66,4 +66,9 @@ export function ulidFactory(now: Clock = Date.now, random: RandomBytes = randomB
 /** The millisecond timestamp encoded in a ULID. */
 export function ulidTime(id: string): number {
   return Number(decode(id.slice(0, 10)));
+}
+
+/** True for a string in the ULID form this module mints (26 Crockford base-32 characters). */
+export function isUlid(id: string): boolean {
+  return ULID.test(id);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ulidFactory, ulidTime } from './ulid.js';
+import { ulidFactory, ulidTime } from './ids.js';
 
 const zeros = (n: number) => new Uint8Array(n);
 

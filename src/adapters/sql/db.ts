@@ -1,0 +1,102 @@
+import { IntentOpsError } from '../../core/errors.js';
+import { isPgUnavailable } from './pg-errors.js';
+
+/**
+ * The small SQL surface every SQL-backed store is written against (review queue, prediction log,
+ * feedback, tracking, registry, rollout, loop), so each store's logic exists once and runs on
+ * SQLite (embedded default) and PostgreSQL (shared) alike. Statements use `?` placeholders; the
+ * PostgreSQL connector numbers them. What still differs between the dialects is spelled out by
+ * the helpers below (`table`, `fromJson`, `greatest`, …) or by a `db.dialect` test at the spot.
+ */
+export type Dialect = 'sqlite' | 'postgres';
+/** Booleans: PostgreSQL `boolean` columns; SQLite stores them as 0/1 (pass `flag(db, b)`). */
+export type SqlValue = string | number | boolean | null;
+export type SqlRow = Record<string, unknown>;
+
+export interface SqlExecutor {
+  all<T = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** Runs a statement; returns the number of rows it changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+}
+
+export interface SqlDb extends SqlExecutor {
+  readonly dialect: Dialect;
+  /** The database as shown in messages: path, or URL without password. */
+  readonly where: string;
+  /** PostgreSQL schema from `?schema=`; tables are qualified with it. */
+  readonly schema?: string;
+  /**
+   * Runs `fn` as one write transaction, committed when it resolves and rolled back when it
+   * throws (or the process dies). SQLite: BEGIN IMMEDIATE, so writers queue on the file lock;
+   * PostgreSQL: one pooled connection for the whole of `fn`. Inside `fn`, query through `tx`.
+   * On SQLite, calls made on the db itself from within `fn` (and a nested transaction, which
+   * becomes a savepoint) join the transaction instead of waiting for it.
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** `name`, qualified with the connection's schema when it has one. */
+export function table(db: Pick<SqlDb, 'schema'>, name: string): string {
+  return db.schema ? `"${db.schema}"."${name}"` : `"${name}"`;
+}
+
+/** JSON columns: SQLite hands back text, PostgreSQL jsonb an already parsed value. */
+export function fromJson<T>(v: unknown): T {
+  return (typeof v === 'string' ? JSON.parse(v) : v) as T;
+}
+
+export function toJson(v: unknown): string {
+  return JSON.stringify(v);
+}
+
+/** A boolean as the dialect stores it: PostgreSQL boolean, SQLite 0/1. */
+export function flag(db: Pick<SqlDb, 'dialect'>, b: boolean): SqlValue {
+  return db.dialect === 'postgres' ? b : b ? 1 : 0;
+}
+
+/** The larger / smaller of two SQL values: SQLite's scalar max()/min(), PostgreSQL's GREATEST/LEAST. */
+export function greatest(db: Pick<SqlDb, 'dialect'>): string {
+  return db.dialect === 'postgres' ? 'GREATEST' : 'MAX';
+}
+export function least(db: Pick<SqlDb, 'dialect'>): string {
+  return db.dialect === 'postgres' ? 'LEAST' : 'MIN';
+}
+
+/** A time column read back: PostgreSQL timestamptz gives a Date, SQLite the ISO text stored. */
+export function isoOf(t: string | Date): string {
+  return t instanceof Date ? t.toISOString() : t;
+}
+
+/** An integer aggregate read back: PostgreSQL's COUNT(*) is a bigint, handed over as a string. */
+export function countOf(v: unknown): number {
+  return Number(v);
+}
+
+/**
+ * Driver errors as domain errors: what failed, where, and how to get going again.
+ * `unavailable` means "try again later" (a locked file, a full disk, a server away: the serving
+ * path spools or degrades); `invalid_config` a URI that cannot work (login refused, no such
+ * database); `corrupt` a file that is not a database; anything else is `internal`.
+ */
+export function driverError(e: unknown, where: string, action: string, configKey = 'the store URI'): IntentOpsError {
+  if (e instanceof IntentOpsError) return e;
+  const err = e as NodeJS.ErrnoException & { code?: string };
+  const code = String(err?.code ?? '');
+  const msg = err?.message ?? String(e);
+  if (code.startsWith('SQLITE_')) {
+    if (/^SQLITE_(BUSY|LOCKED|FULL|IOERR)/.test(code)) {
+      return new IntentOpsError('unavailable', `${action}: ${msg}`, { where, hint: 'retry; if the file stays locked, look for a hung intentops process holding it; if the disk is full, free space', cause: e });
+    }
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      return new IntentOpsError('corrupt', `${where} is not a readable SQLite database (${msg})`, { where, hint: `restore it from a backup, or point ${configKey} at a new file`, cause: e });
+    }
+    return new IntentOpsError('internal', `${action}: ${msg}`, { where, cause: e });
+  }
+  if (code === '28P01' || code === '28000') return new IntentOpsError('invalid_config', `PostgreSQL refused the login: ${msg}`, { where, hint: `check the user and password in ${configKey}`, cause: e });
+  if (code === '3D000') return new IntentOpsError('invalid_config', `PostgreSQL: ${msg}`, { where, hint: `create it (createdb NAME) or fix the database name in ${configKey}`, cause: e });
+  if (isPgUnavailable(e)) {
+    return new IntentOpsError('unavailable', `${action}: cannot reach the database (${msg})`, { where, hint: `check ${configKey}, that the server is running and that the database exists`, cause: e });
+  }
+  return new IntentOpsError('internal', `${action}: ${msg}`, { where, cause: e });
+}
