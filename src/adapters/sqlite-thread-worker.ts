@@ -11,7 +11,7 @@ import type { ThreadedStoreKind } from './sqlite-thread.js';
 type Store = Record<string, unknown>;
 
 const OPENERS: Readonly<Record<ThreadedStoreKind, (path: string) => Promise<unknown>>> = {
-  predictions: async (path) => (await import('./events/sqlite-predictions.js')).openSqlitePredictionLog(path),
+  predictions: async (path) => (await import('./prediction-log/index.js')).openSqlitePredictionLog(path),
   review: async (path) => (await import('./review-store/sqlite-review.js')).openSqliteReviewStore(path),
 };
 

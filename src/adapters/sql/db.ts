@@ -89,7 +89,7 @@ export function driverError(e: unknown, where: string, action: string, configKey
       return new IntentOpsError('unavailable', `${action}: ${msg}`, { where, hint: 'retry; if the file stays locked, look for a hung intentops process holding it; if the disk is full, free space', cause: e });
     }
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-      return new IntentOpsError('corrupt', `${where} is not a readable SQLite database (${msg})`, { where, hint: `restore it from a backup, or point ${configKey} at a new file`, cause: e });
+      return new IntentOpsError('corrupt', `${where.replace(/^sqlite:/, '')} is not a readable SQLite database (${msg})`, { where, hint: `restore it from a backup, or point ${configKey} at a new file`, cause: e });
     }
     return new IntentOpsError('internal', `${action}: ${msg}`, { where, cause: e });
   }
@@ -99,4 +99,28 @@ export function driverError(e: unknown, where: string, action: string, configKey
     return new IntentOpsError('unavailable', `${action}: cannot reach the database (${msg})`, { where, hint: `check ${configKey}, that the server is running and that the database exists`, cause: e });
   }
   return new IntentOpsError('internal', `${action}: ${msg}`, { where, cause: e });
+}
+
+/** The prefix of the review and events tables on PostgreSQL unless a store is told otherwise. */
+export const DEFAULT_TABLE_PREFIX = 'intentops_';
+const PREFIX = /^[a-z_][a-z0-9_]{0,39}$/;
+
+/**
+ * The names of a store's tables when it takes a table prefix (review queue, prediction log,
+ * feedback: several deployments or test runs sharing one PostgreSQL database). On SQLite the
+ * file is the deployment: no prefix, as the releases before wrote them. `t(name)` is the
+ * qualified table, `p` the prefix for index and constraint names ('' on SQLite).
+ */
+export function prefixed(db: Pick<SqlDb, 'dialect' | 'schema'>, prefix: string | undefined, what: string): { t: (name: string) => string; p: string } {
+  const chosen = prefix ?? DEFAULT_TABLE_PREFIX;
+  if (!PREFIX.test(chosen)) {
+    throw new IntentOpsError('invalid_config', `table prefix ${JSON.stringify(chosen)} must be 1–40 lower-case letters, digits or _, starting with a letter or _`, { where: `${what} tablePrefix` });
+  }
+  const p = db.dialect === 'postgres' ? chosen : '';
+  return { t: (name) => table(db, `${p}${name}`), p };
+}
+
+/** A column that identifies a row physically, for chunked deletes: SQLite rowid, PostgreSQL ctid. */
+export function rowId(db: Pick<SqlDb, 'dialect'>): string {
+  return db.dialect === 'postgres' ? 'ctid' : 'rowid';
 }

@@ -90,7 +90,7 @@ function connect(Database: DatabaseCtor, file: string, o: SqliteOptions): Connec
     db.pragma('foreign_keys = ON');
   } catch (e) {
     db?.close();
-    const err = driverError(e, file, `cannot open SQLite database ${file}`, o.configKey);
+    const err = driverError(e, `sqlite:${file}`, `cannot open SQLite database ${file}`, o.configKey);
     if (err.code !== 'internal') throw err;
     throw new IntentOpsError('unavailable', `cannot open SQLite database ${file}: ${(e as Error).message}`, {
       where: file,
@@ -148,7 +148,7 @@ export async function openSqlite(path: string, o: SqliteOptions = {}): Promise<S
     try {
       return await fn();
     } catch (e) {
-      throw driverError(e, file, 'SQLite', o.configKey);
+      throw driverError(e, `sqlite:${file}`, 'SQLite', o.configKey);
     }
   };
   /** Within a live transaction of this connection: run now, as part of it. Else: wait in line. */
@@ -165,7 +165,7 @@ export async function openSqlite(path: string, o: SqliteOptions = {}): Promise<S
       return out;
     } catch (e) {
       if (db.inTransaction) db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
-      throw driverError(e, file, 'SQLite transaction', o.configKey);
+      throw driverError(e, `sqlite:${file}`, 'SQLite transaction', o.configKey);
     }
   };
   let closed = false;
@@ -186,7 +186,7 @@ export async function openSqlite(path: string, o: SqliteOptions = {}): Promise<S
           return out;
         } catch (e) {
           if (db.inTransaction) db.exec('ROLLBACK');
-          throw driverError(e, file, 'SQLite transaction', o.configKey);
+          throw driverError(e, `sqlite:${file}`, 'SQLite transaction', o.configKey);
         } finally {
           s.open = false;
         }

@@ -49,3 +49,12 @@ export async function openSqlDb(uri: string, what: string, o: SqlOpenOptions = {
   const { entry } = pickByScheme(sqlBackends, uri, what, SQL_STORE_URIS);
   return entry.open(uri, o);
 }
+
+/**
+ * Which dialect a store URI names, and the SQLite path when it is a file — for the stores that
+ * open SQLite their own way (on a thread of their own). Fails as openSqlDb does.
+ */
+export function pickSqlBackend(uri: string, what: string): { dialect: 'sqlite' | 'postgres'; path: string } {
+  const { entry } = pickByScheme(sqlBackends, uri, what, SQL_STORE_URIS);
+  return entry === sqlBackends.sqlite ? { dialect: 'sqlite', path: sqlitePath(uri) } : { dialect: 'postgres', path: '' };
+}
