@@ -2,5 +2,5 @@ export { countOf, DEFAULT_TABLE_PREFIX, flag, fromJson, greatest, isoOf, least, 
 export { ulidFactory, ulidTime, isUlid, type Clock, type RandomBytes } from './ids.js';
 export { migrate, MIGRATIONS_TABLE, type Ledger, type Migration, type MigrationStep } from './migrate.js';
 export { openSqlDb, pickSqlBackend, sqlBackends, sqlitePath, uriScheme, SQL_STORE_URIS, type SqlOpenOptions, type SqlScheme } from './uri.js';
-export { openSqlite, type SqliteOptions } from './sqlite.js';
+export { openSqlite, sqliteHandle, type SqliteOptions } from './sqlite.js';
 export { openPostgres, type PostgresOptions } from './postgres.js';

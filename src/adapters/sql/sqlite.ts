@@ -120,6 +120,20 @@ function prepare(conn: Connection, sql: string): BetterSqlite3.Statement {
   return stmt;
 }
 
+/** The driver connection behind each SQLite SqlDb, for the one synchronous user (see sqliteHandle). */
+const handles = new WeakMap<SqlDb, BetterSqlite3.Database>();
+
+/**
+ * The better-sqlite3 connection behind a SQLite SqlDb, for a store whose port is synchronous
+ * (the LLM eval response cache: get/set inside a scoring loop). Only for a file no other store
+ * shares: its statements bypass the order in which the SqlDb runs calls.
+ */
+export function sqliteHandle(db: SqlDb): BetterSqlite3.Database {
+  const h = handles.get(db);
+  if (!h) throw new IntentOpsError('internal', `${db.where} is not a SQLite database opened by openSqlite`, { where: db.where });
+  return h;
+}
+
 /** SQLite takes 0/1 for booleans. */
 const bind = (params: readonly SqlValue[]) => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
 
@@ -169,7 +183,7 @@ export async function openSqlite(path: string, o: SqliteOptions = {}): Promise<S
     }
   };
   let closed = false;
-  return {
+  const sqlDb: SqlDb = {
     dialect: 'sqlite',
     where: file,
     all: (sql, params) => inLine(() => exec.all(sql, params)),
@@ -203,4 +217,6 @@ export async function openSqlite(path: string, o: SqliteOptions = {}): Promise<S
         }
       }),
   };
+  handles.set(sqlDb, db);
+  return sqlDb;
 }
