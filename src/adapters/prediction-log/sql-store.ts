@@ -21,6 +21,15 @@ export async function purgeOlderThan(db: SqlDb, t: string, cutoff: string): Prom
   }
 }
 
+/** `rows` cut greedily into pieces of the given sizes (largest first); `remainder`: the last piece may be any smaller size. */
+function slices<T>(rows: readonly T[], sizes: readonly number[], remainder: boolean): T[][] {
+  const out: T[][] = [];
+  let i = 0;
+  for (const size of sizes) while (rows.length - i >= size) out.push(rows.slice(i, (i += size)));
+  if (remainder && i < rows.length) out.push(rows.slice(i));
+  return out;
+}
+
 /** The WHERE clause for a checked query, with its parameters. */
 function where(n: NormalPredictionQuery): { sql: string; params: SqlValue[] } {
   const params: SqlValue[] = [];
@@ -44,8 +53,12 @@ export function migrateEvents(db: SqlDb, tablePrefix: string | undefined): Promi
 export class SqlPredictionLog implements PredictionLog {
   private readonly t: string;
   private readonly name: string;
-  /** Rows per INSERT: SQLite runs one cached single-row statement per record inside one transaction; PostgreSQL sends up to 2000 rows (16 parameters each, under its 65,535). */
-  private readonly rowsPerInsert: number;
+  /**
+   * Splits a batch into INSERTs. PostgreSQL: up to 2000 rows each (16 parameters a row, under its
+   * 65,535), one round trip per 2000. SQLite: statements of 64, 16, 4 and 1 rows, so the few
+   * prepared statements stay cached whatever the batch size.
+   */
+  private readonly chunk: (rows: readonly PredictionRecord[]) => PredictionRecord[][];
   private closed = false;
 
   private constructor(
@@ -54,7 +67,7 @@ export class SqlPredictionLog implements PredictionLog {
   ) {
     this.t = prefixed(db, tablePrefix, 'prediction log').t('prediction_log');
     this.name = `${db.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'} prediction log`;
-    this.rowsPerInsert = db.dialect === 'postgres' ? 2000 : 1;
+    this.chunk = db.dialect === 'postgres' ? (rows) => slices(rows, [2000], true) : (rows) => slices(rows, [64, 16, 4, 1], false);
   }
 
   /** Migrates the events tables and returns the log; the log owns `db` (closes it). */
@@ -78,11 +91,10 @@ export class SqlPredictionLog implements PredictionLog {
     const db = this.live();
     const ok = checkRecords(records);
     if (!ok.length) return;
-    const chunks: PredictionRecord[][] = [];
-    for (let i = 0; i < ok.length; i += this.rowsPerInsert) chunks.push(ok.slice(i, i + this.rowsPerInsert));
+    const chunks = this.chunk(ok);
     const params = (chunk: PredictionRecord[]) => chunk.flatMap((r) => predictionValues(r, (b) => flag(db, b)) as SqlValue[]);
     if (chunks.length === 1) {
-      await db.run(this.insertSql(ok.length), params(ok));
+      await db.run(this.insertSql(chunks[0].length), params(chunks[0]));
       return;
     }
     // one transaction for the whole batch, whatever its size
