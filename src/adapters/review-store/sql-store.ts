@@ -196,9 +196,10 @@ export class SqlReviewStore implements ReviewStore {
       await run();
       return;
     }
+    // the thread owns the connection and handles one message at a time: every call joins
     await this.db.transaction(async () => {
       await run();
-    });
+    }, { joinAll: true });
   }
 
   async labelled(): Promise<{ text: string; label: string; id: string }[]> {

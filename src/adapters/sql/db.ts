@@ -29,10 +29,12 @@ export interface SqlDb extends SqlExecutor {
    * Runs `fn` as one write transaction, committed when it resolves and rolled back when it
    * throws (or the process dies). SQLite: BEGIN IMMEDIATE, so writers queue on the file lock;
    * PostgreSQL: one pooled connection for the whole of `fn`. Inside `fn`, query through `tx`.
-   * On SQLite, calls made on the db itself from within `fn` (and a nested transaction, which
-   * becomes a savepoint) join the transaction instead of waiting for it.
+   *
+   * `joinAll` (SQLite; for a caller that owns the connection, as a store thread does): while `fn`
+   * runs, every call on the db joins the transaction instead of waiting for it, and a nested
+   * transaction becomes a savepoint — so store methods called inside `fn` share its one commit.
    */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: { readonly joinAll?: boolean }): Promise<T>;
   close(): Promise<void>;
 }
 

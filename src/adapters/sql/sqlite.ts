@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -44,6 +43,8 @@ interface Connection {
   refs: number;
   full: boolean;
   release?: () => Promise<void>;
+  /** The open transaction every call on the connection joins (see SqlDb.transaction's `joinAll`). */
+  joined?: Scope;
 }
 
 /** Statements kept prepared per connection; past this the cache starts over (queries built from filters vary). */
@@ -57,13 +58,11 @@ const STATEMENT_CACHE = 256;
  */
 const connections = new Map<string, Connection>();
 
-/** The transaction the current async context runs in, so calls from within it join it. */
+/** An open transaction that every call on its connection joins. */
 interface Scope {
-  readonly conn: Connection;
   open: boolean;
   savepoints: number;
 }
-const scope = new AsyncLocalStorage<Scope>();
 
 function connect(Database: DatabaseCtor, file: string, o: SqliteOptions): Connection {
   const memory = file === ':memory:';
@@ -134,15 +133,17 @@ export function sqliteHandle(db: SqlDb): BetterSqlite3.Database {
   return h;
 }
 
-/** SQLite takes 0/1 for booleans. */
-const bind = (params: readonly SqlValue[]) => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+/** SQLite takes 0/1 for booleans; the array is bound as a whole (no spread of a 1,000-value batch). */
+function bind(params: readonly SqlValue[]): unknown[] {
+  for (const p of params) if (typeof p === 'boolean') return params.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
+  return params as unknown[];
+}
 
 /**
  * Opens (creating if needed) an SQLite database file in WAL mode. `path` ':memory:' gives a
  * private in-memory database. Calls are serialised per file, so a transaction awaiting inside
- * `fn` never sees another caller's statements; calls made from within a transaction's `fn` join
- * it (so a store method can run inside a caller's transaction: the store threads batch the
- * writes that arrive together into one commit this way).
+ * `fn` never sees another caller's statements; a `joinAll` transaction lets every call join it
+ * instead (the store threads batch the writes that arrive together into one commit this way).
  */
 export async function openSqlite(path: string, o: SqliteOptions = {}): Promise<SqlDb> {
   const Database = await loadDriver();
@@ -152,10 +153,10 @@ export async function openSqlite(path: string, o: SqliteOptions = {}): Promise<S
   const exec: SqlExecutor = {
     async all<T>(sql: string, params: readonly SqlValue[] = []) {
       const stmt = prepare(conn, sql);
-      return (stmt.reader ? stmt.all(...bind(params)) : (stmt.run(...bind(params)), [])) as T[];
+      return (stmt.reader ? stmt.all(bind(params)) : (stmt.run(bind(params)), [])) as T[];
     },
     async run(sql: string, params: readonly SqlValue[] = []) {
-      return prepare(conn, sql).run(...bind(params)).changes;
+      return prepare(conn, sql).run(bind(params)).changes;
     },
   };
   const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -165,11 +166,8 @@ export async function openSqlite(path: string, o: SqliteOptions = {}): Promise<S
       throw driverError(e, `sqlite:${file}`, 'SQLite', o.configKey);
     }
   };
-  /** Within a live transaction of this connection: run now, as part of it. Else: wait in line. */
-  const inLine = <T>(fn: () => Promise<T>): Promise<T> => {
-    const s = scope.getStore();
-    return s?.open && s.conn === conn ? wrap(fn) : serial(() => wrap(fn));
-  };
+  /** While a `joinAll` transaction is open: run now, as part of it. Else: wait in line. */
+  const inLine = <T>(fn: () => Promise<T>): Promise<T> => (conn.joined?.open ? wrap(fn) : serial(() => wrap(fn)));
   const nested = async <T>(s: Scope, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> => {
     const name = `sp${++s.savepoints}`;
     db.exec(`SAVEPOINT ${name}`);
@@ -188,14 +186,15 @@ export async function openSqlite(path: string, o: SqliteOptions = {}): Promise<S
     where: file,
     all: (sql, params) => inLine(() => exec.all(sql, params)),
     run: (sql, params) => inLine(() => exec.run(sql, params)),
-    transaction: (fn) => {
-      const outer = scope.getStore();
-      if (outer?.open && outer.conn === conn) return nested(outer, fn);
+    transaction: (fn, t = {}) => {
+      const outer = conn.joined;
+      if (outer?.open) return nested(outer, fn);
       return serial(async () => {
         await wrap(async () => db.exec('BEGIN IMMEDIATE'));
-        const s: Scope = { conn, open: true, savepoints: 0 };
+        const s: Scope = { open: true, savepoints: 0 };
+        if (t.joinAll) conn.joined = s;
         try {
-          const out = await scope.run(s, () => fn(exec));
+          const out = await fn(exec);
           db.exec('COMMIT');
           return out;
         } catch (e) {
@@ -203,6 +202,7 @@ export async function openSqlite(path: string, o: SqliteOptions = {}): Promise<S
           throw driverError(e, `sqlite:${file}`, 'SQLite transaction', o.configKey);
         } finally {
           s.open = false;
+          if (conn.joined === s) conn.joined = undefined;
         }
       });
     },
