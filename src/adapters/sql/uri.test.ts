@@ -58,6 +58,14 @@ describe('store URIs', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a bare sqlite scheme names no file (it is not a file called "sqlite")', async () => {
+    for (const uri of ['sqlite', 'sqlite:']) {
+      const err = await rejection(openSqlDb(uri, 'review store'));
+      expect(err.code).toBe('invalid_config');
+      expect(err.message).toMatch(/names no database file/);
+    }
+  });
+
   it('numbers ? placeholders for PostgreSQL', () => {
     expect(numberPlaceholders('SELECT a FROM t WHERE x = ? AND y IN (?, ?)')).toBe('SELECT a FROM t WHERE x = $1 AND y IN ($2, $3)');
   });

@@ -14,10 +14,10 @@ export type SqlOpenOptions = SqliteOptions & PostgresOptions;
  * (review, prediction log, feedback, tracking, registry, rollout, loop) reads its URI here.
  */
 export const sqlBackends = Object.freeze({
-  sqlite: { example: 'sqlite:./intentops.db', open: (uri: string, o: SqlOpenOptions) => openSqlite(sqlitePath(uri), o) },
-  postgres: { example: 'postgres://USER@HOST:5432/DB', open: openPostgres },
-  postgresql: { example: 'postgresql://USER@HOST:5432/DB', open: openPostgres },
-} satisfies Record<string, { example: string; open: (uri: string, o: SqlOpenOptions) => Promise<SqlDb> }>);
+  sqlite: { example: 'sqlite:./intentops.db', open: (_uri: string, rest: string, o: SqlOpenOptions) => openSqlite(sqlitePath(`sqlite:${rest}`), o) },
+  postgres: { example: 'postgres://USER@HOST:5432/DB', open: (uri: string, _rest: string, o: SqlOpenOptions) => openPostgres(uri, o) },
+  postgresql: { example: 'postgresql://USER@HOST:5432/DB', open: (uri: string, _rest: string, o: SqlOpenOptions) => openPostgres(uri, o) },
+} satisfies Record<string, { example: string; open: (uri: string, rest: string, o: SqlOpenOptions) => Promise<SqlDb> }>);
 
 export type SqlScheme = keyof typeof sqlBackends;
 
@@ -46,8 +46,8 @@ export function uriScheme(uri: string): string | undefined {
 
 /** Opens the database a store URI names; an unknown scheme fails 'invalid_config' listing the valid forms. */
 export async function openSqlDb(uri: string, what: string, o: SqlOpenOptions = {}): Promise<SqlDb> {
-  const { entry } = pickByScheme(sqlBackends, uri, what, SQL_STORE_URIS);
-  return entry.open(uri, o);
+  const { entry, rest } = pickByScheme(sqlBackends, uri, what, SQL_STORE_URIS);
+  return entry.open(uri, rest, o);
 }
 
 /**
@@ -55,6 +55,6 @@ export async function openSqlDb(uri: string, what: string, o: SqlOpenOptions = {
  * open SQLite their own way (on a thread of their own). Fails as openSqlDb does.
  */
 export function pickSqlBackend(uri: string, what: string): { dialect: 'sqlite' | 'postgres'; path: string } {
-  const { entry } = pickByScheme(sqlBackends, uri, what, SQL_STORE_URIS);
-  return entry === sqlBackends.sqlite ? { dialect: 'sqlite', path: sqlitePath(uri) } : { dialect: 'postgres', path: '' };
+  const { entry, rest } = pickByScheme(sqlBackends, uri, what, SQL_STORE_URIS);
+  return entry === sqlBackends.sqlite ? { dialect: 'sqlite', path: sqlitePath(`sqlite:${rest}`) } : { dialect: 'postgres', path: '' };
 }
