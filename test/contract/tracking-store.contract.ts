@@ -53,8 +53,8 @@ export function runTrackingStoreContract(name: string, fresh: FreshStore): void 
       const s = await store();
       const run = await s.createRun(newRun());
       expect(run).toMatchObject({ name: 'tickets', status: 'running', codeVersion: '0123abcd', createdAt: '2025-03-01T10:00:00.000Z', finishedAt: null, durationMs: null, bundle: null, error: null, metrics: {}, perIntent: {}, tags: {} });
-      // the one id scheme of the SQL stores: a ULID carrying the creation time
-      expect(run.id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+      // the one id scheme of the SQL stores: a ULID carrying the creation time (lower case: after the UUIDv7 ids of earlier releases)
+      expect(run.id).toMatch(/^[0-9a-hjkmnp-tv-z]{26}$/);
       expect(new Date(ulidTime(run.id)).toISOString()).toBe(run.createdAt);
       expect(await s.getRun(run.id)).toEqual(run);
       expect((await s.getRun(run.id))!.params).toEqual(newRun().params);

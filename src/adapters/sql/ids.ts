@@ -20,7 +20,7 @@ export const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 function decode(s: string): bigint {
   let v = 0n;
-  for (const c of s) v = v * 32n + BigInt(ALPHABET.indexOf(c));
+  for (const c of s) v = v * 32n + BigInt(ALPHABET.indexOf(c.toUpperCase()));
   return v;
 }
 
@@ -63,7 +63,18 @@ export function ulidFactory(now: Clock = Date.now, random: RandomBytes = randomB
   };
 }
 
-/** The millisecond timestamp encoded in a ULID. */
+/**
+ * Monotonic ULIDs written in lower case (the ULID spec reads either case), for a table whose rows
+ * carry UUIDv7 ids from earlier releases: the tracking runs. Lower case sorts every new id after
+ * every UUIDv7 written before it, in SQLite's byte order and PostgreSQL's collations alike (upper
+ * case would sort before them in byte order: 'M' < 'a'), so "newest first" stays true.
+ */
+export function lowerUlidFactory(now: Clock = Date.now, random: RandomBytes = randomBytes): () => string {
+  const next = ulidFactory(now, random);
+  return () => next().toLowerCase();
+}
+
+/** The millisecond timestamp encoded in a ULID (either case). */
 export function ulidTime(id: string): number {
   return Number(decode(id.slice(0, 10)));
 }

@@ -1,6 +1,6 @@
 import { IntentOpsError } from '../../core/errors.js';
 import type { NewRun, Run, RunFilter, RunPatch, TrackingStore } from '../../ports/tracking-store.js';
-import { ulidFactory } from '../sql/index.js';
+import { lowerUlidFactory } from '../sql/index.js';
 import { goneReason, systemLiveness, type Liveness } from './liveness.js';
 import { applyPatch, buildRun, RUN_STATUSES } from './runs.js';
 import { TRACKING_COMPONENT, TRACKING_MIGRATIONS } from './schema.js';
@@ -9,7 +9,7 @@ import { fromJson, migrate, table, toJson, type SqlDb, type SqlValue } from '../
 export interface TrackingStoreOptions {
   /** Clock for createdAt / finishedAt and run ids (tests pin it). */
   readonly now?: () => Date;
-  /** Run id generator; a ULID from `now` by default (the one id scheme of the SQL stores). */
+  /** Run id generator; a ULID from `now` by default (the one id scheme of the SQL stores), in lower case: see lowerUlidFactory. */
   readonly newId?: () => string;
   /** How a reader tells a running run's process is gone (see liveness.ts); false = never. Default: this host's process table. */
   readonly liveness?: Liveness | false;
@@ -99,7 +99,7 @@ export class SqlTrackingStore implements TrackingStore {
   static async open(db: SqlDb, opts: TrackingStoreOptions = {}): Promise<SqlTrackingStore> {
     await migrate(db, TRACKING_COMPONENT, TRACKING_MIGRATIONS);
     const now = opts.now ?? (() => new Date());
-    return new SqlTrackingStore(db, now, opts.newId ?? ulidFactory(() => now().getTime()), opts.liveness ?? systemLiveness);
+    return new SqlTrackingStore(db, now, opts.newId ?? lowerUlidFactory(() => now().getTime()), opts.liveness ?? systemLiveness);
   }
 
   async createRun(input: NewRun): Promise<Run> {
