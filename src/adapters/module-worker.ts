@@ -149,12 +149,14 @@ export class WorkerCalls {
  */
 export interface ServeOptions<T, M> {
   /**
-   * Runs the calls of one batch: `run` starts them all, in order (a handler's synchronous part
-   * runs at once). The SQLite threads wrap it in one transaction, so a batch of writes costs one
-   * commit. Throwing after `run` fails every call of the batch that had succeeded (the commit
-   * failed: none of their writes stayed).
+   * Runs the calls of one batch: `run` runs them one after another and settles when all have
+   * answered. The SQLite store threads wrap it in one transaction, so a batch of writes costs one
+   * commit. Rejecting after `run` fails every call of the batch that had succeeded (the commit
+   * failed: none of their writes stayed); rejecting before it runs the calls one by one.
+   * With `batch`, messages are handled strictly one after another (a store's reads see every
+   * earlier write, whatever its handler awaits).
    */
-  readonly batch?: (target: T, calls: readonly M[], run: () => void) => void;
+  readonly batch?: (target: T, calls: readonly M[], run: () => Promise<unknown>) => Promise<void>;
 }
 
 export async function serveCalls<T, M extends { id: number }>(open: () => Promise<T> | T, handle: (target: T, m: M) => unknown, o: ServeOptions<T, M> = {}): Promise<void> {
@@ -175,20 +177,34 @@ export async function serveCalls<T, M extends { id: number }>(open: () => Promis
       return { id: m.id, ok: false, error: wireError(e) };
     }
   };
-  const answer = (m: M) => void settle(m).then((r) => replies.push(r));
-  port.on('message', (m: M | Batch<M>) => {
-    if (!o.batch || !isBatch(m)) return each(m, answer);
-    const calls = m.batch;
-    let answers: Promise<Reply>[] | undefined;
+  const batch = o.batch;
+  if (!batch) {
+    const answer = (m: M) => void settle(m).then((r) => replies.push(r));
+    port.on('message', (m: M | Batch<M>) => each(m, answer));
+    return;
+  }
+  const inOrder = async (calls: readonly M[]): Promise<Reply[]> => {
+    const out: Reply[] = [];
+    for (const m of calls) out.push(await settle(m));
+    return out;
+  };
+  const handleBatch = async (calls: readonly M[]): Promise<void> => {
+    let answers: Promise<Reply[]> | undefined;
     let failed: WireError | undefined;
     try {
-      o.batch(target, calls, () => void (answers ??= calls.map(settle)));
+      await batch(target, calls, () => (answers ??= inOrder(calls)));
     } catch (e) {
       failed = wireError(e);
     }
-    answers ??= calls.map(settle);
-    void Promise.all(answers).then((rs) => {
-      for (const r of rs) replies.push(failed && r.ok ? { id: r.id, ok: false, error: failed } : r);
-    });
+    if (!answers) {
+      // the batch never ran (its transaction could not start): each call on its own
+      failed = undefined;
+      answers = inOrder(calls);
+    }
+    for (const r of await answers) replies.push(failed && r.ok ? { id: r.id, ok: false, error: failed } : r);
+  };
+  let line: Promise<void> = Promise.resolve();
+  port.on('message', (m: M | Batch<M>) => {
+    line = line.then(() => (isBatch(m) ? handleBatch(m.batch) : settle(m).then((r) => replies.push(r))));
   });
 }

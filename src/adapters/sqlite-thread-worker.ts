@@ -11,8 +11,8 @@ import type { ThreadedStoreKind } from './sqlite-thread.js';
 type Store = Record<string, unknown>;
 
 const OPENERS: Readonly<Record<ThreadedStoreKind, (path: string) => Promise<unknown>>> = {
-  predictions: async (path) => (await import('./events/sqlite-predictions.js')).openSqlitePredictionLog(path),
-  review: async (path) => (await import('./review-store/sqlite-review.js')).openSqliteReviewStore(path),
+  predictions: async (path) => (await import('./prediction-log/index.js')).openSqlitePredictionLog(path),
+  review: async (path) => (await import('./review-store/index.js')).openSqliteReviewStore(path),
 };
 
 const { kind, path } = workerData as { kind: ThreadedStoreKind; path: string };
@@ -26,10 +26,10 @@ await serveCalls(
   },
   {
     // the calls that arrived together (a review item per unsure message) share one commit
-    batch: (store, calls, run) => {
+    batch: async (store, calls, run) => {
       const transact = store.transact;
-      if (typeof transact !== 'function' || calls.some((m) => m.op === 'close')) return run();
-      (transact as (run: () => void) => void).call(store, run);
+      if (typeof transact !== 'function' || calls.some((m) => m.op === 'close')) return void (await run());
+      await (transact as (run: () => Promise<unknown>) => Promise<void>).call(store, run);
     },
   },
 );

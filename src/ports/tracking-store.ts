@@ -14,7 +14,7 @@ export type PerIntentMetrics = Readonly<Record<string, Readonly<Record<string, n
 
 /** One experiment run (a training, an evaluation…): what went in, what came out, where it ran. */
 export interface Run {
-  /** Time-ordered (UUIDv7): sorting ids sorts runs by creation. */
+  /** Time-ordered (a lower-case ULID; runs recorded by earlier releases have UUIDv7 ids, which sort before them): sorting ids sorts runs by creation. */
   readonly id: string;
   readonly name: string;
   readonly status: RunStatus;

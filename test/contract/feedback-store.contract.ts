@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ulidTime } from '../../src/adapters/review-store/index.js';
-import type { EventStoreOptions } from '../../src/adapters/events/index.js';
+import type { EventStoreOptions } from '../../src/adapters/prediction-log/index.js';
 import type { Feedback, FeedbackStore, NewFeedback } from '../../src/ports/feedback-store.js';
 import { rejection } from '../helpers/sample.js';
 import type { EventsHarness, EventsLocation } from './prediction-log.contract.js';

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe } from 'vitest';
-import { openFeedbackStore } from '../../src/adapters/events/index.js';
+import { openFeedbackStore } from '../../src/adapters/feedback-store/index.js';
 import { dropPgTables, PG_URL, requirePostgres, uniqueId } from '../helpers/real-services.js';
 import { tempDir } from '../helpers/sample.js';
 import { runFeedbackStoreContract } from './feedback-store.contract.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openLoopStore, type LoopStoreOptions } from '../../src/adapters/loop/index.js';
-import { openSqlDb, table } from '../../src/adapters/tracking/sql/index.js';
+import { openSqlDb, table } from '../../src/adapters/sql/index.js';
 import type { LoopStore } from '../../src/ports/loop-store.js';
 import { rejection } from '../helpers/sample.js';
 import type { FreshStore } from './tracking-store.contract.js';

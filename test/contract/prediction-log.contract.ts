@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EventStoreOptions } from '../../src/adapters/events/index.js';
+import type { EventStoreOptions } from '../../src/adapters/prediction-log/index.js';
 import type { PredictionLog, PredictionRecord } from '../../src/ports/prediction-log.js';
 import { rejection } from '../helpers/sample.js';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openRegistryStore, type RegistryStoreOptions } from '../../src/adapters/registry/index.js';
-import { openSqlDb, table } from '../../src/adapters/tracking/sql/index.js';
+import { openSqlDb, table } from '../../src/adapters/sql/index.js';
 import type { RegistryStore } from '../../src/ports/registry-store.js';
 import { ROOT, rejection } from '../helpers/sample.js';
 import type { FreshStore } from './tracking-store.contract.js';

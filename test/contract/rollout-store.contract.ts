@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openRegistryStore } from '../../src/adapters/registry/index.js';
 import { openRolloutStore, type RolloutStoreOptions } from '../../src/adapters/rollout/index.js';
-import { MIGRATIONS_TABLE, openSqlDb, table } from '../../src/adapters/tracking/sql/index.js';
+import { MIGRATIONS_TABLE, openSqlDb, table } from '../../src/adapters/sql/index.js';
 import type { RolloutStore } from '../../src/ports/rollout-store.js';
 import { rejection } from '../helpers/sample.js';
 import type { FreshStore } from './tracking-store.contract.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTrackingStore } from '../../src/adapters/tracking/index.js';
-import { MIGRATIONS_TABLE, openSqlDb, table } from '../../src/adapters/tracking/sql/index.js';
+import { MIGRATIONS_TABLE, openSqlDb, table, ulidTime } from '../../src/adapters/sql/index.js';
 import type { NewRun, TrackingStore } from '../../src/ports/tracking-store.js';
 import { rejection } from '../helpers/sample.js';
 
@@ -53,7 +53,9 @@ export function runTrackingStoreContract(name: string, fresh: FreshStore): void 
       const s = await store();
       const run = await s.createRun(newRun());
       expect(run).toMatchObject({ name: 'tickets', status: 'running', codeVersion: '0123abcd', createdAt: '2025-03-01T10:00:00.000Z', finishedAt: null, durationMs: null, bundle: null, error: null, metrics: {}, perIntent: {}, tags: {} });
-      expect(run.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      // the one id scheme of the SQL stores: a ULID carrying the creation time (lower case: after the UUIDv7 ids of earlier releases)
+      expect(run.id).toMatch(/^[0-9a-hjkmnp-tv-z]{26}$/);
+      expect(new Date(ulidTime(run.id)).toISOString()).toBe(run.createdAt);
       expect(await s.getRun(run.id)).toEqual(run);
       expect((await s.getRun(run.id))!.params).toEqual(newRun().params);
       expect((await s.getRun(run.id))!.data).toEqual({ hash: 'abc123', report: newRun().data!.report });

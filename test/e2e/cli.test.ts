@@ -69,7 +69,7 @@ describe('intentops CLI on the bundled sample data', () => {
   it('eval adds its test figures to the run that trained the bundle (runs list, runs compare, dashboard)', () => {
     const text = cli(['eval', '--model', model, '--data', SAMPLE_TEST]);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/test figures added to run [0-9a-f-]{13}/);
+    expect(text.stdout).toMatch(/test figures added to run [0-9a-z]{13}/);
     const rep = JSON.parse(cli(['eval', '--model', model, '--data', SAMPLE_TEST, '--json']).stdout);
     const runs = JSON.parse(cli(['runs', 'list', '--json']).stdout) as { bundle: string; metrics: Record<string, number> }[];
     const trained = runs.find((r) => r.bundle === model)!;

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPredictionLog } from '../../src/adapters/events/index.js';
+import { openPredictionLog } from '../../src/adapters/prediction-log/index.js';
 import { openReviewStore } from '../../src/adapters/review-store/index.js';
 import type { ReviewItem } from '../../src/ports/review-store.js';
 import { PG_URL, requirePostgres, uniqueId } from '../helpers/real-services.js';

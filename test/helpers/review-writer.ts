@@ -3,7 +3,7 @@
  * as it can, forever, printing "STARTED" after the first few and "COMMITTED n" as it goes, so
  * the test can SIGKILL it mid-batch and check what survives.
  */
-import { openSqliteReviewStore } from '../../src/adapters/review-store/sqlite-review.js';
+import { openSqliteReviewStore } from '../../src/adapters/review-store/index.js';
 
 const [file] = process.argv.slice(2);
 const store = await openSqliteReviewStore(file);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { LlmOutcome } from '../../core/eval/llm-metrics.js';
-import { openSqliteStore, type SqliteDb } from '../sqlite-open.js';
+import type BetterSqlite3 from 'better-sqlite3';
+import { migrate, openSqlite, sqliteHandle, type SqlDb } from '../sql/index.js';
 
 /**
  * The response cache of `intentops llm eval`: a SQLite file in a cache directory, keyed by a hash
@@ -14,27 +15,35 @@ export type { CachedOutcome, LlmResponseCache } from '../../ports/llm-variant.js
 import type { CachedOutcome, LlmResponseCache } from '../../ports/llm-variant.js';
 
 
-const SCHEMA = {
-  name: 'llm_eval_cache',
-  configKey: '--cache-dir',
-  migrations: [
-    `CREATE TABLE llm_eval_cache (
-       key TEXT PRIMARY KEY,
-       variant TEXT NOT NULL,
-       outcome TEXT NOT NULL,
-       seq INTEGER NOT NULL
-     ) STRICT;
-     CREATE INDEX llm_eval_cache_seq ON llm_eval_cache (seq);`,
-  ],
-};
+/** The cache's steps (SQLite only: the cache is a local file), recorded in `llm_eval_cache_migrations` as the releases before did. */
+const MIGRATIONS = [
+  () => ({
+    sqlite: [
+      `CREATE TABLE llm_eval_cache (
+         key TEXT PRIMARY KEY,
+         variant TEXT NOT NULL,
+         outcome TEXT NOT NULL,
+         seq INTEGER NOT NULL
+       ) STRICT`,
+      `CREATE INDEX llm_eval_cache_seq ON llm_eval_cache (seq)`,
+    ],
+    postgres: [],
+  }),
+];
 
 export const DEFAULT_CACHE_ENTRIES = 100_000;
 
 /** Opens (creating) `<dir>/llm-eval-cache.sqlite`; `dir` may be `:memory:` for tests. */
 export async function openLlmResponseCache(dir: string, maxEntries = DEFAULT_CACHE_ENTRIES): Promise<LlmResponseCache> {
   const path = dir === ':memory:' ? dir : join(dir, 'llm-eval-cache.sqlite');
-  const { db, release } = await openSqliteStore(path, SCHEMA, 'the LLM eval response cache');
-  return new SqliteResponseCache(db, maxEntries, release);
+  const db = await openSqlite(path, { synchronous: 'NORMAL', checkpointInBackground: true, busyTimeoutMs: 5000, configKey: '--cache-dir' });
+  try {
+    await migrate(db, { versions: 'llm_eval_cache_migrations' }, MIGRATIONS, { what: 'LLM eval response cache', configKey: '--cache-dir' });
+    return new SqliteResponseCache(db, maxEntries);
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
 }
 
 class SqliteResponseCache implements LlmResponseCache {
@@ -45,11 +54,14 @@ class SqliteResponseCache implements LlmResponseCache {
   private seq: number;
   private count: number;
 
+  private readonly db: BetterSqlite3.Database;
+
+  /** The port is synchronous (get/set inside a scoring loop): statements run on the file's own connection directly. */
   constructor(
-    private readonly db: SqliteDb,
+    private readonly sqlDb: SqlDb,
     private readonly maxEntries: number,
-    private readonly release?: () => Promise<void>,
   ) {
+    const db = (this.db = sqliteHandle(sqlDb));
     this.getStmt = db.prepare('SELECT outcome FROM llm_eval_cache WHERE key = ?');
     this.setStmt = db.prepare('INSERT INTO llm_eval_cache (key, variant, outcome, seq) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET outcome = excluded.outcome, seq = excluded.seq');
     this.countStmt = db.prepare('SELECT COUNT(*) AS n, COALESCE(MAX(seq), 0) AS s FROM llm_eval_cache');
@@ -82,7 +94,6 @@ class SqliteResponseCache implements LlmResponseCache {
 
   async close(): Promise<void> {
     if (this.count > this.maxEntries) this.trim();
-    this.db.close();
-    await this.release?.();
+    await this.sqlDb.close();
   }
 }

@@ -1,5 +1,5 @@
 import type { LoopStore } from '../../ports/loop-store.js';
-import { openSqlDb } from '../tracking/sql/index.js';
+import { openSqlDb } from '../sql/index.js';
 import { SqlLoopStore, type LoopStoreOptions } from './sql-store.js';
 
 /**

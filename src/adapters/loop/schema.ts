@@ -1,4 +1,4 @@
-import { table, type Migration, type SqlDb } from '../tracking/sql/index.js';
+import { table, type Migration, type SqlDb } from '../sql/index.js';
 
 /** The loop tables' version lives under this name in the shared migrations table. */
 export const LOOP_COMPONENT = 'loop';

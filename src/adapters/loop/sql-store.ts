@@ -1,7 +1,7 @@
 import { IntentOpsError } from '../../core/errors.js';
 import type { LoopEntry, LoopIteration, LoopJournalEntry, LoopOutcome, LoopState, LoopStore } from '../../ports/loop-store.js';
 import { checkModelName } from '../../ports/model-uri.js';
-import { fromJson, migrate, table, toJson, type SqlDb } from '../tracking/sql/index.js';
+import { fromJson, migrate, table, toJson, type SqlDb } from '../sql/index.js';
 import { LOOP_COMPONENT, LOOP_MIGRATIONS } from './schema.js';
 
 export interface LoopStoreOptions {

@@ -1,5 +1,5 @@
 import type { RegistryStore } from '../../ports/registry-store.js';
-import { openSqlDb } from '../tracking/sql/index.js';
+import { openSqlDb } from '../sql/index.js';
 import { SqlRegistryStore, type RegistryStoreOptions } from './sql-store.js';
 
 export const DEFAULT_REGISTRY_URI = 'sqlite:./intentops.db';

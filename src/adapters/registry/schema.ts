@@ -1,4 +1,4 @@
-import { table, type Migration, type SqlDb } from '../tracking/sql/index.js';
+import { table, type Migration, type SqlDb } from '../sql/index.js';
 
 export const REGISTRY_COMPONENT = 'registry';
 

@@ -1,7 +1,7 @@
 import { IntentOpsError } from '../../core/errors.js';
 import type { AliasChange, AliasMove, ModelDetail, ModelVersion, NewModelVersion, RegisteredModel, RegistryStore, VersionRef } from '../../ports/registry-store.js';
 import { checkMetrics } from '../tracking/runs.js';
-import { fromJson, migrate, table, toJson, type SqlDb, type SqlExecutor, type SqlValue } from '../tracking/sql/index.js';
+import { fromJson, migrate, table, toJson, type SqlDb, type SqlExecutor, type SqlValue } from '../sql/index.js';
 import { checkAlias, checkModelName, checkRef, checkVersion } from '../../ports/model-uri.js';
 import { REGISTRY_COMPONENT, REGISTRY_MIGRATIONS } from './schema.js';
 

@@ -1,7 +1,7 @@
-import { IntentOpsError } from '../../core/errors.js';
 import type { ReviewStore } from '../../ports/review-store.js';
-import { pickByScheme } from '../uri.js';
+import { openSqlDb, openSqlite, pickSqlBackend, SQL_STORE_URIS, type SqlDb, type SqlOpenOptions } from '../sql/index.js';
 import type { ReviewStoreOptions } from './review-common.js';
+import { SqlReviewStore } from './sql-store.js';
 import { openSpool } from '../spool.js';
 import { ResilientReviewStore, type ResilientReviewOptions, type SpooledReview } from './resilient-review.js';
 
@@ -11,45 +11,70 @@ import { ResilientReviewStore, type ResilientReviewOptions, type SpooledReview }
  * build of better-sqlite3 only matters to those who use it.
  */
 
-interface ReviewStoreBackend {
-  readonly description: string;
-  open(rest: string, uri: string, options: ReviewStoreOptions): Promise<ReviewStore>;
+/** How the review table wants its connection: an insert per unsure message while serving, so SQLite commits without fsync (checkpoints run off the event loop) and PostgreSQL queries have a short deadline. */
+function reviewConnection(options: ReviewStoreOptions): SqlOpenOptions {
+  return { synchronous: 'NORMAL', checkpointInBackground: true, busyTimeoutMs: 5000, poolSize: options.poolSize ?? 10, queryTimeoutMs: 5000, configKey: 'review.uri' };
 }
 
-const postgres: ReviewStoreBackend = {
-  description: 'PostgreSQL (pg), shared by replicas; tables <tablePrefix>review_items, created on open',
-  open: async (_rest, uri, options) => (await import('./postgres-review.js')).openPostgresReviewStore(uri, options),
-};
+/** Opens `db` as the review queue, closing it when that fails. */
+async function onDb(db: SqlDb, options: ReviewStoreOptions): Promise<SqlReviewStore> {
+  try {
+    return await SqlReviewStore.open(db, options);
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+}
 
+/**
+ * The SQLite review queue at `path` (or `:memory:`, a private database that ends with close()),
+ * in this thread (the store thread opens it with this).
+ *
+ * @example
+ * const store = await openSqliteReviewStore('./intentops.db');
+ * const item = await store.add({ text: 'where is my parcel', guess: 'delivery', confidence: 0.41, alternatives: [], reason: 'low_confidence', model: { name: 'm', version: '1' } });
+ */
+export async function openSqliteReviewStore(path: string, options: ReviewStoreOptions = {}): Promise<ReviewStore> {
+  return onDb(await openSqlite(path, reviewConnection(options)), options);
+}
+
+/**
+ * The review queue in PostgreSQL at `uri` (`postgres://user:pass@host:5432/db[?schema=NAME]`):
+ * tables `<tablePrefix>review_items` and `<tablePrefix>review_migrations`, created on open.
+ *
+ * @example
+ * const store = await openPostgresReviewStore('postgres://postgres@127.0.0.1:5432/test', { tablePrefix: 'staging_' });
+ */
+export async function openPostgresReviewStore(uri: string, options: ReviewStoreOptions = {}): Promise<ReviewStore> {
+  return onDb(await openSqlDb(uri, 'review store', reviewConnection(options)), options);
+}
+
+/*
+ * Review store backends by URI scheme (as MLflow picks its stores), both over the SQL layer.
+ * Each imports its driver only when chosen, so the default SQLite path never loads pg.
+ */
 export const reviewStores = Object.freeze({
   sqlite: {
     description: 'SQLite file (better-sqlite3, WAL), the default, written from a thread of its own; sqlite::memory: for a private in-process queue',
-    open: async (rest, _uri, options) => {
-      const path = sqlitePath(rest);
+    open: async (path: string, _uri: string, options: ReviewStoreOptions): Promise<ReviewStore> => {
       // a file with the real clock is written from a thread of its own; an injected clock or
       // random source (tests) cannot cross to a thread, and :memory: would be private to it
       const threaded = path !== ':memory:' && options.now === undefined && options.random === undefined;
-      return threaded ? (await import('./sqlite-review-thread.js')).openThreadedReviewStore(path) : (await import('./sqlite-review.js')).openSqliteReviewStore(path, options);
+      return threaded ? (await import('./sqlite-review-thread.js')).openThreadedReviewStore(path) : openSqliteReviewStore(path, options);
     },
   },
-  postgres,
-  postgresql: postgres,
-} satisfies Record<string, ReviewStoreBackend>);
+  postgres: {
+    description: 'PostgreSQL (pg), shared by replicas; tables <tablePrefix>review_items, created on open',
+    open: (_path: string, uri: string, options: ReviewStoreOptions): Promise<ReviewStore> => openPostgresReviewStore(uri, options),
+  },
+  postgresql: {
+    description: 'PostgreSQL (pg), as postgres://',
+    open: (_path: string, uri: string, options: ReviewStoreOptions): Promise<ReviewStore> => openPostgresReviewStore(uri, options),
+  },
+});
 
 /** The URI forms accepted by openReviewStore, as listed in errors. */
-export const REVIEW_STORE_URIS = Object.freeze(['sqlite:PATH (e.g. sqlite:./intentops.db)', 'sqlite::memory:', 'postgres://USER[:PASSWORD]@HOST:PORT/DB[?schema=NAME]', 'postgresql://…']);
-
-/**
- * The file path in `sqlite:PATH`, read exactly as the registry and tracking stores read it (so
- * one URI names one file): `sqlite:///abs/path.db` is `/abs/path.db`, like file:///, and a
- * `?…` suffix is ignored.
- */
-export function sqlitePath(rest: string): string {
-  let path = decodeURIComponent(rest.split('?')[0]);
-  if (path.startsWith('//')) path = path.slice(2);
-  if (!path.trim()) throw new IntentOpsError('invalid_config', 'sqlite: needs a file path or :memory:', { where: 'review store', hint: 'e.g. sqlite:./intentops.db' });
-  return path;
-}
+export const REVIEW_STORE_URIS = SQL_STORE_URIS;
 
 /**
  * Opens the review queue named by `uri`: `sqlite:./intentops.db` (default), `sqlite::memory:`,
@@ -62,8 +87,8 @@ export function sqlitePath(rest: string): string {
  * await store.close();
  */
 export async function openReviewStore(uri: string, options: ReviewStoreOptions = {}): Promise<ReviewStore> {
-  const { entry, rest } = pickByScheme(reviewStores, uri, 'review store', REVIEW_STORE_URIS);
-  return entry.open(rest, uri, options);
+  const { dialect, path } = pickSqlBackend(uri, 'review store');
+  return reviewStores[dialect].open(path, uri, options);
 }
 
 /** How the serving path holds review items while the store is away (see resilient-review.ts). */
@@ -100,4 +125,7 @@ export async function openServingReviewStore(uri: string, o: ServingReviewOption
 
 export type { ReviewStoreOptions } from './review-common.js';
 export { ResilientReviewStore, type ResilientReviewOptions, type ResilientReviewStats, type SpooledReview } from './resilient-review.js';
-export { ulidFactory, ulidTime } from './ulid.js';
+export { ulidFactory, ulidTime } from '../sql/ids.js';
+/** The one reading of a `sqlite:` path, shared by every SQL store (see ../sql/uri.ts). */
+export { sqlitePath } from '../sql/index.js';
+export { SqlReviewStore } from './sql-store.js';

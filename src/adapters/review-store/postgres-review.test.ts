@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { rejection } from '../../../test/helpers/sample.js';
 import { dropPgTables, PG_URL, requirePostgres, uniqueId } from '../../../test/helpers/real-services.js';
-import { openPostgresReviewStore } from './postgres-review.js';
+import { openPostgresReviewStore } from './index.js';
 
 const item = { text: 'hello', guess: 'a', confidence: 0.2, alternatives: [], reason: 'llm_none' as const, model: { name: 'm', version: '1' } };
 

@@ -5,7 +5,7 @@ import type { NewReviewItem } from '../../ports/review-store.js';
 import { dropPgTables, PG_URL, requirePostgres, uniqueId } from '../../../test/helpers/real-services.js';
 import { tempDir } from '../../../test/helpers/sample.js';
 import { TcpProxy } from '../../../test/helpers/tcp-proxy.js';
-import { isPgUnavailable } from '../pg-errors.js';
+import { isPgUnavailable } from '../sql/pg-errors.js';
 import { openSpool } from '../spool.js';
 import { openReviewStore } from './index.js';
 import { ResilientReviewStore, type SpooledReview } from './resilient-review.js';

@@ -2,7 +2,7 @@ import { IntentOpsError } from '../../core/errors.js';
 import type { AddOptions, NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
 import type { Spool } from '../../ports/spool.js';
 import type { Outcome } from './review-common.js';
-import { ulidFactory } from './ulid.js';
+import { ulidFactory } from '../sql/ids.js';
 
 /*
  * The review queue as the serving path uses it: an unsure message must get its answer whether or

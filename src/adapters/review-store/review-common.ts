@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { IntentOpsError } from '../../core/errors.js';
 import { groupKey, hoursOf, messageLog, rankKey, RECENT_RATE } from '../../core/review/index.js';
 import type { NewReviewItem, ReviewItem, ReviewOrder, ReviewQuery, ReviewReason, ReviewState } from '../../ports/review-store.js';
-import type { Clock, RandomBytes } from './ulid.js';
+import type { Clock, RandomBytes } from '../sql/ids.js';
 
 /*
  * What the SQLite and PostgreSQL review stores share: input checks, row <-> item mapping, and the

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ROOT, rejection, tempDir } from '../../../test/helpers/sample.js';
-import { openSqliteReviewStore } from './sqlite-review.js';
+import { openSqliteReviewStore } from './index.js';
 
 const item = { text: 'hello', guess: 'a', confidence: 0.2, alternatives: [], reason: 'llm_failed' as const, model: { name: 'm', version: '1' } };
 

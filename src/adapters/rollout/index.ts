@@ -1,5 +1,5 @@
 import type { RolloutStore } from '../../ports/rollout-store.js';
-import { openSqlDb } from '../tracking/sql/index.js';
+import { openSqlDb } from '../sql/index.js';
 import { SqlRolloutStore, type RolloutStoreOptions } from './sql-store.js';
 
 /**

@@ -2,7 +2,7 @@ import { IntentOpsError } from '../../core/errors.js';
 import { checkRolloutSetting, type RolloutMode } from '../../core/rollout/state.js';
 import type { RolloutAudit, RolloutChange, RolloutState, RolloutStore } from '../../ports/rollout-store.js';
 import { checkModelName } from '../../ports/model-uri.js';
-import { migrate, table, type SqlDb } from '../tracking/sql/index.js';
+import { migrate, table, type SqlDb } from '../sql/index.js';
 import { ROLLOUT_COMPONENT, ROLLOUT_MIGRATIONS } from './schema.js';
 
 export interface RolloutStoreOptions {

@@ -1,6 +1,6 @@
 import type { TrackingStore } from '../../ports/tracking-store.js';
 import { SqlTrackingStore, type TrackingStoreOptions } from './sql-store.js';
-import { openSqlDb } from './sql/index.js';
+import { openSqlDb } from '../sql/index.js';
 
 export const DEFAULT_TRACKING_URI = 'sqlite:./intentops.db';
 
@@ -26,5 +26,5 @@ export async function openTrackingStore(uri: string = DEFAULT_TRACKING_URI, opts
 }
 
 export { SqlTrackingStore, type TrackingStoreOptions } from './sql-store.js';
-export { uuidv7Generator, uuidv7Time } from './ids.js';
-export { sqlBackends } from './sql/index.js';
+export { ulidFactory, ulidTime } from '../sql/index.js';
+export { sqlBackends } from '../sql/index.js';

@@ -1,4 +1,4 @@
-import { table, type Migration, type SqlDb } from './sql/index.js';
+import { table, type Migration, type SqlDb } from '../sql/index.js';
 
 export const TRACKING_COMPONENT = 'tracking';
 

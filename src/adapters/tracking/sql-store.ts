@@ -1,15 +1,15 @@
 import { IntentOpsError } from '../../core/errors.js';
 import type { NewRun, Run, RunFilter, RunPatch, TrackingStore } from '../../ports/tracking-store.js';
-import { uuidv7Generator } from './ids.js';
+import { lowerUlidFactory } from '../sql/index.js';
 import { goneReason, systemLiveness, type Liveness } from './liveness.js';
 import { applyPatch, buildRun, RUN_STATUSES } from './runs.js';
 import { TRACKING_COMPONENT, TRACKING_MIGRATIONS } from './schema.js';
-import { fromJson, migrate, table, toJson, type SqlDb, type SqlValue } from './sql/index.js';
+import { fromJson, migrate, table, toJson, type SqlDb, type SqlValue } from '../sql/index.js';
 
 export interface TrackingStoreOptions {
   /** Clock for createdAt / finishedAt and run ids (tests pin it). */
   readonly now?: () => Date;
-  /** Run id generator; UUIDv7 from `now` by default. */
+  /** Run id generator; a ULID from `now` by default (the one id scheme of the SQL stores), in lower case: see lowerUlidFactory. */
   readonly newId?: () => string;
   /** How a reader tells a running run's process is gone (see liveness.ts); false = never. Default: this host's process table. */
   readonly liveness?: Liveness | false;
@@ -99,7 +99,7 @@ export class SqlTrackingStore implements TrackingStore {
   static async open(db: SqlDb, opts: TrackingStoreOptions = {}): Promise<SqlTrackingStore> {
     await migrate(db, TRACKING_COMPONENT, TRACKING_MIGRATIONS);
     const now = opts.now ?? (() => new Date());
-    return new SqlTrackingStore(db, now, opts.newId ?? uuidv7Generator(() => now().getTime()), opts.liveness ?? systemLiveness);
+    return new SqlTrackingStore(db, now, opts.newId ?? lowerUlidFactory(() => now().getTime()), opts.liveness ?? systemLiveness);
   }
 
   async createRun(input: NewRun): Promise<Run> {

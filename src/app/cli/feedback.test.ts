@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPredictionLog } from '../../adapters/events/index.js';
+import { openPredictionLog } from '../../adapters/prediction-log/index.js';
 import type { PredictionRecord } from '../../ports/prediction-log.js';
 import { tempDir } from '../../../test/helpers/sample.js';
 import { sampleModel } from '../../../test/helpers/serving.js';

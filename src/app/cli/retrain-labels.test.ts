@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openPredictionLog } from '../../adapters/events/index.js';
+import { openPredictionLog } from '../../adapters/prediction-log/index.js';
 import type { PredictionRecord } from '../../ports/prediction-log.js';
 import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 

@@ -1,5 +1,6 @@
 import { openBroker } from '../../adapters/broker/index.js';
-import { openFeedbackStore, openPredictionLog as openPredictionLogAt } from '../../adapters/events/index.js';
+import { openPredictionLog as openPredictionLogAt } from '../../adapters/prediction-log/index.js';
+import { openFeedbackStore } from '../../adapters/feedback-store/index.js';
 import { openReviewStore } from '../../adapters/review-store/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import { createRedactor } from '../../core/privacy/index.js';

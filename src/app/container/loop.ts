@@ -1,4 +1,5 @@
-import { openFeedbackStore, openPredictionLog } from '../../adapters/events/index.js';
+import { openPredictionLog } from '../../adapters/prediction-log/index.js';
+import { openFeedbackStore } from '../../adapters/feedback-store/index.js';
 import { openLoopStore } from '../../adapters/loop/index.js';
 import { openReviewStore } from '../../adapters/review-store/index.js';
 import { openRolloutStore } from '../../adapters/rollout/index.js';

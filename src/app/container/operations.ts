@@ -1,4 +1,5 @@
-import { openFeedbackStore, openPredictionLog } from '../../adapters/events/index.js';
+import { openPredictionLog } from '../../adapters/prediction-log/index.js';
+import { openFeedbackStore } from '../../adapters/feedback-store/index.js';
 import { openSpendCounter } from '../../adapters/spend/index.js';
 import { openSpool } from '../../adapters/spool.js';
 import { openTrackingStore } from '../../adapters/tracking/index.js';

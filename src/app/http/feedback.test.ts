@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openFeedbackStore, openPredictionLog } from '../../adapters/events/index.js';
+import { openPredictionLog } from '../../adapters/prediction-log/index.js';
+import { openFeedbackStore } from '../../adapters/feedback-store/index.js';
 import type { FeedbackStore } from '../../ports/feedback-store.js';
 import type { PredictionLog } from '../../ports/prediction-log.js';
 import { FeedbackService } from '../services/feedback.js';

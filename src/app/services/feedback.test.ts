@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openFeedbackStore, openPredictionLog } from '../../adapters/events/index.js';
+import { openPredictionLog } from '../../adapters/prediction-log/index.js';
+import { openFeedbackStore } from '../../adapters/feedback-store/index.js';
 import { createRedactor } from '../../core/privacy/index.js';
 import type { FeedbackStore } from '../../ports/feedback-store.js';
 import type { PredictionLog, PredictionRecord } from '../../ports/prediction-log.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleModel } from '../../../test/helpers/serving.js';
 import { rejection, SAMPLE_TEST } from '../../../test/helpers/sample.js';
-import { openPredictionLog } from '../../adapters/events/index.js';
+import { openPredictionLog } from '../../adapters/prediction-log/index.js';
 import { DEFAULT_THRESHOLDS } from '../../core/monitor/index.js';
 import type { PredictionLog, PredictionRecord } from '../../ports/prediction-log.js';
 import { loadConfig } from '../config.js';

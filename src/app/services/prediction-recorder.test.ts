@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openPredictionLog } from '../../adapters/events/index.js';
+import { openPredictionLog } from '../../adapters/prediction-log/index.js';
 import { createRedactor } from '../../core/privacy/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { PredictionLog, PredictionRecord } from '../../ports/prediction-log.js';

@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openFeedbackStore, openPredictionLog } from '../../adapters/events/index.js';
+import { openPredictionLog } from '../../adapters/prediction-log/index.js';
+import { openFeedbackStore } from '../../adapters/feedback-store/index.js';
 import type { PredictionRecord } from '../../ports/prediction-log.js';
 import { rejection, tempDir } from '../../../test/helpers/sample.js';
 import { formatPurge, parseDuration, parseSince, purgeEvents } from './purge.js';

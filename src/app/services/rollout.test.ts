@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openFeedbackStore, openPredictionLog } from '../../adapters/events/index.js';
+import { openPredictionLog } from '../../adapters/prediction-log/index.js';
+import { openFeedbackStore } from '../../adapters/feedback-store/index.js';
 import { createLlm } from '../../adapters/llm/index.js';
 import { openRolloutStore } from '../../adapters/rollout/index.js';
 import { openReviewStore } from '../../adapters/review-store/index.js';

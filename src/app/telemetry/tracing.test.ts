@@ -8,7 +8,7 @@ import { loadConfig } from '../config.js';
 import { startFakeLlm } from '../dev/fake-llm-server.js';
 import { createLogger } from './logger.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../../test/helpers/otlp-receiver.js';
-import { openPostgresReviewStore } from '../../adapters/review-store/postgres-review.js';
+import { openPostgresReviewStore } from '../../adapters/review-store/index.js';
 import { dropPgTables, PG_URL, requirePostgres, uniqueId } from '../../../test/helpers/real-services.js';
 import { tracer, tracingOn } from './trace.js';
 import { exportSettings, initTracing, type Tracing } from './tracing.js';

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { tempDir } from '../../test/helpers/sample.js';
+import { tempDir } from '../../../test/helpers/sample.js';
 import { checkpointInBackground } from './sqlite-checkpointer.js';
 
 function fill(db: Database.Database, rows: number): void {

@@ -16,11 +16,11 @@ const MAX_TIME = 2 ** 48 - 1;
 export type Clock = () => number;
 export type RandomBytes = (n: number) => Uint8Array;
 
-const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+export const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 function decode(s: string): bigint {
   let v = 0n;
-  for (const c of s) v = v * 32n + BigInt(ALPHABET.indexOf(c));
+  for (const c of s) v = v * 32n + BigInt(ALPHABET.indexOf(c.toUpperCase()));
   return v;
 }
 
@@ -63,7 +63,23 @@ export function ulidFactory(now: Clock = Date.now, random: RandomBytes = randomB
   };
 }
 
-/** The millisecond timestamp encoded in a ULID. */
+/**
+ * Monotonic ULIDs written in lower case (the ULID spec reads either case), for a table whose rows
+ * carry UUIDv7 ids from earlier releases: the tracking runs. Lower case sorts every new id after
+ * every UUIDv7 written before it, in SQLite's byte order and PostgreSQL's collations alike (upper
+ * case would sort before them in byte order: 'M' < 'a'), so "newest first" stays true.
+ */
+export function lowerUlidFactory(now: Clock = Date.now, random: RandomBytes = randomBytes): () => string {
+  const next = ulidFactory(now, random);
+  return () => next().toLowerCase();
+}
+
+/** The millisecond timestamp encoded in a ULID (either case). */
 export function ulidTime(id: string): number {
   return Number(decode(id.slice(0, 10)));
+}
+
+/** True for a string in the ULID form this module mints (26 Crockford base-32 characters). */
+export function isUlid(id: string): boolean {
+  return ULID.test(id);
 }

@@ -1,8 +1,8 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rejection, tempDir } from '../../../../test/helpers/sample.js';
-import { openTrackingStore } from '../index.js';
+import { rejection, tempDir } from '../../../test/helpers/sample.js';
+import { openTrackingStore } from '../tracking/index.js';
 import { numberPlaceholders } from './postgres.js';
 import { openSqlDb, sqlitePath, uriScheme } from './uri.js';
 
@@ -25,7 +25,7 @@ describe('store URIs', () => {
     for (const uri of ['mysql://root@localhost/x', './intentops.db', 'file:./x']) {
       const err = await rejection(openTrackingStore(uri));
       expect(err.code).toBe('invalid_config');
-      expect(err.message).toMatch(/valid: sqlite:, postgres:, postgresql:/);
+      expect(err.message).toMatch(/valid: sqlite:PATH.*sqlite::memory:.*postgres:\/\/.*postgresql:/);
       expect(err.hint).toContain('sqlite:./intentops.db');
     }
   });
@@ -56,6 +56,14 @@ describe('store URIs', () => {
     expect(existsSync(join(dir, 'sub', 'x.db'))).toBe(true);
     await db.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a bare sqlite scheme names no file (it is not a file called "sqlite")', async () => {
+    for (const uri of ['sqlite', 'sqlite:']) {
+      const err = await rejection(openSqlDb(uri, 'review store'));
+      expect(err.code).toBe('invalid_config');
+      expect(err.message).toMatch(/names no database file/);
+    }
   });
 
   it('numbers ? placeholders for PostgreSQL', () => {

@@ -7,8 +7,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { PredictionLog, PredictionRecord } from '../../ports/prediction-log.js';
 import { dropPgTables, PG_URL, requirePostgres, uniqueId } from '../../../test/helpers/real-services.js';
 import { openPredictionLog } from './index.js';
-import { migrations as pgMigrations } from './postgres-db.js';
-import { MIGRATIONS as SQLITE_MIGRATIONS } from './sqlite-db.js';
+import type { SqlDb } from '../sql/index.js';
+import { eventsMigrations } from './schema.js';
+
+/** The first schema version's DDL, as the release that wrote it ran it. */
+const v1 = (dialect: 'sqlite' | 'postgres', prefix?: string) => eventsMigrations(prefix)[0]({ dialect } as SqlDb)[dialect].join(';\n');
 
 /*
  * The LLM variant of every logged answer (issue #17), and LLM shadow answers (variant
@@ -42,7 +45,7 @@ describe('sqlite', () => {
     const file = join(root, 'events.db');
     const db = new Database(file);
     db.exec('CREATE TABLE events_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL) STRICT');
-    db.exec(SQLITE_MIGRATIONS[0]);
+    db.exec(v1('sqlite'));
     db.prepare('INSERT INTO events_migrations VALUES (1, ?)').run(at);
     db.prepare(`INSERT INTO prediction_log (id, variant, at, model_name, model_version, intent, confidence, route, reason, cached, latency_ms, llm) VALUES ('old-1', 'champion', ?, 'm', '1', 'billing', 0.4, 'llm', 'llm_answered', 0, 20, ?)`).run(at, JSON.stringify(old.llm));
     // the first schema refuses the new variant
@@ -82,7 +85,7 @@ describe('postgres (real server)', () => {
     await client.connect();
     try {
       await client.query(`CREATE TABLE ${prefix}events_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-      await client.query(pgMigrations(prefix, prefix)[0]);
+      await client.query(v1('postgres', prefix));
       await client.query(`INSERT INTO ${prefix}events_migrations (version) VALUES (1)`);
       await client.query(`INSERT INTO ${prefix}prediction_log (id, variant, at, model_name, model_version, intent, confidence, route, reason, cached, latency_ms, llm) VALUES ('old-1', 'champion', $1, 'm', '1', 'billing', 0.4, 'llm', 'llm_answered', false, 20, $2)`, [at, JSON.stringify(old.llm)]);
       await expect(client.query(`INSERT INTO ${prefix}prediction_log (id, variant, at, model_name, model_version, intent, confidence, route, reason, cached, latency_ms) VALUES ('x', 'llm-shadow', $1, 'm', '1', 'b', 0, 'llm', 'r', false, 1)`, [at])).rejects.toThrow(/check constraint/);

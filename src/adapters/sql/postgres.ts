@@ -1,5 +1,5 @@
 import type { Pool as PgPool, PoolClient } from 'pg';
-import { IntentOpsError } from '../../../core/errors.js';
+import { IntentOpsError } from '../../core/errors.js';
 import { driverError, type SqlDb, type SqlExecutor, type SqlValue } from './db.js';
 
 type PgModule = typeof import('pg');
@@ -23,6 +23,17 @@ export function numberPlaceholders(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
+const numbered = new Map<string, string>();
+/** numberPlaceholders, remembered (the serving path sends the same few statements over and over). */
+function pgText(sql: string): string {
+  let out = numbered.get(sql);
+  if (out === undefined) {
+    if (numbered.size >= 512) numbered.clear();
+    numbered.set(sql, (out = numberPlaceholders(sql)));
+  }
+  return out;
+}
+
 /** The URL for messages: password masked. */
 export function maskUrl(url: URL): string {
   const u = new URL(url.href);
@@ -32,11 +43,20 @@ export function maskUrl(url: URL): string {
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
+export interface PostgresOptions {
+  /** Connections in the pool. Default 6. */
+  readonly poolSize?: number;
+  /** A query that takes longer fails 'unavailable' (a server that stops answering, not only one that refuses). Default 30 s. */
+  readonly queryTimeoutMs?: number;
+  /** The config key that names the database, for hints (`review.uri`). */
+  readonly configKey?: string;
+}
+
 /**
  * Connects to PostgreSQL (a small pool). `?schema=NAME` puts the tables in that schema (created
  * on first use), which lets several installations or test runs share one database.
  */
-export async function openPostgres(uri: string): Promise<SqlDb> {
+export async function openPostgres(uri: string, o: PostgresOptions = {}): Promise<SqlDb> {
   let url: URL;
   try {
     url = new URL(uri);
@@ -53,15 +73,16 @@ export async function openPostgres(uri: string): Promise<SqlDb> {
   url.searchParams.delete('schema');
   const where = maskUrl(url);
   const pg = await loadDriver();
-  const pool: PgPool = new pg.Pool({ connectionString: url.href, max: 6 });
+  // every wait has a deadline: getting a connection, and each query
+  const pool: PgPool = new pg.Pool({ connectionString: url.href, max: o.poolSize ?? 6, connectionTimeoutMillis: 5000, query_timeout: o.queryTimeoutMs ?? 30_000, keepAlive: true });
   // an idle client losing its connection must not crash the process; the next query reports it
   pool.on('error', () => undefined);
   const on = (c: PgPool | PoolClient): SqlExecutor => ({
     async all<T>(sql: string, params: readonly SqlValue[] = []) {
-      return (await c.query(numberPlaceholders(sql), params as SqlValue[])).rows as T[];
+      return (await c.query(pgText(sql), params as SqlValue[])).rows as T[];
     },
     async run(sql: string, params: readonly SqlValue[] = []) {
-      return (await c.query(numberPlaceholders(sql), params as SqlValue[])).rowCount ?? 0;
+      return (await c.query(pgText(sql), params as SqlValue[])).rowCount ?? 0;
     },
   });
   const direct = on(pool);
@@ -69,13 +90,13 @@ export async function openPostgres(uri: string): Promise<SqlDb> {
     await direct.all('SELECT 1');
   } catch (e) {
     await pool.end().catch(() => undefined);
-    throw driverError(e, where, 'PostgreSQL');
+    throw driverError(e, where, 'PostgreSQL', o.configKey);
   }
   const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
     } catch (e) {
-      throw driverError(e, where, 'PostgreSQL');
+      throw driverError(e, where, 'PostgreSQL', o.configKey);
     }
   };
   return {
@@ -94,7 +115,7 @@ export async function openPostgres(uri: string): Promise<SqlDb> {
         return out;
       } catch (e) {
         await client.query('ROLLBACK').catch(() => (broken = true));
-        throw driverError(e, where, 'PostgreSQL transaction');
+        throw driverError(e, where, 'PostgreSQL transaction', o.configKey);
       } finally {
         client.release(broken);
       }

@@ -1,6 +1,6 @@
 import type { PredictionLog, PredictionQuery, PredictionRecord, Variant } from '../../ports/prediction-log.js';
 import { openStoreThread, type StoreThread } from '../sqlite-thread.js';
-import { closedError } from './common.js';
+import { closedError } from './records.js';
 
 /**
  * The SQLite prediction log on a thread of its own (see ../sqlite-thread.ts): the serving path

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ulidFactory, ulidTime } from './ulid.js';
+import { lowerUlidFactory, ulidFactory, ulidTime } from './ids.js';
 
 const zeros = (n: number) => new Uint8Array(n);
 
@@ -36,5 +36,26 @@ describe('ulid', () => {
     const next = ulidFactory(() => 100, zeros, `${ulidFactory(() => 100, zeros)().slice(0, 10)}ZZZZZZZZZZZZZZZZ`);
     const id = next();
     expect(ulidTime(id)).toBe(101);
+  });
+});
+
+describe('lowerUlidFactory (tracking run ids)', () => {
+  /** The UUIDv7 an earlier release minted at `ms` (time in its first 48 bits; the rest does not matter to order across times). */
+  const uuidv7At = (ms: number, tail: string) => {
+    const hex = ms.toString(16).padStart(12, '0');
+    return `${hex.slice(0, 8)}-${hex.slice(8)}-7${tail}`;
+  };
+
+  it('sorts every new id after every UUIDv7 from the same or an earlier time, in byte order and in a locale collation', () => {
+    const collator = new Intl.Collator('en-US');
+    for (let ms = Date.parse('2024-01-01T00:00:00Z'); ms < Date.parse('2038-01-01T00:00:00Z'); ms += 37 * 86_400_000 + 12_345) {
+      const ulid = lowerUlidFactory(() => ms, (n) => new Uint8Array(n))();
+      expect(ulid).toMatch(/^[0-9a-hjkmnp-tv-z]{26}$/);
+      expect(ulidTime(ulid)).toBe(ms);
+      for (const old of [uuidv7At(ms, 'fff-bfff-ffffffffffff'), uuidv7At(ms - 86_400_000, '000-8000-000000000000')]) {
+        expect(old < ulid).toBe(true);
+        expect(collator.compare(old, ulid)).toBeLessThan(0);
+      }
+    }
   });
 });

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { IntentOpsError } from '../../core/errors.js';
-import type { Feedback, NewFeedback } from '../../ports/feedback-store.js';
+import { isoOf } from '../sql/index.js';
 import type { PredictionQuery, PredictionRecord, Variant } from '../../ports/prediction-log.js';
-import type { Clock, RandomBytes } from '../review-store/ulid.js';
+import type { Clock, RandomBytes } from '../sql/index.js';
 
 /*
- * What the SQLite and PostgreSQL prediction logs and feedback stores share: input checks,
- * canonical timestamps and row <-> record mapping. The adapters own only their SQL.
+ * The prediction log's input checks, canonical timestamps and row <-> record mapping (the
+ * feedback store, in the same database, uses the time and limit checks too).
  */
 
 export interface EventStoreOptions {
@@ -95,7 +95,7 @@ export function checkPredictionQuery(q: PredictionQuery = {}): NormalPredictionQ
   };
 }
 
-function checkLimit(limit: unknown): number {
+export function checkLimit(limit: unknown): number {
   if (typeof limit === 'number' && Number.isSafeInteger(limit) && limit > 0) return limit;
   throw invalid(`limit must be a positive integer, got ${JSON.stringify(limit)}`, 'query limit');
 }
@@ -123,7 +123,6 @@ export interface PredictionRow {
   readonly llm_variant?: string | null;
 }
 
-const iso = (t: string | Date) => (t instanceof Date ? t.toISOString() : t);
 const json = <T>(v: string | T | null): T | null => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 
 /** Column values for one record, in PREDICTION_COLUMNS order; JSON members as text; `cachedAs` maps the flag to the column type. */
@@ -161,7 +160,7 @@ export function rowToRecord(r: PredictionRow): PredictionRecord {
   const features = json<PredictionRecord['features']>(r.features);
   return {
     id: r.id,
-    at: iso(r.at),
+    at: isoOf(r.at),
     model: { name: r.model_name, version: r.model_version },
     variant: r.variant as Variant,
     intent: r.intent,
@@ -174,74 +173,6 @@ export function rowToRecord(r: PredictionRow): PredictionRecord {
     ...(r.text !== null && { text: r.text }),
     ...(features && { features }),
     ...(r.subject !== null && { subject: r.subject }),
-  };
-}
-
-// --- feedback ---
-
-const feedbackSchema = z.object({
-  predictionId: text,
-  correctIntent: z.string().trim().min(1, 'must not be empty').optional(),
-  rating: z.union([z.literal(-1), z.literal(0), z.literal(1)], { error: 'must be -1, 0 or 1' }).optional(),
-  comment: z.string().max(5000, 'must be at most 5000 characters').optional(),
-  source: z.string().trim().min(1, 'must not be empty').max(256),
-});
-
-export function checkFeedback(f: NewFeedback): NewFeedback {
-  const r = feedbackSchema.safeParse(f);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const field = issue.path.join('.') || '(feedback)';
-  throw invalid(`feedback field ${field}: ${issue.message}`, `feedback ${field}`);
-}
-
-export interface FeedbackQuery {
-  readonly since?: string;
-  readonly predictionId?: string;
-  readonly limit?: number;
-}
-
-export function checkFeedbackQuery(q: FeedbackQuery = {}): FeedbackQuery {
-  return {
-    ...(q.since !== undefined && { since: isoTime(q.since, 'since') }),
-    ...(q.predictionId !== undefined && { predictionId: q.predictionId }),
-    ...(q.limit !== undefined && { limit: checkLimit(q.limit) }),
-  };
-}
-
-/** A checked time window for counting: [since, until). */
-export function checkWindow(q: { since?: string; until?: string } = {}): { since?: string; until?: string } {
-  return {
-    ...(q.since !== undefined && { since: isoTime(q.since, 'since') }),
-    ...(q.until !== undefined && { until: isoTime(q.until, 'until') }),
-  };
-}
-
-export const FEEDBACK_COLUMNS = ['id', 'prediction_id', 'correct_intent', 'rating', 'comment', 'source', 'at'] as const;
-
-export interface FeedbackRow {
-  readonly id: string;
-  readonly prediction_id: string;
-  readonly correct_intent: string | null;
-  readonly rating: number | null;
-  readonly comment: string | null;
-  readonly source: string;
-  readonly at: string | Date;
-}
-
-export function feedbackValues(id: string, f: NewFeedback, at: string): unknown[] {
-  return [id, f.predictionId, f.correctIntent ?? null, f.rating ?? null, f.comment ?? null, f.source, at];
-}
-
-export function rowToFeedback(r: FeedbackRow): Feedback {
-  return {
-    id: r.id,
-    predictionId: r.prediction_id,
-    ...(r.correct_intent !== null && { correctIntent: r.correct_intent }),
-    ...(r.rating !== null && { rating: r.rating as -1 | 0 | 1 }),
-    ...(r.comment !== null && { comment: r.comment }),
-    source: r.source,
-    at: iso(r.at),
   };
 }
 
