@@ -15,6 +15,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // compiles src/ into dist/ when a source is newer: the tests start the CLI from dist/
+    globalSetup: ['test/helpers/global-setup.ts'],
     projects: [
       {
         extends: true,
