@@ -15,6 +15,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // compiles src/ into dist/ when a source is newer: the tests start the CLI from dist/
+    globalSetup: ['test/helpers/global-setup.ts'],
     projects: [
       {
         extends: true,
@@ -24,7 +26,9 @@ export default defineConfig({
           exclude: [...configDefaults.exclude, ...SERIAL],
           // vitest's default (cores − 1) runs the files one at a time on a 2-core machine, where
           // most of an end-to-end file's time is spent waiting on the processes and servers it
-          // starts; two at a time there (every test names its own ports, temp dirs, tables, streams)
+          // starts; two at a time there (every test names its own ports, temp dirs, tables, streams).
+          // Three at a time was tried on 7 December 2026: test/e2e/worker.test.ts (a worker
+          // SIGKILLed mid-stream) then failed on the loaded machine, so two it stays.
           maxWorkers: Math.max(2, availableParallelism() - 1),
           sequence: { groupOrder: 0 },
         },

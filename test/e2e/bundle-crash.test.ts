@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../../src/adapters/bundle/index.js';
@@ -13,6 +13,8 @@ function killWriterAt(src: string, dst: string, step: string): Promise<string> {
 describe('model bundle writes are atomic', () => {
   let work: string;
   let src: string;
+  /** The bundle a test starts from: a copy of the one trained once below (name "old", seed 1). */
+  const existing = (dst: string) => cpSync(src, dst, { recursive: true });
   beforeAll(async () => {
     work = tempDir();
     src = join(work, 'source');
@@ -22,7 +24,7 @@ describe('model bundle writes are atomic', () => {
   for (const step of ['weights-written', 'files-written', 'old-moved-aside']) {
     it(`a writer killed at "${step}" leaves the previous bundle loadable`, async () => {
       const dst = join(work, `target-${step}`);
-      await trainModel({ data: SAMPLE_TRAIN, out: dst, embedder: 'hashed', seed: 1, name: 'old' });
+      existing(dst);
       const before = readBundle(dst);
       await killWriterAt(src, dst, step);
       const after = readBundle(dst);
@@ -37,14 +39,14 @@ describe('model bundle writes are atomic', () => {
 
   it('a complete write replaces the bundle', async () => {
     const dst = join(work, 'target-complete');
-    await trainModel({ data: SAMPLE_TRAIN, out: dst, embedder: 'hashed', seed: 1, name: 'old' });
+    existing(dst);
     await killWriterAt(src, dst, 'never').catch(() => undefined);
     expect(readBundle(dst).manifest.name).toBe('new');
   });
 
   it('loading checks checksums and schema version with a clear message', async () => {
     const dst = join(work, 'corrupt');
-    await trainModel({ data: SAMPLE_TRAIN, out: dst, embedder: 'hashed', seed: 1 });
+    existing(dst);
     const wfile = join(dst, 'weights.f32');
     writeFileSync(wfile, Buffer.alloc(16));
     expect(() => readBundle(dst)).toThrow(/checksum mismatch for weights\.f32/);

@@ -1,27 +1,23 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openReviewStore } from '../../src/adapters/review-store/index.js';
-import { ROOT, SAMPLE_TEST, tempDir } from '../helpers/sample.js';
+import { CLI_MAIN, SAMPLE_TEST, tempDir } from '../helpers/sample.js';
 import { sampleModel } from '../helpers/serving.js';
 
-const MAIN = join(ROOT, 'src/app/cli/main.ts');
-// by path, so the child can run in a scratch directory (nothing it writes lands in the repo)
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--import', TSX, MAIN, 'classify-file', ...args], { cwd: tempDir(), env: { ...ENV, ...env }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI_MAIN, 'classify-file', ...args], { cwd: tempDir(), env: { ...ENV, ...env }, encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Starts classify-file and SIGKILLs it as soon as its first checkpoint is on disk. */
 function killAtFirstCheckpoint(args: string[], out: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, 'classify-file', ...args], { cwd: tempDir(), env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI_MAIN, 'classify-file', ...args], { cwd: tempDir(), env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     const timer = setInterval(() => {

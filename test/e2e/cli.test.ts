@@ -2,13 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
+import { CLI_MAIN, ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
 
 const TRACKING_DB = join(tempDir(), 'runs.db');
 
 /** Runs the real CLI in a child process: real argv, stdin, stdout, exit code. */
 function cli(args: string[], opts: { input?: string | Buffer; env?: Record<string, string> } = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/app/cli/main.ts'), ...args], {
+  const r = spawnSync(process.execPath, [CLI_MAIN, ...args], {
     input: opts.input ?? '',
     encoding: 'utf8',
     cwd: ROOT,
@@ -146,7 +146,7 @@ describe('intentops CLI on the bundled sample data', () => {
 
   it('predict rejects an argument that is not valid UTF-8, and keeps a real U+FFFD', () => {
     // bytes node cannot be given from JavaScript: through the shell, as a user's terminal would
-    const r = spawnSync('bash', ['-c', `exec "$0" --import tsx "$1" predict --model "$2" $'my \\xff\\xfe order' $'where is my parcel? \\xef\\xbf\\xbd'`, process.execPath, join(ROOT, 'src/app/cli/main.ts'), model], {
+    const r = spawnSync('bash', ['-c', `exec "$0" "$1" predict --model "$2" $'my \\xff\\xfe order' $'where is my parcel? \\xef\\xbf\\xbd'`, process.execPath, CLI_MAIN, model], {
       encoding: 'utf8',
       cwd: ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, INTENTOPS_TRACKING_URI: `sqlite:${TRACKING_DB}` },

@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
+import { CLI_MAIN, ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
 
 const work = tempDir();
 const ENV = {
@@ -18,7 +18,7 @@ const ENV = {
 const GATES = join(ROOT, 'test/fixtures/gates/lenient.yaml');
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/app/cli/main.ts'), ...args], { encoding: 'utf8', cwd: ROOT, env: ENV });
+  const r = spawnSync(process.execPath, [CLI_MAIN, ...args], { encoding: 'utf8', cwd: ROOT, env: ENV });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -92,7 +92,7 @@ describe('lifecycle: runs, registry, gate, promote, hot swap', () => {
 
   it('serves models:/NAME@champion and swaps models when the alias moves, with zero failed requests', async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
-    server = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/app/cli/main.ts'), 'serve', '--model', 'models:/tickets@champion', '--port', String(port)], { cwd: ROOT, env: ENV, stdio: 'ignore' });
+    server = spawn(process.execPath, [CLI_MAIN, 'serve', '--model', 'models:/tickets@champion', '--port', String(port)], { cwd: ROOT, env: ENV, stdio: 'ignore' });
     const url = `http://127.0.0.1:${port}`;
     const current = async () => (await (await fetch(`${url}/v1/models/current`)).json()) as { version: string };
     for (let i = 0; i < 150; i++) {

@@ -3,11 +3,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainModel } from '../../src/app/container/index.js';
-import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
+import { CLI_MAIN, ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
 
 /** Runs the real CLI in a child process. */
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/app/cli/main.ts'), ...args], {
+  const r = spawnSync(process.execPath, [CLI_MAIN, ...args], {
     encoding: 'utf8',
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME },

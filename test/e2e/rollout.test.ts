@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textKey } from '../../src/adapters/review-store/review-common.js';
 import { openReviewStore } from '../../src/adapters/review-store/index.js';
@@ -13,7 +12,7 @@ import { registerBundle, setAlias, type Registry } from '../../src/app/services/
 import type { RolloutStatus } from '../../src/app/services/rollout.js';
 import { createLogger } from '../../src/app/telemetry/index.js';
 import { stickyPoint } from '../../src/core/rollout/assign.js';
-import { ROOT, SAMPLE_TEST, tempDir } from '../helpers/sample.js';
+import { CLI_MAIN, ROOT, SAMPLE_TEST, tempDir } from '../helpers/sample.js';
 import { sampleModel } from '../helpers/serving.js';
 
 /*
@@ -23,8 +22,6 @@ import { sampleModel } from '../helpers/serving.js';
  * through the registry poll.
  */
 
-const MAIN = join(ROOT, 'src/app/cli/main.ts');
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const work = tempDir('intentops-rollout-e2e-');
 const ENV = {
   PATH: process.env.PATH ?? '',
@@ -39,7 +36,7 @@ const ENV = {
 /** The real CLI in a child process; asynchronous, so the server in this process keeps answering (status --url asks it). */
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: work, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI_MAIN, ...args], { cwd: work, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));

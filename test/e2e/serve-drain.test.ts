@@ -1,13 +1,8 @@
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ROOT, tempDir } from '../helpers/sample.js';
+import { CLI_MAIN, tempDir } from '../helpers/sample.js';
 import { CONFIDENT, sampleModel } from '../helpers/serving.js';
-
-const MAIN = join(ROOT, 'src/app/cli/main.ts');
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 interface Outcome {
   status?: number;
@@ -32,7 +27,7 @@ function post(agent: Agent, port: number, body: string, afterSignal: () => boole
 describe('SIGTERM under load (real server process, real keep-alive client)', () => {
   it('drains without resetting a single client connection: answers during the drain say Connection: close, then connections are refused', async () => {
     const model = await sampleModel();
-    const proc = spawn(process.execPath, ['--import', TSX, MAIN, 'serve', '--model', model, '--port', '0'], {
+    const proc = spawn(process.execPath, [CLI_MAIN, 'serve', '--model', model, '--port', '0'], {
       cwd: tempDir(),
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', INTENTOPS_REVIEW_URI: 'sqlite::memory:', INTENTOPS_EVENTS_URI: 'sqlite::memory:', INTENTOPS_TRACKING_URI: 'none', INTENTOPS_CACHE_URI: 'none' },
     });

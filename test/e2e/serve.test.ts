@@ -2,17 +2,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { writeFileSync, truncateSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../src/app/dev/fake-llm-server.js';
 import { hashKey } from '../../src/app/http/auth.js';
 import { openReviewStore } from '../../src/adapters/review-store/index.js';
-import { ROOT, tempDir } from '../helpers/sample.js';
+import { CLI_MAIN, tempDir } from '../helpers/sample.js';
 import { copyModel, sampleModel } from '../helpers/serving.js';
 
-const MAIN = join(ROOT, 'src/app/cli/main.ts');
-// by path, so the child can run in a scratch directory (nothing it writes lands in the repo)
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const BASE_ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
 
 interface Child {
@@ -26,7 +22,7 @@ interface Child {
 /** Runs `intentops serve` in a child process and resolves once it logs `listening` (and `cluster listening` with --workers). */
 async function serve(args: string[], env: Record<string, string> = {}): Promise<Child> {
   const clustered = args.includes('--workers');
-  const proc = spawn(process.execPath, ['--import', TSX, MAIN, 'serve', '--port', '0', ...args], { cwd: tempDir(), env: { ...BASE_ENV, ...env } });
+  const proc = spawn(process.execPath, [CLI_MAIN, 'serve', '--port', '0', ...args], { cwd: tempDir(), env: { ...BASE_ENV, ...env } });
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d));
@@ -49,7 +45,7 @@ async function serve(args: string[], env: Record<string, string> = {}): Promise<
 }
 
 function cli(args: string[], o: { input?: string; env?: Record<string, string> } = {}) {
-  const r = spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], { input: o.input ?? '', encoding: 'utf8', cwd: tempDir(), env: { ...BASE_ENV, ...o.env } });
+  const r = spawnSync(process.execPath, [CLI_MAIN, ...args], { input: o.input ?? '', encoding: 'utf8', cwd: tempDir(), env: { ...BASE_ENV, ...o.env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -308,7 +304,7 @@ describe('intentops review and dev commands', () => {
   it('dev fake-llm serves the chat-completions wire format until SIGINT', async () => {
     const data = join(tempDir(), 'oracle.csv');
     writeFileSync(data, 'text,label\nwhere is my parcel,delivery\n');
-    const proc = spawn(process.execPath, ['--import', TSX, MAIN, 'dev', 'fake-llm', '--latency-ms', '5', '--oracle', data, '--accuracy', '1'], { cwd: tempDir(), env: BASE_ENV });
+    const proc = spawn(process.execPath, [CLI_MAIN, 'dev', 'fake-llm', '--latency-ms', '5', '--oracle', data, '--accuracy', '1'], { cwd: tempDir(), env: BASE_ENV });
     let out = '';
     proc.stdout!.on('data', (d: Buffer) => (out += d));
     const exit = new Promise<number | null>((resolve) => proc.once('exit', resolve));

@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../src/app/dev/fake-llm-server.js';
 import { hashKey } from '../../src/app/http/auth.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
-import { ROOT, tempDir } from '../helpers/sample.js';
+import { CLI_MAIN, ROOT, tempDir } from '../helpers/sample.js';
 import { CONFIDENT, sampleModel, UNSURE } from '../helpers/serving.js';
 
 /*
@@ -16,8 +15,6 @@ import { CONFIDENT, sampleModel, UNSURE } from '../helpers/serving.js';
  * sampled and unsampled `traceparent` — then SIGTERM, and the spans must all have arrived.
  */
 
-const MAIN = join(ROOT, 'src/app/cli/main.ts');
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const CLIENT_KEY = 'sk-e2e-client-31c9';
 const LLM_KEY = 'sk-e2e-llm-77d2';
@@ -33,7 +30,7 @@ interface Server {
 }
 
 async function serve(args: string[], env: Record<string, string>): Promise<Server> {
-  const proc = spawn(process.execPath, ['--import', TSX, MAIN, 'serve', '--port', '0', ...args], { cwd: tempDir(), env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
+  const proc = spawn(process.execPath, [CLI_MAIN, 'serve', '--port', '0', ...args], { cwd: tempDir(), env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d));

@@ -1,17 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRecords } from '../../src/lib/readers/index.js';
 import { consumerBacklog, deleteTopology, NATS_URL, natsClient, produce, readSubject, uniqueTopology, type NatsTopology } from '../contract/broker.nats.js';
-import { ROOT, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
+import { CLI_MAIN, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
 import { sampleModel } from '../helpers/serving.js';
 
-const MAIN = join(ROOT, 'src/app/cli/main.ts');
-// by path, so the child can run in a scratch directory (nothing it writes lands in the repo)
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const BASE_ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', INTENTOPS_REVIEW_URI: 'none' };
 
 interface Child {
@@ -23,7 +19,7 @@ interface Child {
 
 /** Runs `intentops worker` in a child process; resolves once it logged `worker started`. */
 async function worker(args: string[]): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', TSX, MAIN, 'worker', ...args], { cwd: tempDir(), env: BASE_ENV });
+  const proc = spawn(process.execPath, [CLI_MAIN, 'worker', ...args], { cwd: tempDir(), env: BASE_ENV });
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d));
@@ -125,7 +121,7 @@ describe('intentops worker: two workers share a JetStream input; one is SIGKILLe
 
   it('fails fast with exit 5 and a hint when NATS cannot be reached, and exit 2 for a broker that is not built in', () => {
     const run = (broker: string) =>
-      spawnSync(process.execPath, ['--import', TSX, MAIN, 'worker', '--model', model, '--broker', broker], { cwd: tempDir(), env: BASE_ENV, encoding: 'utf8' });
+      spawnSync(process.execPath, [CLI_MAIN, 'worker', '--model', model, '--broker', broker], { cwd: tempDir(), env: BASE_ENV, encoding: 'utf8' });
     const down = run('nats://127.0.0.1:1');
     expect(down.status).toBe(5);
     expect(down.stderr).toMatch(/error: broker.uri: cannot connect to NATS at 127\.0\.0\.1:1/);
@@ -134,7 +130,7 @@ describe('intentops worker: two workers share a JetStream input; one is SIGKILLe
     expect(kafka.status).toBe(2);
     expect(kafka.stderr).toMatch(/kafka:\/\/ brokers are not built into IntentOps/);
     expect(kafka.stderr).toContain('npm install kafkajs');
-    const missing = spawnSync(process.execPath, ['--import', TSX, MAIN, 'worker', '--model', join(tempDir(), 'nope')], { cwd: tempDir(), env: BASE_ENV, encoding: 'utf8' });
+    const missing = spawnSync(process.execPath, [CLI_MAIN, 'worker', '--model', join(tempDir(), 'nope')], { cwd: tempDir(), env: BASE_ENV, encoding: 'utf8' });
     expect(missing.status).toBe(3);
   });
 });

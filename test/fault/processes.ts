@@ -3,13 +3,7 @@
  * their JSON log lines, stopped with real signals.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { ROOT, tempDir } from '../helpers/sample.js';
-
-const MAIN = join(ROOT, 'src/app/cli/main.ts');
-// by path, so the child can run in a scratch directory (nothing it writes lands in the repo)
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+import { CLI_MAIN, tempDir } from '../helpers/sample.js';
 
 export interface Child {
   readonly proc: ChildProcess;
@@ -20,7 +14,7 @@ export interface Child {
 
 /** Runs `intentops <args>` and resolves once it logged `ready` (a message), or rejects if it exits first. */
 export async function intentops(args: string[], ready: string, env: Record<string, string> = {}): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: tempDir(), env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
+  const proc = spawn(process.execPath, [CLI_MAIN, ...args], { cwd: tempDir(), env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d));

@@ -5,14 +5,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openTrackingStore } from '../../src/adapters/tracking/index.js';
-import { ROOT, SHARED, tempDir } from '../helpers/sample.js';
+import { CLI_MAIN, SHARED, tempDir } from '../helpers/sample.js';
 import { within } from './processes.js';
 
-const MAIN = join(ROOT, 'src/app/cli/main.ts');
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 // 10,000 examples: long enough a training that the kill lands while it runs
 const DATA = join(SHARED, 'datasets/banking77/train.jsonl');
 
@@ -21,7 +18,7 @@ describe('a killed train', () => {
     const dir = tempDir('intentops-train-kill-');
     const uri = `sqlite:${join(dir, 'runs.db')}`;
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', INTENTOPS_TRACKING_URI: uri };
-    const proc = spawn(process.execPath, ['--import', TSX, MAIN, 'train', '--data', DATA, '--out', join(dir, 'model'), '--embedder', 'hashed', '--name', 'killed'], { cwd: dir, env, stdio: 'ignore' });
+    const proc = spawn(process.execPath, [CLI_MAIN, 'train', '--data', DATA, '--out', join(dir, 'model'), '--embedder', 'hashed', '--name', 'killed'], { cwd: dir, env, stdio: 'ignore' });
     const exit = new Promise<NodeJS.Signals | null>((resolve) => proc.once('exit', (_code, signal) => resolve(signal)));
     const store = await openTrackingStore(uri);
     try {
@@ -33,7 +30,7 @@ describe('a killed train', () => {
       expect(run).toMatchObject({ name: 'killed', status: 'failed', error: expect.stringMatching(/its process \(pid \d+ on .+\) is gone/) });
       expect(run.environment.pid).toBe(proc.pid);
       // the CLI reader says the same
-      const listed = spawnSync(process.execPath, ['--import', TSX, MAIN, 'runs', 'list', '--json'], { cwd: dir, env, encoding: 'utf8' });
+      const listed = spawnSync(process.execPath, [CLI_MAIN, 'runs', 'list', '--json'], { cwd: dir, env, encoding: 'utf8' });
       expect(listed.stdout).toContain('"failed"');
       expect(listed.stdout).not.toContain('"running"');
     } finally {

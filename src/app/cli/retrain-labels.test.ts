@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPredictionLog } from '../../adapters/prediction-log/index.js';
 import type { PredictionRecord } from '../../ports/prediction-log.js';
-import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
+import { CLI_MAIN, ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 
 const work = tempDir('intentops-cli-retrain-labels-');
 const DB = `sqlite:${join(work, 'intentops.db')}`;
@@ -21,7 +21,7 @@ const ENV = {
 const GATES = join(ROOT, 'test/fixtures/gates/lenient.yaml');
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/app/cli/main.ts'), ...args], { encoding: 'utf8', cwd: ROOT, env: ENV });
+  const r = spawnSync(process.execPath, [CLI_MAIN, ...args], { encoding: 'utf8', cwd: ROOT, env: ENV });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
