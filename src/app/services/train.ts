@@ -288,7 +288,7 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
   try {
     // the rows trained.heldOut describes: the calibrating ones, in order
     const yHeld = validation === 'cv' ? (calibrateMask ? yTrain.filter((_, i) => calibrateMask[i] === 1) : yTrain) : yVal;
-    const known: NoveltySample[] = trained.heldOut.map((h, i) => (oosIds.has(yHeld[i]) ? { ...h, unknown: true } : h));
+    const known: NoveltySample[] = trained.heldOut.map((h, i) => (oosIds.has(yHeld[i]) ? { ...h, unknown: true, intent: yHeld[i] } : h));
     const allEmb = [...trainEmb, ...valEmb];
     const yAll = Int32Array.from([...yTrain, ...yVal]);
     const unknown = noveltyGroups(lm.labels.length - oosIds.size) < 2 ? [] : await leaveIntentsOut(
@@ -308,7 +308,7 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
       { ...o, random: mulberry32(req.seed + 1) },
       foldRunner(kit, req.threads, allEmb.length),
     );
-    novelty = fitNovelty([...known, ...unknown], { targetPrecision: o.targetPrecision, delta: o.delta, defaultShare: req.unknownShare });
+    novelty = fitNovelty([...known, ...unknown], { targetPrecision: o.targetPrecision, delta: o.delta, defaultShare: req.unknownShare, knownClasses: lm.labels.length - oosIds.size });
   } finally {
     progress.stop();
   }

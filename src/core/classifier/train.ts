@@ -322,6 +322,8 @@ export async function leaveIntentsOut(
         neighbour: nbs[j].length ? nbs[j][0].score : null,
         unknown: true,
         passes: reasonFor(input.policy, t.confidence, t.margin, knnAgrees) === 'confident',
+        intent: input.all.y[unknownRows[j]],
+        knownClasses: Kl - input.keep.size,
       });
     });
   });

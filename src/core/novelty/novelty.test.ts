@@ -62,3 +62,16 @@ describe('novelty', () => {
     expect(fitNovelty(samples(100, 0), { targetPrecision: 0.97 })).toBeNull();
   });
 });
+
+describe('novelty: the unknown-pass bound counts intents, not messages', () => {
+  it('a guard fitted on unknowns that pass in clusters (near-twin intents) is at least as strict as one that counts them as independent', () => {
+    const base = samples(3000, 1500, 11);
+    // the unknown messages that pass, gathered in 3 of 30 intents; the rest spread evenly
+    let u = 0;
+    const clustered = base.map((s) => (s.unknown ? { ...s, intent: s.passes ? u++ % 3 : 3 + (u++ % 27), knownClasses: 20 } : s));
+    const flat = fitNovelty(base, { targetPrecision: 0.97 })!;
+    const byIntent = fitNovelty(clustered, { targetPrecision: 0.97, knownClasses: 20 })!;
+    for (let i = 0; i < flat.table.length; i++) expect(byIntent.table[i].accept).toBeGreaterThanOrEqual(flat.table[i].accept);
+    expect(byIntent.table.some((r, i) => r.accept > flat.table[i].accept)).toBe(true);
+  });
+});

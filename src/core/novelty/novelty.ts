@@ -15,6 +15,7 @@
  * mixture of the two references) and uses the matching row.
  */
 import { clopperPearsonUpper } from '../eval/bounds.js';
+import { intentPassBound, type IntentPasses } from './intent-bound.js';
 
 export type NoveltyFeature = 'confidence' | 'neighbour';
 
@@ -30,6 +31,10 @@ export interface NoveltySample {
   readonly correct?: boolean;
   /** In-scope and unknown messages: whether the routing policy alone would accept it. */
   readonly passes?: boolean;
+  /** Unknown messages: the intent they belong to (their left-out label); the unit the unknown-pass bound resamples. */
+  readonly intent?: number;
+  /** Unknown messages: how many intents the model that scored them knew. */
+  readonly knownClasses?: number;
 }
 
 export interface NoveltyRow {
@@ -212,6 +217,8 @@ export interface NoveltyFitOptions {
   readonly defaultShare?: number;
   /** Use the nearest-neighbour feature (an index search per message) only if it lifts AUROC by at least this. Default 0.01. */
   readonly minGain?: number;
+  /** Intents the served model knows (scales the left-out intents' pass rates: see intent-bound.ts). */
+  readonly knownClasses?: number;
 }
 
 /**
@@ -244,15 +251,36 @@ export function fitNovelty(samples: readonly NoveltySample[], o: NoveltyFitOptio
     unknownPass: histogram(pick((s) => s.unknown && s.passes !== false), edges),
   };
   const defaultShare = o.defaultShare ?? 0.1;
+  const delta = o.delta ?? 0.05;
   const base = { ...fit.params, edges, ...h, defaultShare, auroc: fit.auroc, candidates, samples: { known: nKnown, unknown: nUnknown } };
-  const table = SHARES.map((share) => rowFor(base, share, o.targetPrecision, o.delta ?? 0.05));
+  const bound = unknownPassBound(samples, scores, edges, h.unknownPass, nUnknown, delta, o.knownClasses);
+  const table = SHARES.map((share) => rowFor(base, share, o.targetPrecision, bound));
   return { ...base, table };
+}
+
+/**
+ * Upper bound, per edge index, on the rate at which unknown messages pass the policy at or above
+ * the cut: the larger of the message-level Clopper–Pearson bound and the intent-level cluster
+ * bootstrap (intent-bound.ts) where the samples name their intents.
+ */
+function unknownPassBound(samples: readonly NoveltySample[], scores: readonly number[], edges: readonly number[], unknownPass: readonly number[], nU: number, delta: number, knownClasses?: number): number[] {
+  const bins = edges.length + 1;
+  const byIntent = new Map<number, { n: number; passes: number[]; knownClasses?: number }>();
+  samples.forEach((s, i) => {
+    if (!s.unknown || s.intent === undefined) return;
+    let g = byIntent.get(s.intent);
+    if (!g) byIntent.set(s.intent, (g = { n: 0, passes: new Array(bins).fill(0), knownClasses: s.knownClasses }));
+    g.n++;
+    if (s.passes !== false) g.passes[binOf(edges, scores[i])]++;
+  });
+  const clustered: number[] = byIntent.size >= 2 ? intentPassBound([...byIntent.values()] as IntentPasses[], bins, { delta, knownClasses }) : [];
+  return Array.from({ length: bins + 1 }, (_, e) => Math.max(clopperPearsonUpper(atOrAbove(unknownPass, e), nU, delta), clustered[e] ?? 0));
 }
 
 type Histograms = Pick<NoveltyParams, 'edges' | 'knownCorrect' | 'knownWrong' | 'knownPassCorrect' | 'knownPassWrong' | 'unknown' | 'unknownPass'>;
 
 /** The threshold index maximising expected open-set accuracy, and the accept guard, for one share. */
-function rowFor(h: Histograms, share: number, target: number, delta: number): NoveltyRow {
+function rowFor(h: Histograms, share: number, target: number, unknownPassBound: readonly number[]): NoveltyRow {
   const nK = atOrAbove(h.knownCorrect, 0) + atOrAbove(h.knownWrong, 0);
   const nU = atOrAbove(h.unknown, 0);
   // finite sentinels (JSON has no infinities): below every score, above every score
@@ -269,12 +297,12 @@ function rowFor(h: Histograms, share: number, target: number, delta: number): No
   }
   // accept guard: the loosest cut at or above the open one where the accepted precision, with the
   // in-scope share of accepted messages discounted by the unknowns that would slip through (their
-  // rate bounded from above), still meets the target
+  // rate bounded from above, intents as the unit), still meets the target
   let acceptE = h.edges.length + 1;
   for (let e = h.edges.length; e >= bestE; e--) {
     const kc = atOrAbove(h.knownPassCorrect, e) / nK;
     const kw = atOrAbove(h.knownPassWrong, e) / nK;
-    const u = share > 0 ? clopperPearsonUpper(atOrAbove(h.unknownPass, e), nU, delta) : 0;
+    const u = share > 0 ? unknownPassBound[e] : 0;
     const accepted = (1 - share) * (kc + kw) + share * u;
     if (accepted <= 0) continue;
     // the in-scope precision is what the routing policy promises; unknowns only lower it
