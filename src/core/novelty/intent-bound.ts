@@ -33,31 +33,41 @@ export interface IntentBoundOptions {
   readonly resamples?: number;
   /** Seed of the resampling (the bound is reproducible). Default 1. */
   readonly seed?: number;
+  /**
+   * An intent added to every resample beside the C drawn (Laplace's rule of succession at the
+   * intent level): the evidence that the next unknown intent may be one not seen among the
+   * left-out ones — e.g. as much like a known intent as the most known-like one seen.
+   */
+  readonly prior?: IntentPasses;
 }
 
 /**
  * For every edge index e (0 … bins): an upper bound on the rate at which unknown messages pass
  * the routing policy with a score at or above the cut (bins e and up), from a cluster bootstrap
- * over the left-out intents of the ratio estimate Σ scaled passes / Σ messages. Non-increasing
- * in e. Fewer than two intents give no resampling information: then every bound is 1.
+ * over the left-out intents of the ratio estimate Σ scaled passes / Σ messages (the prior intent,
+ * if any, in every resample). Non-increasing in e. Fewer than two intents give no resampling
+ * information: then every bound is 1.
  */
 export function intentPassBound(intents: readonly IntentPasses[], bins: number, o: IntentBoundOptions): number[] {
   const C = intents.length;
   if (C < 2) return new Array(bins + 1).fill(1);
   // per intent: scaled pass counts at or above each edge index
-  const above = intents.map((g) => {
+  const scaled = (g: IntentPasses) => {
     const scale = o.knownClasses && g.knownClasses ? o.knownClasses / g.knownClasses : 1;
     const a = new Float64Array(bins + 1);
     for (let e = bins - 1; e >= 0; e--) a[e] = a[e + 1] + (g.passes[e] ?? 0) * scale;
     return a;
-  });
+  };
+  const above = intents.map(scaled);
+  const prior = o.prior ? scaled(o.prior) : undefined;
   const B = o.resamples ?? 1000;
   const rand = mulberry32(o.seed ?? 1);
   const rates = Array.from({ length: bins + 1 }, () => new Float64Array(B));
   const sum = new Float64Array(bins + 1);
   for (let b = 0; b < B; b++) {
-    sum.fill(0);
-    let n = 0;
+    if (prior) sum.set(prior);
+    else sum.fill(0);
+    let n = o.prior?.n ?? 0;
     for (let i = 0; i < C; i++) {
       const g = Math.floor(rand() * C);
       n += intents[g].n;

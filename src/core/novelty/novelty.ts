@@ -253,7 +253,7 @@ export function fitNovelty(samples: readonly NoveltySample[], o: NoveltyFitOptio
   const defaultShare = o.defaultShare ?? 0.1;
   const delta = o.delta ?? 0.05;
   const base = { ...fit.params, edges, ...h, defaultShare, auroc: fit.auroc, candidates, samples: { known: nKnown, unknown: nUnknown } };
-  const bound = unknownPassBound(samples, scores, edges, h.unknownPass, nUnknown, delta, o.knownClasses);
+  const bound = unknownPassBound(samples, scores, { edges, ...h }, nUnknown, delta, o.knownClasses);
   const table = SHARES.map((share) => rowFor(base, share, o.targetPrecision, bound));
   return { ...base, table };
 }
@@ -261,9 +261,10 @@ export function fitNovelty(samples: readonly NoveltySample[], o: NoveltyFitOptio
 /**
  * Upper bound, per edge index, on the rate at which unknown messages pass the policy at or above
  * the cut: the larger of the message-level Clopper–Pearson bound and the intent-level cluster
- * bootstrap (intent-bound.ts) where the samples name their intents.
+ * bootstrap (intent-bound.ts, with the twin prior) where the samples name their intents.
  */
-function unknownPassBound(samples: readonly NoveltySample[], scores: readonly number[], edges: readonly number[], unknownPass: readonly number[], nU: number, delta: number, knownClasses?: number): number[] {
+function unknownPassBound(samples: readonly NoveltySample[], scores: readonly number[], h: Pick<Histograms, 'edges' | 'unknownPass' | 'knownPassCorrect' | 'knownPassWrong' | 'knownCorrect' | 'knownWrong'>, nU: number, delta: number, knownClasses?: number): number[] {
+  const { edges, unknownPass } = h;
   const bins = edges.length + 1;
   const byIntent = new Map<number, { n: number; passes: number[]; knownClasses?: number }>();
   samples.forEach((s, i) => {
@@ -273,8 +274,30 @@ function unknownPassBound(samples: readonly NoveltySample[], scores: readonly nu
     g.n++;
     if (s.passes !== false) g.passes[binOf(edges, scores[i])]++;
   });
-  const clustered: number[] = byIntent.size >= 2 ? intentPassBound([...byIntent.values()] as IntentPasses[], bins, { delta, knownClasses }) : [];
+  const intents = [...byIntent.values()];
+  const clustered: number[] = intents.length >= 2 ? intentPassBound(intents, bins, { delta, knownClasses, prior: twinPrior(intents, h) }) : [];
   return Array.from({ length: bins + 1 }, (_, e) => Math.max(clopperPearsonUpper(atOrAbove(unknownPass, e), nU, delta), clustered[e] ?? 0));
+}
+
+/**
+ * The intent the rule of succession adds to every resample: one more unknown intent, as much
+ * like a known one as the most known-like left-out intent — its messages pass the policy at
+ * τ times the in-scope messages' rate at every cut, τ = the largest ratio of a left-out intent's
+ * pass rate to the in-scope pass rate (at most 1: a perfect twin). So a bound resting on C
+ * intents can never be below about τ / (C + 1) of the in-scope pass rate: few intents known,
+ * little evidence that no unknown intent looks exactly like one of them.
+ */
+function twinPrior(intents: readonly { n: number; passes: number[]; knownClasses?: number }[], h: Pick<Histograms, 'knownPassCorrect' | 'knownPassWrong' | 'knownCorrect' | 'knownWrong'>): IntentPasses | undefined {
+  const nK = atOrAbove(h.knownCorrect, 0) + atOrAbove(h.knownWrong, 0);
+  const knownRate = (atOrAbove(h.knownPassCorrect, 0) + atOrAbove(h.knownPassWrong, 0)) / nK;
+  if (!(knownRate > 0)) return undefined;
+  let tau = 0;
+  for (const g of intents) tau = Math.max(tau, g.passes.reduce((a, b) => a + b, 0) / g.n / knownRate);
+  tau = Math.min(1, tau);
+  const n = intents.reduce((a, g) => a + g.n, 0) / intents.length;
+  const ks = intents.map((g) => g.knownClasses).filter((k): k is number => k !== undefined).sort((a, b) => a - b);
+  const passes = h.knownPassCorrect.map((c, b) => (tau * n * (c + h.knownPassWrong[b])) / nK);
+  return { n, passes, ...(ks.length ? { knownClasses: ks[ks.length >> 1] } : {}) };
 }
 
 type Histograms = Pick<NoveltyParams, 'edges' | 'knownCorrect' | 'knownWrong' | 'knownPassCorrect' | 'knownPassWrong' | 'unknown' | 'unknownPass'>;
