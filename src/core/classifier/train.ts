@@ -240,15 +240,6 @@ export async function crossFitClassifier(
   return { model: final.model, bestEpoch: epochs, history: final.history, ...cal };
 }
 
-/**
- * Leave-intents-out cross-fitting: the classes are split into `groups` random groups; for each,
- * a model is fitted (for `epochs` epochs, as the served one) on the examples of the other classes
- * only, then scores every example of the left-out classes — messages of intents it has genuinely
- * never seen. Returns them as the novelty fit's unknown samples, scored as serving would score
- * them (temperature, kNN fusion, and whether the routing policy alone would accept them).
- * `neighbours(rows, excluded)` searches each row's nearest examples among the rows of classes
- * not in `excluded`.
- */
 /** A random `share` of each class's rows (at least one per class), in row order. */
 function sharePerClass(rows: readonly number[], y: Int32Array, share: number, random: () => number): number[] {
   const byClass = new Map<number, number[]>();
@@ -268,6 +259,15 @@ function sharePerClass(rows: readonly number[], y: Int32Array, share: number, ra
   return kept.sort((a, b) => a - b);
 }
 
+/**
+ * Leave-intents-out cross-fitting: the classes are split into `groups` random groups; for each,
+ * a model is fitted (for `epochs` epochs, as the served one) on the examples of the other classes
+ * only, then scores every example of the left-out classes — messages of intents it has genuinely
+ * never seen. Returns them as the novelty fit's unknown samples, scored as serving would score
+ * them (temperature, kNN fusion, and whether the routing policy alone would accept them).
+ * `neighbours(rows, excluded)` searches each row's nearest examples among the rows of classes
+ * not in `excluded`.
+ */
 export async function leaveIntentsOut(
   input: {
     classes: number;
