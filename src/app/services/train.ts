@@ -116,9 +116,9 @@ export const THREADED_MIN_EXAMPLES = 2000;
 /** Examples of one label at least this similar (cosine of the index vectors) are one group of paraphrases. */
 export const GROUP_SIMILARITY = 0.9;
 
-/** Classes left out per leave-intents-out fold: ~25 % unknown in each of up to 4 folds. */
+/** Leave-intents-out folds: a third of the intents unknown in each of 3 (2 for 2 intents, none for 1). */
 export function noveltyGroups(classes: number): number {
-  return classes < 4 ? (classes >= 2 ? 2 : 0) : 4;
+  return classes < 3 ? (classes >= 2 ? 2 : 0) : 3;
 }
 
 /** Leave-intents-out fits train on at most this many examples each (a random subset beyond): bounds training time. */
@@ -288,7 +288,7 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
   try {
     // the rows trained.heldOut describes: the calibrating ones, in order
     const yHeld = validation === 'cv' ? (calibrateMask ? yTrain.filter((_, i) => calibrateMask[i] === 1) : yTrain) : yVal;
-    const known: NoveltySample[] = trained.heldOut.map((h, i) => (oosIds.has(yHeld[i]) ? { ...h, unknown: true } : h));
+    const known: NoveltySample[] = trained.heldOut.map((h, i) => (oosIds.has(yHeld[i]) ? { ...h, unknown: true, intent: yHeld[i] } : h));
     const allEmb = [...trainEmb, ...valEmb];
     const yAll = Int32Array.from([...yTrain, ...yVal]);
     const unknown = noveltyGroups(lm.labels.length - oosIds.size) < 2 ? [] : await leaveIntentsOut(
@@ -301,6 +301,8 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
         temperature: trained.temperature,
         fusion: trained.fusion,
         policy: trained.routing.policy,
+        // each kept intent with the share of its examples the in-scope reference's models trained on
+        trainShare: validation === 'cv' ? (folds - 1) / folds : req.val ? 1 : trainSet.length / (trainSet.length + valSet.length),
         maxTrainRows: LIO_MAX_TRAIN_ROWS,
         // the served index holds every example by now; a left-out class's own examples are skipped
         neighbours: (rows, excluded) => rows.map((row) => index.search(allEmb[row].dense, o.knnK * 3 + 20).filter((nb) => !excluded.has(nb.label)).slice(0, o.knnK)),
@@ -308,7 +310,7 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
       { ...o, random: mulberry32(req.seed + 1) },
       foldRunner(kit, req.threads, allEmb.length),
     );
-    novelty = fitNovelty([...known, ...unknown], { targetPrecision: o.targetPrecision, delta: o.delta, defaultShare: req.unknownShare });
+    novelty = fitNovelty([...known, ...unknown], { targetPrecision: o.targetPrecision, delta: o.delta, defaultShare: req.unknownShare, knownClasses: lm.labels.length - oosIds.size });
   } finally {
     progress.stop();
   }

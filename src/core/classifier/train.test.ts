@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../dataset/prng.js';
 import { featureMatrix } from './matrix.js';
-import { trainClassifier, TRAINING_DEFAULTS } from './train.js';
+import { leaveIntentsOut, runFoldsHere, trainClassifier, TRAINING_DEFAULTS, type FoldRunner } from './train.js';
 
 /** Three noisy, overlapping clusters in 8 dense dims: learnable but not perfectly. */
 function blobs(n: number, seed: number) {
@@ -51,5 +51,46 @@ describe('trainClassifier', () => {
     expect(Buffer.from(a.model.weights.buffer).equals(Buffer.from(b.model.weights.buffer))).toBe(true);
     expect(a.temperature).toBe(b.temperature);
     expect(Buffer.from(a.model.weights.buffer).equals(Buffer.from(c.model.weights.buffer))).toBe(false);
+  });
+});
+
+describe('leaveIntentsOut', () => {
+  it('scores every intent once as unknown, by a model that trained on the given share of each kept intent', async () => {
+    // six intents of 40 examples in 8 dims (one-hot-ish centres)
+    const rnd = mulberry32(5);
+    const rows = [];
+    const y = new Int32Array(240);
+    for (let i = 0; i < 240; i++) {
+      const c = i % 6;
+      y[i] = c;
+      const v = Float32Array.from({ length: 8 }, (_, j) => (j === c ? 1 : 0) + (rnd() - 0.5) * 0.8);
+      rows.push({ dense: v });
+    }
+    const trained: number[] = [];
+    const spy: FoldRunner = async (jobs, o) => {
+      for (const j of jobs) trained.push(j.train.y.length);
+      return runFoldsHere(jobs, o);
+    };
+    const samples = await leaveIntentsOut(
+      {
+        classes: 6,
+        all: { X: featureMatrix(rows, 8), y },
+        keep: new Set(),
+        groups: 3,
+        epochs: 3,
+        temperature: 1,
+        fusion: { k: 0, alpha: 0, tau: 0.1 },
+        policy: { minConfidence: 0.5, minMargin: 0, requireKnnAgreement: false },
+        trainShare: 0.5,
+        neighbours: (r) => r.map(() => []),
+      },
+      { ...TRAINING_DEFAULTS, random: mulberry32(1) },
+      spy,
+    );
+    expect(samples).toHaveLength(240);
+    expect(samples.every((s) => s.unknown && s.knownClasses === 4)).toBe(true);
+    for (let c = 0; c < 6; c++) expect(samples.filter((s) => s.intent === c)).toHaveLength(40);
+    // 3 fits, each on half of the 40 examples of each of its 4 kept intents
+    expect(trained).toEqual([80, 80, 80]);
   });
 });

@@ -240,6 +240,25 @@ export async function crossFitClassifier(
   return { model: final.model, bestEpoch: epochs, history: final.history, ...cal };
 }
 
+/** A random `share` of each class's rows (at least one per class), in row order. */
+function sharePerClass(rows: readonly number[], y: Int32Array, share: number, random: () => number): number[] {
+  const byClass = new Map<number, number[]>();
+  for (const r of rows) {
+    const l = byClass.get(y[r]);
+    if (l) l.push(r);
+    else byClass.set(y[r], [r]);
+  }
+  const kept: number[] = [];
+  for (const l of byClass.values()) {
+    for (let i = l.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [l[i], l[j]] = [l[j], l[i]];
+    }
+    kept.push(...l.slice(0, Math.max(1, Math.round(l.length * share))));
+  }
+  return kept.sort((a, b) => a - b);
+}
+
 /**
  * Leave-intents-out cross-fitting: the classes are split into `groups` random groups; for each,
  * a model is fitted (for `epochs` epochs, as the served one) on the examples of the other classes
@@ -261,6 +280,12 @@ export async function leaveIntentsOut(
     fusion: FusionParams;
     policy: RoutingPolicy;
     neighbours: (rows: readonly number[], excluded: ReadonlySet<number>) => LabelledScore[][];
+    /**
+     * The share of each kept intent's examples a fold trains on (a random subset; default 1):
+     * the share the models behind the in-scope reference trained on, so the unknown reference's
+     * models see as many examples per intent as those (and cost less).
+     */
+    trainShare?: number;
     /** At most this many training rows per fold (a random subset beyond it): bounds the cost on big data. */
     maxTrainRows?: number;
   },
@@ -288,6 +313,7 @@ export async function leaveIntentsOut(
     let trainRows: number[] = [];
     const unknownRows: number[] = [];
     for (let i = 0; i < n; i++) (left.has(input.all.y[i]) ? unknownRows : trainRows).push(i);
+    if (input.trainShare !== undefined && input.trainShare < 1) trainRows = sharePerClass(trainRows, input.all.y, input.trainShare, o.random);
     if (input.maxTrainRows && trainRows.length > input.maxTrainRows) {
       for (let i = trainRows.length - 1; i > 0; i--) {
         const j = Math.floor(o.random() * (i + 1));
@@ -322,6 +348,8 @@ export async function leaveIntentsOut(
         neighbour: nbs[j].length ? nbs[j][0].score : null,
         unknown: true,
         passes: reasonFor(input.policy, t.confidence, t.margin, knnAgrees) === 'confident',
+        intent: input.all.y[unknownRows[j]],
+        knownClasses: Kl - input.keep.size,
       });
     });
   });

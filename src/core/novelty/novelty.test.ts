@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auroc, estimateUnknownShare, fitNovelty, NEVER, noveltyScore, rowForShare, type NoveltySample } from './novelty.js';
+import { auroc, estimateUnknownShare, fitNovelty, INTENT_LEVEL_FROM, NEVER, noveltyScore, rowForShare, type NoveltySample } from './novelty.js';
 
 /** Seeded samples: in-scope messages confident and near their neighbours, unknown ones less so. */
 function samples(nKnown: number, nUnknown: number, seed = 3, neighbourHelps = true): NoveltySample[] {
@@ -60,5 +60,38 @@ describe('novelty', () => {
 
   it('returns null when one side is missing', () => {
     expect(fitNovelty(samples(100, 0), { targetPrecision: 0.97 })).toBeNull();
+  });
+});
+
+describe('novelty: the unknown-pass bound behind the accept guard', () => {
+  // the unknown messages that pass, gathered in 3 of 30 intents (near-twins of known ones); the rest spread evenly
+  function clustered(seed: number, foldClasses: number): NoveltySample[] {
+    let u = 0;
+    return samples(3000, 1500, seed).map((s) => (s.unknown ? { ...s, intent: s.passes ? u++ % 3 : 3 + (u++ % 27), knownClasses: foldClasses } : s));
+  }
+
+  it('counts intents, not messages, where most traffic is unknown (shares ≥ INTENT_LEVEL_FROM), and messages below', () => {
+    const data = clustered(11, 20);
+    const byMessage = fitNovelty(data, { targetPrecision: 0.97, knownClasses: 20, intentLevelFrom: 2 })!;
+    const byIntent = fitNovelty(data, { targetPrecision: 0.97, knownClasses: 20, intentLevelFrom: 0 })!;
+    const gated = fitNovelty(data, { targetPrecision: 0.97, knownClasses: 20 })!;
+    for (let i = 0; i < byMessage.table.length; i++) expect(byIntent.table[i].accept).toBeGreaterThanOrEqual(byMessage.table[i].accept);
+    expect(byIntent.table.some((r, i) => r.accept > byMessage.table[i].accept)).toBe(true);
+    // the default takes the message-level rows below the cut-over share and the intent-level ones from it on
+    for (let i = 0; i < gated.table.length; i++) {
+      const want = gated.table[i].share >= INTENT_LEVEL_FROM ? byIntent.table[i] : byMessage.table[i];
+      expect(gated.table[i]).toEqual(want);
+    }
+    expect(gated.table.some((r) => r.share >= INTENT_LEVEL_FROM && r.accept > rowForShare(byMessage, r.share).accept)).toBe(true);
+  });
+
+  it('scales the unknowns\' pass rate to the served model\'s number of intents: fold models that knew fewer intents give a stricter guard', () => {
+    // the same messages, scored by fold models that knew all 30 intents or 15 of them
+    const same = fitNovelty(clustered(13, 30), { targetPrecision: 0.97, knownClasses: 30, intentLevelFrom: 2 })!;
+    const half = fitNovelty(clustered(13, 15), { targetPrecision: 0.97, knownClasses: 30, intentLevelFrom: 2 })!;
+    for (let i = 0; i < same.table.length; i++) expect(half.table[i].accept).toBeGreaterThanOrEqual(same.table[i].accept);
+    expect(half.table.some((r, i) => r.share > 0 && r.accept > same.table[i].accept)).toBe(true);
+    // at share 0 no unknown is expected: the guard does not depend on them
+    expect(half.table[0]).toEqual(same.table[0]);
   });
 });
