@@ -51,6 +51,28 @@ describe('calibratePolicy', () => {
     expect(r.precision).toBeCloseTo(0.5, 12);
   });
 
+  it('unreached target with a bound: the best promise, not the longest run of zero errors at the top', () => {
+    // 600 messages (a seed of ~8 per intent): 40 right at the top, then one error, then 200 with
+    // 4 errors, then a weak tail. No cut promises 0.97 at delta 0.05; the most precise cut is the
+    // first 40 (precision 1, bound 0.85), the best bound accepts the first 241 (5 errors, bound 0.93).
+    const rows = [
+      ...Array.from({ length: 40 }, (_, i) => s(0.999 - i * 0.0001, true)),
+      s(0.99, false),
+      ...Array.from({ length: 200 }, (_, i) => s(0.98 - i * 0.0001, i % 50 !== 10)),
+      ...Array.from({ length: 359 }, (_, i) => s(0.5 - i * 0.001, i % 2 === 1)),
+    ];
+    const best = calibratePolicy(rows, 0.97);
+    const precise = calibratePolicy(rows, 0.97, { whenUnreached: 'most-precise' });
+    expect(best.reachedTarget).toBe(false);
+    expect(precise.reachedTarget).toBe(false);
+    expect(precise.coverage).toBeCloseTo(40 / 600, 12);
+    expect(precise.precision).toBe(1);
+    expect(best.coverage).toBeCloseTo(241 / 600, 12);
+    expect(best.precision).toBeCloseTo(236 / 241, 12);
+    expect(best.precisionBound!).toBeGreaterThan(precise.precisionBound!);
+    expect(best.precisionBound!).toBeLessThan(0.97);
+  });
+
   describe('with a bound (the default)', () => {
     // 2,000 messages: confidence i/2000, wrong with probability rising as confidence falls
     let seed = 11;
