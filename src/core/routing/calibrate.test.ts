@@ -54,7 +54,8 @@ describe('calibratePolicy', () => {
   it('unreached target with a bound: the best promise, not the longest run of zero errors at the top', () => {
     // 600 messages (a seed of ~8 per intent): 40 right at the top, then one error, then 200 with
     // 4 errors, then a weak tail. No cut promises 0.97 at delta 0.05; the most precise cut is the
-    // first 40 (precision 1, bound 0.85), the best bound accepts the first 241 (5 errors, bound 0.93).
+    // first 40 (precision 1, bound 0.85); the best bound among the cuts at or above 0.97 accepts the
+    // first 241 (5 errors, precision 0.979, bound 0.93).
     const rows = [
       ...Array.from({ length: 40 }, (_, i) => s(0.999 - i * 0.0001, true)),
       s(0.99, false),
@@ -71,6 +72,10 @@ describe('calibratePolicy', () => {
     expect(best.precision).toBeCloseTo(236 / 241, 12);
     expect(best.precisionBound!).toBeGreaterThan(precise.precisionBound!);
     expect(best.precisionBound!).toBeLessThan(0.97);
+    // a cut below the target is never chosen, however good its bound: at 0.99 only the top 40 meet it
+    const strict = calibratePolicy(rows, 0.99);
+    expect(strict.coverage).toBeCloseTo(40 / 600, 12);
+    expect(strict.precision).toBe(1);
   });
 
   describe('with a bound (the default)', () => {

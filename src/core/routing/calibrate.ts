@@ -40,11 +40,13 @@ export interface CalibrateOptions {
   readonly minAccepted?: number;
   /**
    * The policy chosen when no setting reaches the target (with a bound, delta > 0):
-   * - `best-bound` (default): the one with the highest precision bound, the best promise the
-   *   held-out data can carry. With few held-out messages (a model started from 10 labelled
-   *   examples per intent) no cut reaches the target, and the point estimate's best is a short
-   *   run of zero errors at the top: e.g. 44 of 576 rows, bound 0.86, where 150 rows with 2 errors
-   *   would promise 0.91.
+   * - `best-bound` (default): among the cuts whose held-out precision meets the target (point
+   *   estimate), the one with the highest precision bound: the best promise the held-out data can
+   *   carry without accepting at a precision below the target. With few held-out messages (a model
+   *   started from 10 labelled examples per intent) no cut reaches the target with the bound, and
+   *   the most precise cut is a short run of zero errors at the top: e.g. 44 of 576 rows, bound
+   *   0.86, where 241 rows with 5 errors meet the target and promise 0.93. Without such a cut: the
+   *   most precise one.
    * - `most-precise`: the highest point precision (the widest on ties), as before.
    */
   readonly whenUnreached?: 'best-bound' | 'most-precise';
@@ -127,7 +129,7 @@ export function calibratePolicy(samples: readonly RoutingSample[], targetPrecisi
   };
   if (best) return withBound(best);
   if (delta > 0 && (opts.whenUnreached ?? 'best-bound') === 'best-bound') {
-    const b = bestBound(samples, hasKnn, Math.max(1, minAccepted), d);
+    const b = bestBound(samples, hasKnn, Math.max(1, minAccepted), d, targetPrecision);
     if (b) return { policy: b.policy, coverage: b.kept / n, precision: b.ok / b.kept, precisionBound: 1 - b.upper, delta, targetPrecision, reachedTarget: false, samples: n };
   }
   if (fallback) return withBound({ ...fallback, reachedTarget: false });
@@ -144,11 +146,12 @@ export function calibratePolicy(samples: readonly RoutingSample[], targetPrecisi
 }
 
 /**
- * The policy with the highest Clopper–Pearson lower bound on accepted precision at `d` (the
- * widest on ties): the fallback when no policy reaches the target. One incomplete-beta test per
- * cut says whether it can beat the best so far; only then is its bound computed.
+ * Among the cuts whose accepted precision (point estimate) meets `target`, the policy with the
+ * highest Clopper–Pearson lower bound on it at `d` (the widest on ties): the fallback when no
+ * policy reaches the target with the bound. One incomplete-beta test per cut says whether it can
+ * beat the best so far; only then is its bound computed.
  */
-function bestBound(samples: readonly RoutingSample[], hasKnn: boolean, minAccepted: number, d: number): { policy: RoutingPolicy; kept: number; ok: number; upper: number } | null {
+function bestBound(samples: readonly RoutingSample[], hasKnn: boolean, minAccepted: number, d: number, target: number): { policy: RoutingPolicy; kept: number; ok: number; upper: number } | null {
   let best: { policy: RoutingPolicy; kept: number; ok: number; upper: number } | null = null;
   for (const requireKnnAgreement of [false, true]) {
     if (requireKnnAgreement && !hasKnn) continue;
@@ -160,7 +163,7 @@ function bestBound(samples: readonly RoutingSample[], hasKnn: boolean, minAccept
         ok += pass[i].correct ? 1 : 0;
         if (i < pass.length - 1 && pass[i + 1].confidence >= pass[i].confidence) continue;
         const kept = i + 1;
-        if (kept < minAccepted) continue;
+        if (kept < minAccepted || ok / kept < target) continue;
         if (best && !clopperPearsonUpperAtMost(kept - ok, kept, d, best.upper)) continue;
         const upper = clopperPearsonUpper(kept - ok, kept, d);
         if (!best || upper < best.upper - 1e-12 || (upper <= best.upper + 1e-12 && kept > best.kept)) best = { policy: { minConfidence: pass[i].confidence, minMargin, requireKnnAgreement }, kept, ok, upper };
