@@ -1,6 +1,6 @@
 /**
  * `npm run bench:loop [-- --days 10] [--per-day N] [--embedder hashed|hashed+onnx] [--seed 1]
- *   [--reviews 20] [--discover 5] [--withheld 5] [--withheld-from 6] [--shadow 100] [--llm-accuracy 0.9] [--coverage-gate 0.1] [--json FILE]`
+ *   [--reviews 20] [--discover 5] [--withheld 5] [--withheld-from 6] [--shadow 100] [--llm-accuracy 0.9] [--coverage-gate 0.1] [--when-unreached best-bound|point|most-precise] [--json FILE]`
  *
  * The loop on BANKING77 (issue #18): the training set (10,003 messages, shuffled with the seed)
  * replayed as live traffic over `--days` days, starting from 10 labelled examples per intent
@@ -64,6 +64,8 @@ const DISCOVER = num('--discover', 5);
 const LLM_ACCURACY = num('--llm-accuracy', 0.9);
 /** 0 = off: the gate then refuses only an accuracy regression; e.g. 0.1 also refuses a coverage drop of 10 points. */
 const COVERAGE_GATE = num('--coverage-gate', 0);
+/** The routing thresholds when the confirmed labels cannot promise the target with the bound (config whenTargetUnreached). */
+const WHEN_UNREACHED = opt('--when-unreached') ?? 'best-bound';
 const SEED_PER_INTENT = 10;
 const GATE_PER_INTENT = 2;
 const AUDIT_RATE = 0.01;
@@ -129,6 +131,7 @@ writeFileSync(
   configFile,
   stringify({
     embedder: EMBEDDER,
+    whenTargetUnreached: WHEN_UNREACHED,
     onnx: { modelDir, threads: 2 },
     cacheDir: join(work, 'cache'),
     registry: { uri: db('registry.db'), artifacts: `file:${join(work, 'artifacts')}`, pollMs: 200 },
@@ -327,7 +330,7 @@ interface Day {
 }
 
 const out: Day[] = [];
-console.log(`loop on BANKING77 — ${EMBEDDER}; ${DAYS} days, ${days.reduce((a, d) => a + d.length, 0)} messages; seed labels ${seedRows.length} (+${gateRows.length} held out for the gate); withheld until day ${WITHHELD_FROM}: ${[...withheld].join(', ')}; reviewer ${REVIEWS}/day; LLM oracle accuracy ${LLM_ACCURACY}; ${new Date().toISOString()}`);
+console.log(`loop on BANKING77 — ${EMBEDDER}; ${DAYS} days, ${days.reduce((a, d) => a + d.length, 0)} messages; seed labels ${seedRows.length} (+${gateRows.length} held out for the gate); withheld until day ${WITHHELD_FROM}: ${[...withheld].join(', ')}; reviewer ${REVIEWS}/day (up to ${DISCOVER} of them discovery clusters); thresholds when the target is unreached: ${WHEN_UNREACHED}; LLM oracle accuracy ${LLM_ACCURACY}; ${new Date().toISOString()}`);
 console.log(`seed model trained and served in ${((performance.now() - t0) / 1000).toFixed(1)} s; test accuracy ${pct((await championFigures()).accuracy)}\n`);
 let waiting = false;
 try {
@@ -454,7 +457,7 @@ const json = opt('--json');
 if (json) {
   writeFileSync(
     json,
-    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, coverageGate: COVERAGE_GATE, discover: DISCOVER, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, seconds: total, final }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, coverageGate: COVERAGE_GATE, discover: DISCOVER, whenUnreached: WHEN_UNREACHED, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, seconds: total, final }, null, 2),
   );
 }
 rmSync(work, { recursive: true, force: true });

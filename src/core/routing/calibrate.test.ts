@@ -72,6 +72,13 @@ describe('calibratePolicy', () => {
     expect(best.precision).toBeCloseTo(236 / 241, 12);
     expect(best.precisionBound!).toBeGreaterThan(precise.precisionBound!);
     expect(best.precisionBound!).toBeLessThan(0.97);
+    // point: the widest cut whose held-out precision meets the target (245 rows, 7 wrong, 0.971), its bound recorded
+    const point = calibratePolicy(rows, 0.97, { whenUnreached: 'point' });
+    expect(point.reachedTarget).toBe(false);
+    expect(point.precision).toBeGreaterThanOrEqual(0.97);
+    expect(point.coverage).toBeCloseTo(245 / 600, 12);
+    expect(point.coverage).toEqual(calibratePolicy(rows, 0.97, { delta: 0 }).coverage);
+    expect(point.precisionBound!).toBeLessThan(point.precision);
     // a cut below the target is never chosen, however good its bound: at 0.99 only the top 40 meet it
     const strict = calibratePolicy(rows, 0.99);
     expect(strict.coverage).toBeCloseTo(40 / 600, 12);

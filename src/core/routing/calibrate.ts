@@ -47,9 +47,11 @@ export interface CalibrateOptions {
    *   the most precise cut is a short run of zero errors at the top: e.g. 44 of 576 rows, bound
    *   0.86, where 241 rows with 5 errors meet the target and promise 0.93. Without such a cut: the
    *   most precise one.
+   * - `point`: the widest cut whose held-out precision meets the target (the point-estimate rule
+   *   of delta = 0), its bound recorded: the coverage the data supports, without the promise.
    * - `most-precise`: the highest point precision (the widest on ties), as before.
    */
-  readonly whenUnreached?: 'best-bound' | 'most-precise';
+  readonly whenUnreached?: 'best-bound' | 'point' | 'most-precise';
 }
 
 const MARGINS = [0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3];
@@ -128,6 +130,11 @@ export function calibratePolicy(samples: readonly RoutingSample[], targetPrecisi
     return { ...c, precisionBound: 1 - clopperPearsonUpper(wrong, kept, d) };
   };
   if (best) return withBound(best);
+  if (delta > 0 && opts.whenUnreached === 'point') {
+    const p = calibratePolicy(samples, targetPrecision, { ...opts, delta: 0 });
+    const kept = Math.round(p.coverage * n);
+    if (p.reachedTarget) return { ...p, precisionBound: 1 - clopperPearsonUpper(Math.round((1 - p.precision) * kept), kept, d), delta, reachedTarget: false };
+  }
   if (delta > 0 && (opts.whenUnreached ?? 'best-bound') === 'best-bound') {
     const b = bestBound(samples, hasKnn, Math.max(1, minAccepted), d, targetPrecision);
     if (b) return { policy: b.policy, coverage: b.kept / n, precision: b.ok / b.kept, precisionBound: 1 - b.upper, delta, targetPrecision, reachedTarget: false, samples: n };
