@@ -1,6 +1,6 @@
 /**
  * `npm run bench:loop [-- --days 10] [--per-day N] [--embedder hashed|hashed+onnx] [--seed 1]
- *   [--reviews 20] [--discover 5] [--withheld 5] [--withheld-from 6] [--shadow 100] [--llm-accuracy 0.9] [--coverage-gate 0.1] [--when-unreached best-bound|point|most-precise] [--json FILE]`
+ *   [--reviews 20] [--discover 5] [--withheld 5] [--withheld-from 6] [--shadow 100] [--llm-accuracy 0.9] [--coverage-gate 0.1] [--when-unreached best-bound|point|most-precise] [--day-cap N] [--json FILE]`
  *
  * The loop on BANKING77 (issue #18): the training set (10,003 messages, shuffled with the seed)
  * replayed as live traffic over `--days` days, starting from 10 labelled examples per intent
@@ -10,7 +10,10 @@
  * process (HTTP app with `models:/banking@champion` under rollout, prediction log with texts,
  * review queue, registry, precision audit at 1 %) with the LLM fallback on the fake LLM oracle
  * (`intentops dev fake-llm --oracle`, accuracy 0.9) priced as gpt-4o-mini. After each day a
- * reviewer answers `--reviews` review items in queue order from the gold labels, and `loop run`
+ * reviewer spends a budget of `--reviews` items: first up to `--discover` intent-discovery clusters
+ * (the largest first, each counted as one item; accepted as the intent their representative
+ * messages share, by the gold labels), then review items in queue order answered from the gold
+ * labels; and `loop run`
  * collects the labels, retrains, gates against the champion and starts the challenger's shadow;
  * the next day's traffic feeds the shadow, and `loop run` is ticked again every `--shadow`
  * messages until it promotes or stops. The BANKING77 test set only reports each day's model
@@ -19,7 +22,10 @@
  * Printed per day: LLM share, accepted coverage and accuracy (against gold), end-to-end accuracy
  * (LLM answers included; messages left to review count as not answered), LLM calls and cost per
  * 1,000 messages, review items, labels by provenance, the champion's test-set accuracy, and how
- * the withheld intents' messages were routed; then the last day against the reference and targets.
+ * the withheld intents' messages were routed; why the other messages were not accepted (routing
+ * reason counts) with the champion's calibration (confirmed rows, coverage, bound, whether the
+ * target was reached) and the unknown share it assumed; then the last day against the reference
+ * and targets.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,6 +72,13 @@ const LLM_ACCURACY = num('--llm-accuracy', 0.9);
 const COVERAGE_GATE = num('--coverage-gate', 0);
 /** The routing thresholds when the confirmed labels cannot promise the target with the bound (config whenTargetUnreached). */
 const WHEN_UNREACHED = opt('--when-unreached') ?? 'best-bound';
+/**
+ * retrain.labels.maxPerIntentPerDay counts machine labels per intent and UTC day of their
+ * timestamps, but the replay runs its `--days` days within minutes of one real day: the default
+ * 50 a day would then cap the whole replay at 50 per intent. So the replay's cap is the
+ * default per simulated day (50 × days); `--day-cap N` sets it (0 = no cap).
+ */
+const DAY_CAP = num('--day-cap', 50 * DAYS);
 const SEED_PER_INTENT = 10;
 const GATE_PER_INTENT = 2;
 const AUDIT_RATE = 0.01;
@@ -142,6 +155,7 @@ writeFileSync(
     logging: { level: 'warn' },
     llm: { provider: 'openai-chat', baseUrl: fake.baseUrl, model: 'gpt-4o-mini', apiKey: 'bench' },
     monitor: { audit: { sampleRate: AUDIT_RATE } },
+    retrain: { labels: { maxPerIntentPerDay: DAY_CAP } },
     rollout: { shadowQueue: 100_000 },
     loop: { name: 'banking', data: seedFile, test: gateFile, gates: gatesFile, workDir: join(work, 'loop'), minNewLabels: 1, shadow: { minMessages: SHADOW, minAgreement: 0.5, maxWaitHours: 1000 } },
   }),
@@ -330,7 +344,7 @@ interface Day {
 }
 
 const out: Day[] = [];
-console.log(`loop on BANKING77 — ${EMBEDDER}; ${DAYS} days, ${days.reduce((a, d) => a + d.length, 0)} messages; seed labels ${seedRows.length} (+${gateRows.length} held out for the gate); withheld until day ${WITHHELD_FROM}: ${[...withheld].join(', ')}; reviewer ${REVIEWS}/day (up to ${DISCOVER} of them discovery clusters); thresholds when the target is unreached: ${WHEN_UNREACHED}; LLM oracle accuracy ${LLM_ACCURACY}; ${new Date().toISOString()}`);
+console.log(`loop on BANKING77 — ${EMBEDDER}; ${DAYS} days, ${days.reduce((a, d) => a + d.length, 0)} messages; seed labels ${seedRows.length} (+${gateRows.length} held out for the gate); withheld until day ${WITHHELD_FROM}: ${[...withheld].join(', ')}; reviewer ${REVIEWS}/day (up to ${DISCOVER} of them discovery clusters); thresholds when the target is unreached: ${WHEN_UNREACHED}; machine labels per intent and real day ≤ ${DAY_CAP || '∞'}; LLM oracle accuracy ${LLM_ACCURACY}; ${new Date().toISOString()}`);
 console.log(`seed model trained and served in ${((performance.now() - t0) / 1000).toFixed(1)} s; test accuracy ${pct((await championFigures()).accuracy)}\n`);
 let waiting = false;
 try {
@@ -457,7 +471,7 @@ const json = opt('--json');
 if (json) {
   writeFileSync(
     json,
-    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, coverageGate: COVERAGE_GATE, discover: DISCOVER, whenUnreached: WHEN_UNREACHED, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, seconds: total, final }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, coverageGate: COVERAGE_GATE, discover: DISCOVER, whenUnreached: WHEN_UNREACHED, dayCap: DAY_CAP, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, seconds: total, final }, null, 2),
   );
 }
 rmSync(work, { recursive: true, force: true });
