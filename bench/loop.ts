@@ -108,9 +108,13 @@ const seedRows: Row[] = [];
 const gateRows: Row[] = [];
 const traffic: Row[] = [];
 const late: Row[] = [];
+// the loop refuses seed data that holds a text of its gate set (near-duplicates compared, as
+// BANKING77 repeats some texts): a repeat of a text already taken stays in the stream
+const takenKeys = new Set<string>();
 for (const r of stream) {
   const n = taken.get(r.label) ?? 0;
-  if (!withheld.has(r.label) && n < SEED_PER_INTENT) {
+  if (!withheld.has(r.label) && n < SEED_PER_INTENT && !takenKeys.has(nearKey(r.text))) {
+    takenKeys.add(nearKey(r.text));
     taken.set(r.label, n + 1);
     (n < GATE_PER_INTENT ? gateRows : seedRows).push(r);
   } else (withheld.has(r.label) ? late : traffic).push(r);
