@@ -1,6 +1,6 @@
 /**
  * `npm run bench:loop [-- --days 10] [--per-day N] [--embedder hashed|hashed+onnx] [--seed 1]
- *   [--reviews 20] [--withheld 5] [--withheld-from 6] [--shadow 100] [--llm-accuracy 0.9] [--coverage-gate 0.1] [--json FILE]`
+ *   [--reviews 20] [--discover 5] [--withheld 5] [--withheld-from 6] [--shadow 100] [--llm-accuracy 0.9] [--coverage-gate 0.1] [--when-unreached best-bound|point|most-precise] [--day-cap N] [--json FILE]`
  *
  * The loop on BANKING77 (issue #18): the training set (10,003 messages, shuffled with the seed)
  * replayed as live traffic over `--days` days, starting from 10 labelled examples per intent
@@ -10,7 +10,10 @@
  * process (HTTP app with `models:/banking@champion` under rollout, prediction log with texts,
  * review queue, registry, precision audit at 1 %) with the LLM fallback on the fake LLM oracle
  * (`intentops dev fake-llm --oracle`, accuracy 0.9) priced as gpt-4o-mini. After each day a
- * reviewer answers `--reviews` review items in queue order from the gold labels, and `loop run`
+ * reviewer spends a budget of `--reviews` items: first up to `--discover` intent-discovery clusters
+ * (the largest first, each counted as one item; accepted as the intent their representative
+ * messages share, by the gold labels), then review items in queue order answered from the gold
+ * labels; and `loop run`
  * collects the labels, retrains, gates against the champion and starts the challenger's shadow;
  * the next day's traffic feeds the shadow, and `loop run` is ticked again every `--shadow`
  * messages until it promotes or stops. The BANKING77 test set only reports each day's model
@@ -19,7 +22,10 @@
  * Printed per day: LLM share, accepted coverage and accuracy (against gold), end-to-end accuracy
  * (LLM answers included; messages left to review count as not answered), LLM calls and cost per
  * 1,000 messages, review items, labels by provenance, the champion's test-set accuracy, and how
- * the withheld intents' messages were routed; then the last day against the reference and targets.
+ * the withheld intents' messages were routed; why the other messages were not accepted (routing
+ * reason counts) with the champion's calibration (confirmed rows, coverage, bound, whether the
+ * target was reached) and the unknown share it assumed; then the last day against the reference
+ * and targets.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +37,9 @@ import { loadConfig } from '../src/app/config.js';
 import { openLoop, openModel, openRegistry, openServing, trainModel, trainSettings } from '../src/app/container/index.js';
 import { startFakeLlm } from '../src/app/dev/fake-llm-server.js';
 import type { ClassifyResult } from '../src/app/classify/service.js';
+import type { IntentModel } from '../src/app/classify/model.js';
 import type { LoopRunResult } from '../src/app/services/loop.js';
+import { DiscoverService } from '../src/app/services/discover.js';
 import { registerBundle, resolveModelUri, setAlias } from '../src/app/services/registry.js';
 import type { RolloutStatus } from '../src/app/services/rollout.js';
 import { createLogger } from '../src/app/telemetry/index.js';
@@ -57,9 +65,20 @@ const REVIEWS = num('--reviews', 20);
 const WITHHELD = num('--withheld', 5);
 const WITHHELD_FROM = num('--withheld-from', 6);
 const SHADOW = num('--shadow', 100);
+/** Discovery clusters the reviewer looks at each day, each counted as one review item of the budget (0 = off). */
+const DISCOVER = num('--discover', 5);
 const LLM_ACCURACY = num('--llm-accuracy', 0.9);
 /** 0 = off: the gate then refuses only an accuracy regression; e.g. 0.1 also refuses a coverage drop of 10 points. */
 const COVERAGE_GATE = num('--coverage-gate', 0);
+/** The routing thresholds when the confirmed labels cannot promise the target with the bound (config whenTargetUnreached). */
+const WHEN_UNREACHED = opt('--when-unreached') ?? 'best-bound';
+/**
+ * retrain.labels.maxPerIntentPerDay counts machine labels per intent and UTC day of their
+ * timestamps, but the replay runs its `--days` days within minutes of one real day: the default
+ * 50 a day would then cap the whole replay at 50 per intent. So the replay's cap is the
+ * default per simulated day (50 × days); `--day-cap N` sets it (0 = no cap).
+ */
+const DAY_CAP = num('--day-cap', 50 * DAYS);
 const SEED_PER_INTENT = 10;
 const GATE_PER_INTENT = 2;
 const AUDIT_RATE = 0.01;
@@ -89,9 +108,13 @@ const seedRows: Row[] = [];
 const gateRows: Row[] = [];
 const traffic: Row[] = [];
 const late: Row[] = [];
+// the loop refuses seed data that holds a text of its gate set (near-duplicates compared, as
+// BANKING77 repeats some texts): a repeat of a text already taken stays in the stream
+const takenKeys = new Set<string>();
 for (const r of stream) {
   const n = taken.get(r.label) ?? 0;
-  if (!withheld.has(r.label) && n < SEED_PER_INTENT) {
+  if (!withheld.has(r.label) && n < SEED_PER_INTENT && !takenKeys.has(nearKey(r.text))) {
+    takenKeys.add(nearKey(r.text));
     taken.set(r.label, n + 1);
     (n < GATE_PER_INTENT ? gateRows : seedRows).push(r);
   } else (withheld.has(r.label) ? late : traffic).push(r);
@@ -125,6 +148,7 @@ writeFileSync(
   configFile,
   stringify({
     embedder: EMBEDDER,
+    whenTargetUnreached: WHEN_UNREACHED,
     onnx: { modelDir, threads: 2 },
     cacheDir: join(work, 'cache'),
     registry: { uri: db('registry.db'), artifacts: `file:${join(work, 'artifacts')}`, pollMs: 200 },
@@ -135,6 +159,7 @@ writeFileSync(
     logging: { level: 'warn' },
     llm: { provider: 'openai-chat', baseUrl: fake.baseUrl, model: 'gpt-4o-mini', apiKey: 'bench' },
     monitor: { audit: { sampleRate: AUDIT_RATE } },
+    retrain: { labels: { maxPerIntentPerDay: DAY_CAP } },
     rollout: { shadowQueue: 100_000 },
     loop: { name: 'banking', data: seedFile, test: gateFile, gates: gatesFile, workDir: join(work, 'loop'), minNewLabels: 1, shadow: { minMessages: SHADOW, minAgreement: 0.5, maxWaitHours: 1000 } },
   }),
@@ -169,15 +194,22 @@ const tick = async (): Promise<LoopRunResult> => {
   }
 };
 
-const testAccuracy = new Map<number, { accuracy: number; labels: readonly string[] }>();
-async function championFigures(): Promise<{ version: number; accuracy: number; labels: readonly string[] }> {
+type Routing = Omit<Day['championRouting'], 'unknownShare'>;
+const testAccuracy = new Map<number, { accuracy: number; labels: readonly string[]; routing: Routing }>();
+async function championFigures(): Promise<{ version: number; accuracy: number; labels: readonly string[]; routing: Routing }> {
   const reg = await openRegistry(c);
   try {
     const m = await resolveModelUri(reg, 'models:/banking@champion');
     if (!testAccuracy.has(m.version)) {
       const model = await openModel(m.path, c);
       const preds = await model.classify(test.map((r) => r.text), { llmAvailable: false });
-      testAccuracy.set(m.version, { accuracy: preds.filter((p, i) => p.intent === test[i].label).length / test.length, labels: model.labels });
+      const r = model.manifest.routing;
+      testAccuracy.set(m.version, {
+        accuracy: preds.filter((p, i) => p.intent === test[i].label).length / test.length,
+        labels: model.labels,
+        routing: { coverage: r.coverage, precision: r.precision, precisionBound: r.precisionBound ?? null, reachedTarget: r.reachedTarget, samples: r.samples, minConfidence: r.policy.minConfidence },
+      });
+      await model.close();
     }
     return { version: m.version, ...testAccuracy.get(m.version)! };
   } finally {
@@ -185,12 +217,83 @@ async function championFigures(): Promise<{ version: number; accuracy: number; l
   }
 }
 
+/** The served champion's assumed unknown share when each message was sent (the novelty guard's row): rescoring uses it. */
+const shareAt = new Map<string, number>();
+/**
+ * Why the model did not accept: a served answer of route llm carries the LLM's reason, so the
+ * messages the model did not accept are scored again by a copy of the version that answered them,
+ * at the unknown share it assumed then (the same bundle gives the same decision). Counts per reason:
+ * low_confidence / low_margin / knn_disagrees (the routing thresholds), out_of_scope (novelty score
+ * below the open threshold), unfamiliar (confident but below the novelty guard's accept threshold).
+ */
+const copies = new Map<string, IntentModel>();
+async function reasons(rows: readonly Row[], res: readonly ClassifyResult[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const groups = new Map<string, number[]>();
+  res.forEach((r, i) => {
+    if (r.route === 'accepted' || r.variant !== 'champion') return;
+    const k = `${r.model.version}|${shareAt.get(r.id) ?? -1}`;
+    groups.set(k, [...(groups.get(k) ?? []), i]);
+  });
+  const reg = await openRegistry(c);
+  try {
+    for (const [k, idx] of groups) {
+      const [version, share] = k.split('|');
+      if (!copies.has(version)) copies.set(version, await openModel((await resolveModelUri(reg, `models:/banking/${version}`)).path, c));
+      const m = copies.get(version)!;
+      if (Number(share) >= 0) m.setUnknownShare(Number(share));
+      const preds = await m.classify(idx.map((i) => rows[i].text), { llmAvailable: true, neighbours: 0 });
+      for (const p of preds) out[p.reason] = (out[p.reason] ?? 0) + 1;
+    }
+  } finally {
+    await reg.store.close();
+  }
+  return out;
+}
+
 async function classify(r: Row): Promise<ClassifyResult> {
+  const share = serving.model().unknownShare;
   for (let attempt = 0; ; attempt++) {
     const res = await serving.app.request('/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: r.text }) });
-    if (res.status === 200) return (await res.json()) as ClassifyResult;
+    if (res.status === 200) {
+      const out = (await res.json()) as ClassifyResult;
+      shareAt.set(out.id, share);
+      return out;
+    }
     if (attempt >= 2) throw new Error(`classify answered ${res.status}: ${await res.text()}`);
   }
+}
+
+/**
+ * The reviewer's look at intent discovery (`intentops discover`): the largest clusters of the open
+ * unsure and out-of-scope items first, at most `n` a day, each counted as one item of the day's
+ * budget. A cluster whose representative messages all carry one gold intent is accepted as that
+ * intent (a new one when the model lacks it): every member becomes a label, right or not, as when a
+ * person accepts a cluster after reading its representatives. Mixed clusters are left alone.
+ */
+async function discoverAndAccept(n: number): Promise<{ looked: number; accepted: number; labelled: number; newIntents: string[] }> {
+  const out = { looked: 0, accepted: 0, labelled: 0, newIntents: [] as string[] };
+  const reviews = serving.deps.reviews;
+  if (n <= 0 || !reviews) return out;
+  const model = serving.model();
+  const d = new DiscoverService({ queue: reviews, embedder: model.embedder, labels: model.labels });
+  const report = await d.discover();
+  for (const cl of [...report.clusters].sort((a, b) => b.size - a.size).slice(0, n)) {
+    out.looked++;
+    const seen = new Set(cl.representatives.map((r) => gold.get(r.text) ?? goldKey.get(nearKey(r.text))));
+    const [label] = [...seen];
+    if (seen.size !== 1 || !label) continue;
+    try {
+      const a = await d.accept(cl.id, label, 'reviewer');
+      out.accepted++;
+      out.labelled += a.labelled.length;
+      if (a.newIntent && !out.newIntents.includes(label)) out.newIntents.push(label);
+    } catch (e) {
+      // an earlier acceptance took some of its members: the cluster changed; the next day's discovery sees it again
+      if (!/no cluster/.test((e as Error).message)) throw e;
+    }
+  }
+  return out;
 }
 
 async function review(budget: number): Promise<{ answered: number; open: number }> {
@@ -228,6 +331,8 @@ interface Day {
   costPer1000: number;
   reviewItems: number;
   reviewed: number;
+  /** Discovery clusters the reviewer looked at, accepted, the items they labelled, and the new intents named. */
+  discovery: { looked: number; accepted: number; labelled: number; newIntents: string[] };
   openReview: number;
   labels: Record<string, unknown> | null;
   loop: string[];
@@ -235,11 +340,15 @@ interface Day {
   champion: number;
   testAccuracy: number;
   withheld: { messages: number; routes: Record<string, number>; correct: number; known: string[] } | null;
+  /** Why the champion did not accept the other messages (counts per routing reason; see reasons()). */
+  notAccepted: Record<string, number>;
+  /** The day's last champion: its calibrated routing (coverage and accuracy on its calibration rows, the bound, how many rows) and the unknown share served. */
+  championRouting: { coverage: number; precision: number; precisionBound: number | null; reachedTarget: boolean; samples: number; minConfidence: number; unknownShare: number };
   seconds: number;
 }
 
 const out: Day[] = [];
-console.log(`loop on BANKING77 — ${EMBEDDER}; ${DAYS} days, ${days.reduce((a, d) => a + d.length, 0)} messages; seed labels ${seedRows.length} (+${gateRows.length} held out for the gate); withheld until day ${WITHHELD_FROM}: ${[...withheld].join(', ')}; reviewer ${REVIEWS}/day; LLM oracle accuracy ${LLM_ACCURACY}; ${new Date().toISOString()}`);
+console.log(`loop on BANKING77 — ${EMBEDDER}; ${DAYS} days, ${days.reduce((a, d) => a + d.length, 0)} messages; seed labels ${seedRows.length} (+${gateRows.length} held out for the gate); withheld until day ${WITHHELD_FROM}: ${[...withheld].join(', ')}; reviewer ${REVIEWS}/day (up to ${DISCOVER} of them discovery clusters); thresholds when the target is unreached: ${WHEN_UNREACHED}; machine labels per intent and real day ≤ ${DAY_CAP || '∞'}; LLM oracle accuracy ${LLM_ACCURACY}; ${new Date().toISOString()}`);
 console.log(`seed model trained and served in ${((performance.now() - t0) / 1000).toFixed(1)} s; test accuracy ${pct((await championFigures()).accuracy)}\n`);
 let waiting = false;
 try {
@@ -282,13 +391,15 @@ try {
         }
       }
     }
-    const rev = await review(REVIEWS);
+    const disc = await discoverAndAccept(Math.min(DISCOVER, REVIEWS));
+    const rev = await review(REVIEWS - disc.looked);
     const r = await tick();
     note(r);
     waiting = r.status === 'waiting';
     if (waiting) await until((s) => s.live?.challenger === r.iteration.version, 'the server loads the challenger');
     if (r.status === 'promoted') await until((s) => s.live?.champion === r.iteration.version, 'the server serves the new champion');
     const champ = await championFigures();
+    const notAccepted = await reasons(msgs, results);
 
     const n = msgs.length;
     const right = (i: number) => results[i].intent === msgs[i].label;
@@ -317,6 +428,7 @@ try {
       costPer1000: ((cost + perCall * (calls - llm.length)) / n) * 1000,
       reviewItems: idx.filter((i) => results[i].review).length,
       reviewed: rev.answered,
+      discovery: disc,
       openReview: rev.open,
       labels: labelsUsed,
       loop: steps,
@@ -324,12 +436,18 @@ try {
       champion: champ.version,
       testAccuracy: champ.accuracy,
       withheld: held.length || d + 1 >= WITHHELD_FROM ? { messages: held.length, routes, correct: held.filter(right).length, known: [...withheld].filter((l) => champ.labels.includes(l)) } : null,
+      notAccepted,
+      championRouting: { ...champ.routing, unknownShare: serving.model().unknownShare },
       seconds: (performance.now() - start) / 1000,
     };
     out.push(day);
     const lab = labelsUsed ? Object.entries(labelsUsed as Record<string, unknown>).filter(([, v]) => typeof v === 'number' && v > 0).map(([k, v]) => `${k} ${v}`).join(', ') : '–';
     console.log(
-      `day ${String(day.day).padStart(2)}: ${n} msgs  LLM ${pct(day.llmShare)}  accepted ${pct(day.acceptedCoverage)} @ ${pct(day.acceptedAccuracy)}  end-to-end ${pct(day.endToEndAccuracy)}  review ${pct(day.reviewShare)}  LLM calls ${calls} (${day.auditCalls} audits)  $${day.costPer1000.toFixed(4)}/1k  review items ${day.reviewItems}, answered ${rev.answered}, open ${rev.open}  labels: ${lab}  loop: ${steps.join(' → ')}  champion v${champ.version} test ${pct(champ.accuracy)}  ${day.seconds.toFixed(0)} s`,
+      `day ${String(day.day).padStart(2)}: ${n} msgs  LLM ${pct(day.llmShare)}  accepted ${pct(day.acceptedCoverage)} @ ${pct(day.acceptedAccuracy)}  end-to-end ${pct(day.endToEndAccuracy)}  review ${pct(day.reviewShare)}  LLM calls ${calls} (${day.auditCalls} audits)  $${day.costPer1000.toFixed(4)}/1k  review items ${day.reviewItems}, answered ${rev.answered}, clusters ${disc.accepted}/${disc.looked} accepted (${disc.labelled} items${disc.newIntents.length ? `, new: ${disc.newIntents.join(' ')}` : ''}), open ${rev.open}  labels: ${lab}  loop: ${steps.join(' → ')}  champion v${champ.version} test ${pct(champ.accuracy)}  ${day.seconds.toFixed(0)} s`,
+    );
+    const cr = day.championRouting;
+    console.log(
+      `        not accepted, by reason: ${Object.entries(notAccepted).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v} (${pct(v / n)})`).join(', ') || 'none'}; champion v${champ.version} calibrated on ${cr.samples} confirmed rows: coverage ${pct(cr.coverage)} @ ${pct(cr.precision)} (bound ${cr.precisionBound === null ? '–' : pct(cr.precisionBound)}${cr.reachedTarget ? '' : ', target NOT reached'}), min confidence ${cr.minConfidence.toFixed(3)}; unknown share assumed ${pct(cr.unknownShare)}`,
     );
     for (const m of said.filter((x) => / stopped: /.test(x))) console.log(`        ${m}`);
     if (day.withheld) console.log(`        withheld intents: ${day.withheld.messages} msgs, routes ${JSON.stringify(day.withheld.routes)}, right ${day.withheld.correct}; known: ${day.withheld.known.join(', ') || 'none'}`);
@@ -357,7 +475,7 @@ const json = opt('--json');
 if (json) {
   writeFileSync(
     json,
-    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, coverageGate: COVERAGE_GATE, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, seconds: total, final }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, coverageGate: COVERAGE_GATE, discover: DISCOVER, whenUnreached: WHEN_UNREACHED, dayCap: DAY_CAP, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, seconds: total, final }, null, 2),
   );
 }
 rmSync(work, { recursive: true, force: true });

@@ -16,6 +16,13 @@ export const configSchema = z.object({
   index: z.enum(['auto', 'exact', 'hnsw']).default('auto'),
   seed: z.number().int().default(42),
   targetPrecision: z.number().gt(0).max(1).default(0.97),
+  /**
+   * The routing thresholds when the held-out data cannot promise targetPrecision with its bound
+   * (few confirmed labels, e.g. a model started from a handful per intent): best-bound (the cut
+   * with the best bound among those whose held-out precision meets the target), point (the widest
+   * such cut) or most-precise (see src/core/routing/calibrate.ts).
+   */
+  whenTargetUnreached: z.enum(['best-bound', 'point', 'most-precise']).default('best-bound'),
   valFraction: z.number().gt(0).lt(1).default(0.1),
   validation: z.enum(['auto', 'split', 'cv']).default('auto'),
   /** Disk cache of slow embedders' training vectors; '' turns it off. */

@@ -21,6 +21,8 @@ export interface ClassifierTrainingOptions {
   readonly targetPrecision: number;
   /** Error probability of the precision promise (see calibratePolicy); 0 = point estimate. */
   readonly delta: number;
+  /** The thresholds when no cut reaches the target with the bound (CalibrateOptions.whenUnreached; default best-bound). */
+  readonly whenUnreached?: 'best-bound' | 'point' | 'most-precise';
   readonly random: () => number;
   readonly onEpoch?: (e: EpochReport) => void;
 }
@@ -139,7 +141,7 @@ function calibrate(logits: Float32Array, classes: number, y: Int32Array, neighbo
     nll -= Math.log(Math.max(p[y[i]], 1e-12));
     samples.push({ confidence: t.confidence, margin: t.margin, knnAgrees: nb.length ? nb[0].label === t.label : null, correct: ok });
   }
-  const routing = calibratePolicy(samples, o.targetPrecision, { delta: o.delta });
+  const routing = calibratePolicy(samples, o.targetPrecision, { delta: o.delta, whenUnreached: o.whenUnreached });
   const heldOut: NoveltySample[] = samples.map((s, i) => ({
     confidence: s.confidence,
     neighbour: neighbours[i].length ? neighbours[i][0].score : null,

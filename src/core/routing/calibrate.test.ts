@@ -51,6 +51,40 @@ describe('calibratePolicy', () => {
     expect(r.precision).toBeCloseTo(0.5, 12);
   });
 
+  it('unreached target with a bound: the best promise, not the longest run of zero errors at the top', () => {
+    // 600 messages (a seed of ~8 per intent): 40 right at the top, then one error, then 200 with
+    // 4 errors, then a weak tail. No cut promises 0.97 at delta 0.05; the most precise cut is the
+    // first 40 (precision 1, bound 0.85); the best bound among the cuts at or above 0.97 accepts the
+    // first 241 (5 errors, precision 0.979, bound 0.93).
+    const rows = [
+      ...Array.from({ length: 40 }, (_, i) => s(0.999 - i * 0.0001, true)),
+      s(0.99, false),
+      ...Array.from({ length: 200 }, (_, i) => s(0.98 - i * 0.0001, i % 50 !== 10)),
+      ...Array.from({ length: 359 }, (_, i) => s(0.5 - i * 0.001, i % 2 === 1)),
+    ];
+    const best = calibratePolicy(rows, 0.97);
+    const precise = calibratePolicy(rows, 0.97, { whenUnreached: 'most-precise' });
+    expect(best.reachedTarget).toBe(false);
+    expect(precise.reachedTarget).toBe(false);
+    expect(precise.coverage).toBeCloseTo(40 / 600, 12);
+    expect(precise.precision).toBe(1);
+    expect(best.coverage).toBeCloseTo(241 / 600, 12);
+    expect(best.precision).toBeCloseTo(236 / 241, 12);
+    expect(best.precisionBound!).toBeGreaterThan(precise.precisionBound!);
+    expect(best.precisionBound!).toBeLessThan(0.97);
+    // point: the widest cut whose held-out precision meets the target (245 rows, 7 wrong, 0.971), its bound recorded
+    const point = calibratePolicy(rows, 0.97, { whenUnreached: 'point' });
+    expect(point.reachedTarget).toBe(false);
+    expect(point.precision).toBeGreaterThanOrEqual(0.97);
+    expect(point.coverage).toBeCloseTo(245 / 600, 12);
+    expect(point.coverage).toEqual(calibratePolicy(rows, 0.97, { delta: 0 }).coverage);
+    expect(point.precisionBound!).toBeLessThan(point.precision);
+    // a cut below the target is never chosen, however good its bound: at 0.99 only the top 40 meet it
+    const strict = calibratePolicy(rows, 0.99);
+    expect(strict.coverage).toBeCloseTo(40 / 600, 12);
+    expect(strict.precision).toBe(1);
+  });
+
   describe('with a bound (the default)', () => {
     // 2,000 messages: confidence i/2000, wrong with probability rising as confidence falls
     let seed = 11;

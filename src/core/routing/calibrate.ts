@@ -24,7 +24,7 @@ export interface CalibratedPolicy {
   /** The bound's error probability (0: the point estimate was used, no bound). */
   readonly delta?: number;
   readonly targetPrecision: number;
-  /** False when no setting reached the target: the policy is then the most precise one found. */
+  /** False when no setting reached the target: the policy is then the one with the best bound (see CalibrateOptions.whenUnreached). */
   readonly reachedTarget: boolean;
   readonly samples: number;
 }
@@ -38,6 +38,20 @@ export interface CalibrateOptions {
   readonly delta?: number;
   /** Fewest accepted held-out messages a policy may rest on. Default 1. */
   readonly minAccepted?: number;
+  /**
+   * The policy chosen when no setting reaches the target (with a bound, delta > 0):
+   * - `best-bound` (default): among the cuts whose held-out precision meets the target (point
+   *   estimate), the one with the highest precision bound: the best promise the held-out data can
+   *   carry without accepting at a precision below the target. With few held-out messages (a model
+   *   started from 10 labelled examples per intent) no cut reaches the target with the bound, and
+   *   the most precise cut is a short run of zero errors at the top: e.g. 44 of 576 rows, bound
+   *   0.86, where 241 rows with 5 errors meet the target and promise 0.93. Without such a cut: the
+   *   most precise one.
+   * - `point`: the widest cut whose held-out precision meets the target (the point-estimate rule
+   *   of delta = 0), its bound recorded: the coverage the data supports, without the promise.
+   * - `most-precise`: the highest point precision (the widest on ties), as before.
+   */
+  readonly whenUnreached?: 'best-bound' | 'point' | 'most-precise';
 }
 
 const MARGINS = [0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3];
@@ -116,6 +130,15 @@ export function calibratePolicy(samples: readonly RoutingSample[], targetPrecisi
     return { ...c, precisionBound: 1 - clopperPearsonUpper(wrong, kept, d) };
   };
   if (best) return withBound(best);
+  if (delta > 0 && opts.whenUnreached === 'point') {
+    const p = calibratePolicy(samples, targetPrecision, { ...opts, delta: 0 });
+    const kept = Math.round(p.coverage * n);
+    if (p.reachedTarget) return { ...p, precisionBound: 1 - clopperPearsonUpper(Math.round((1 - p.precision) * kept), kept, d), delta, reachedTarget: false };
+  }
+  if (delta > 0 && (opts.whenUnreached ?? 'best-bound') === 'best-bound') {
+    const b = bestBound(samples, hasKnn, Math.max(1, minAccepted), d, targetPrecision);
+    if (b) return { policy: b.policy, coverage: b.kept / n, precision: b.ok / b.kept, precisionBound: 1 - b.upper, delta, targetPrecision, reachedTarget: false, samples: n };
+  }
   if (fallback) return withBound({ ...fallback, reachedTarget: false });
   return {
     policy: { minConfidence: 1.01, minMargin: 0, requireKnnAgreement: false },
@@ -127,4 +150,32 @@ export function calibratePolicy(samples: readonly RoutingSample[], targetPrecisi
     reachedTarget: false,
     samples: n,
   };
+}
+
+/**
+ * Among the cuts whose accepted precision (point estimate) meets `target`, the policy with the
+ * highest Clopper–Pearson lower bound on it at `d` (the widest on ties): the fallback when no
+ * policy reaches the target with the bound. One incomplete-beta test per cut says whether it can
+ * beat the best so far; only then is its bound computed.
+ */
+function bestBound(samples: readonly RoutingSample[], hasKnn: boolean, minAccepted: number, d: number, target: number): { policy: RoutingPolicy; kept: number; ok: number; upper: number } | null {
+  let best: { policy: RoutingPolicy; kept: number; ok: number; upper: number } | null = null;
+  for (const requireKnnAgreement of [false, true]) {
+    if (requireKnnAgreement && !hasKnn) continue;
+    for (const minMargin of MARGINS) {
+      const pass = samples.filter((s) => reasonFor({ minConfidence: 0, minMargin, requireKnnAgreement }, s.confidence, s.margin, s.knnAgrees) === 'confident');
+      pass.sort((a, b) => b.confidence - a.confidence);
+      let ok = 0;
+      for (let i = 0; i < pass.length; i++) {
+        ok += pass[i].correct ? 1 : 0;
+        if (i < pass.length - 1 && pass[i + 1].confidence >= pass[i].confidence) continue;
+        const kept = i + 1;
+        if (kept < minAccepted || ok / kept < target) continue;
+        if (best && !clopperPearsonUpperAtMost(kept - ok, kept, d, best.upper)) continue;
+        const upper = clopperPearsonUpper(kept - ok, kept, d);
+        if (!best || upper < best.upper - 1e-12 || (upper <= best.upper + 1e-12 && kept > best.kept)) best = { policy: { minConfidence: pass[i].confidence, minMargin, requireKnnAgreement }, kept, ok, upper };
+      }
+    }
+  }
+  return best;
 }
