@@ -8,7 +8,7 @@ import { parseOptions, type OpenAiChatOptions } from './options.js';
 import { costUsd, DEFAULT_PRICES, priceOf, type PriceTable } from './pricing.js';
 import { ProviderBackoff, sharedProviderBackoff } from './provider-backoff.js';
 import { CircuitBreaker, ConcurrencyLimiter } from './resilience.js';
-import { endpointOf, postChat, type ChatEndpoint, type Clock } from './transport.js';
+import { chatBody, endpointOf, postChat, type ChatEndpoint, type Clock } from './transport.js';
 import type { LlmDeps } from './openai-chat.js';
 
 /**
@@ -69,17 +69,7 @@ export class OpenAiClusterNamer implements ClusterNamer {
   /** The chat-completions request body for `req` (exported for tests). */
   requestBody(req: ClusterNameRequest): Record<string, unknown> {
     const { system, user } = renderNamingPrompt(req);
-    return {
-      ...(this.o.model === undefined ? {} : { model: this.o.model }),
-      messages: [
-        { role: 'system', content: system },
-        { role: 'user', content: user },
-      ],
-      temperature: this.o.temperature,
-      max_tokens: this.n.maxTokens,
-      ...namingResponseFormat(this.o.responseFormat),
-      ...(req.requestId === undefined ? {} : { user: req.requestId.slice(0, 64) }),
-    };
+    return chatBody(this.o, this.n.maxTokens, system, user, namingResponseFormat(this.o.responseFormat), req.requestId);
   }
 
   async nameCluster(req: ClusterNameRequest, signal?: AbortSignal): Promise<ClusterNameAnswer> {

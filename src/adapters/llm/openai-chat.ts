@@ -9,7 +9,7 @@ import { loadPromptTemplate, NONE, renderPrompt, staticPart, type PromptTemplate
 import { costUsd, DEFAULT_PRICES, priceOf, type PriceTable } from './pricing.js';
 import { ProviderBackoff, sharedProviderBackoff } from './provider-backoff.js';
 import { CircuitBreaker, ConcurrencyLimiter, type CircuitChange, type CircuitState } from './resilience.js';
-import { endpointOf, postChat, type ChatEndpoint, type Clock } from './transport.js';
+import { chatBody, endpointOf, postChat, type ChatEndpoint, type Clock } from './transport.js';
 
 /**
  * The LLM fallback over the OpenAI chat-completions wire format: OpenAI, Azure OpenAI, Ollama,
@@ -144,17 +144,7 @@ export class OpenAiChatLlm implements Llm {
   }
 
   private bodyOf(intents: LlmRequest['intents'], system: string, user: string, requestId: string | undefined): Record<string, unknown> {
-    return {
-      ...(this.o.model === undefined ? {} : { model: this.o.model }),
-      messages: [
-        { role: 'system', content: system },
-        { role: 'user', content: user },
-      ],
-      temperature: this.o.temperature,
-      max_tokens: this.o.maxTokens,
-      ...this.responseFormat(intents),
-      ...(requestId === undefined ? {} : { user: requestId.slice(0, 64) }),
-    };
+    return chatBody(this.o, this.o.maxTokens, system, user, this.responseFormat(intents), requestId);
   }
 
   /**

@@ -15,6 +15,32 @@ import { backoffMs, retryAfterMs } from './resilience.js';
  * Here every attempt, wait and timeout is visible to the caller and to tests.
  */
 
+/**
+ * One chat-completions request body: the model (omitted for Azure, whose deployment names it),
+ * the system and user messages, sampling settings, the response format, and the request id as
+ * the `user` field (at most 64 characters), shared by the fallback and the cluster namer.
+ */
+export function chatBody(
+  o: { readonly model?: string; readonly temperature: number },
+  maxTokens: number,
+  system: string,
+  user: string,
+  responseFormat: Record<string, unknown>,
+  requestId: string | undefined,
+): Record<string, unknown> {
+  return {
+    ...(o.model === undefined ? {} : { model: o.model }),
+    messages: [
+      { role: 'system', content: system },
+      { role: 'user', content: user },
+    ],
+    temperature: o.temperature,
+    max_tokens: maxTokens,
+    ...responseFormat,
+    ...(requestId === undefined ? {} : { user: requestId.slice(0, 64) }),
+  };
+}
+
 export interface Clock {
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
