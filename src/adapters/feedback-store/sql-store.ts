@@ -1,6 +1,6 @@
 import type { Feedback, FeedbackStore, NewFeedback } from '../../ports/feedback-store.js';
-import { closedError, isoTime, type EventStoreOptions } from '../prediction-log/records.js';
-import { migrateEvents, purgeOlderThan } from '../prediction-log/sql-store.js';
+import type { EventStoreOptions } from '../prediction-log/records.js';
+import { EventsTable, migrateEvents } from '../prediction-log/sql-store.js';
 import { countOf, prefixed, ulidFactory, type SqlDb, type SqlValue } from '../sql/index.js';
 import { checkFeedback, checkFeedbackQuery, checkWindow, FEEDBACK_COLUMNS, feedbackValues, rowToFeedback, type FeedbackQuery, type FeedbackRow } from './records.js';
 
@@ -9,22 +9,14 @@ import { checkFeedback, checkFeedbackQuery, checkWindow, FEEDBACK_COLUMNS, feedb
  * tables beside the prediction log. Ids are monotonic ULIDs, so within one process they sort by
  * the time feedback was given; `list` orders by time, then id.
  */
-export class SqlFeedbackStore implements FeedbackStore {
-  private readonly t: string;
-  private readonly name: string;
+export class SqlFeedbackStore extends EventsTable implements FeedbackStore {
   private readonly nextId: () => string;
   private readonly now: () => number;
   /** The clock reading of the add in progress: one reading gives both the id and the time. */
   private stamp = 0;
-  private closed = false;
 
-  private constructor(
-    private readonly db: SqlDb,
-    options: EventStoreOptions,
-    lastId: string | undefined,
-  ) {
-    this.t = prefixed(db, options.tablePrefix, 'feedback store').t('feedback');
-    this.name = `${db.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'} feedback store`;
+  private constructor(db: SqlDb, options: EventStoreOptions, lastId: string | undefined) {
+    super(db, options.tablePrefix, 'feedback', 'feedback store');
     this.now = options.now ?? Date.now;
     this.nextId = ulidFactory(() => this.stamp, options.random, lastId);
   }
@@ -35,11 +27,6 @@ export class SqlFeedbackStore implements FeedbackStore {
     const t = prefixed(db, options.tablePrefix, 'feedback store').t('feedback');
     const [{ last }] = await db.all<{ last: string | null }>(`SELECT MAX(id) AS last FROM ${t}`);
     return new SqlFeedbackStore(db, options, last ?? undefined);
-  }
-
-  private live(): SqlDb {
-    if (this.closed) throw closedError(this.name);
-    return this.db;
   }
 
   async add(f: NewFeedback): Promise<Feedback> {
@@ -72,16 +59,5 @@ export class SqlFeedbackStore implements FeedbackStore {
     if (n.until !== undefined) conds.push('at < ?'), params.push(n.until);
     const [row] = await db.all<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${this.t} ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''}`, params);
     return countOf(row.n);
-  }
-
-  async purge(before: string): Promise<number> {
-    const db = this.live();
-    return purgeOlderThan(db, this.t, isoTime(before, 'purge before'));
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.db.close();
   }
 }

@@ -47,26 +47,55 @@ export function migrateEvents(db: SqlDb, tablePrefix: string | undefined): Promi
 }
 
 /**
+ * One table of the events schema (prediction log, feedback) that owns its connection: the table
+ * name, refusing calls once closed, the chunked purge by time, and closing the connection once.
+ */
+export abstract class EventsTable {
+  protected readonly t: string;
+  protected readonly name: string;
+  private closed = false;
+
+  protected constructor(
+    protected readonly db: SqlDb,
+    tablePrefix: string | undefined,
+    table: string,
+    what: string,
+  ) {
+    this.t = prefixed(db, tablePrefix, what).t(table);
+    this.name = `${db.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'} ${what}`;
+  }
+
+  protected live(): SqlDb {
+    if (this.closed) throw closedError(this.name);
+    return this.db;
+  }
+
+  async purge(before: string): Promise<number> {
+    const db = this.live();
+    return purgeOlderThan(db, this.t, isoTime(before, 'purge before'));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.close();
+  }
+}
+
+/**
  * The log of served predictions over the SQL layer: one code for SQLite (the default, in the
  * file the review queue and registry use) and PostgreSQL (shared by replicas).
  */
-export class SqlPredictionLog implements PredictionLog {
-  private readonly t: string;
-  private readonly name: string;
+export class SqlPredictionLog extends EventsTable implements PredictionLog {
   /**
    * Splits a batch into INSERTs. PostgreSQL: up to 2000 rows each (16 parameters a row, under its
    * 65,535), one round trip per 2000. SQLite: statements of 64, 16, 4 and 1 rows, so the few
    * prepared statements stay cached whatever the batch size.
    */
   private readonly chunk: (rows: readonly PredictionRecord[]) => PredictionRecord[][];
-  private closed = false;
 
-  private constructor(
-    private readonly db: SqlDb,
-    tablePrefix: string | undefined,
-  ) {
-    this.t = prefixed(db, tablePrefix, 'prediction log').t('prediction_log');
-    this.name = `${db.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'} prediction log`;
+  private constructor(db: SqlDb, tablePrefix: string | undefined) {
+    super(db, tablePrefix, 'prediction_log', 'prediction log');
     this.chunk = db.dialect === 'postgres' ? (rows) => slices(rows, [2000], true) : (rows) => slices(rows, [64, 16, 4, 1], false);
   }
 
@@ -76,10 +105,6 @@ export class SqlPredictionLog implements PredictionLog {
     return new SqlPredictionLog(db, o.tablePrefix);
   }
 
-  private live(): SqlDb {
-    if (this.closed) throw closedError(this.name);
-    return this.db;
-  }
 
   private insertSql(rows: number): string {
     const tuple = `(${PREDICTION_COLUMNS.map(() => '?').join(', ')})`;
@@ -128,16 +153,5 @@ export class SqlPredictionLog implements PredictionLog {
     const { sql, params } = where(n);
     const [row] = await db.all<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${this.t} ${sql}`, params);
     return countOf(row.n);
-  }
-
-  async purge(before: string): Promise<number> {
-    const db = this.live();
-    return purgeOlderThan(db, this.t, isoTime(before, 'purge before'));
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.db.close();
   }
 }
