@@ -1,14 +1,13 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { IntentOpsError } from '../../core/errors.js';
 import type { ClusterNameAnswer, ClusterNameRequest, ClusterNamer } from '../../ports/cluster-namer.js';
 import { LlmAnswerError } from '../../ports/llm.js';
 import { parseNamingAnswer, namingResponseFormat, renderNamingPrompt, NAMING_PROMPT_VERSION } from './naming-prompt.js';
 import { parseOptions, type OpenAiChatOptions } from './options.js';
-import { costUsd, DEFAULT_PRICES, priceOf, type PriceTable } from './pricing.js';
+import { DEFAULT_PRICES, type PriceTable } from './pricing.js';
 import { ProviderBackoff, sharedProviderBackoff } from './provider-backoff.js';
 import { CircuitBreaker, ConcurrencyLimiter } from './resilience.js';
-import { chatBody, endpointOf, postChat, type ChatEndpoint, type Clock } from './transport.js';
+import { callChat, chatBody, clientClock, endpointOf, replyUsage, type ChatEndpoint, type Clock } from './transport.js';
 import type { LlmDeps } from './openai-chat.js';
 
 /**
@@ -32,11 +31,6 @@ export const NamingOptions = z.strictObject({
 });
 export type NamingOptions = z.output<typeof NamingOptions>;
 
-const Reply = z.object({
-  model: z.string().optional(),
-  choices: z.array(z.object({ message: z.object({ content: z.string().nullish(), refusal: z.string().nullish() }), finish_reason: z.string().nullish() })).min(1),
-  usage: z.object({ prompt_tokens: z.number().int().min(0), completion_tokens: z.number().int().min(0).default(0) }).nullish(),
-});
 
 export class OpenAiClusterNamer implements ClusterNamer {
   readonly name = 'openai-chat';
@@ -55,7 +49,7 @@ export class OpenAiClusterNamer implements ClusterNamer {
   ) {
     this.endpoint = endpointOf(o);
     this.backoff = deps.backoff ?? (deps.now || deps.sleep ? new ProviderBackoff() : sharedProviderBackoff);
-    this.clock = { now: deps.now ?? Date.now, sleep: deps.sleep ?? ((ms, signal) => delay(ms, undefined, { signal })), random: deps.random ?? Math.random };
+    this.clock = clientClock(deps);
     const where = `${this.endpoint.url} (cluster naming)`;
     this.breaker = new CircuitBreaker(o.circuit, this.clock.now, where, deps.onCircuit ? (c) => deps.onCircuit!({ ...c, where }) : undefined);
     this.limiter = new ConcurrencyLimiter(n.maxConcurrent, 64, where);
@@ -80,24 +74,9 @@ export class OpenAiClusterNamer implements ClusterNamer {
     this.breaker.check();
     const release = await this.limiter.acquire(signal, deadline - this.clock.now());
     try {
-      const permit = this.breaker.enter();
-      let json: unknown;
-      try {
-        json = await postChat(this.endpoint, body, this.o, this.clock, signal, deadline, this.backoff);
-        permit.succeeded();
-      } catch (e) {
-        if (signal?.aborted) permit.abandoned();
-        else if (e instanceof IntentOpsError && e.code === 'invalid_input') permit.succeeded();
-        else permit.failed();
-        throw e;
-      }
-      const r = Reply.safeParse(json);
-      if (!r.success) throw new IntentOpsError('unavailable', 'unexpected chat response to a naming request', { where: this.endpoint.url, hint: 'check baseUrl: the server does not speak the chat-completions format' });
-      const model = r.data.model ?? this.o.model ?? this.o.azure?.deployment ?? 'unknown';
-      const promptTokens = r.data.usage?.prompt_tokens ?? 0;
-      const completionTokens = r.data.usage?.completion_tokens ?? 0;
-      const usage = { promptTokens, completionTokens, costUsd: costUsd(priceOf(this.prices, r.data.model, this.o.model), promptTokens, completionTokens) };
-      const choice = r.data.choices[0];
+      const reply = await callChat(this.endpoint, body, this.o, this.clock, this.breaker, signal, deadline, this.backoff);
+      const { model, usage } = replyUsage(reply, this.prices, this.o);
+      const choice = reply.choices[0];
       if (choice.message.refusal) throw new LlmAnswerError('the model refused to name the cluster', usage, model, this.endpoint.url);
       const name = parseNamingAnswer(choice.message.content ?? '', { usage, model, where: this.endpoint.url });
       return { name, model, usage, latencyMs: this.clock.now() - t0 };

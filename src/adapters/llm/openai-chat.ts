@@ -1,15 +1,13 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
-import { z } from 'zod';
 import { IntentOpsError } from '../../core/errors.js';
 import { LlmTimeout, type Llm, type LlmAnswer, type LlmRequest, type LlmUsage } from '../../ports/llm.js';
 import { parseOptions, type OpenAiChatOptions, type OpenAiChatOptionsInput } from './options.js';
 import { LlmAnswerError, parseAnswer } from './parse.js';
 import { loadPromptTemplate, NONE, renderPrompt, staticPart, type PromptTemplate } from './prompt.js';
-import { costUsd, DEFAULT_PRICES, priceOf, type PriceTable } from './pricing.js';
+import { DEFAULT_PRICES, type PriceTable } from './pricing.js';
 import { ProviderBackoff, sharedProviderBackoff } from './provider-backoff.js';
 import { CircuitBreaker, ConcurrencyLimiter, type CircuitChange, type CircuitState } from './resilience.js';
-import { chatBody, endpointOf, postChat, type ChatEndpoint, type Clock } from './transport.js';
+import { callChat, chatBody, clientClock, endpointOf, replyUsage, type ChatEndpoint, type ChatReply, type Clock } from './transport.js';
 
 /**
  * The LLM fallback over the OpenAI chat-completions wire format: OpenAI, Azure OpenAI, Ollama,
@@ -39,19 +37,6 @@ export interface LlmStats {
   readonly variant: string;
 }
 
-const Reply = z.object({
-  model: z.string().optional(),
-  choices: z
-    .array(
-      z.object({
-        message: z.object({ content: z.string().nullish(), refusal: z.string().nullish() }),
-        finish_reason: z.string().nullish(),
-      }),
-    )
-    .min(1),
-  usage: z.object({ prompt_tokens: z.number().int().min(0), completion_tokens: z.number().int().min(0).default(0) }).nullish(),
-});
-type Reply = z.infer<typeof Reply>;
 
 function responseFormat(o: OpenAiChatOptions, names: readonly string[]): Record<string, unknown> {
   if (o.responseFormat === 'json_object') return { response_format: { type: 'json_object' } };
@@ -90,11 +75,7 @@ export class OpenAiChatLlm implements Llm {
     this.variant = o.variant ?? template.version;
     // holds are times on the client's clock: a client given its own clock (tests) cannot share the process-wide one
     this.backoff = deps.backoff ?? (deps.now || deps.sleep ? new ProviderBackoff() : sharedProviderBackoff);
-    this.clock = {
-      now: deps.now ?? Date.now,
-      sleep: deps.sleep ?? ((ms, signal) => delay(ms, undefined, { signal })),
-      random: deps.random ?? Math.random,
-    };
+    this.clock = clientClock(deps);
     const where = this.endpoint.url;
     this.breaker = new CircuitBreaker(o.circuit, this.clock.now, where, deps.onCircuit ? (c) => deps.onCircuit!({ ...c, where }) : undefined);
     this.limiter = new ConcurrencyLimiter(o.maxConcurrent, o.maxQueue, this.endpoint.url);
@@ -216,7 +197,7 @@ export class OpenAiChatLlm implements Llm {
     });
     try {
       if (stage) stage.at = 'call';
-      const reply = await this.call(body, clock, signal, deadline);
+      const reply = await callChat(this.endpoint, body, this.o, clock, this.breaker, signal, deadline, this.backoff);
       if (stage) stage.at = 'answer';
       return this.answer(reply, req, t0);
     } finally {
@@ -224,40 +205,8 @@ export class OpenAiChatLlm implements Llm {
     }
   }
 
-  /** One call through the breaker. Only signs of an unhealthy server count as failures. */
-  private async call(body: string, clock: Clock, signal: AbortSignal | undefined, deadline: number): Promise<Reply> {
-    const permit = this.breaker.enter();
-    try {
-      // a timeout is a failure like any other: a hung server opens the circuit
-      const json = await postChat(this.endpoint, body, this.o, clock, signal, deadline, this.backoff);
-      const r = Reply.safeParse(json);
-      if (!r.success) {
-        throw new IntentOpsError('unavailable', `unexpected chat response: ${r.error.issues[0]?.message ?? 'bad shape'} at ${r.error.issues[0]?.path.join('.')}`, {
-          where: this.endpoint.url,
-          hint: 'check baseUrl: the server does not speak the chat-completions format',
-        });
-      }
-      permit.succeeded();
-      return r.data;
-    } catch (e) {
-      // A 400 is about this request (e.g. a huge message), not the server: it must not let one
-      // sender open the circuit for everyone.
-      if (signal?.aborted) permit.abandoned();
-      else if (e instanceof IntentOpsError && e.code === 'invalid_input') permit.succeeded();
-      else permit.failed();
-      throw e;
-    }
-  }
-
-  private answer(reply: Reply, req: LlmRequest, t0: number): LlmAnswer {
-    const model = reply.model ?? this.o.model ?? this.o.azure?.deployment ?? 'unknown';
-    const promptTokens = reply.usage?.prompt_tokens ?? 0;
-    const completionTokens = reply.usage?.completion_tokens ?? 0;
-    const usage: LlmUsage = {
-      promptTokens,
-      completionTokens,
-      costUsd: costUsd(priceOf(this.prices, reply.model, this.o.model), promptTokens, completionTokens),
-    };
+  private answer(reply: ChatReply, req: LlmRequest, t0: number): LlmAnswer {
+    const { model, usage } = replyUsage(reply, this.prices, this.o);
     const choice = reply.choices[0];
     const ctx = { usage, model, where: this.endpoint.url };
     if (choice.message.refusal) throw new LlmAnswerError('the model refused to answer', usage, model, ctx.where);

@@ -1,9 +1,12 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
 import { IntentOpsError } from '../../core/errors.js';
 import { LlmTimeout } from '../../ports/llm.js';
 import type { OpenAiChatOptions } from './options.js';
 import { postJson, PostTimeout, type PostReply } from './http-post.js';
 import type { ProviderBackoff } from './provider-backoff.js';
-import { backoffMs, retryAfterMs } from './resilience.js';
+import { costUsd, priceOf, type PriceTable } from './pricing.js';
+import { backoffMs, retryAfterMs, type CircuitBreaker } from './resilience.js';
 
 /**
  * The wire side of the chat adapter: one POST to a chat-completions route, retried on 429, 5xx,
@@ -179,4 +182,78 @@ export async function postChat(ep: ChatEndpoint, body: string, r: Retry, clock: 
       throw new IntentOpsError('unavailable', 'LLM call aborted by the caller', { where: ep.url, cause: e });
     }
   }
+}
+
+/** A chat-completions reply, as far as the clients read it. */
+export const ChatReply = z.object({
+  model: z.string().optional(),
+  choices: z
+    .array(
+      z.object({
+        message: z.object({ content: z.string().nullish(), refusal: z.string().nullish() }),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .min(1),
+  usage: z.object({ prompt_tokens: z.number().int().min(0), completion_tokens: z.number().int().min(0).default(0) }).nullish(),
+});
+export type ChatReply = z.infer<typeof ChatReply>;
+
+/** A client's clock: the injected parts (tests), else the process's time, timers and randomness. */
+export function clientClock(deps: Partial<Clock>): Clock {
+  return {
+    now: deps.now ?? Date.now,
+    sleep: deps.sleep ?? ((ms, signal) => delay(ms, undefined, { signal })),
+    random: deps.random ?? Math.random,
+  };
+}
+
+/**
+ * One chat call through `breaker` (postChat, then the reply's shape checked). Only signs of an
+ * unhealthy server count as failures: a 400 is about this request (e.g. a huge message), not the
+ * server, so it must not let one sender open the circuit for everyone; an aborted call counts
+ * neither way. A timeout is a failure like any other: a hung server opens the circuit.
+ */
+export async function callChat(
+  ep: ChatEndpoint,
+  body: string,
+  r: Retry,
+  clock: Clock,
+  breaker: CircuitBreaker,
+  signal: AbortSignal | undefined,
+  deadline: number,
+  backoff: ProviderBackoff,
+): Promise<ChatReply> {
+  const permit = breaker.enter();
+  try {
+    const json = await postChat(ep, body, r, clock, signal, deadline, backoff);
+    const reply = ChatReply.safeParse(json);
+    if (!reply.success) {
+      throw new IntentOpsError('unavailable', `unexpected chat response: ${reply.error.issues[0]?.message ?? 'bad shape'} at ${reply.error.issues[0]?.path.join('.')}`, {
+        where: ep.url,
+        hint: 'check baseUrl: the server does not speak the chat-completions format',
+      });
+    }
+    permit.succeeded();
+    return reply.data;
+  } catch (e) {
+    if (signal?.aborted) permit.abandoned();
+    else if (e instanceof IntentOpsError && e.code === 'invalid_input') permit.succeeded();
+    else permit.failed();
+    throw e;
+  }
+}
+
+/** The model that answered (else the configured model or Azure deployment) and the reply's usage priced from `prices`. */
+export function replyUsage(
+  reply: ChatReply,
+  prices: PriceTable,
+  o: Pick<OpenAiChatOptions, 'model' | 'azure'>,
+): { model: string; usage: { promptTokens: number; completionTokens: number; costUsd: number } } {
+  const promptTokens = reply.usage?.prompt_tokens ?? 0;
+  const completionTokens = reply.usage?.completion_tokens ?? 0;
+  return {
+    model: reply.model ?? o.model ?? o.azure?.deployment ?? 'unknown',
+    usage: { promptTokens, completionTokens, costUsd: costUsd(priceOf(prices, reply.model, o.model), promptTokens, completionTokens) },
+  };
 }
