@@ -2,7 +2,7 @@ import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../../src/adapters/bundle/index.js';
-import { trainModel } from '../../src/app/container/index.js';
+import { trainBundle } from '../helpers/trained.js';
 import { SAMPLE_TRAIN, killScriptAt, tempDir } from '../helpers/sample.js';
 
 /** Starts the writer child and SIGKILLs it once it reports reaching `step`. */
@@ -18,7 +18,7 @@ describe('model bundle writes are atomic', () => {
   beforeAll(async () => {
     work = tempDir();
     src = join(work, 'source');
-    await trainModel({ data: SAMPLE_TRAIN, out: src, embedder: 'hashed', seed: 1, name: 'old' });
+    await trainBundle({ data: SAMPLE_TRAIN, out: src, embedder: 'hashed', seed: 1, name: 'old' });
   });
 
   for (const step of ['weights-written', 'files-written', 'old-moved-aside']) {
@@ -31,7 +31,7 @@ describe('model bundle writes are atomic', () => {
       expect(after.manifest.name).toBe('old');
       expect(after.manifest.classifier.weights.sha256).toBe(before.manifest.classifier.weights.sha256);
       // the next write cleans up what the dead writer left and succeeds
-      await trainModel({ data: SAMPLE_TRAIN, out: dst, embedder: 'hashed', seed: 2, name: 'next' });
+      await trainBundle({ data: SAMPLE_TRAIN, out: dst, embedder: 'hashed', seed: 2, name: 'next' });
       expect(readBundle(dst).manifest.name).toBe('next');
       expect(readdirSync(work).filter((n) => n.includes(`target-${step}`) && n.startsWith('.'))).toEqual([]);
     });

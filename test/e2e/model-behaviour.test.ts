@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/app/config.js';
 import { openClassifier, openModel } from '../../src/app/container/index.js';
 import { Cascade } from '../../src/app/classify/cascade.js';
 import type { IntentModel } from '../../src/app/classify/model.js';
-import { trainModel } from '../../src/app/container/index.js';
+import { trainBundle } from '../helpers/trained.js';
 import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
 import { loadExamples } from '../../src/app/services/dataset.js';
 
@@ -18,7 +18,7 @@ describe('out-of-scope handling', () => {
     const data = join(work, 'with-oos.csv');
     const oos = readFileSync(join(ROOT, 'test/fixtures/data/out-of-scope.csv'), 'utf8').split('\n').slice(1).join('\n');
     writeFileSync(data, readFileSync(SAMPLE_TRAIN, 'utf8').trimEnd() + '\n' + oos);
-    await trainModel({ data, out: join(work, 'm'), embedder: 'hashed', seed: 3 });
+    await trainBundle({ data, out: join(work, 'm'), embedder: 'hashed', seed: 3 });
     model = await openModel(join(work, 'm'), cfg);
   });
 
@@ -50,8 +50,8 @@ describe('out-of-scope handling', () => {
 describe('cascade of cost tiers', () => {
   it('lets the first tier answer what it is sure of and passes only the rest on', async () => {
     const work = tempDir();
-    await trainModel({ data: SAMPLE_TRAIN, out: join(work, 'cheap'), embedder: 'hashed', seed: 1, training: { targetPrecision: 0.95 } });
-    await trainModel({ data: SAMPLE_TRAIN, out: join(work, 'second'), embedder: 'hashed', seed: 2, training: { targetPrecision: 0.8 } });
+    await trainBundle({ data: SAMPLE_TRAIN, out: join(work, 'cheap'), embedder: 'hashed', seed: 1, training: { targetPrecision: 0.95 } });
+    await trainBundle({ data: SAMPLE_TRAIN, out: join(work, 'second'), embedder: 'hashed', seed: 2, training: { targetPrecision: 0.8 } });
     const cascade = (await openClassifier(`${join(work, 'cheap')},${join(work, 'second')}`, cfg)) as Cascade;
     expect(cascade).toBeInstanceOf(Cascade);
     const texts = (await loadExamples(SAMPLE_TEST)).examples.map((e) => e.text);

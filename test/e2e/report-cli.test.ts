@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { trainModel } from '../../src/app/container/index.js';
+import { trainBundle } from '../helpers/trained.js';
 import { CLI_MAIN, ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
 
 /** Runs the real CLI in a child process. */
@@ -21,8 +21,8 @@ describe('intentops eval: report files and comparison', () => {
   const old = join(work, 'old');
 
   beforeAll(async () => {
-    await trainModel({ data: SAMPLE_TRAIN, out: model, embedder: 'hashed', seed: 7, validation: 'split' });
-    await trainModel({ data: SAMPLE_TRAIN, out: old, embedder: 'hashed', seed: 7, validation: 'split', training: { maxEpochs: 1, learningRate: 0.002 } });
+    await trainBundle({ data: SAMPLE_TRAIN, out: model, embedder: 'hashed', seed: 7, validation: 'split' });
+    await trainBundle({ data: SAMPLE_TRAIN, out: old, embedder: 'hashed', seed: 7, validation: 'split', training: { maxEpochs: 1, learningRate: 0.002 } });
   }, 120_000);
 
   it('writes HTML and Markdown and prints JSON with the comparison', () => {

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runGate } from '../../src/app/container/index.js';
 import { formatGateOutcome, GATE_FAILED_EXIT, loadGatesFile } from '../../src/app/services/gate.js';
 import { renderMarkdown } from '../../src/app/report/index.js';
-import { trainModel } from '../../src/app/container/index.js';
+import { trainBundle } from '../helpers/trained.js';
 import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, rejection, tempDir } from '../helpers/sample.js';
 
 /* The gate use case on real bundles trained on the sample data: both models scored on one test set. */
@@ -14,7 +14,7 @@ const work = tempDir('intentops-gate-');
 const dir = (m: string) => join(work, m);
 
 beforeAll(async () => {
-  const train = (out: string, seed: number, training = {}) => trainModel({ data: SAMPLE_TRAIN, out: dir(out), embedder: 'hashed', seed, validation: 'split', training });
+  const train = (out: string, seed: number, training = {}) => trainBundle({ data: SAMPLE_TRAIN, out: dir(out), embedder: 'hashed', seed, validation: 'split', training });
   await train('champion', 7);
   await train('challenger', 8);
   await train('weak', 7, { maxEpochs: 1, learningRate: 0.002 });

@@ -8,7 +8,7 @@ import { openModel } from '../../src/app/container/index.js';
 import { renderHtml, type ReportInput } from '../../src/app/report/index.js';
 import { loadExamples } from '../../src/app/services/dataset.js';
 import { evaluateModel, evaluatePair } from '../../src/app/services/evaluate.js';
-import { trainModel } from '../../src/app/container/index.js';
+import { trainBundle } from '../helpers/trained.js';
 import { evaluateGates, gatesSchema } from '../../src/core/gates/index.js';
 import { ScriptedClassifier } from '../fixtures/gates/scripted-classifier.js';
 import { SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
@@ -25,7 +25,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   const cfg = loadConfig({ env: {} });
-  const train = (out: string, seed: number, training = {}) => trainModel({ data: SAMPLE_TRAIN, out: join(work, out), embedder: 'hashed', seed, validation: 'split', training });
+  const train = (out: string, seed: number, training = {}) => trainBundle({ data: SAMPLE_TRAIN, out: join(work, out), embedder: 'hashed', seed, validation: 'split', training });
   await train('good', 7);
   await train('other', 8);
   // one epoch at a tiny learning rate: a clearly worse model

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../../src/adapters/bundle/index.js';
 import { modelFromBundle } from '../../src/app/container/index.js';
 import type { IntentModel } from '../../src/app/classify/model.js';
-import { trainModel } from '../../src/app/container/index.js';
+import { trainBundle } from '../helpers/trained.js';
 import { SHARED, tempDir } from '../helpers/sample.js';
 
 /**
@@ -23,7 +23,7 @@ describe('the unknown share tracked from traffic', () => {
     const work = tempDir('intentops-share-');
     const data = join(work, 'train.jsonl');
     writeFileSync(data, train.filter((r) => mine.has(r.label)).map((r) => JSON.stringify(r)).join('\n') + '\n');
-    await trainModel({ data, out: join(work, 'm'), embedder: 'hashed', seed: 5 });
+    await trainBundle({ data, out: join(work, 'm'), embedder: 'hashed', seed: 5 });
     model = await modelFromBundle(readBundle(join(work, 'm')));
     const test = rows('test.jsonl');
     known = test.filter((r) => mine.has(r.label)).map((r) => r.text);

@@ -7,11 +7,11 @@
  * is done; after an edit it takes a few seconds.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { ROOT } from './sample.js';
+import { ROOT, TRAIN_CACHE_ENV } from './sample.js';
 
 /**
  * Written after each compile here, since a compile that leaves a file's output unchanged does not
@@ -39,7 +39,16 @@ export function staleSource(): string | undefined {
   return undefined;
 }
 
-export default function setup(): void {
+export default function setup(): () => void {
+  // the bundles the test files share for this run (test/helpers/trained.ts): the workers vitest
+  // starts next inherit the variable
+  compileIfStale();
+  const cache = mkdtempSync(join(tmpdir(), 'intentops-test-trained-'));
+  process.env[TRAIN_CACHE_ENV] = cache;
+  return () => rmSync(cache, { recursive: true, force: true });
+}
+
+function compileIfStale(): void {
   const stale = staleSource();
   if (stale === undefined) return;
   const started = Date.now();

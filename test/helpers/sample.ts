@@ -20,6 +20,9 @@ export const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
  */
 export const CLI_MAIN = join(ROOT, 'dist', 'app', 'cli', 'main.js');
 
+/** Names the directory of the trained bundles the test files share (test/helpers/trained.ts). */
+export const TRAIN_CACHE_ENV = 'INTENTOPS_TEST_TRAIN_CACHE';
+
 export function tempDir(prefix = 'intentops-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

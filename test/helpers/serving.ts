@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/app/config.js';
 import { openServing, type Serving } from '../../src/app/container/index.js';
-import { trainModel } from '../../src/app/container/index.js';
 import { createLogger } from '../../src/app/telemetry/index.js';
 import { SAMPLE_TRAIN, tempDir } from './sample.js';
+import { trainBundle } from './trained.js';
 
 /** A confident message and an unsure one for the bundled sample model (seed 7). */
 export const CONFIDENT = 'where is my parcel? tracking shows nothing';
@@ -13,12 +13,12 @@ export const UNSURE = 'hmm ok';
 
 const trained = new Map<number, Promise<string>>();
 
-/** The sample data trained once per test file and seed (hashed embedder: about a second). */
+/** The sample data trained once per test run and seed (test/helpers/trained.ts), copied once per test file. */
 export function sampleModel(seed = 7): Promise<string> {
   let p = trained.get(seed);
   if (!p) {
     const dir = join(tempDir('intentops-model-'), `seed-${seed}`);
-    p = trainModel({ data: SAMPLE_TRAIN, out: dir, embedder: 'hashed', seed, name: 'sample' }).then(() => dir);
+    p = trainBundle({ data: SAMPLE_TRAIN, out: dir, embedder: 'hashed', seed, name: 'sample' }).then(() => dir);
     trained.set(seed, p);
   }
   return p;

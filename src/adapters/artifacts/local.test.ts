@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, st
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../bundle/index.js';
-import { trainModel } from '../../app/container/index.js';
+import { trainBundle } from '../../../test/helpers/trained.js';
 import { rejection, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 import { hashDirectory, LocalArtifactStore, openArtifactStore, treeHash } from './index.js';
 
@@ -137,7 +137,7 @@ describe('artifact store on a real model bundle', () => {
   beforeAll(async () => {
     work = tempDir('intentops-artifacts-bundle-');
     bundle = join(work, 'bundle');
-    await trainModel({ data: SAMPLE_TRAIN, out: bundle, embedder: 'hashed', seed: 1 });
+    await trainBundle({ data: SAMPLE_TRAIN, out: bundle, embedder: 'hashed', seed: 1 });
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 

@@ -6,7 +6,8 @@ import { runCliCaptured } from '../../../test/helpers/capture.js';
 import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 import { startFakeLlm, type FakeLlm } from '../dev/fake-llm-server.js';
 import { loadExamples } from '../services/dataset.js';
-import { modelFromBundle, trainModel } from '../container/index.js';
+import { modelFromBundle } from '../container/index.js';
+import { trainBundle } from '../../../test/helpers/trained.js';
 import { readBundle } from '../../adapters/bundle/index.js';
 
 const OFF_TOPIC = ['Who won the football match last night?', 'Kannst du mir ein gutes Rezept für Apfelkuchen geben?', 'What is the capital of Australia?'];
@@ -21,7 +22,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   dir = tempDir('intentops-llm-cli-');
   bundle = join(dir, 'model');
-  await trainModel({ data: SAMPLE_TRAIN, out: bundle, embedder: 'hashed', seed: 7, name: 'sample' });
+  await trainBundle({ data: SAMPLE_TRAIN, out: bundle, embedder: 'hashed', seed: 7, name: 'sample' });
   const rows = (await loadExamples(SAMPLE_TEST, { keepDuplicates: true })).examples.slice(0, 40).map((e) => ({ text: e.text, label: e.label }));
   rows.push(...OFF_TOPIC.map((text) => ({ text, label: 'chitchat' })));
   data = join(dir, 'labelled.csv');

@@ -8,7 +8,7 @@ import { freshPostgres } from '../../../test/helpers/registry-postgres.js';
 import { freshSqlite } from '../../../test/helpers/registry-sqlite.js';
 import { killScriptAt, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 import { collectGarbage, registerBundle, resolveModelUri, setAlias, showModel, type Registry } from './registry.js';
-import { trainModel } from '../container/index.js';
+import { trainBundle } from '../../../test/helpers/trained.js';
 
 /** Starts the registry writer child and SIGKILLs it once it reports reaching `step`. */
 function killWriterAt(uri: string, artifacts: string, bundle: string, step: string): Promise<string> {
@@ -50,8 +50,8 @@ describe('a registry write killed mid-way leaves the registry consistent', () =>
     work = tempDir('intentops-registry-crash-');
     bundleA = join(work, 'a');
     bundleB = join(work, 'b');
-    await trainModel({ data: SAMPLE_TRAIN, out: bundleA, embedder: 'hashed', seed: 1, name: 'a' });
-    await trainModel({ data: SAMPLE_TRAIN, out: bundleB, embedder: 'hashed', seed: 2, name: 'b' });
+    await trainBundle({ data: SAMPLE_TRAIN, out: bundleA, embedder: 'hashed', seed: 1, name: 'a' });
+    await trainBundle({ data: SAMPLE_TRAIN, out: bundleB, embedder: 'hashed', seed: 2, name: 'b' });
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 

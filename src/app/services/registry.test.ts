@@ -7,7 +7,7 @@ import { openRegistryStore } from '../../adapters/registry/index.js';
 import { freshSqlite } from '../../../test/helpers/registry-sqlite.js';
 import { rejection, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 import { collectGarbage, deleteAlias, findVersion, history, listModels, registerBundle, resolveModelUri, setAlias, showModel, type Registry } from './registry.js';
-import { trainModel } from '../container/index.js';
+import { trainBundle } from '../../../test/helpers/trained.js';
 
 describe('registry service', () => {
   let work: string;
@@ -23,8 +23,8 @@ describe('registry service', () => {
     work = tempDir('intentops-registry-');
     bundleA = join(work, 'a');
     bundleB = join(work, 'b');
-    await trainModel({ data: SAMPLE_TRAIN, out: bundleA, embedder: 'hashed', seed: 1, name: 'a' });
-    await trainModel({ data: SAMPLE_TRAIN, out: bundleB, embedder: 'hashed', seed: 2, name: 'b' });
+    await trainBundle({ data: SAMPLE_TRAIN, out: bundleA, embedder: 'hashed', seed: 1, name: 'a' });
+    await trainBundle({ data: SAMPLE_TRAIN, out: bundleB, embedder: 'hashed', seed: 2, name: 'b' });
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 

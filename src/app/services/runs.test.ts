@@ -8,7 +8,8 @@ import type { Run, TrackingStore } from '../../ports/tracking-store.js';
 import { rejection, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 import { loadExamples } from './dataset.js';
 import { evaluateModel } from './evaluate.js';
-import { modelFromBundle, trainModel } from '../container/index.js';
+import { modelFromBundle } from '../container/index.js';
+import { trainBundle } from '../../../test/helpers/trained.js';
 import { compareRuns, currentEnvironment, formatComparison, recordEvaluation, recordTraining, trackTraining, type EvaluationSummary } from './runs.js';
 import type { TrainResult } from './train.js';
 
@@ -20,7 +21,7 @@ describe('recording trainings as runs', () => {
 
   beforeAll(async () => {
     work = tempDir('intentops-runs-');
-    result = await trainModel({ data: SAMPLE_TRAIN, out: join(work, 'model'), embedder: 'hashed', seed: 3, name: 'tickets' });
+    result = await trainBundle({ data: SAMPLE_TRAIN, out: join(work, 'model'), embedder: 'hashed', seed: 3, name: 'tickets' });
     const model = await modelFromBundle(readBundle(result.dir));
     evaluation = await evaluateModel(model, (await loadExamples(SAMPLE_TEST, { keepDuplicates: true })).examples);
     store = await openTrackingStore(`sqlite:${join(work, 'intentops.db')}`);

@@ -1,0 +1,58 @@
+/**
+ * Trained bundles shared by the whole test run. Some 40 test files train the same small models
+ * (the sample data, `hashed`, a handful of seeds) only to have something to serve, register or
+ * evaluate; training is deterministic (same data, options and seed give the same weights, tested
+ * in test/e2e/cli.test.ts), so the first file to ask for one trains it and the others copy it.
+ *
+ * The cache lives for one `vitest run` only: vitest's global setup (test/helpers/global-setup.ts)
+ * makes a fresh directory and names it in INTENTOPS_TEST_TRAIN_CACHE, and removes it afterwards,
+ * so a bundle is never reused across code changes. Without that variable (a test file run by some
+ * other runner) every call trains for real.
+ */
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { trainModel } from '../../src/app/container/index.js';
+import type { TrainRequest, TrainResult } from '../../src/app/services/train.js';
+import { TRAIN_CACHE_ENV } from './sample.js';
+
+/**
+ * What makes two requests train the same bundle: every option, the data files' bytes, and of `out`
+ * only its last part (a bundle without a name is named after its directory).
+ */
+function keyOf(req: TrainRequest): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ ...req, out: basename(req.out), data: resolve(req.data), val: req.val && resolve(req.val) }));
+  h.update(readFileSync(req.data));
+  if (req.val) h.update(readFileSync(req.val));
+  return h.digest('hex').slice(0, 24);
+}
+
+/**
+ * `trainModel(req)`, or a copy of the bundle an identical request trained earlier in this test run.
+ * Trains for real when `out` already exists (a test of writing over a bundle), when the request
+ * carries a function (progress, clock) or a vector cache, or when no cache is set up.
+ */
+export async function trainBundle(req: TrainRequest): Promise<TrainResult> {
+  const cache = process.env[TRAIN_CACHE_ENV];
+  const plain = Object.values(req).every((v) => typeof v !== 'function') && req.cacheDir === undefined && req.progress === undefined;
+  if (!cache || !existsSync(cache) || !plain || existsSync(req.out)) return trainModel(req);
+  const entry = join(cache, keyOf(req));
+  if (!existsSync(join(entry, 'result.json'))) {
+    // trained beside the entry and renamed into place: a reader never sees half a bundle; when two
+    // files train the same request at once, the second rename fails and its copy is dropped
+    const tmp = mkdtempSync(join(cache, '.training-'));
+    const r = await trainModel({ ...req, out: join(tmp, 'bundle', basename(req.out)) });
+    writeFileSync(join(tmp, 'result.json'), JSON.stringify({ manifest: r.manifest, report: r.report, seconds: r.seconds }));
+    try {
+      renameSync(tmp, entry);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  cpSync(join(entry, 'bundle', basename(req.out)), req.out, { recursive: true });
+  const saved = JSON.parse(readFileSync(join(entry, 'result.json'), 'utf8')) as Omit<TrainResult, 'dir'>;
+  return { ...saved, dir: req.out };
+}
