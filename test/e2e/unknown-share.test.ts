@@ -2,7 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../../src/adapters/bundle/index.js';
-import { modelFromBundle } from '../../src/app/container/index.js';
+import { modelFromBundle, openServing } from '../../src/app/container/index.js';
+import { loadConfig } from '../../src/app/config.js';
+import { createLogger } from '../../src/app/telemetry/index.js';
 import type { IntentModel } from '../../src/app/classify/model.js';
 import { trainModel } from '../../src/app/container/index.js';
 import { SHARED, tempDir } from '../helpers/sample.js';
@@ -15,6 +17,7 @@ describe('the unknown share tracked from traffic', () => {
   let model: IntentModel;
   let known: string[];
   let unknown: string[];
+  let bundle: string;
   beforeAll(async () => {
     const rows = (f: string) => readFileSync(join(SHARED, 'datasets', 'banking77', f), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { text: string; label: string });
     const train = rows('train.jsonl');
@@ -23,8 +26,9 @@ describe('the unknown share tracked from traffic', () => {
     const work = tempDir('intentops-share-');
     const data = join(work, 'train.jsonl');
     writeFileSync(data, train.filter((r) => mine.has(r.label)).map((r) => JSON.stringify(r)).join('\n') + '\n');
-    await trainModel({ data, out: join(work, 'm'), embedder: 'hashed', seed: 5 });
-    model = await modelFromBundle(readBundle(join(work, 'm')));
+    bundle = join(work, 'm');
+    await trainModel({ data, out: bundle, embedder: 'hashed', seed: 5 });
+    model = await modelFromBundle(readBundle(bundle));
     const test = rows('test.jsonl');
     known = test.filter((r) => mine.has(r.label)).map((r) => r.text);
     unknown = test.filter((r) => !mine.has(r.label)).map((r) => r.text);
@@ -46,4 +50,29 @@ describe('the unknown share tracked from traffic', () => {
     await model.classify(known.slice(0, 600));
     expect(model.unknownShare).toBeLessThan(0.2);
   });
+
+  it('serving: a model swapped in starts from the share the model before it estimated, not from its bundle default', async () => {
+    const c = loadConfig({ env: {}, flags: { review: { uri: 'none' }, events: { uri: 'none' }, tracking: { uri: 'none' }, cache: { uri: 'none' }, logging: { level: 'silent' } } });
+    const serving = await openServing(c, { modelDir: bundle, log: createLogger({ level: 'silent' }) });
+    try {
+      const ask = async (text: string) => expect((await serving.app.request('/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) })).status).toBe(200);
+      const first = serving.model();
+      expect(first.unknownShare).toBeCloseTo(0.1, 9);
+      // 600 messages (the default estimate needs 500), 80 % of them unknown
+      for (let i = 0; i < 600; i++) await ask(i % 5 === 0 ? known[i % known.length] : unknown[i % unknown.length]);
+      expect(first.estimatesUnknownShare).toBe(true);
+      const estimated = first.unknownShare;
+      expect(estimated).toBeGreaterThan(0.5);
+      // a new model (as a promotion or SIGHUP loads one) answers its first message with that estimate
+      const next = await serving.loadModel(bundle);
+      expect(next).not.toBe(first);
+      expect(next.unknownShare).toBeCloseTo(0.1, 9);
+      await ask(known[0]);
+      expect(serving.model()).toBe(next);
+      expect(next.estimatesUnknownShare).toBe(false);
+      expect(next.unknownShare).toBeCloseTo(estimated, 9);
+    } finally {
+      await serving.close();
+    }
+  }, 120_000);
 });

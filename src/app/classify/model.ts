@@ -229,6 +229,11 @@ export class IntentModel implements Classifier {
     return this;
   }
 
+  /** Whether the unknown share in use was estimated from this model's own traffic (trackUnknownShare, after minSamples scores). */
+  get estimatesUnknownShare(): boolean {
+    return this.tracking !== undefined && this.tracking.n >= this.tracking.minSamples;
+  }
+
   /** Whether the model has an out-of-scope detector (bundles trained before it have none). */
   get detectsNovelty(): boolean {
     return this.novelty !== undefined;

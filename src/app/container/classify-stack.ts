@@ -172,8 +172,21 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
     const auditPoll = setInterval(() => void auditor.poll().catch((e: unknown) => repeated.warn('audit', { err: (e as Error).message }, 'precision audit: review store unreachable')), 30_000);
     auditPoll.unref();
     opened.push({ close: async () => clearInterval(auditPoll) });
-    // the out-of-scope thresholds follow the unknown share estimated from this replica's own traffic
-    const trackShare = (m: IntentModel) => (m.detectsNovelty && !tracked.has(m) ? (tracked.add(m), m.trackUnknownShare()) : m);
+    // the out-of-scope thresholds follow the unknown share estimated from this replica's own
+    // traffic; a model swapped in (promotion, alias move) starts from the share the model before
+    // it estimated, not from its bundle's default, until it has scored enough messages itself: the
+    // share is a property of the traffic, not of the model
+    let carried: number | undefined;
+    const trackShare = (m: IntentModel) => {
+      if (!m.detectsNovelty) return m;
+      if (!tracked.has(m)) {
+        tracked.add(m);
+        if (carried !== undefined) m.setUnknownShare(carried);
+        m.trackUnknownShare();
+      }
+      if (m.estimatesUnknownShare) carried = m.unknownShare;
+      return m;
+    };
     const tracked = new WeakSet<IntentModel>();
     trackShare(current());
     registerTrustMetrics(metrics.registry, () => auditor.figures(), () => auditor.outOfScope().share, () => current().unknownShare);
