@@ -1,6 +1,6 @@
 /**
  * `npm run bench:loop [-- --days 10] [--per-day N] [--embedder hashed|hashed+onnx] [--seed 1]
- *   [--reviews 20] [--discover 5] [--withheld 5] [--withheld-from 6] [--shadow 100] [--llm-accuracy 0.9] [--coverage-gate 0.1] [--when-unreached best-bound|point|most-precise] [--bound-tolerance T] [--day-cap N] [--json FILE]`
+ *   [--reviews 20] [--discover 5] [--withheld 5] [--withheld-from 6] [--shadow 100] [--llm-accuracy 0.9] [--coverage-gate 0.1] [--when-unreached best-bound|point|most-precise] [--bound-tolerance T] [--llm-share 0|1] [--day-cap N] [--json FILE]`
  *
  * The loop on BANKING77 (issue #18): the training set (10,003 messages, shuffled with the seed)
  * replayed as live traffic over `--days` days, starting from 10 labelled examples per intent
@@ -74,6 +74,8 @@ const COVERAGE_GATE = num('--coverage-gate', 0);
 const WHEN_UNREACHED = opt('--when-unreached') ?? 'best-bound';
 /** With best-bound: the widest cut whose bound is at most this below the best (config boundTolerance; 0 = off). */
 const BOUND_TOLERANCE = num('--bound-tolerance', 0);
+/** The unknown share the out-of-scope thresholds assume: counted from the LLM's answers (config llm.estimateUnknownShare, 1) or estimated from the novelty scores (0). */
+const LLM_SHARE = num('--llm-share', 0) > 0;
 /**
  * retrain.labels.maxPerIntentPerDay counts machine labels per intent and UTC day of their
  * timestamps, but the replay runs its `--days` days within minutes of one real day: the default
@@ -160,7 +162,7 @@ writeFileSync(
     tracking: { uri: db('tracking.db') },
     cache: { uri: 'none' },
     logging: { level: 'warn' },
-    llm: { provider: 'openai-chat', baseUrl: fake.baseUrl, model: 'gpt-4o-mini', apiKey: 'bench' },
+    llm: { provider: 'openai-chat', baseUrl: fake.baseUrl, model: 'gpt-4o-mini', apiKey: 'bench', estimateUnknownShare: LLM_SHARE },
     monitor: { audit: { sampleRate: AUDIT_RATE } },
     retrain: { labels: { maxPerIntentPerDay: DAY_CAP } },
     rollout: { shadowQueue: 100_000 },
@@ -351,7 +353,7 @@ interface Day {
 }
 
 const out: Day[] = [];
-console.log(`loop on BANKING77 — ${EMBEDDER}; ${DAYS} days, ${days.reduce((a, d) => a + d.length, 0)} messages; seed labels ${seedRows.length} (+${gateRows.length} held out for the gate); withheld until day ${WITHHELD_FROM}: ${[...withheld].join(', ')}; reviewer ${REVIEWS}/day (up to ${DISCOVER} of them discovery clusters); thresholds when the target is unreached: ${WHEN_UNREACHED}${BOUND_TOLERANCE > 0 ? ` (widest within ${BOUND_TOLERANCE} of the best bound)` : ''}; machine labels per intent and real day ≤ ${DAY_CAP || '∞'}; LLM oracle accuracy ${LLM_ACCURACY}; ${new Date().toISOString()}`);
+console.log(`loop on BANKING77 — ${EMBEDDER}; ${DAYS} days, ${days.reduce((a, d) => a + d.length, 0)} messages; seed labels ${seedRows.length} (+${gateRows.length} held out for the gate); withheld until day ${WITHHELD_FROM}: ${[...withheld].join(', ')}; reviewer ${REVIEWS}/day (up to ${DISCOVER} of them discovery clusters); thresholds when the target is unreached: ${WHEN_UNREACHED}${BOUND_TOLERANCE > 0 ? ` (widest within ${BOUND_TOLERANCE} of the best bound)` : ''}; unknown share ${LLM_SHARE ? 'counted from the LLM answers' : 'estimated from the novelty scores'}; machine labels per intent and real day ≤ ${DAY_CAP || '∞'}; LLM oracle accuracy ${LLM_ACCURACY}; ${new Date().toISOString()}`);
 console.log(`seed model trained and served in ${((performance.now() - t0) / 1000).toFixed(1)} s; test accuracy ${pct((await championFigures()).accuracy)}\n`);
 let waiting = false;
 try {
@@ -478,7 +480,7 @@ const json = opt('--json');
 if (json) {
   writeFileSync(
     json,
-    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, coverageGate: COVERAGE_GATE, discover: DISCOVER, whenUnreached: WHEN_UNREACHED, boundTolerance: BOUND_TOLERANCE, dayCap: DAY_CAP, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, seconds: total, final }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, coverageGate: COVERAGE_GATE, discover: DISCOVER, whenUnreached: WHEN_UNREACHED, boundTolerance: BOUND_TOLERANCE, llmShare: LLM_SHARE, dayCap: DAY_CAP, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, seconds: total, final }, null, 2),
   );
 }
 rmSync(work, { recursive: true, force: true });

@@ -167,6 +167,12 @@ export const configSchema = z.object({
       /** json_schema (structured output), json_object (JSON mode) or none, as the server supports. */
       responseFormat: z.enum(['json_schema', 'json_object', 'none']).default('json_schema'),
       /**
+       * Count the share of unknown-intent messages the out-of-scope thresholds assume from the
+       * LLM's answers ("none of these", or an intent the model does not have, over the latest
+       * 2,000 messages) instead of estimating it from the novelty scores (src/app/classify/unknown-evidence.ts).
+       */
+      estimateUnknownShare: z.boolean().default(false),
+      /**
        * A registered LLM variant name (`intentops llm register FILE --name NAME`): serving answers with
        * its `champion` alias (provider, model, price and template from the variant; the call settings
        * above still apply), else with the settings and prompt file above. Followed every registry.pollMs.

@@ -75,4 +75,24 @@ describe('the unknown share tracked from traffic', () => {
       await serving.close();
     }
   }, 120_000);
+
+  it('an outside estimate (the LLM answers count) replaces the EM estimate from its first re-estimate, before minSamples', async () => {
+    const m = await modelFromBundle(readBundle(bundle));
+    let outside: number | null = null;
+    m.trackUnknownShare({ window: 600, minSamples: 300, every: 50, estimate: () => outside });
+    // no outside estimate yet: the EM estimate waits for minSamples, the bundle default stays
+    await m.classify(unknown.slice(0, 100));
+    expect(m.unknownShare).toBeCloseTo(0.1, 9);
+    outside = 0.02;
+    await m.classify(unknown.slice(100, 150));
+    expect(m.unknownShare).toBeCloseTo(0.02, 9);
+    // it keeps following the outside count, whatever the scores say
+    outside = 0.3;
+    await m.classify(known.slice(0, 400));
+    expect(m.unknownShare).toBeCloseTo(0.3, 9);
+    // no estimate given any more: past minSamples the EM estimate from the scores takes over again
+    outside = null;
+    await m.classify(known.slice(0, 300));
+    expect(m.unknownShare).toBeLessThan(0.2);
+  });
 });
