@@ -5,6 +5,7 @@ import { readBundle } from '../../src/adapters/bundle/index.js';
 import { modelFromBundle, openServing } from '../../src/app/container/index.js';
 import { loadConfig } from '../../src/app/config.js';
 import { createLogger } from '../../src/app/telemetry/index.js';
+import { startFakeLlm } from '../../src/app/dev/fake-llm-server.js';
 import type { IntentModel } from '../../src/app/classify/model.js';
 import { trainModel } from '../../src/app/container/index.js';
 import { SHARED, tempDir } from '../helpers/sample.js';
@@ -18,6 +19,7 @@ describe('the unknown share tracked from traffic', () => {
   let known: string[];
   let unknown: string[];
   let bundle: string;
+  let gold: Map<string, string>;
   beforeAll(async () => {
     const rows = (f: string) => readFileSync(join(SHARED, 'datasets', 'banking77', f), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { text: string; label: string });
     const train = rows('train.jsonl');
@@ -30,6 +32,7 @@ describe('the unknown share tracked from traffic', () => {
     await trainModel({ data, out: bundle, embedder: 'hashed', seed: 5 });
     model = await modelFromBundle(readBundle(bundle));
     const test = rows('test.jsonl');
+    gold = new Map(test.map((r) => [r.text, r.label]));
     known = test.filter((r) => mine.has(r.label)).map((r) => r.text);
     unknown = test.filter((r) => !mine.has(r.label)).map((r) => r.text);
   }, 300_000);
@@ -95,4 +98,33 @@ describe('the unknown share tracked from traffic', () => {
     await m.classify(known.slice(0, 300));
     expect(m.unknownShare).toBeLessThan(0.2);
   });
+
+  it('serving with llm.estimateUnknownShare: the share follows the LLM answers that name an intent the model lacks', async () => {
+    // the LLM knows every intent: for a message of one the model lacks it names that one (off the list)
+    const fake = await startFakeLlm({ oracle: { labels: gold, accuracy: 1 } });
+    const c = loadConfig({ env: {}, flags: { review: { uri: 'sqlite::memory:' }, events: { uri: 'none' }, tracking: { uri: 'none' }, cache: { uri: 'none' }, logging: { level: 'silent' }, llm: { provider: 'openai-chat', baseUrl: fake.baseUrl, apiKey: 'test', estimateUnknownShare: true } } });
+    const serving = await openServing(c, { modelDir: bundle, log: createLogger({ level: 'silent' }) });
+    try {
+      const routes: Record<string, number> = {};
+      const ask = async (text: string) => {
+        const res = await serving.app.request('/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+        expect(res.status).toBe(200);
+        const r = (await res.json()) as { route: string };
+        routes[r.route] = (routes[r.route] ?? 0) + 1;
+      };
+      // 750 known messages: nothing the LLM says is of another intent; the share is counted as 0
+      for (let i = 0; i < 750; i++) await ask(known[i]);
+      expect(serving.model().unknownShare).toBe(0);
+      // then 500 messages, 40 % of them of the intents the model lacks: most go to the LLM, which names them
+      for (let i = 0; i < 500; i++) await ask(i % 5 < 2 ? unknown[i] : known[750 + i]);
+      const share = serving.model().unknownShare;
+      expect(routes.review).toBeGreaterThan(0);
+      // of the 1,250 messages in the window (re-counted every 250), at most the 200 unknown ones count, and the LLM saw most of them
+      expect(share).toBeGreaterThan(0.1);
+      expect(share).toBeLessThanOrEqual(200 / 1200);
+    } finally {
+      await serving.close();
+      await fake.close();
+    }
+  }, 120_000);
 });
