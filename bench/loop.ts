@@ -74,8 +74,8 @@ const COVERAGE_GATE = num('--coverage-gate', 0);
 const WHEN_UNREACHED = opt('--when-unreached') ?? 'best-bound';
 /** With best-bound: the widest cut whose bound is at most this below the best (config boundTolerance; 0 = off). */
 const BOUND_TOLERANCE = num('--bound-tolerance', 0);
-/** The unknown share the out-of-scope thresholds assume: counted from the LLM's answers (config llm.estimateUnknownShare, 1, the default) or estimated from the novelty scores (0). */
-const LLM_SHARE = num('--llm-share', 1) > 0;
+/** The unknown share the out-of-scope thresholds assume: counted from the LLM's answers (config llm.estimateUnknownShare, 1) or estimated from the novelty scores (0, the default). */
+const LLM_SHARE = num('--llm-share', 0) > 0;
 /**
  * retrain.labels.maxPerIntentPerDay counts machine labels per intent and UTC day of their
  * timestamps, but the replay runs its `--days` days within minutes of one real day: the default
