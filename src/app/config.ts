@@ -23,6 +23,13 @@ export const configSchema = z.object({
    * such cut) or most-precise (see src/core/routing/calibrate.ts).
    */
   whenTargetUnreached: z.enum(['best-bound', 'point', 'most-precise']).default('best-bound'),
+  /**
+   * With best-bound: the widest cut (of the chosen policy family, held-out precision still at the
+   * target) whose bound is at most this below the best one, so that bounds a tenth of a point
+   * apart do not pick very different coverages from one model to the next
+   * (src/core/routing/near-best.ts); 0 = the best bound's cut.
+   */
+  boundTolerance: z.number().min(0).max(0.5).default(0),
   valFraction: z.number().gt(0).lt(1).default(0.1),
   validation: z.enum(['auto', 'split', 'cv']).default('auto'),
   /** Disk cache of slow embedders' training vectors; '' turns it off. */
@@ -159,6 +166,12 @@ export const configSchema = z.object({
       promptFile: z.string().min(1).optional(),
       /** json_schema (structured output), json_object (JSON mode) or none, as the server supports. */
       responseFormat: z.enum(['json_schema', 'json_object', 'none']).default('json_schema'),
+      /**
+       * Count the share of unknown-intent messages the out-of-scope thresholds assume from the
+       * LLM's answers ("none of these", or an intent the model does not have, over the latest
+       * 2,000 messages) instead of estimating it from the novelty scores (src/app/classify/unknown-evidence.ts).
+       */
+      estimateUnknownShare: z.boolean().default(false),
       /**
        * A registered LLM variant name (`intentops llm register FILE --name NAME`): serving answers with
        * its `champion` alias (provider, model, price and template from the variant; the call settings

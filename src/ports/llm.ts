@@ -96,6 +96,8 @@ export class LlmAnswerError extends IntentOpsError {
     readonly usage: LlmUsage | undefined,
     readonly model: string | undefined,
     where?: string,
+    /** The label the LLM answered when it was none of the listed intents (nor "none"): evidence of an intent the model lacks. */
+    readonly offList?: string,
   ) {
     super('unavailable', message, { where, hint: 'the message goes to review; if this is frequent, check the model, prompt template and responseFormat' });
     this.name = 'LlmAnswerError';

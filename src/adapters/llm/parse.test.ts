@@ -57,3 +57,24 @@ describe('parseAnswer', () => {
     }
   });
 });
+
+describe('an LLM answer naming an intent the model lacks', () => {
+  it('is an unusable answer that says which label it named', () => {
+    let err: unknown;
+    try {
+      parseAnswer('{"intent": "change_pin"}', ['card_lost', 'refund'], 'json_schema', { model: 'm' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LlmAnswerError);
+    expect((err as LlmAnswerError).offList).toBe('change_pin');
+    expect((err as LlmAnswerError).message).toMatch(/neither one of the 2 intents/);
+    // other unusable answers carry none
+    try {
+      parseAnswer('not json', ['card_lost'], 'json_schema');
+    } catch (e) {
+      expect((e as LlmAnswerError).offList).toBeUndefined();
+    }
+    expect(parseAnswer('{"intent": "none"}', ['card_lost'], 'json_schema')).toBeNull();
+  });
+});

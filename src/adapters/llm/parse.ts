@@ -105,5 +105,5 @@ export function parseAnswer(content: string, names: readonly string[], mode: Res
   if (names.includes(label)) return label;
   const folded = names.filter((n) => n.toLowerCase() === label.toLowerCase());
   if (folded.length === 1) return folded[0];
-  throw fail(`the model answered ${short(value)}, which is neither one of the ${names.length} intents nor "${NONE}"`);
+  throw new LlmAnswerError(`unusable LLM answer: the model answered ${short(value)}, which is neither one of the ${names.length} intents nor "${NONE}"`, ctx.usage, ctx.model, ctx.where, label);
 }

@@ -85,6 +85,11 @@ export interface ShareTracking {
   readonly minSamples?: number;
   /** Re-estimate after this many new scores. Default 250. */
   readonly every?: number;
+  /**
+   * An estimate from outside the scores (e.g. from the LLM's answers: LlmUnknownEvidence), used
+   * instead of the EM estimate whenever it gives one (every `every` scores, from the first).
+   */
+  readonly estimate?: () => number | null;
 }
 
 /** A model's identity in responses, review items, metrics and /v1/models/current. */
@@ -98,7 +103,7 @@ export class IntentModel implements Classifier {
   private readonly oos: Set<number>;
   private readonly novelty: NoveltyParams | undefined;
   private share: number;
-  private tracking: { ring: Float64Array; n: number; since: number; minSamples: number; every: number } | undefined;
+  private tracking: { ring: Float64Array; n: number; since: number; minSamples: number; every: number; estimate?: () => number | null } | undefined;
   private readonly knnNeeded: number;
   /** Span attributes naming this model (a cascade's tiers are told apart by them). */
   private readonly modelAttributes: Attributes;
@@ -229,6 +234,11 @@ export class IntentModel implements Classifier {
     return this;
   }
 
+  /** Whether the unknown share in use was estimated from this model's own traffic (trackUnknownShare, after minSamples scores). */
+  get estimatesUnknownShare(): boolean {
+    return this.tracking !== undefined && this.tracking.n >= this.tracking.minSamples;
+  }
+
   /** Whether the model has an out-of-scope detector (bundles trained before it have none). */
   get detectsNovelty(): boolean {
     return this.novelty !== undefined;
@@ -244,7 +254,7 @@ export class IntentModel implements Classifier {
    * the latest novelty scores) and use the matching thresholds once enough messages were seen.
    */
   trackUnknownShare(o: ShareTracking = {}): this {
-    if (this.novelty) this.tracking = { ring: new Float64Array(o.window ?? 2000), n: 0, since: 0, minSamples: o.minSamples ?? 500, every: o.every ?? 250 };
+    if (this.novelty) this.tracking = { ring: new Float64Array(o.window ?? 2000), n: 0, since: 0, minSamples: o.minSamples ?? 500, every: o.every ?? 250, estimate: o.estimate };
     return this;
   }
 
@@ -252,7 +262,14 @@ export class IntentModel implements Classifier {
     const t = this.tracking!;
     t.ring[t.n % t.ring.length] = score;
     t.n++;
-    if (++t.since < t.every || t.n < t.minSamples) return;
+    if (++t.since < t.every) return;
+    const outside = t.estimate?.() ?? null;
+    if (outside !== null) {
+      t.since = 0;
+      this.setUnknownShare(outside);
+      return;
+    }
+    if (t.n < t.minSamples) return;
     t.since = 0;
     const seen = Math.min(t.n, t.ring.length);
     this.share = estimateUnknownShare(this.novelty!, Array.from(t.ring.subarray(0, seen)), this.share);

@@ -4,7 +4,8 @@ import type { RedisHealth } from '../../adapters/redis-connect.js';
 import { parseModelUri } from '../../ports/model-uri.js';
 import { openServingReviewStore } from '../../adapters/review-store/index.js';
 import type { Cache } from '../../ports/cache.js';
-import type { Llm } from '../../ports/llm.js';
+import { LlmAnswerError, type Llm } from '../../ports/llm.js';
+import { LlmUnknownEvidence } from '../classify/unknown-evidence.js';
 import type { Config } from '../config.js';
 import { Auditor } from '../services/audit.js';
 import { ClassifyService, modelIdentity, serveAs, type CachedAnswer, type ClassifyObserver } from '../classify/service.js';
@@ -172,8 +173,25 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
     const auditPoll = setInterval(() => void auditor.poll().catch((e: unknown) => repeated.warn('audit', { err: (e as Error).message }, 'precision audit: review store unreachable')), 30_000);
     auditPoll.unref();
     opened.push({ close: async () => clearInterval(auditPoll) });
-    // the out-of-scope thresholds follow the unknown share estimated from this replica's own traffic
-    const trackShare = (m: IntentModel) => (m.detectsNovelty && !tracked.has(m) ? (tracked.add(m), m.trackUnknownShare()) : m);
+    // the out-of-scope thresholds follow the unknown share estimated from this replica's own
+    // traffic; a model swapped in (promotion, alias move) starts from the share the model before
+    // it estimated, not from its bundle's default, until it has scored enough messages itself: the
+    // share is a property of the traffic, not of the model
+    let carried: number | undefined;
+    // with llm.estimateUnknownShare, the share is counted from the LLM's answers instead
+    const evidence = llm && c.llm.estimateUnknownShare ? new LlmUnknownEvidence() : undefined;
+    const estimate = evidence && (() => evidence.share());
+    const trackShare = (m: IntentModel) => {
+      if (!m.detectsNovelty) return m;
+      if (!tracked.has(m)) {
+        tracked.add(m);
+        const start = estimate?.() ?? carried;
+        if (start !== undefined) m.setUnknownShare(start);
+        m.trackUnknownShare(estimate ? { estimate } : {});
+      }
+      if (m.estimatesUnknownShare) carried = m.unknownShare;
+      return m;
+    };
     const tracked = new WeakSet<IntentModel>();
     trackShare(current());
     registerTrustMetrics(metrics.registry, () => auditor.figures(), () => auditor.outOfScope().share, () => current().unknownShare);
@@ -181,6 +199,7 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
     const observer: ClassifyObserver = {
       onResult: (r, input) => {
         metrics.onResult(r);
+        if (evidence && r.variant !== 'shadow') evidence.served(r);
         auditor.onResult(r, input);
         // a model swapped in (alias move, SIGHUP, promotion) starts tracking with its first answer
         trackShare(current());
@@ -198,6 +217,7 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
       onLlm: (e) => metrics.onLlm(e),
       onShadowError: (e) => repeated.warn('shadow', { err: (e as Error).message }, 'shadow scoring failed; answers were not affected'),
       onLlmError: (e) => {
+        if (evidence && e instanceof LlmAnswerError && e.offList !== undefined) evidence.offListAnswer();
         const err = e as Error & { code?: string; skipped?: string };
         const kind = err.name === 'LlmNotCalled' ? `skipped:${err.skipped}` : err.name === 'LlmTimeout' ? 'timeout' : `failed:${err.code ?? err.name}`;
         repeated.warn(`llm:${kind}`, { err: err.message, code: err.code, kind }, 'LLM fallback failed; message sent to review');

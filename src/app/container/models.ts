@@ -42,7 +42,7 @@ export function trainSettings(c: Config): Pick<TrainRequest, 'embedder' | 'embed
     cacheDir: c.cacheDir || undefined,
     seed: c.seed,
     valFraction: c.valFraction,
-    training: { targetPrecision: c.targetPrecision, whenUnreached: c.whenTargetUnreached },
+    training: { targetPrecision: c.targetPrecision, whenUnreached: c.whenTargetUnreached, boundTolerance: c.boundTolerance },
   };
 }
 

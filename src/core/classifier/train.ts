@@ -6,6 +6,7 @@ import { logitsMatrix, probabilities, type LinearModel } from './model.js';
 import { fitTemperature } from './temperature.js';
 import { calibratePolicy, type CalibratedPolicy, type RoutingSample } from '../routing/calibrate.js';
 import { reasonFor, topTwo, type RoutingPolicy } from '../routing/policy.js';
+import { widestNearBest } from '../routing/near-best.js';
 import { mulberry32 } from '../dataset/prng.js';
 import type { NoveltySample } from '../novelty/novelty.js';
 import { IntentOpsError } from '../errors.js';
@@ -23,6 +24,11 @@ export interface ClassifierTrainingOptions {
   readonly delta: number;
   /** The thresholds when no cut reaches the target with the bound (CalibrateOptions.whenUnreached; default best-bound). */
   readonly whenUnreached?: 'best-bound' | 'point' | 'most-precise';
+  /**
+   * When the target is unreached: take the widest cut of the chosen policy family whose bound is
+   * at most this below the chosen cut's (widestNearBest); 0 = off. Default 0.
+   */
+  readonly boundTolerance?: number;
   readonly random: () => number;
   readonly onEpoch?: (e: EpochReport) => void;
 }
@@ -141,7 +147,7 @@ function calibrate(logits: Float32Array, classes: number, y: Int32Array, neighbo
     nll -= Math.log(Math.max(p[y[i]], 1e-12));
     samples.push({ confidence: t.confidence, margin: t.margin, knnAgrees: nb.length ? nb[0].label === t.label : null, correct: ok });
   }
-  const routing = calibratePolicy(samples, o.targetPrecision, { delta: o.delta, whenUnreached: o.whenUnreached });
+  const routing = widestNearBest(samples, calibratePolicy(samples, o.targetPrecision, { delta: o.delta, whenUnreached: o.whenUnreached }), o.boundTolerance ?? 0);
   const heldOut: NoveltySample[] = samples.map((s, i) => ({
     confidence: s.confidence,
     neighbour: neighbours[i].length ? neighbours[i][0].score : null,
