@@ -264,6 +264,7 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
   const folds = cvFolds(trainSet.length);
   progress.start(validation === 'cv' ? `training (${folds}-fold cross-fitting)` : 'training', o.maxEpochs);
   let trained;
+  const nearestOther = new Float64Array(validation === 'cv' ? trainSet.length : 0).fill(Number.NaN);
   try {
     if (validation === 'cv') {
       const foldOf = groupedFolds(trainSet, group!, folds, req.seed);
@@ -275,7 +276,12 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
           calibrate: validation === 'cv' ? calibrateMask : undefined,
           // neighbours of a held-out row among the other folds' rows: search wider, drop its own fold
           neighbours: (_trainRows, heldOut) =>
-            heldOut.map((row) => index.search(trainEmb[row].dense, o.knnK * 3 + 5).filter((nb) => foldOf[nb.id] !== foldOf[row]).slice(0, o.knnK)),
+            heldOut.map((row) => {
+              const found = index.search(trainEmb[row].dense, o.knnK * 3 + 5);
+              // kept for the novelty fit: the nearest other example, as serving would see it
+              nearestOther[row] = found.find((nb) => nb.id !== row)?.score ?? Number.NaN;
+              return found.filter((nb) => foldOf[nb.id] !== foldOf[row]).slice(0, o.knnK);
+            }),
         },
         opts,
         foldRunner(kit, req.threads, trainSet.length),
@@ -312,8 +318,8 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
     // intents known: 11–20 % for a true 25 %; now 17–24 %)
     const heldRows = validation === 'cv' ? trainSet.map((_, i) => i).filter((i) => !calibrateMask || calibrateMask[i] === 1) : undefined;
     const known: NoveltySample[] = trained.heldOut.map((h0, i) => {
-      const nb = heldRows ? index.search(trainEmb[heldRows[i]].dense, 2).find((x) => x.id !== heldRows[i]) : undefined;
-      const h = nb ? { ...h0, neighbour: nb.score } : h0;
+      const nb = heldRows ? nearestOther[heldRows[i]] : Number.NaN;
+      const h = Number.isNaN(nb) ? h0 : { ...h0, neighbour: nb };
       return oosIds.has(yHeld[i]) ? { ...h, unknown: true, intent: yHeld[i] } : h;
     });
     const allEmb = [...trainEmb, ...valEmb];
