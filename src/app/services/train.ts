@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Manifest } from '../../core/bundle/index.js';
 import type { Embedder, EmbedderOptions, EmbedderState } from '../../ports/embedder.js';
 import type { ModelBundles } from '../../ports/model-bundles.js';
-import type { Neighbour, VectorIndexFactory } from '../../ports/vector-index.js';
+import type { VectorIndexFactory } from '../../ports/vector-index.js';
 import { featureMatrix } from '../../core/classifier/matrix.js';
 import { crossFitClassifier, leaveIntentsOut, runFoldsHere, trainClassifier, TRAINING_DEFAULTS, type ClassifierTrainingOptions, type FoldRunner } from '../../core/classifier/train.js';
 import { availableParallelism } from 'node:os';
@@ -115,22 +115,6 @@ export const THREADED_MIN_EXAMPLES = 2000;
 
 /** Examples of one label at least this similar (cosine of the index vectors) are one group of paraphrases. */
 export const GROUP_SIMILARITY = 0.9;
-
-/**
- * The `want` nearest items that `keep` admits, at most, from a search that goes wider until it
- * finds at least `enough` of them or has searched the whole index: the nearest examples of a
- * left-out intent's message are mostly its own intent's, and a fixed depth found none of the
- * others for a quarter of them (BANKING77, MiniLM), which left them without the nearest-example
- * feature. Widening until all `want` are found as well searches much deeper for most of those
- * messages (BANKING77 `hashed` training: ×1.01–1.14 of main's CPU in 3 pairs of runs), for the kNN
- * evidence of a few messages.
- */
-export function searchKept(index: { size: number; search(q: Float32Array, k: number): Neighbour[] }, q: Float32Array, want: number, keep: (nb: Neighbour) => boolean, enough = 1): Neighbour[] {
-  for (let k = want * 3 + 20; ; k *= 4) {
-    const found = index.search(q, Math.min(k, index.size)).filter(keep);
-    if (found.length >= Math.min(enough, want) || k >= index.size) return found.slice(0, want);
-  }
-}
 
 /** Leave-intents-out folds: a third of the intents unknown in each of 3 (2 for 2 intents, none for 1). */
 export function noveltyGroups(classes: number): number {
@@ -265,7 +249,6 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
   const folds = cvFolds(trainSet.length);
   progress.start(validation === 'cv' ? `training (${folds}-fold cross-fitting)` : 'training', o.maxEpochs);
   let trained;
-  const nearestOther = new Float64Array(validation === 'cv' ? trainSet.length : 0).fill(Number.NaN);
   try {
     if (validation === 'cv') {
       const foldOf = groupedFolds(trainSet, group!, folds, req.seed);
@@ -277,12 +260,7 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
           calibrate: validation === 'cv' ? calibrateMask : undefined,
           // neighbours of a held-out row among the other folds' rows: search wider, drop its own fold
           neighbours: (_trainRows, heldOut) =>
-            heldOut.map((row) => {
-              const found = index.search(trainEmb[row].dense, o.knnK * 3 + 5);
-              // kept for the novelty fit: the nearest other example, as serving would see it
-              nearestOther[row] = found.find((nb) => nb.id !== row)?.score ?? Number.NaN;
-              return found.filter((nb) => foldOf[nb.id] !== foldOf[row]).slice(0, o.knnK);
-            }),
+            heldOut.map((row) => index.search(trainEmb[row].dense, o.knnK * 3 + 5).filter((nb) => foldOf[nb.id] !== foldOf[row]).slice(0, o.knnK)),
         },
         opts,
         foldRunner(kit, req.threads, trainSet.length),
@@ -310,19 +288,7 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
   try {
     // the rows trained.heldOut describes: the calibrating ones, in order
     const yHeld = validation === 'cv' ? (calibrateMask ? yTrain.filter((_, i) => calibrateMask[i] === 1) : yTrain) : yVal;
-    // the nearest-example feature of an in-scope message as serving sees it: its nearest other
-    // example among all of them (the served index holds every one, paraphrases included), not the
-    // nearest in the other cross-fitting folds, which keep paraphrase groups apart: no message of
-    // that reference had a near-twin (cosine ≥ 0.9), where six new messages in ten do (BANKING77,
-    // MiniLM; the nearest other example: 57 %), so new in-scope messages looked more in scope than
-    // the reference said and the share of unknowns was estimated low (`hashed+onnx`, 75 % of
-    // intents known: 11–20 % for a true 25 %; now 17–24 %)
-    const heldRows = validation === 'cv' ? trainSet.map((_, i) => i).filter((i) => !calibrateMask || calibrateMask[i] === 1) : undefined;
-    const known: NoveltySample[] = trained.heldOut.map((h0, i) => {
-      const nb = heldRows ? nearestOther[heldRows[i]] : Number.NaN;
-      const h = Number.isNaN(nb) ? h0 : { ...h0, neighbour: nb };
-      return oosIds.has(yHeld[i]) ? { ...h, unknown: true, intent: yHeld[i] } : h;
-    });
+    const known: NoveltySample[] = trained.heldOut.map((h, i) => (oosIds.has(yHeld[i]) ? { ...h, unknown: true, intent: yHeld[i] } : h));
     const allEmb = [...trainEmb, ...valEmb];
     const yAll = Int32Array.from([...yTrain, ...yVal]);
     const unknown = noveltyGroups(lm.labels.length - oosIds.size) < 2 ? [] : await leaveIntentsOut(
@@ -339,7 +305,7 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
         trainShare: validation === 'cv' ? (folds - 1) / folds : req.val ? 1 : trainSet.length / (trainSet.length + valSet.length),
         maxTrainRows: LIO_MAX_TRAIN_ROWS,
         // the served index holds every example by now; a left-out class's own examples are skipped
-        neighbours: (rows, excluded) => rows.map((row) => searchKept(index, allEmb[row].dense, o.knnK, (nb) => !excluded.has(nb.label))),
+        neighbours: (rows, excluded) => rows.map((row) => index.search(allEmb[row].dense, o.knnK * 3 + 20).filter((nb) => !excluded.has(nb.label)).slice(0, o.knnK)),
       },
       { ...o, random: mulberry32(req.seed + 1) },
       foldRunner(kit, req.threads, allEmb.length),
