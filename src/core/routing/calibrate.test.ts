@@ -145,6 +145,25 @@ describe('calibratePolicy', () => {
       expect(r.coverage).toBe(1);
     });
 
+    it('on a few hundred messages a second walk starts where one error more moves the bound little: an early error does not end the promise', () => {
+      // 600 messages (a model started from 8 labels per intent), one error in every 100: two of
+      // them among the 90 most confident, where the first walk's first cut (90) fails its bound
+      const wrong = (i: number) => i % 100 === 40 || i === 10;
+      const rows = Array.from({ length: 600 }, (_, i) => s(1 - i / 600, !wrong(i)));
+      const r = calibratePolicy(rows, 0.97);
+      expect(r.reachedTarget).toBe(true);
+      // the second walk (from 386 at delta / 2) reaches every cut: 7 errors in 600 stay within the bound
+      expect(r.coverage).toBe(1);
+      expect(r.precisionBound!).toBeGreaterThanOrEqual(0.97);
+      // the first walk alone would have stopped at its first cut
+      const first = rows.slice(0, 90);
+      expect(calibratePolicy(first, 0.97).reachedTarget).toBe(false);
+      // from 2,000 messages on, 15 % is enough: one walk keeps the whole delta, as the test above
+      expect(calibratePolicy(Array.from({ length: 2000 }, (_, i) => s(1 - i / 2000, i !== 3)), 0.97).precisionBound!).toBeGreaterThan(
+        calibratePolicy(Array.from({ length: 2000 }, (_, i) => s(1 - i / 2000, i !== 3)), 0.97, { delta: 0.025 }).precisionBound!,
+      );
+    });
+
     it('a smaller delta promises with more certainty and accepts less', () => {
       expect(calibratePolicy(many, 0.97, { delta: 0.001 }).coverage).toBeLessThan(calibratePolicy(many, 0.97, { delta: 0.1 }).coverage);
     });
