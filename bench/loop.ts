@@ -1,6 +1,6 @@
 /**
  * `npm run bench:loop [-- --days 10] [--per-day N] [--embedder hashed|hashed+onnx] [--seed 1]
- *   [--reviews 20] [--discover 5] [--withheld 5] [--withheld-from 6] [--shadow 100] [--llm-accuracy 0.9] [--coverage-gate 0.1] [--when-unreached best-bound|point|most-precise] [--bound-tolerance T] [--llm-share 0|1] [--day-cap N] [--json FILE]`
+ *   [--reviews 20] [--discover 5] [--withheld 5] [--withheld-from 6] [--shadow 100] [--llm-accuracy 0.9] [--coverage-gate 0.1] [--when-unreached best-bound|point|most-precise] [--bound-tolerance T] [--llm-share 0|1] [--llm-check RATE] [--day-cap N] [--json FILE]`
  *
  * The loop on BANKING77 (issue #18): the training set (10,003 messages, shuffled with the seed)
  * replayed as live traffic over `--days` days, starting from 10 labelled examples per intent
@@ -76,6 +76,12 @@ const WHEN_UNREACHED = opt('--when-unreached') ?? 'best-bound';
 const BOUND_TOLERANCE = num('--bound-tolerance', 0);
 /** The unknown share the out-of-scope thresholds assume: counted from the LLM's answers (config llm.estimateUnknownShare, 1) or estimated from the novelty scores (0, the default). */
 const LLM_SHARE = num('--llm-share', 0) > 0;
+/** Share of the LLM's answers also queued for the reviewer to check (config review.llmCheckSampleRate; the product's default 0.01). */
+const LLM_CHECK = num('--llm-check', 0.01);
+if (LLM_CHECK > 1) {
+  console.error(`error: --llm-check is a share from 0 to 1, got ${LLM_CHECK}`);
+  process.exit(2);
+}
 /**
  * retrain.labels.maxPerIntentPerDay counts machine labels per intent and UTC day of their
  * timestamps, but the replay runs its `--days` days within minutes of one real day: the default
@@ -157,7 +163,7 @@ writeFileSync(
     onnx: { modelDir, threads: 2 },
     cacheDir: join(work, 'cache'),
     registry: { uri: db('registry.db'), artifacts: `file:${join(work, 'artifacts')}`, pollMs: 200 },
-    review: { uri: db('review.db'), maxOpen: 100_000 },
+    review: { uri: db('review.db'), maxOpen: 100_000, llmCheckSampleRate: LLM_CHECK },
     events: { uri: db('events.db'), storeTexts: true },
     tracking: { uri: db('tracking.db') },
     cache: { uri: 'none' },
@@ -483,7 +489,7 @@ const json = opt('--json');
 if (json) {
   writeFileSync(
     json,
-    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, coverageGate: COVERAGE_GATE, discover: DISCOVER, whenUnreached: WHEN_UNREACHED, boundTolerance: BOUND_TOLERANCE, llmShare: LLM_SHARE, dayCap: DAY_CAP, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, meanLlmShare, seconds: total, final }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, coverageGate: COVERAGE_GATE, discover: DISCOVER, whenUnreached: WHEN_UNREACHED, boundTolerance: BOUND_TOLERANCE, llmShare: LLM_SHARE, llmCheck: LLM_CHECK, dayCap: DAY_CAP, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, meanLlmShare, seconds: total, final }, null, 2),
   );
 }
 rmSync(work, { recursive: true, force: true });

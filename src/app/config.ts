@@ -113,6 +113,13 @@ export const configSchema = z.object({
       uri: z.string().default('sqlite:./intentops.db'),
       /** Share of out-of-scope answers (the LLM said none) still queued for review, to audit them; the rest are not review work. */
       outOfScopeSampleRate: z.number().min(0).max(1).default(0.05),
+      /**
+       * Share of the LLM's answers also queued for review (reason llm_check, the LLM's intent as the
+       * guess; chosen by the message text's hash): a person's label measures the LLM's live precision
+       * (GET /v1/monitor `precision.llm`) and becomes a confirmed label that calibrates the next model.
+       * They rank last in the queue (weight 0.3), so they use a reviewer's spare time. 0 = off.
+       */
+      llmCheckSampleRate: z.number().min(0).max(1).default(0.01),
       /** Open items at most: beyond it a new text is not queued (counted in /metrics); a repeat of a pending text is still counted on its item. 0 = no bound. */
       maxOpen: z.number().int().min(0).default(10_000),
       /** While the store is unreachable, unsure messages' items wait here (answer `review.pending: true`) and are written when it is back. '' = in memory. */
@@ -509,6 +516,7 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_REVIEW_SPOOL_DIR: 'review.spoolDir',
   INTENTOPS_REVIEW_GROUP_PARAPHRASES: 'review.groupParaphrases',
   INTENTOPS_REVIEW_OUT_OF_SCOPE_SAMPLE_RATE: 'review.outOfScopeSampleRate',
+  INTENTOPS_REVIEW_LLM_CHECK_SAMPLE_RATE: 'review.llmCheckSampleRate',
   INTENTOPS_TRACKING_URI: 'tracking.uri',
   INTENTOPS_REGISTRY_URI: 'registry.uri',
   INTENTOPS_ARTIFACTS_URI: 'registry.artifacts',
@@ -613,7 +621,7 @@ function merge(a: Tree, b: Tree): Tree {
   return out;
 }
 
-const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.(timeoutMs|deadlineMs|shadow\.sampleRate)|review\.(outOfScopeSampleRate|maxOpen)|logging\.requestSampleRate|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|monitor\.audit\.sampleRate|loop\.(minNewLabels|everyMinutes)|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
+const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.(timeoutMs|deadlineMs|shadow\.sampleRate)|review\.(outOfScopeSampleRate|llmCheckSampleRate|maxOpen)|logging\.requestSampleRate|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|monitor\.audit\.sampleRate|loop\.(minNewLabels|everyMinutes)|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
 
 /** `name:sha256,name2:sha256` → `[{name, sha256}]` (the env form of server.apiKeys). */
 export function parseApiKeysEnv(raw: string): { name: string; sha256: string }[] {

@@ -1,5 +1,5 @@
 export type ReviewState = 'open' | 'claimed' | 'labelled' | 'skipped';
-export type ReviewReason = 'low_confidence' | 'low_margin' | 'knn_disagrees' | 'llm_failed' | 'llm_none' | 'llm_budget' | 'llm_timeout' | 'out_of_scope' | 'unfamiliar' | 'audit';
+export type ReviewReason = 'low_confidence' | 'low_margin' | 'knn_disagrees' | 'llm_failed' | 'llm_none' | 'llm_budget' | 'llm_timeout' | 'out_of_scope' | 'unfamiliar' | 'audit' | 'llm_check';
 
 /** A message a human must look at, with the model's best guess attached. */
 export interface ReviewItem {

@@ -123,6 +123,12 @@ export interface ClassifyDeps {
    * review, to audit the LLM's `none`s (default 0.05); the rest are answers, not review work.
    */
   readonly outOfScopeSampleRate?: number;
+  /**
+   * Whether an LLM answer (not out of scope) is also queued for review as an `llm_check` item, the
+   * LLM's intent as the guess, for a person to confirm or correct (review.llmCheckSampleRate;
+   * decided from the message text, so one text is either always checked or never). Absent: none.
+   */
+  readonly llmCheck?: (text: string) => boolean;
   /** LLM shadow mode, read per message (it may be turned on or off while serving): see LlmShadow. */
   readonly llmShadow?: () => LlmShadow | undefined;
 }
@@ -351,10 +357,10 @@ export class ClassifyService {
   }
 
   /** The review item of a message, its text redacted first; a paraphrase of a waiting item is counted on it (paraphrases.ts). */
-  private addReview(model: IntentModel, input: ClassifyInput, p: Prediction, ident: ModelId, reason: ReviewReason): Promise<ReviewItem> {
+  private addReview(model: IntentModel, input: ClassifyInput, p: Prediction, ident: ModelId, reason: ReviewReason, guess = p.intent): Promise<ReviewItem> {
     const item = {
       text: this.deps.redact ? this.deps.redact(input.text) : input.text,
-      guess: p.intent,
+      guess,
       confidence: p.confidence,
       alternatives: p.alternatives,
       reason,
@@ -399,6 +405,8 @@ export class ClassifyService {
           : { ...base, intent: answer.intent!, confidence: null, route: 'llm', reason: 'llm_answered', outOfScope: false, llm };
         // out of scope is an answer, not review work: only a sample is queued, to audit the LLM's `none`s
         if (outOfScope && this.random() < (this.deps.outOfScopeSampleRate ?? 0.05)) reviewReason = 'out_of_scope';
+        // a sample of its answers goes to a person too: the LLM's live precision, and confirmed labels
+        else if (!outOfScope && this.deps.llmCheck?.(input.text)) reviewReason = 'llm_check';
         // LLM shadow mode: the challenger variant answers the same request afterwards (sampled, bounded)
         const shadow = this.deps.llmShadow?.();
         if (shadow) {
@@ -411,7 +419,8 @@ export class ClassifyService {
       }
     }
     if (reviewReason && this.deps.review) {
-      const item = await (early ?? this.addReview(model, input, p, ident, flagged ? 'out_of_scope' : reviewReason));
+      const check = reviewReason === 'llm_check';
+      const item = await (early ?? this.addReview(model, input, p, ident, check ? 'llm_check' : flagged ? 'out_of_scope' : reviewReason, check ? result.intent : p.intent));
       if (!item.dropped) result = { ...result, review: item.pending ? { id: item.id, pending: true } : { id: item.id } };
     }
     return { ...result, timings: { modelMs, llmMs, totalMs: performance.now() - t0 } };

@@ -8,6 +8,7 @@ import { LlmAnswerError, type Llm } from '../../ports/llm.js';
 import { LlmUnknownEvidence } from '../classify/unknown-evidence.js';
 import type { Config } from '../config.js';
 import { Auditor } from '../services/audit.js';
+import { sampledId } from '../services/monitor.js';
 import { ClassifyService, modelIdentity, serveAs, type CachedAnswer, type ClassifyObserver } from '../classify/service.js';
 import type { IntentModel } from '../classify/model.js';
 import { createLogger, ServiceMetrics, type Logger } from '../telemetry/index.js';
@@ -226,7 +227,7 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
     };
     const redact = (t: string) => ops.redactor(t).text;
     const paraphrases = review ? paraphrasesOf(c.review.groupParaphrases, () => review.stats().up) : undefined;
-    const classify = new ClassifyService({ model: current, arms: ro?.live.arms, shadowQueue: c.rollout.shadowQueue, llm: ops.llm, review, paraphrases, redact, cache, cacheTtlMs: c.cache.ttlMs, observer, outOfScopeSampleRate: c.review.outOfScopeSampleRate, llmShadow: served ? () => served.shadow() : undefined });
+    const classify = new ClassifyService({ model: current, arms: ro?.live.arms, shadowQueue: c.rollout.shadowQueue, llm: ops.llm, review, paraphrases, redact, cache, cacheTtlMs: c.cache.ttlMs, observer, outOfScopeSampleRate: c.review.outOfScopeSampleRate, llmCheck: (text) => sampledId(`${text}#llm-check`, c.review.llmCheckSampleRate), llmShadow: served ? () => served.shadow() : undefined });
 
     const applied = (changes: string[]) => {
       if (!changes.length) return;

@@ -182,6 +182,47 @@ describe('out-of-scope answers sampled for review (review.outOfScopeSampleRate)'
   });
 });
 
+describe("the LLM's answers checked by people (review.llmCheckSampleRate)", () => {
+  let fake: FakeLlm;
+  afterEach(async () => fake?.close());
+
+  it('at rate 1 every LLM answer is also queued as an llm_check item with the LLM intent as the guess; `none` answers are not, and the answer stays route llm', async () => {
+    fake = await startFakeLlm();
+    const s = await testServing({ flags: { ...llmFlags(fake), review: { uri: 'sqlite::memory:', outOfScopeSampleRate: 0, llmCheckSampleRate: 1 } } });
+    try {
+      fake.script({ intent: 'payment_issue', times: 2 });
+      for (const text of UNSURE.slice(0, 2)) {
+        const r = await classify(s, text);
+        expect(r).toMatchObject({ route: 'llm', reason: 'llm_answered', intent: 'payment_issue', outOfScope: false });
+        expect(r.review?.id).toBeTruthy();
+      }
+      fake.script({ intent: 'none' });
+      expect((await classify(s, UNSURE[2])).review).toBeUndefined();
+      const items = (await (await s.get('/v1/review?state=open&limit=100')).json()).items as { reason: string; guess: string; text: string; priority: { doubt: number; weight: number } }[];
+      expect(items.map((i) => [i.reason, i.guess, i.text]).sort()).toEqual(UNSURE.slice(0, 2).map((t) => ['llm_check', 'payment_issue', t]).sort());
+      // a check is worth its label whatever the model's confidence: fixed doubt, the lowest weight
+      for (const i of items) expect(i.priority).toMatchObject({ doubt: 1, weight: 0.3 });
+      const m = await (await s.get('/metrics')).text();
+      expect(metric(m, 'intentops_review_queued_total{reason="llm_check"}')).toBe(2);
+      expect(metric(m, 'intentops_llm_precision_checked')).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('at rate 0 no LLM answer is queued', async () => {
+    fake = await startFakeLlm();
+    const s = await testServing({ flags: { ...llmFlags(fake), review: { uri: 'sqlite::memory:', llmCheckSampleRate: 0 } } });
+    try {
+      fake.script({ intent: 'payment_issue', times: 3 });
+      for (const text of UNSURE.slice(0, 3)) expect((await classify(s, text)).review).toBeUndefined();
+      expect((await (await s.get('/v1/review?state=open&limit=100')).json()).items).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('LLM circuit breaker', () => {
   let fake: FakeLlm;
   afterEach(async () => fake?.close());

@@ -87,6 +87,35 @@ describe('Auditor', () => {
     await review.close();
   });
 
+  it("counts people's labels of llm_check items as the LLM's live precision, apart from the accepted answers' audit", async () => {
+    const review = await openReviewStore('sqlite::memory:');
+    const llm = judge();
+    const a = new Auditor({ sampleRate: 0, windowMinutes: 60, target: () => 0.97, llm, review });
+    const texts = ['card not here yet', 'refund please', 'top up failed'];
+    for (const [i, text] of texts.entries()) {
+      const item = await review.add({ text, guess: 'card_arrival', confidence: 0.4, alternatives: [], reason: 'llm_check', model: { name: 'm', version: 'v1' } });
+      a.onResult(result(`l${i}`, 'card_arrival', { route: 'llm', reason: 'llm_answered', confidence: null, review: { id: item.id } }), { text });
+    }
+    // an LLM answer not queued, and one queued while the store was away: nothing to await
+    a.onResult(result('l3', 'card_arrival', { route: 'llm', reason: 'llm_answered', confidence: null }), { text: 'x' });
+    a.onResult(result('l4', 'card_arrival', { route: 'llm', reason: 'llm_answered', confidence: null, review: { id: 'spooled', pending: true } }), { text: 'y' });
+    expect(a.figures().llm).toMatchObject({ checked: 0, awaiting: 3 });
+    expect(a.figures().llm.estimate).toBeNaN();
+    const items = await review.list({ state: 'open' });
+    const byText = Object.fromEntries(items.map((i) => [i.text, i.id]));
+    await review.resolve(byText['card not here yet'], 'ann', { label: 'card_arrival' });
+    await review.resolve(byText['refund please'], 'ann', { label: 'request_refund' });
+    expect(await a.poll()).toBe(2);
+    const f = a.figures();
+    expect(f.llm).toMatchObject({ checked: 2, right: 1, estimate: 0.5, awaiting: 1 });
+    expect(f.llm.lower).toBeLessThan(0.5);
+    expect(f.llm.upper).toBeGreaterThan(0.5);
+    // the accepted answers' audit is untouched, and the LLM judge was never asked about these
+    expect(f).toMatchObject({ audited: 0, awaiting: 0 });
+    expect(llm.asked).toHaveLength(0);
+    await review.close();
+  });
+
   it('counts the out-of-scope share of the window and forgets minutes older than it', () => {
     let now = 0;
     const a = new Auditor({ sampleRate: 0, windowMinutes: 2, target: () => 0.97, now: () => now });

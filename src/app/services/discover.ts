@@ -205,7 +205,7 @@ function params(q: DiscoverQuery, embedder: string) {
   if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > MAX_CLUSTER_ITEMS) throw new IntentOpsError('invalid_input', `--max-items must be an integer from 1 to ${MAX_CLUSTER_ITEMS}, got ${maxItems}`, { where: '--max-items', hint: `clustering holds n²/2 distances in memory (${MAX_CLUSTER_ITEMS} items: 100 MB)` });
   if (!(windowMs > 0)) throw new IntentOpsError('invalid_input', `the window must be positive`, { where: '--since' });
   const reasons = q.reasons?.length ? [...q.reasons] : [...DISCOVER_REASONS];
-  const known = new Set<string>([...DISCOVER_REASONS, 'audit']);
+  const known = new Set<string>([...DISCOVER_REASONS, 'audit', 'llm_check']);
   const bad = reasons.filter((r) => !known.has(r));
   if (bad.length) throw new IntentOpsError('invalid_input', `unknown review reason ${bad.map((b) => JSON.stringify(b)).join(', ')}`, { where: '--reason', hint: `use some of ${[...known].join(', ')}` });
   return { minSimilarity, minSize, maxItems, windowMs, reasons };

@@ -95,7 +95,8 @@ export class ServiceMetrics implements ClassifyObserver {
     if (r.outOfScope) this.outOfScope.inc({ source: r.route === 'llm' ? 'llm' : 'model' });
     if (this.o.cacheEnabled) this.cacheLookups.inc({ result: r.cached ? 'hit' : 'miss' });
     if (r.cached) return; // a cached answer called nobody
-    if (r.review) this.reviewQueued.inc({ reason: r.reason });
+    // an answered LLM message with a review item is a check of the LLM's answer (review.llmCheckSampleRate)
+    if (r.review) this.reviewQueued.inc({ reason: r.route === 'llm' && r.reason === 'llm_answered' ? 'llm_check' : r.reason });
   }
 
   /** LLM calls made (with their usage, billed even when the answer was unusable) and fallbacks never sent. */

@@ -10,10 +10,13 @@
  *   Near-duplicates are grouped into one item (groupKey), so they all count here.
  * - doubt: the chance the model gets such a message wrong or hands it to the LLM: the mean of
  *   (1 − confidence) and (1 − margin to the runner-up), at least MIN_DOUBT. An audit item (a sampled
- *   accepted answer for a person to check) has a fixed doubt of 1: its value is the check itself.
+ *   accepted answer for a person to check) and an llm_check item (a sampled LLM answer for a person
+ *   to check) have a fixed doubt of 1: their value is the check itself.
  * - weight: by the reason the message came to review (REASON_WEIGHTS): a failed LLM call (llm_*)
  *   means the message cost a call and bought nothing, the most to remove; out-of-scope and
- *   unfamiliar messages often end as "not ours", which removes fewer calls.
+ *   unfamiliar messages often end as "not ours", which removes fewer calls; an LLM answer's check
+ *   (llm_check) weighs least: the message was answered, and its label measures the LLM and
+ *   calibrates the next model rather than removing a call at once.
  * - age: the score doubles every AGE_DOUBLING_HOURS the item waits, faster than a message's weight
  *   halves, so every item's score grows without bound while it waits and nothing starves; equal
  *   scores go oldest first.
@@ -40,6 +43,7 @@ export const REASON_WEIGHTS: Readonly<Record<string, number>> = Object.freeze({
   unfamiliar: 0.6,
   out_of_scope: 0.5,
   audit: 0.5,
+  llm_check: 0.3,
 });
 export const DEFAULT_WEIGHT = 0.8;
 
@@ -92,9 +96,9 @@ function runnerUp(item: PriorityItem): number {
   return best;
 }
 
-/** How likely the model gets this message wrong or hands it on: mean of 1 − confidence and 1 − margin, at least MIN_DOUBT; audit items AUDIT_DOUBT. */
+/** How likely the model gets this message wrong or hands it on: mean of 1 − confidence and 1 − margin, at least MIN_DOUBT; audit and llm_check items AUDIT_DOUBT. */
 export function doubtOf(item: PriorityItem): number {
-  if (item.reason === 'audit') return AUDIT_DOUBT;
+  if (item.reason === 'audit' || item.reason === 'llm_check') return AUDIT_DOUBT;
   const confidence = clamp01(item.confidence);
   const margin = clamp01(confidence - runnerUp(item));
   return Math.max(MIN_DOUBT, (1 - confidence + (1 - margin)) / 2);
@@ -155,7 +159,7 @@ export function priorityOf(item: ScoredItem, nowMs: number): ReviewPriority {
   const score = messages * doubt * weight * ageFactor;
   const r = (x: number, d = 2) => x.toFixed(d);
   const confidence = clamp01(item.confidence);
-  const doubtWhy = item.reason === 'audit' ? 'an audit check' : `confidence ${(confidence * 100).toFixed(0)}%, margin ${(clamp01(confidence - runnerUp(item)) * 100).toFixed(0)}%`;
+  const doubtWhy = item.reason === 'audit' ? 'an audit check' : item.reason === 'llm_check' ? "a check of the LLM's answer" : `confidence ${(confidence * 100).toFixed(0)}%, margin ${(clamp01(confidence - runnerUp(item)) * 100).toFixed(0)}%`;
   const waited = ageHours < 1 ? `${Math.round(ageHours * 60)} min` : `${r(ageHours, 0)} h`;
   const explanation =
     `${r(messages, 1)} recent message${item.count === 1 ? '' : 's'} (${item.count} in all) × doubt ${r(doubt)} (${doubtWhy})` +
