@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { clopperPearsonUpper } from '../eval/bounds.js';
 import { calibratePolicy, type RoutingSample } from './calibrate.js';
 
 const s = (confidence: number, correct: boolean, margin = confidence, knnAgrees: boolean | null = null): RoutingSample => ({ confidence, margin, knnAgrees, correct });
@@ -104,6 +105,44 @@ describe('calibratePolicy', () => {
       expect(bounded.precisionBound!).toBeGreaterThanOrEqual(0.97);
       expect(bounded.precision).toBeGreaterThan(bounded.precisionBound!);
       expect(bounded.delta).toBe(0.05);
+    });
+
+    it('one walk at the whole delta: the widest cut whose Clopper–Pearson bound at delta keeps the target, up to the first that does not', () => {
+      const r = calibratePolicy(many, 0.97);
+      const kept = Math.round(r.coverage * many.length);
+      const wrong = Math.round((1 - r.precision) * kept);
+      // the promise is the bound at delta itself (no split over families or starts)
+      expect(r.precisionBound!).toBeCloseTo(1 - clopperPearsonUpper(wrong, kept, 0.05), 12);
+      expect(r.precisionBound!).toBeGreaterThanOrEqual(0.97);
+      // sorted by confidence (distinct here), the next looser cut fails the bound: the walk ended there
+      const sorted = [...many].sort((a, b) => b.confidence - a.confidence);
+      const nextWrong = sorted.slice(0, kept + 1).filter((x) => !x.correct).length;
+      expect(1 - clopperPearsonUpper(nextWrong, kept + 1, 0.05)).toBeLessThan(0.97);
+      // and it accepts more than a walk whose delta is split 42 ways would
+      expect(r.coverage).toBeGreaterThan(calibratePolicy(many, 0.97, { delta: 0.05 / 42 }).coverage);
+    });
+
+    it('walks the confidence cut alone: a margin rule that would accept more is the point estimate\'s only', () => {
+      // 1,000 right answers with wide margins, then 100 confident wrong ones with narrow margins,
+      // then more right ones: only a margin rule skips the wrong ones
+      const rows = [
+        ...Array.from({ length: 1000 }, (_, i) => s(0.999 - i * 0.0001, true, 0.9)),
+        ...Array.from({ length: 100 }, (_, i) => s(0.89 - i * 0.0001, false, 0.01)),
+        ...Array.from({ length: 1000 }, (_, i) => s(0.88 - i * 0.0001, true, 0.9)),
+      ];
+      expect(calibratePolicy(rows, 0.97, { delta: 0 }).policy.minMargin).toBeGreaterThan(0.01);
+      const bounded = calibratePolicy(rows, 0.97);
+      expect(bounded.policy.minMargin).toBe(0);
+      expect(bounded.policy.requireKnnAgreement).toBe(false);
+      expect(bounded.reachedTarget).toBe(true);
+    });
+
+    it('starts the walk at the most confident 15 %: an unlucky error among the very first does not end it', () => {
+      // two errors among the first 100 (their own bound fails), none after: the walk from 15 % reaches every cut
+      const rows = Array.from({ length: 2000 }, (_, i) => s(1 - i / 2000, i !== 3 && i !== 7));
+      const r = calibratePolicy(rows, 0.97);
+      expect(r.reachedTarget).toBe(true);
+      expect(r.coverage).toBe(1);
     });
 
     it('a smaller delta promises with more certainty and accepts less', () => {
