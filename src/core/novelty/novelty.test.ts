@@ -48,6 +48,15 @@ describe('novelty', () => {
     expect(rowForShare(p, 0.12).share).toBe(0.15);
   });
 
+  it('closed traffic (an estimated share near 0) gets a guard for a fraction of a percent, not for 1 %', () => {
+    const p = fitNovelty(samples(3000, 1500), { targetPrecision: 0.97 })!;
+    expect(rowForShare(p, 1e-5).share).toBe(0.0025);
+    expect(rowForShare(p, 0.004).share).toBe(0.005);
+    // the accept guard loosens as the share falls: the 0.25 % row accepts at least what the 1 % row does
+    expect(rowForShare(p, 0.0025).accept).toBeLessThanOrEqual(rowForShare(p, 0.01).accept);
+    expect(rowForShare(p, 0.0025).accept).toBeGreaterThanOrEqual(rowForShare(p, 0).accept);
+  });
+
   it('estimates the unknown share of a batch from its scores alone', () => {
     const p = fitNovelty(samples(4000, 4000, 9), { targetPrecision: 0.97 })!;
     for (const share of [0.1, 0.5, 0.8]) {
