@@ -122,10 +122,10 @@ export const GROUP_SIMILARITY = 0.9;
  * novelty fit needs each message's nearest admitted example (its nearest-example feature), and a
  * fixed depth can hold none: the nearest examples of a left-out intent's message are mostly its own
  * intent's (a fixed depth found none of the others for a quarter of them: BANKING77, MiniLM), and
- * those of a held-out in-scope message can all be in its own fold (1–1.5 % of them there). Had any
- * message no value, the fit never tried the feature. Widening until all `want` are found as well
- * searched much deeper for most left-out messages (BANKING77 `hashed` training: ×1.01–1.14 of the
- * CPU, 3 pairs of runs on 2026-12-07) for the kNN evidence of a few messages.
+ * those of a held-out in-scope message can all be in its own fold (up to 1.4 % of them there). Had
+ * any message no value, the fit never tried the feature. Widening until all `want` are found as
+ * well searched much deeper for most left-out messages (BANKING77 `hashed` training: ×1.01–1.14 of
+ * the CPU, 3 pairs of runs on branch trust3, 2026-12-07) for the kNN evidence of a few messages.
  */
 export function searchKept(index: { size: number; search(q: Float32Array, k: number): Neighbour[] }, q: Float32Array, want: number, keep: (nb: Neighbour) => boolean, enough = 1, depth = want * 3 + 20): Neighbour[] {
   for (let k = depth; ; k *= 4) {
