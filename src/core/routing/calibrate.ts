@@ -75,10 +75,11 @@ const BOUND_START = 0.15;
  * and the walk ends there although wider cuts keep the target easily (bench:loop, 2026-12-07:
  * champions whose walk ended at its first cut while cuts of 48–57 % coverage had held-out accuracy
  * 99.5 %). Such data get a second walk, from the fewest messages at which a cut whose error rate
- * is half the allowed one passes (`robustStart`; 257 at target 0.97 and δ 0.025), the two walks
- * sharing δ (δ / 2 each; Bonferroni) and the wider cut reached winning. Where 15 % is already that
- * many (2,000 messages or more at 0.97), the one walk keeps the whole δ. Both starts depend on
- * the number of messages, the target and δ only.
+ * is half the allowed one passes (`robustStart`; 386 at target 0.97 and δ 0.025), the two walks
+ * sharing δ (δ / 2 each; Bonferroni) and the wider cut reached winning. Where 15 % is already
+ * that many at the whole δ (257 at 0.97: 1,714 messages or more), the one walk keeps the whole δ;
+ * below 515 messages (386 would be over three quarters of them) too. Both starts depend on the
+ * number of messages, the target and δ only.
  */
 const robustStarts = new Map<string, number>();
 function robustStart(alpha: number, delta: number): number {
