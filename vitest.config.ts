@@ -4,7 +4,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 /**
  * Files whose subject is timing under load (SIGTERM drains with keep-alive clients, fault
  * injection with deadlines, process signals): they run one at a time after the rest, alone on
- * the machine, as they did when the whole suite ran serially.
+ * the machine, as they did when the whole suite ran serially. What needs no such quiet stays out
+ * of them (serve's start-up failures and the review commands are in test/e2e/serve-cli.test.ts).
  */
 const SERIAL = ['test/e2e/serve-drain.test.ts', 'test/e2e/serve.test.ts', 'test/fault/**/*.test.ts'];
 
@@ -17,6 +18,9 @@ export default defineConfig({
     pool: 'forks',
     // compiles src/ into dist/ when a source is newer: the tests start the CLI from dist/
     globalSetup: ['test/helpers/global-setup.ts'],
+    // INTENTOPS_TEST_COST=FILE logs each test file's CPU and the processes it starts
+    // (test/helpers/cost.ts; scripts/test-cost.mjs sums it up)
+    setupFiles: process.env.INTENTOPS_TEST_COST ? ['test/helpers/cost.ts'] : [],
     projects: [
       {
         extends: true,
