@@ -8,8 +8,9 @@
  * has run; its wall time; and every process it started (child_process.spawn, spawnSync, execFile,
  * execFileSync, fork, exec, execSync), by command and first two arguments. Not counted: processes
  * still running or never waited for, and the servers the tests talk to (PostgreSQL, Redis, NATS).
- * Each test file runs in its own worker process (vitest's forks pool, isolated), so nothing from
- * another file is mixed in. Linux only (/proc).
+ * A worker process that runs one file (isolated) is charged from its start; one that runs several
+ * (the `unit` project: isolate false) charges each file what was used since the previous one ended,
+ * the first file also the worker's start. Linux only (/proc).
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
@@ -22,17 +23,23 @@ if (!LOG) throw new Error('test/helpers/cost.ts: INTENTOPS_TEST_COST names the f
 if (!existsSync('/proc/self/stat')) throw new Error('test/helpers/cost.ts: reads /proc/self/stat (Linux); unset INTENTOPS_TEST_COST on this system');
 
 const spawns: string[] = [];
+// with isolate: false this file runs again for each test file in the same process: wrap once
+const state = ((globalThis as Record<string, unknown>).__intentopsTestCost ??= { wrapped: false, charged: [0, 0], spawns }) as { wrapped: boolean; charged: [number, number]; spawns: string[] };
+state.spawns = spawns;
 const cp = createRequire(import.meta.url)('node:child_process') as Record<string, (...a: unknown[]) => unknown>;
-for (const name of ['spawn', 'spawnSync', 'execFile', 'execFileSync', 'fork', 'exec', 'execSync']) {
-  const original = cp[name];
-  cp[name] = function (this: unknown, ...args: unknown[]) {
-    const argv = Array.isArray(args[1]) ? (args[1] as unknown[]).slice(0, 2).map(String) : [];
-    spawns.push([name, String(args[0]), ...argv].join(' ').replaceAll(`${ROOT}/`, '').slice(0, 200));
-    return original.apply(this, args);
-  } as never;
+if (!state.wrapped) {
+  state.wrapped = true;
+  for (const name of ['spawn', 'spawnSync', 'execFile', 'execFileSync', 'fork', 'exec', 'execSync']) {
+    const original = cp[name];
+    cp[name] = function (this: unknown, ...args: unknown[]) {
+      const argv = Array.isArray(args[1]) ? (args[1] as unknown[]).slice(0, 2).map(String) : [];
+      state.spawns.push([name, String(args[0]), ...argv].join(' ').replaceAll(`${ROOT}/`, '').slice(0, 200));
+      return original.apply(this, args);
+    } as never;
+  }
+  // the test files' `import { spawn } from 'node:child_process'` see the wrapped functions
+  syncBuiltinESMExports();
 }
-// the test files' `import { spawn } from 'node:child_process'` see the wrapped functions
-syncBuiltinESMExports();
 
 /** [own, waited-for children] CPU-seconds of this process so far (fields utime stime cutime cstime). */
 function cpu(): [number, number] {
@@ -44,7 +51,9 @@ function cpu(): [number, number] {
 
 const started = Date.now();
 afterAll(() => {
-  const [self, children] = cpu();
+  const now = cpu();
+  const [self, children] = [now[0] - state.charged[0], now[1] - state.charged[1]];
+  state.charged = now;
   const file = relative(ROOT, expect.getState().testPath ?? '?');
   appendFileSync(LOG, JSON.stringify({ file, self, children, wall: (Date.now() - started) / 1000, spawns }) + '\n');
 });
