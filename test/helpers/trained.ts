@@ -10,7 +10,7 @@
  * other runner) every call trains for real.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { trainModel } from '../../src/app/container/index.js';
 import type { TrainRequest, TrainResult } from '../../src/app/services/train.js';
@@ -37,22 +37,47 @@ export async function trainBundle(req: TrainRequest): Promise<TrainResult> {
   const cache = process.env[TRAIN_CACHE_ENV];
   const plain = Object.values(req).every((v) => typeof v !== 'function') && req.cacheDir === undefined && req.progress === undefined;
   if (!cache || !existsSync(cache) || !plain || existsSync(req.out)) return trainModel(req);
-  const entry = join(cache, keyOf(req));
-  if (!existsSync(join(entry, 'result.json'))) {
-    // trained beside the entry and renamed into place: a reader never sees half a bundle; when two
-    // files train the same request at once, the second rename fails and its copy is dropped
-    const tmp = mkdtempSync(join(cache, '.training-'));
-    const r = await trainModel({ ...req, out: join(tmp, 'bundle', basename(req.out)) });
-    writeFileSync(join(tmp, 'result.json'), JSON.stringify({ manifest: r.manifest, report: r.report, seconds: r.seconds }));
-    try {
-      renameSync(tmp, entry);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
-      rmSync(tmp, { recursive: true, force: true });
+  const key = keyOf(req);
+  const entry = join(cache, key);
+  // one trainer per request: the first file to ask takes the lock (an atomic mkdir) and trains;
+  // a file asking meanwhile (the other vitest worker) waits for that bundle instead of training
+  // it a second time, and trains itself only if the holder gave up without one (its error)
+  const lock = join(cache, `.lock-${key}`);
+  while (!existsSync(join(entry, 'result.json'))) {
+    if (tryLock(lock)) {
+      try {
+        if (!existsSync(join(entry, 'result.json'))) await trainInto(cache, entry, req);
+      } finally {
+        rmSync(lock, { recursive: true, force: true });
+      }
+      break;
     }
+    await new Promise((r) => setTimeout(r, 100));
   }
   cpSync(join(entry, 'bundle', basename(req.out)), req.out, { recursive: true });
   const saved = JSON.parse(readFileSync(join(entry, 'result.json'), 'utf8')) as Omit<TrainResult, 'dir'>;
   return { ...saved, dir: req.out };
+}
+
+function tryLock(dir: string): boolean {
+  try {
+    mkdirSync(dir);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+}
+
+/** Trains `req` beside `entry` and renames it into place, so a reader never sees half a bundle. */
+async function trainInto(cache: string, entry: string, req: TrainRequest): Promise<void> {
+  const tmp = mkdtempSync(join(cache, '.training-'));
+  try {
+    const r = await trainModel({ ...req, out: join(tmp, 'bundle', basename(req.out)) });
+    writeFileSync(join(tmp, 'result.json'), JSON.stringify({ manifest: r.manifest, report: r.report, seconds: r.seconds }));
+    renameSync(tmp, entry);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { IntentOpsError } from '../../core/errors.js';
 import { loadOptions } from '../container/index.js';
 import { startFakeLlm, type FakeModel, type OracleOptions } from '../dev/fake-llm-server.js';
-import { hashKey } from '../http/index.js';
+import { hashKey } from '../http/auth.js';
 import { checkFile } from '../services/dataset.js';
 import { action, configFor, intOption, numberOption, out, type CliIO } from './context.js';
 

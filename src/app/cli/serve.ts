@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { IntentOpsError } from '../../core/errors.js';
 import type { Config } from '../config.js';
 import { openServing } from '../container/index.js';
-import { listen, type RunningServer } from '../http/index.js';
+import type { RunningServer } from '../http/index.js';
 import { aggregateWorkerMetrics, createLogger, type Logger } from '../telemetry/index.js';
 import { initTracing, type Tracing } from '../telemetry/tracing.js';
 import { action, configFor, intOption, type CliIO } from './context.js';
@@ -53,6 +53,8 @@ export function registerServe(program: Command, io: CliIO): void {
 async function runServer(o: Options, c: Config, io: CliIO, log: Logger, tracing: Tracing): Promise<number> {
   const serving = await openServing(c, { modelDir: o.model, version: pkg.version, log });
   if (cluster.isWorker) serving.deps.metrics.joinCluster();
+  // loaded here, not at the top: the other commands of this CLI do not need the HTTP stack
+  const { listen } = await import('../http/index.js');
   let server: RunningServer;
   try {
     server = await listen(serving.app, c.server);

@@ -5,7 +5,7 @@ import { maskUri } from '../../adapters/uri.js';
 import { IntentOpsError } from '../../core/errors.js';
 import type { RateLimiter } from '../../ports/rate-limiter.js';
 import type { Config } from '../config.js';
-import { createApp, type HttpDeps } from '../http/index.js';
+import type { HttpDeps } from '../http/index.js';
 import type { Env } from '../http/types.js';
 import { modelIdentity, type ClassifyObserver } from '../classify/service.js';
 import type { IntentModel } from '../classify/model.js';
@@ -137,6 +137,8 @@ export async function openServing(c: Config, o: ServingOptions): Promise<Serving
       ...(stack.llm ? { llm: llmView(stack.llm, ops.predictions) } : {}),
       ...(namer ? { discover: { namer, naming: { maxClusters: c.llm.naming.maxClusters, cache: new ClusterNameCache(), onError: (e: unknown) => stack.repeated.warn('llm-naming', { err: (e as Error).message }, 'cluster naming by the LLM failed; the cluster keeps its terms name') } } } : {}),
     };
+    // the HTTP app (hono, the routes) is loaded by the commands that serve, not by every CLI command
+    const { createApp } = await import('../http/index.js');
     const app = createApp(deps, { version: o.version });
     stack.follow();
     log.info({ model: modelIdentity(current()), rollout: ro ? ro.live.view().mode : OFF, llm: stack.llm ? stack.llm.status().champion : OFF, review: review ? maskUri(c.review.uri) : OFF, cache: cache ? maskUri(c.cache.uri) : OFF, auth: keys.length > 0 }, 'serving stack ready');
