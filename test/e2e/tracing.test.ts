@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../src/app/dev/fake-llm-server.js';
 import { hashKey } from '../../src/app/http/auth.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
-import { CLI_MAIN, ROOT, tempDir } from '../helpers/sample.js';
+import { serveProcess, type Child } from '../helpers/cli-process.js';
+import { ROOT, tempDir } from '../helpers/sample.js';
 import { CONFIDENT, sampleModel, UNSURE } from '../helpers/serving.js';
 
 /*
@@ -22,46 +22,16 @@ const TEXTS = { confident: CONFIDENT, llm: UNSURE, review: 'well then', propagat
 const CALLER = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
 const UNSAMPLED_TRACE = '5cf92f3577b34da6a3ce929d0e0e4799';
 
-interface Server {
-  readonly proc: ChildProcess;
-  readonly url: string;
-  stdout(): string;
-  readonly exit: Promise<number | null>;
-}
-
-async function serve(args: string[], env: Record<string, string>): Promise<Server> {
-  const proc = spawn(process.execPath, [CLI_MAIN, 'serve', '--port', '0', ...args], { cwd: tempDir(), env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
-  let out = '';
-  let err = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d));
-  proc.stderr!.on('data', (d: Buffer) => (err += d));
-  const exit = new Promise<number | null>((resolve) => proc.once('exit', resolve));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /"url":"(http:\/\/[^"]+)","pid":\d+,"msg":"listening"/.exec(out);
-      if (m) {
-        clearInterval(timer);
-        resolve(m[1]);
-      }
-    }, 25);
-    void exit.then((code) => {
-      clearInterval(timer);
-      reject(new Error(`serve exited with ${code} before listening:\n${err}\n${out}`));
-    });
-  });
-  return { proc, url, stdout: () => out, exit };
-}
-
 describe('intentops serve exports OpenTelemetry traces over OTLP/HTTP', () => {
   let rx: OtlpReceiver;
   let fake: FakeLlm;
-  let server: Server;
+  let server: Child;
   const traceresponse: Record<string, string | null> = {};
 
   beforeAll(async () => {
     rx = await startOtlpReceiver();
     fake = await startFakeLlm();
-    server = await serve(['--model', await sampleModel()], {
+    server = await serveProcess(['--model', await sampleModel()], {
       INTENTOPS_REVIEW_URI: `sqlite:${join(tempDir(), 'review.db')}`,
       INTENTOPS_API_KEYS: `e2e:${hashKey(CLIENT_KEY)}`,
       INTENTOPS_LLM_PROVIDER: 'openai-chat',
