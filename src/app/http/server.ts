@@ -23,8 +23,11 @@ export interface RunningServer {
  * under load sends its next request within a millisecond or two of an answer, and that request
  * is then answered with `Connection: close`; closing a connection at the very moment its client
  * reuses it is what resets the client's request, so only connections quiet for a while are cut.
+ * 3 s, below node's 5 s keep-alive timeout: at 1 s a client starved of CPU on a loaded machine
+ * (load average 5–15, 2026-12-07) was twice caught sending into a connection being closed
+ * (test/e2e/serve-drain.test.ts, one ECONNRESET among thousands of requests).
  */
-const IDLE_GRACE_MS = 1000;
+const IDLE_GRACE_MS = 3000;
 const SWEEP_MS = 100;
 
 interface Conn {
