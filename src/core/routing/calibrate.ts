@@ -81,13 +81,18 @@ const BOUND_START = 0.15;
  * below 515 messages (386 would be over three quarters of them) too. Both starts depend on the
  * number of messages, the target and δ only.
  */
+/** The fewest accepted messages whose bound at `delta` can pass at all (none of them wrong). */
+function zeroErrorMinimum(alpha: number, delta: number): number {
+  return Math.ceil(Math.log(delta) / Math.log(1 - alpha));
+}
+
 const robustStarts = new Map<string, number>();
 function robustStart(alpha: number, delta: number): number {
   const key = `${alpha}/${delta}`;
   let k = robustStarts.get(key);
   if (k === undefined) {
     // a linear scan from the zero-error minimum; it ends within a few times 1 / alpha
-    k = Math.max(1, Math.ceil(Math.log(delta) / Math.log(1 - alpha)));
+    k = Math.max(1, zeroErrorMinimum(alpha, delta));
     while (k < 10_000_000 && !clopperPearsonUpperAtMost(Math.floor((k * alpha) / 2), k, delta, alpha)) k++;
     if (robustStarts.size > 64) robustStarts.clear();
     robustStarts.set(key, k);
@@ -97,7 +102,7 @@ function robustStart(alpha: number, delta: number): number {
 
 /** The walks' starts (ascending) and the δ each gets. */
 function walkStarts(n: number, alpha: number, delta: number, minAccepted: number): { starts: number[]; d: number } {
-  const floor = (d: number) => Math.max(minAccepted, Math.ceil(Math.log(d) / Math.log(1 - alpha)));
+  const floor = (d: number) => Math.max(minAccepted, zeroErrorMinimum(alpha, d));
   const single = Math.max(floor(delta), Math.floor(BOUND_START * n));
   if (robustStart(alpha, delta) <= single) return { starts: [single], d: delta };
   const d = delta / 2;
@@ -105,6 +110,16 @@ function walkStarts(n: number, alpha: number, delta: number, minAccepted: number
   const second = robustStart(alpha, d);
   // a second start beyond three quarters of the data would test little but the widest cuts: one walk then
   return second <= 0.75 * n && second > first ? { starts: [first, second], d } : { starts: [single], d: delta };
+}
+
+/**
+ * The error probability at which the bound of a policy that did not reach the target is computed
+ * (every unreached policy calibratePolicy returns, whichever `whenUnreached`): the fallback's best
+ * bound is a maximum over every family's cuts, so it keeps the split over them it had (it promises
+ * nothing: reachedTarget is false there).
+ */
+export function unreachedDelta(delta: number, samples: readonly RoutingSample[]): number {
+  return delta / (MARGINS.length * (samples.some((s) => s.knnAgrees !== null) ? 2 : 1) * 3);
 }
 
 /**
@@ -135,9 +150,7 @@ export function calibratePolicy(samples: readonly RoutingSample[], targetPrecisi
   const alpha = 1 - targetPrecision;
   const bounded = delta > 0;
   const { starts, d } = bounded ? walkStarts(n, alpha, delta, minAccepted) : { starts: [minAccepted], d: 0 };
-  // the fallback's best bound is a maximum over every family's cuts: it keeps the split it had
-  // (it promises nothing: reachedTarget is false there)
-  const dFallback = delta / (MARGINS.length * (hasKnn ? 2 : 1) * 3);
+  const dFallback = unreachedDelta(delta, samples);
   let best: CalibratedPolicy | null = null;
   let fallback: CalibratedPolicy | null = null;
   for (const requireKnnAgreement of [false, true]) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clopperPearsonUpper } from '../eval/bounds.js';
-import { calibratePolicy, type RoutingSample } from './calibrate.js';
-import { perTestDelta, widestNearBest } from './near-best.js';
+import { calibratePolicy, unreachedDelta, type RoutingSample } from './calibrate.js';
+import { widestNearBest } from './near-best.js';
 
 /** n samples, most confident first (distinct confidences), wrong at the given ranks. */
 function ranked(n: number, wrong: (rank: number) => boolean): RoutingSample[] {
@@ -52,18 +52,21 @@ describe('widestNearBest', () => {
   });
 });
 
-describe('perTestDelta', () => {
-  it('finds the error probability that gives a bound', () => {
-    for (const [k, n, d] of [[5, 241, 0.001], [0, 40, 0.05 / 42], [12, 900, 0.01]]) {
-      const u = clopperPearsonUpper(k, n, d);
-      const back = perTestDelta(k, n, u)!;
-      expect(Math.abs(Math.log(back) - Math.log(d))).toBeLessThan(1e-3);
+describe('unreachedDelta', () => {
+  it('is the error probability of every unreached policy\'s bound, which the widened cut is bounded at too', () => {
+    // no kNN evidence: 7 margin families × 3, as calibratePolicy splits it
+    expect(unreachedDelta(0.05, samples)).toBeCloseTo(0.05 / 21, 15);
+    expect(unreachedDelta(0.05, samples.map((x) => ({ ...x, knnAgrees: true })))).toBeCloseTo(0.05 / 42, 15);
+    const d = unreachedDelta(0.05, samples);
+    for (const whenUnreached of ['best-bound', 'point', 'most-precise'] as const) {
+      const p = calibratePolicy(samples, 0.97, { delta: 0.05, whenUnreached });
+      expect(p.reachedTarget).toBe(false);
+      const kept = Math.round(p.coverage * samples.length);
+      expect(p.precisionBound!).toBeCloseTo(1 - clopperPearsonUpper(Math.round((1 - p.precision) * kept), kept, d), 12);
     }
-  });
-
-  it('says null when no error probability gives the bound', () => {
-    expect(perTestDelta(3, 3, 0.5)).toBeNull();
-    expect(perTestDelta(0, 100, 0.9)).toBeNull();
-    expect(perTestDelta(1, 100, 0)).toBeNull();
+    const chosen = calibratePolicy(samples, 0.97, { delta: 0.05, whenUnreached: 'best-bound' });
+    const wide = widestNearBest(samples, chosen, 0.01);
+    const kept = Math.round(wide.coverage * samples.length);
+    expect(wide.precisionBound!).toBeCloseTo(1 - clopperPearsonUpper(Math.round((1 - wide.precision) * kept), kept, d), 12);
   });
 });

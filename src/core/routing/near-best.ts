@@ -1,6 +1,6 @@
 import { clopperPearsonUpper, clopperPearsonUpperAtMost } from '../eval/bounds.js';
 import { reasonFor } from './policy.js';
-import type { CalibratedPolicy, RoutingSample } from './calibrate.js';
+import { unreachedDelta, type CalibratedPolicy, type RoutingSample } from './calibrate.js';
 
 /**
  * The widest cut among near-equal bounds (the loop's fix for thresholds that jump from one model
@@ -11,7 +11,7 @@ import type { CalibratedPolicy, RoutingSample } from './calibrate.js';
  * messages the model answers swings from day to day on noise. This keeps the chosen policy family
  * (margin and kNN rule) and takes, among its confidence cuts whose held-out precision still meets
  * the target (point estimate), the widest whose bound is at most `tolerance` below the chosen one,
- * both bounds computed at the same per-test error probability as the chosen bound. A cut never
+ * both bounds computed at the error probability of the chosen bound (unreachedDelta). A cut never
  * goes below the target on the held-out rows, and the policy reports its own (lower) bound and
  * `reachedTarget: false`, as the fallback did.
  *
@@ -23,9 +23,7 @@ export function widestNearBest(samples: readonly RoutingSample[], chosen: Calibr
   const n = samples.length;
   const kept = Math.round(chosen.coverage * n);
   if (kept === 0) return chosen;
-  const wrong = Math.round((1 - chosen.precision) * kept);
-  const d = perTestDelta(wrong, kept, 1 - chosen.precisionBound);
-  if (d === null) return chosen;
+  const d = unreachedDelta(chosen.delta, samples);
   const floor = chosen.precisionBound - tolerance;
   const { minMargin, requireKnnAgreement } = chosen.policy;
   const pass = samples.filter((s) => reasonFor({ minConfidence: 0, minMargin, requireKnnAgreement }, s.confidence, s.margin, s.knnAgrees) === 'confident');
@@ -47,23 +45,4 @@ export function widestNearBest(samples: readonly RoutingSample[], chosen: Calibr
     precision: best.ok / best.kept,
     precisionBound: 1 - clopperPearsonUpper(best.kept - best.ok, best.kept, d),
   };
-}
-
-/**
- * The per-test error probability at which `wrong` errors in `kept` give the upper error bound
- * `upper` (calibratePolicy splits delta over its tests; the policy records only delta and the
- * bound). Bisection on log(d); null when no d in (1e-15, 0.5] gives that bound.
- */
-export function perTestDelta(wrong: number, kept: number, upper: number): number | null {
-  if (!(upper > 0 && upper < 1) || wrong >= kept) return null;
-  let lo = Math.log(1e-15);
-  let hi = Math.log(0.5);
-  // the bound falls as d grows
-  if (clopperPearsonUpper(wrong, kept, Math.exp(lo)) < upper - 1e-9 || clopperPearsonUpper(wrong, kept, Math.exp(hi)) > upper + 1e-9) return null;
-  for (let i = 0; i < 60; i++) {
-    const mid = (lo + hi) / 2;
-    if (clopperPearsonUpper(wrong, kept, Math.exp(mid)) > upper) lo = mid;
-    else hi = mid;
-  }
-  return Math.exp((lo + hi) / 2);
 }
