@@ -145,6 +145,14 @@ export function modelIdentity(m: IntentModel): ModelId {
   return m.identity;
 }
 
+/**
+ * Whether a result's review item is a check of the LLM's answer (reason `llm_check`,
+ * review.llmCheckSampleRate): an answered LLM message queues an item for no other reason.
+ */
+export function queuedForLlmCheck<R extends Pick<ClassifyResult, 'route' | 'reason' | 'review'>>(r: R): r is R & { review: NonNullable<R['review']> } {
+  return r.review !== undefined && r.route === 'llm' && r.reason === 'llm_answered';
+}
+
 /** Cache key: model version + normalised text, hashed (no raw text, no secrets in keys). */
 export function cacheKey(version: string, text: string): string {
   const norm = text.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();

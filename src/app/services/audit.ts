@@ -1,7 +1,7 @@
 import { wilsonInterval, type Interval } from '../../core/eval/bounds.js';
 import type { Llm } from '../../ports/llm.js';
 import type { ReviewStore } from '../../ports/review-store.js';
-import type { ClassifyInput, ClassifyResult } from '../classify/service.js';
+import { queuedForLlmCheck, type ClassifyInput, type ClassifyResult } from '../classify/service.js';
 import { sampledId } from './monitor.js';
 
 /**
@@ -91,7 +91,7 @@ export class Auditor {
       if (r.outOfScope) b.oos++;
     }
     // an LLM answer the classify service queued for a person's check (reason llm_check)
-    if (r.route === 'llm' && r.reason === 'llm_answered' && r.review && !r.review.pending && !r.cached && this.o.review) {
+    if (queuedForLlmCheck(r) && !r.review.pending && !r.cached && this.o.review) {
       this.remember(this.awaitedLlm, r.review.id, r.intent);
       return;
     }

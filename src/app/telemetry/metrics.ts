@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ClassifyObserver, ClassifyResult, LlmEvent } from '../classify/service.js';
+import { queuedForLlmCheck, type ClassifyObserver, type ClassifyResult, type LlmEvent } from '../classify/service.js';
 import { joinClusterMetrics } from './cluster.js';
 
 const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -95,8 +95,7 @@ export class ServiceMetrics implements ClassifyObserver {
     if (r.outOfScope) this.outOfScope.inc({ source: r.route === 'llm' ? 'llm' : 'model' });
     if (this.o.cacheEnabled) this.cacheLookups.inc({ result: r.cached ? 'hit' : 'miss' });
     if (r.cached) return; // a cached answer called nobody
-    // an answered LLM message with a review item is a check of the LLM's answer (review.llmCheckSampleRate)
-    if (r.review) this.reviewQueued.inc({ reason: r.route === 'llm' && r.reason === 'llm_answered' ? 'llm_check' : r.reason });
+    if (r.review) this.reviewQueued.inc({ reason: queuedForLlmCheck(r) ? 'llm_check' : r.reason });
   }
 
   /** LLM calls made (with their usage, billed even when the answer was unusable) and fallbacks never sent. */
