@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openReviewStore } from '../../src/adapters/review-store/index.js';
-import { runCli } from '../../src/app/cli/main.js';
 import { hashKey } from '../../src/app/http/auth.js';
+import { runCliCaptured } from '../helpers/capture.js';
 import { cliProcess, serveProcess } from '../helpers/cli-process.js';
 import { CLI_MAIN, tempDir } from '../helpers/sample.js';
 import { copyModel, sampleModel } from '../helpers/serving.js';
@@ -22,19 +21,7 @@ import { copyModel, sampleModel } from '../helpers/serving.js';
 const BASE_ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
 
 /** A CLI command in-process, with its own streams; stdin is `input`. */
-async function cli(args: string[], o: { input?: string } = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  process.exitCode = 0;
-  await runCli(args, { stdout, stderr, stdin: Readable.from(o.input ? [o.input] : []), env: { ...BASE_ENV } });
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, stdout: out, stderr: err };
-}
+const cli = (args: string[], o: { input?: string } = {}) => runCliCaptured(args, { ...BASE_ENV }, o.input);
 
 afterEach(() => {
   process.exitCode = 0;

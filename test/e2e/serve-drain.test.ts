@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { CLI_MAIN, tempDir } from '../helpers/sample.js';
+import { serveProcess } from '../helpers/cli-process.js';
 import { CONFIDENT, sampleModel } from '../helpers/serving.js';
 
 interface Outcome {
@@ -27,27 +26,9 @@ function post(agent: Agent, port: number, body: string, afterSignal: () => boole
 describe('SIGTERM under load (real server process, real keep-alive client)', () => {
   it('drains without resetting a single client connection: answers during the drain say Connection: close, then connections are refused', async () => {
     const model = await sampleModel();
-    const proc = spawn(process.execPath, [CLI_MAIN, 'serve', '--model', model, '--port', '0'], {
-      cwd: tempDir(),
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', INTENTOPS_REVIEW_URI: 'sqlite::memory:', INTENTOPS_EVENTS_URI: 'sqlite::memory:', INTENTOPS_TRACKING_URI: 'none', INTENTOPS_CACHE_URI: 'none' },
-    });
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => (out += d));
-    proc.stderr!.on('data', (d: Buffer) => (out += d));
-    const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setInterval(() => {
-        const m = /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(out);
-        if (m) {
-          clearInterval(timer);
-          resolve(Number(m[1]));
-        }
-      }, 25);
-      void exit.then((code) => {
-        clearInterval(timer);
-        reject(new Error(`serve exited with ${code}:\n${out}`));
-      });
-    });
+    const server = await serveProcess(['--model', model], { INTENTOPS_REVIEW_URI: 'sqlite::memory:', INTENTOPS_EVENTS_URI: 'sqlite::memory:', INTENTOPS_TRACKING_URI: 'none', INTENTOPS_CACHE_URI: 'none' });
+    const { proc, exit } = server;
+    const port = Number(new URL(server.url).port);
 
     const agent = new Agent({ keepAlive: true, maxSockets: 64 });
     const outcomes: Outcome[] = [];

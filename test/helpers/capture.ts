@@ -14,13 +14,13 @@ export function logSink(): { log: Logger; entries: () => Record<string, unknown>
   return { log: createLogger({ level: 'debug', destination }), entries: () => lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
-/** Runs the CLI in-process against `env`, returning its exit code and output. */
-export async function runCliCaptured(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the CLI in-process against `env` (stdin: `input`, else empty), returning its exit code and output. */
+export async function runCliCaptured(args: string[], env: Record<string, string>, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const sink = (f: (s: string) => void) => new Writable({ write: (chunk, _e, cb) => (f(String(chunk)), cb()) });
   process.exitCode = undefined;
-  await runCli(args, { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), stdin: Readable.from([]), env });
+  await runCli(args, { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), stdin: Readable.from(input ? [input] : []), env });
   const code = Number(process.exitCode ?? 0);
   process.exitCode = undefined;
   return { code, stdout, stderr };
