@@ -1,6 +1,6 @@
 /**
  * `npm run bench:loop [-- --days 10] [--per-day N] [--embedder hashed|hashed+onnx] [--seed 1]
- *   [--reviews 20] [--discover 5] [--withheld 5] [--withheld-from 6] [--shadow 100] [--llm-accuracy 0.9] [--coverage-gate 0.1] [--when-unreached best-bound|point|most-precise] [--bound-tolerance T] [--llm-share 0|1] [--llm-check RATE] [--day-cap N] [--json FILE]`
+ *   [--reviews 20] [--discover 5] [--withheld 5] [--withheld-from 6] [--shadow 100] [--llm-accuracy 0.9] [--coverage-gate 0.1] [--when-unreached best-bound|point|most-precise] [--bound-tolerance T] [--llm-share 0|1] [--llm-check RATE] [--calibrate-on all|sampled] [--day-cap N] [--json FILE]`
  *
  * The loop on BANKING77 (issue #18): the training set (10,003 messages, shuffled with the seed)
  * replayed as live traffic over `--days` days, starting from 10 labelled examples per intent
@@ -78,6 +78,9 @@ const BOUND_TOLERANCE = num('--bound-tolerance', 0);
 const LLM_SHARE = num('--llm-share', 0) > 0;
 /** Share of the LLM's answers also queued for the reviewer to check (config review.llmCheckSampleRate; the product's default 0.01). */
 const LLM_CHECK = num('--llm-check', 0.01);
+/** Which people's labels calibrate the thresholds (config retrain.calibrateOn): all, or only those drawn at random from the traffic. */
+const CALIBRATE_ON = opt('--calibrate-on') ?? 'all';
+if (CALIBRATE_ON !== 'all' && CALIBRATE_ON !== 'sampled') throw new Error(`--calibrate-on: expected all or sampled, got ${CALIBRATE_ON}`);
 if (LLM_CHECK > 1) {
   console.error(`error: --llm-check is a share from 0 to 1, got ${LLM_CHECK}`);
   process.exit(2);
@@ -170,7 +173,7 @@ writeFileSync(
     logging: { level: 'warn' },
     llm: { provider: 'openai-chat', baseUrl: fake.baseUrl, model: 'gpt-4o-mini', apiKey: 'bench', estimateUnknownShare: LLM_SHARE },
     monitor: { audit: { sampleRate: AUDIT_RATE } },
-    retrain: { labels: { maxPerIntentPerDay: DAY_CAP } },
+    retrain: { calibrateOn: CALIBRATE_ON, labels: { maxPerIntentPerDay: DAY_CAP } },
     rollout: { shadowQueue: 100_000 },
     loop: { name: 'banking', data: seedFile, test: gateFile, gates: gatesFile, workDir: join(work, 'loop'), minNewLabels: 1, shadow: { minMessages: SHADOW, minAgreement: 0.5, maxWaitHours: 1000 } },
   }),
@@ -489,7 +492,7 @@ const json = opt('--json');
 if (json) {
   writeFileSync(
     json,
-    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, coverageGate: COVERAGE_GATE, discover: DISCOVER, whenUnreached: WHEN_UNREACHED, boundTolerance: BOUND_TOLERANCE, llmShare: LLM_SHARE, llmCheck: LLM_CHECK, dayCap: DAY_CAP, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, meanLlmShare, seconds: total, final }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, coverageGate: COVERAGE_GATE, discover: DISCOVER, whenUnreached: WHEN_UNREACHED, boundTolerance: BOUND_TOLERANCE, llmShare: LLM_SHARE, llmCheck: LLM_CHECK, calibrateOn: CALIBRATE_ON, dayCap: DAY_CAP, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, meanLlmShare, seconds: total, final }, null, 2),
   );
 }
 rmSync(work, { recursive: true, force: true });

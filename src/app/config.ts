@@ -411,6 +411,12 @@ export const configSchema = z.object({
    */
   retrain: z
     .object({
+      /**
+       * Which people's labels calibrate the routing thresholds (all train): `all`, or `sampled`:
+       * only the items drawn at random from the traffic (audits, LLM checks), not those chosen for
+       * doubt (queue order, discovery clusters, feedback corrections). See RetrainRequest.calibrateOn.
+       */
+      calibrateOn: z.enum(['all', 'sampled']).default('all'),
       labels: z
         .object({
           /** Candidates are the answers of the last sinceDays days. */
@@ -517,6 +523,7 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_REVIEW_GROUP_PARAPHRASES: 'review.groupParaphrases',
   INTENTOPS_REVIEW_OUT_OF_SCOPE_SAMPLE_RATE: 'review.outOfScopeSampleRate',
   INTENTOPS_REVIEW_LLM_CHECK_SAMPLE_RATE: 'review.llmCheckSampleRate',
+  INTENTOPS_RETRAIN_CALIBRATE_ON: 'retrain.calibrateOn',
   INTENTOPS_TRACKING_URI: 'tracking.uri',
   INTENTOPS_REGISTRY_URI: 'registry.uri',
   INTENTOPS_ARTIFACTS_URI: 'registry.artifacts',

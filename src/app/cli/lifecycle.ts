@@ -142,6 +142,7 @@ export function registerLifecycle(program: Command, io: CliIO): void {
             who: whoAmI(),
             predictions: events?.predictions,
             labels: c.retrain.labels,
+            calibrateOn: c.retrain.calibrateOn,
           });
           if (o.json) {
             out(io, JSON.stringify({ runId: r.runId, added: r.added, labels: r.labels ?? null, gate: { passed: r.gate.outcome.passed, summary: r.gate.outcome.summary }, version: r.version ?? null }, null, 2));

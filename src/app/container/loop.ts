@@ -97,7 +97,7 @@ export async function openLoop(c: Config, o: OpenLoopOptions): Promise<{ service
       registry,
       rollout,
       sources: { review: outcomes.reviews, feedback, ...(machineSince && { machineSince }) },
-      retrain: { data, load: loadOptions(c), test, gates, train: trainSettings(c), kit: trainingKit, tracking, registry, open: (dir) => openModel(dir, c), predictions: outcomes.predictions, labels: c.retrain.labels },
+      retrain: { data, load: loadOptions(c), test, gates, train: trainSettings(c), kit: trainingKit, tracking, registry, open: (dir) => openModel(dir, c), predictions: outcomes.predictions, labels: c.retrain.labels, calibrateOn: c.retrain.calibrateOn },
       open: async (v: ModelVersion) => openModel((await resolveModelUri(registry, `models:/${v.name}/${v.version}`)).path, c),
       settings: c.loop,
       who: o.who,

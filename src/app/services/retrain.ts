@@ -55,7 +55,22 @@ export interface RetrainRequest {
   readonly audits?: () => Promise<readonly AuditVerdict[]>;
   /** The clock the label window ends at (tests pin it). */
   readonly now?: () => Date;
+  /**
+   * Which people's labels calibrate the routing thresholds (all of them train):
+   * - `all` (default): every review label and feedback correction;
+   * - `sampled`: only the labels of messages drawn at random from the traffic: the precision
+   *   audit's items and the LLM checks (review reasons `audit`, `llm_check`). Items a reviewer took
+   *   in queue order (the most doubtful first), members of an accepted discovery cluster and
+   *   feedback corrections are chosen for being hard or wrong; as calibration rows they make the
+   *   held-out data harder than the traffic, and the thresholds stricter with every label.
+   */
+  readonly calibrateOn?: CalibrateOn;
 }
+
+export type CalibrateOn = 'all' | 'sampled';
+
+/** Review reasons whose items are a random sample of the traffic (config review.llmCheckSampleRate, monitor.audit.sampleRate). */
+const SAMPLED_REASONS: readonly string[] = ['audit', 'llm_check'];
 
 export interface RetrainResult {
   readonly runId: string;
@@ -90,6 +105,8 @@ export interface Labelled extends LabelledText {
   readonly from: 'review' | 'feedback';
   /** A review item queued by the precision audit (its label is also the audit's verdict). */
   readonly audit?: boolean;
+  /** A review item drawn at random from the traffic (an audit or an LLM check), not chosen for doubt. */
+  readonly sampled?: boolean;
 }
 
 /** Every labelled review item, with the time it was labelled (paged through the queue). */
@@ -97,7 +114,7 @@ async function reviewLabels(review: Pick<ReviewStore, 'list'>): Promise<Labelled
   const out: Labelled[] = [];
   for (let after: string | undefined; ; ) {
     const page = await review.list({ state: 'labelled', limit: 1000, after });
-    for (const item of page) if (item.label !== undefined) out.push({ text: item.text, label: item.label, at: item.updatedAt, from: 'review', ...(item.reason === 'audit' && { audit: true }) });
+    for (const item of page) if (item.label !== undefined) out.push({ text: item.text, label: item.label, at: item.updatedAt, from: 'review', ...(item.reason === 'audit' && { audit: true }), ...(SAMPLED_REASONS.includes(item.reason) && { sampled: true }) });
     if (page.length < 1000) return out;
     after = page[page.length - 1].id;
   }
@@ -145,7 +162,10 @@ export async function retrain(req: RetrainRequest): Promise<RetrainResult> {
     newIntents: Object.fromEntries([...fresh].filter(([, n]) => n >= NEW_INTENT_MIN_EXAMPLES)),
     heldBack,
   };
-  const extra = [...usable.map((l) => ({ text: l.text, label: l.label })), ...(req.extraExamples ?? [])];
+  // calibrateOn 'sampled': people's labels on messages chosen for doubt train without calibrating
+  const calibrates = (l: Labelled) => req.calibrateOn !== 'sampled' || l.sampled === true;
+  const extra = [...usable.filter(calibrates).map((l) => ({ text: l.text, label: l.label })), ...(req.extraExamples ?? [])];
+  const chosenExamples = usable.filter((l) => !calibrates(l)).map((l) => ({ text: l.text, label: l.label, weight: 1, calibrate: false }));
   // machine labels: below people's, never contradicting them, and never calibrating unless an audit confirmed them
   const machine = req.predictions && req.labels ? await machineLabels({
     log: req.predictions,
@@ -182,10 +202,12 @@ export async function retrain(req: RetrainRequest): Promise<RetrainResult> {
           outOfScopeExamples: added.outOfScope,
           newIntents: Object.keys(added.newIntents).join(',') || 'none',
           heldBackNewIntents: Object.keys(added.heldBack).join(',') || 'none',
+          calibrateOn: req.calibrateOn ?? 'all',
+          peopleLabelsNotCalibrating: chosenExamples.length,
           ...(machine && labelParams(machine.report)),
         },
       },
-      () => train({ ...req.train, data: file, out: req.out, name: req.name, extra: [...(req.train.extra ?? []), ...machineExamples] }, req.kit),
+      () => train({ ...req.train, data: file, out: req.out, name: req.name, extra: [...(req.train.extra ?? []), ...chosenExamples, ...machineExamples] }, req.kit),
     );
     if (machine) await recordLabels(req.tracking, run.id, machine.report);
     const candidate = await req.open(req.out);
