@@ -47,14 +47,20 @@ export async function createEmbedder(spec: string, options: EmbedderOptions = {}
   return made.length === 2 ? new CombinedEmbedder(made[0], made[1]) : made[0];
 }
 
-/** Rebuilds the embedder saved in a bundle; `options` (e.g. a new modelDir) override saved config. */
-export async function restoreEmbedder(state: EmbedderState, options: EmbedderOptions = {}): Promise<Embedder> {
+/**
+ * Rebuilds the embedder saved in a bundle; `options` (e.g. a new modelDir) override saved config.
+ * With `cacheDir`, slow parts keep their vectors on disk as createEmbedder's do (same files: a
+ * restored encoder has the state it was trained with), so evaluating several bundles of one
+ * encoder on one test set embeds it once.
+ */
+export async function restoreEmbedder(state: EmbedderState, options: EmbedderOptions = {}, cacheDir?: string): Promise<Embedder> {
   if (state.name.includes('+')) {
     const [a, b] = splitState(state);
     const w = state.config.weights as [number, number] | undefined;
-    return new CombinedEmbedder(await restoreEmbedder(a, options), await restoreEmbedder(b, options), w);
+    return new CombinedEmbedder(await restoreEmbedder(a, options, cacheDir), await restoreEmbedder(b, options, cacheDir), w);
   }
-  return getEmbedderFactory(state.name).restore(state, options[state.name]);
+  const e = await getEmbedderFactory(state.name).restore(state, options[state.name]);
+  return cacheDir && CACHEABLE.has(state.name) ? new DiskCachedEmbedder(e, cacheDir) : e;
 }
 
 /** Fits every fittable part (e.g. the hashed embedder's IDF) on the training texts. */

@@ -57,10 +57,10 @@ export function loadOptions(c: Config): LoadOptions {
   };
 }
 
-/** The model of a bundle read into memory: its embedder and vector index restored, then IntentModel.fromParts. */
-export async function modelFromBundle(b: Bundle, options: EmbedderOptions = {}): Promise<IntentModel> {
+/** The model of a bundle read into memory: its embedder (with a disk cache of its slow parts' vectors when `cacheDir` is given) and vector index restored, then IntentModel.fromParts. */
+export async function modelFromBundle(b: Bundle, options: EmbedderOptions = {}, cacheDir?: string): Promise<IntentModel> {
   const m = b.manifest;
-  const embedder = await restoreEmbedder({ name: m.embedder.name, config: m.embedder.config, arrays: b.embedderArrays }, options);
+  const embedder = await restoreEmbedder({ name: m.embedder.name, config: m.embedder.config, arrays: b.embedderArrays }, options, cacheDir);
   const index = getVectorIndexFactory(m.index.kind).fromBytes(b.indexBytes);
   return IntentModel.fromParts(b, embedder, index);
 }
