@@ -118,8 +118,10 @@ describe('LLM deadline (llm.deadlineMs)', () => {
 
   it('a hung LLM costs one deadline, not attempts × timeout: review with reason llm_timeout; timeouts open the circuit', async () => {
     fake = await startFakeLlm();
-    // per attempt 60 s and 3 retries: without the deadline one message would wait 4 minutes
-    const s = await testServing({ flags: llmFlags(fake, { timeoutMs: 60_000, maxRetries: 3, deadlineMs: 300, circuit: { failureThreshold: 2, cooldownMs: 60_000 } }) });
+    // per attempt 60 s and 3 retries: without the deadline one message would wait 4 minutes. The
+    // deadline leaves a loaded machine time to deliver the attempt to the fake (at 300 ms one of
+    // the two never arrived there once, on Node 22 at load average 15)
+    const s = await testServing({ flags: llmFlags(fake, { timeoutMs: 60_000, maxRetries: 3, deadlineMs: 2_000, circuit: { failureThreshold: 2, cooldownMs: 60_000 } }) });
     try {
       fake.script({ hang: true, times: 10 });
       for (const text of UNSURE.slice(0, 2)) {
