@@ -78,8 +78,8 @@ const BOUND_TOLERANCE = num('--bound-tolerance', 0);
 const LLM_SHARE = num('--llm-share', 0) > 0;
 /** Share of the LLM's answers also queued for the reviewer to check (config review.llmCheckSampleRate; the product's default 0.01). */
 const LLM_CHECK = num('--llm-check', 0.01);
-/** Which people's labels calibrate the thresholds (config retrain.calibrateOn): all, or only those drawn at random from the traffic. */
-const CALIBRATE_ON = opt('--calibrate-on') ?? 'all';
+/** Which people's labels calibrate the thresholds (config retrain.calibrateOn): only those drawn at random from the traffic (the product's default, sampled), or all. */
+const CALIBRATE_ON = opt('--calibrate-on') ?? 'sampled';
 if (CALIBRATE_ON !== 'all' && CALIBRATE_ON !== 'sampled') throw new Error(`--calibrate-on: expected all or sampled, got ${CALIBRATE_ON}`);
 if (LLM_CHECK > 1) {
   console.error(`error: --llm-check is a share from 0 to 1, got ${LLM_CHECK}`);

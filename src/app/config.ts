@@ -412,11 +412,12 @@ export const configSchema = z.object({
   retrain: z
     .object({
       /**
-       * Which people's labels calibrate the routing thresholds (all train): `all`, or `sampled`:
+       * Which people's labels calibrate the routing thresholds (all train): `sampled` (default):
        * only the items drawn at random from the traffic (audits, LLM checks), not those chosen for
-       * doubt (queue order, discovery clusters, feedback corrections). See RetrainRequest.calibrateOn.
+       * doubt (queue order, discovery clusters, feedback corrections); or `all`. See
+       * RetrainRequest.calibrateOn.
        */
-      calibrateOn: z.enum(['all', 'sampled']).default('all'),
+      calibrateOn: z.enum(['all', 'sampled']).default('sampled'),
       labels: z
         .object({
           /** Candidates are the answers of the last sinceDays days. */

@@ -60,9 +60,9 @@ describe('retrain: which review labels calibrate (retrain.calibrateOn), on a rea
     }
   }
 
-  it('`sampled`: every review label trains, only the audit and LLM-check items calibrate; the run records both counts', SLOW, async () => {
+  it('`sampled` (the default): every review label trains, only the audit and LLM-check items calibrate; the run records both counts', SLOW, async () => {
     const base = (await loadExamples(SAMPLE_TRAIN)).examples.length;
-    const { r, manifest, run } = await trainWith('sampled', 'sampled');
+    const { r, manifest, run } = await trainWith(undefined, 'sampled');
     expect(r.added.review).toBe(4);
     expect(manifest.training.trainExamples).toBe(base + 4);
     expect(manifest.training.valExamples).toBe(base + 2);
@@ -72,9 +72,9 @@ describe('retrain: which review labels calibrate (retrain.calibrateOn), on a rea
     for (const [text] of labelled) expect(trained.has(text)).toBe(true);
   });
 
-  it('`all` (the default): every review label trains and calibrates', SLOW, async () => {
+  it('`all`: every review label trains and calibrates', SLOW, async () => {
     const base = (await loadExamples(SAMPLE_TRAIN)).examples.length;
-    const { manifest, run } = await trainWith(undefined, 'all');
+    const { manifest, run } = await trainWith('all', 'all');
     expect(manifest.training.trainExamples).toBe(base + 4);
     expect(manifest.training.valExamples).toBe(base + 4);
     expect(run?.params).toMatchObject({ calibrateOn: 'all', peopleLabelsNotCalibrating: 0 });

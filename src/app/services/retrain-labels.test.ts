@@ -142,10 +142,11 @@ describe('retrain with machine labels from a real SQLite prediction log', () => 
       expect(labelOf('what is the weather in Berlin')).toEqual([]);
       expect(bundle.manifest.labels).not.toContain('gift_card');
 
-      // calibration: every example trains (data, 3 review labels and corrections, 4 machine labels), but the 3 unconfirmed machine labels never calibrate (the audited one does)
+      // calibration: every example trains (data, 3 review labels and corrections, 4 machine labels), but the 3 unconfirmed machine labels never calibrate (the audited one does),
+      // and of people's labels only the audit item's (drawn at random from the traffic): the reviewed low-confidence item and the feedback correction were chosen for doubt (retrain.calibrateOn 'sampled')
       const base = (await loadExamples(SAMPLE_TRAIN)).examples.length;
       expect(bundle.manifest.training.trainExamples).toBe(base + 3 + 4);
-      expect(bundle.manifest.training.valExamples).toBe(base + 3 + 1);
+      expect(bundle.manifest.training.valExamples).toBe(base + 1 + 1);
 
       // the run, the gate report and the registry say what was used
       const run = await tracking.getRun(r.runId);
