@@ -1,16 +1,14 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openArtifactStore } from '../../adapters/artifacts/index.js';
-import { modelBundles, readBundle } from '../../adapters/bundle/index.js';
+import { readBundle } from '../../adapters/bundle/index.js';
 import { openRegistryStore } from '../../adapters/registry/index.js';
 import { openReviewStore } from '../../adapters/review-store/index.js';
 import { openTrackingStore } from '../../adapters/tracking/index.js';
 import type { ReviewReason } from '../../ports/review-store.js';
-import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
-import { modelFromBundle, trainingKit } from '../container/index.js';
+import { sampleRetrain } from '../../../test/helpers/retrain.js';
+import { SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 import { loadExamples } from './dataset.js';
-import { loadGatesFile } from './gate.js';
 import { retrain, type CalibrateOn } from './retrain.js';
 
 /**
@@ -39,21 +37,7 @@ describe('retrain: which review labels calibrate (retrain.calibrateOn), on a rea
         await review.resolve(item.id, 'ana', { label });
       }
       const out = join(work, name);
-      const r = await retrain({
-        data: SAMPLE_TRAIN,
-        test: (await loadExamples(SAMPLE_TEST, { keepDuplicates: true })).examples,
-        gates: loadGatesFile(join(ROOT, 'test/fixtures/gates/lenient.yaml')),
-        name: 'tickets',
-        out,
-        train: { embedder: 'hashed', seed: 3 },
-        kit: trainingKit,
-        tracking,
-        registry: { store: registryStore, artifacts: openArtifactStore(`file:${join(work, `artifacts-${name}`)}`), bundles: modelBundles },
-        open: (dir) => modelFromBundle(readBundle(dir), {}),
-        who: 'test',
-        review,
-        ...(mode && { calibrateOn: mode }),
-      });
+      const r = await retrain({ ...(await sampleRetrain(join(work, `w-${name}`), out, tracking, registryStore)), review, ...(mode && { calibrateOn: mode }) });
       return { r, manifest: readBundle(out).manifest, run: await tracking.getRun(r.runId) };
     } finally {
       await Promise.all([tracking.close(), registryStore.close(), review.close()]);

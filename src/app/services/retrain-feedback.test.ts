@@ -1,40 +1,20 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openArtifactStore } from '../../adapters/artifacts/index.js';
-import { modelBundles, readBundle } from '../../adapters/bundle/index.js';
+import { readBundle } from '../../adapters/bundle/index.js';
 import { openPredictionLog } from '../../adapters/prediction-log/index.js';
 import { openFeedbackStore } from '../../adapters/feedback-store/index.js';
 import { openRegistryStore } from '../../adapters/registry/index.js';
 import { openReviewStore } from '../../adapters/review-store/index.js';
 import { openTrackingStore } from '../../adapters/tracking/index.js';
 import type { PredictionRecord } from '../../ports/prediction-log.js';
-import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
+import { sampleRetrain } from '../../../test/helpers/retrain.js';
+import { SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 import { loadExamples } from './dataset.js';
 import { FeedbackService } from './feedback.js';
-import { loadGatesFile } from './gate.js';
-import { modelFromBundle, trainingKit } from '../container/index.js';
-import { latestLabels, retrain, type RetrainRequest } from './retrain.js';
-import type { TrackingStore } from '../../ports/tracking-store.js';
-import type { RegistryStore } from '../../ports/registry-store.js';
+import { modelFromBundle } from '../container/index.js';
+import { latestLabels, retrain } from './retrain.js';
 import { OUT_OF_SCOPE, ReviewService } from './review.js';
-
-/** retrain on the sample data, gated on its test file with the lenient gates, registered in `registryStore`. */
-async function sampleRetrain(work: string, out: string, tracking: TrackingStore, registryStore: RegistryStore): Promise<Omit<RetrainRequest, 'review' | 'feedback'>> {
-  return {
-    data: SAMPLE_TRAIN,
-    test: (await loadExamples(SAMPLE_TEST, { keepDuplicates: true })).examples,
-    gates: loadGatesFile(join(ROOT, 'test/fixtures/gates/lenient.yaml')),
-    name: 'tickets',
-    out,
-    train: { embedder: 'hashed', seed: 3 },
-    kit: trainingKit,
-    tracking,
-    registry: { store: registryStore, artifacts: openArtifactStore(`file:${join(work, 'artifacts')}`), bundles: modelBundles },
-    open: (dir) => modelFromBundle(readBundle(dir), {}),
-    who: 'test',
-  };
-}
 
 const at = (day: number) => new Date(Date.UTC(2025, 0, day)).toISOString();
 

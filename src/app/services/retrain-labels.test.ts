@@ -1,8 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openArtifactStore } from '../../adapters/artifacts/index.js';
-import { modelBundles, readBundle } from '../../adapters/bundle/index.js';
+import { readBundle } from '../../adapters/bundle/index.js';
 import { openPredictionLog } from '../../adapters/prediction-log/index.js';
 import { openFeedbackStore } from '../../adapters/feedback-store/index.js';
 import { openRegistryStore } from '../../adapters/registry/index.js';
@@ -10,11 +9,11 @@ import { openReviewStore } from '../../adapters/review-store/index.js';
 import { openTrackingStore } from '../../adapters/tracking/index.js';
 import { DEFAULT_LABEL_POLICY } from '../../core/labels/index.js';
 import type { PredictionRecord } from '../../ports/prediction-log.js';
-import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
-import { modelFromBundle, trainingKit } from '../container/index.js';
+import { sampleRetrain } from '../../../test/helpers/retrain.js';
+import { SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 import { loadExamples } from './dataset.js';
 import { FeedbackService } from './feedback.js';
-import { formatGateOutcome, loadGatesFile } from './gate.js';
+import { formatGateOutcome } from './gate.js';
 import { retrain } from './retrain.js';
 import type { LabelSettings } from './retrain-labels.js';
 
@@ -84,17 +83,7 @@ describe('retrain with machine labels from a real SQLite prediction log', () => 
 
       const out = join(work, 'm-labels');
       const r = await retrain({
-        data: SAMPLE_TRAIN,
-        test: (await loadExamples(SAMPLE_TEST, { keepDuplicates: true })).examples,
-        gates: loadGatesFile(join(ROOT, 'test/fixtures/gates/lenient.yaml')),
-        name: 'tickets',
-        out,
-        train: { embedder: 'hashed', seed: 3 },
-        kit: trainingKit,
-        tracking,
-        registry: { store: registryStore, artifacts: openArtifactStore(`file:${join(work, 'artifacts')}`), bundles: modelBundles },
-        open: (dir) => modelFromBundle(readBundle(dir), {}),
-        who: 'test',
+        ...(await sampleRetrain(work, out, tracking, registryStore)),
         review,
         feedback,
         predictions: log,
@@ -171,17 +160,7 @@ describe('retrain with machine labels from a real SQLite prediction log', () => 
       await log.append([rec('The parcel tracker has not moved since Monday', 'delivery'), rec('I was charged twice for order 881', 'payment_issue'), rec('Can I get my money back for the blue jacket', 'return_refund', { route: 'accepted', reason: 'confident', confidence: 0.95 })]);
       const base = (await loadExamples(SAMPLE_TRAIN)).examples.length;
       const off = await retrain({
-        data: SAMPLE_TRAIN,
-        test: (await loadExamples(SAMPLE_TEST, { keepDuplicates: true })).examples,
-        gates: loadGatesFile(join(ROOT, 'test/fixtures/gates/lenient.yaml')),
-        name: 'tickets',
-        out: join(work, 'm-off'),
-        train: { embedder: 'hashed', seed: 3 },
-        kit: trainingKit,
-        tracking,
-        registry: { store: registryStore, artifacts: openArtifactStore(`file:${join(work, 'artifacts-off')}`), bundles: modelBundles },
-        open: (dir) => modelFromBundle(readBundle(dir), {}),
-        who: 'test',
+        ...(await sampleRetrain(join(work, 'off'), join(work, 'm-off'), tracking, registryStore)),
         predictions: log,
         labels: { ...settings, llm: { ...settings.llm, enabled: false }, self: { ...settings.self, enabled: false } },
         now: () => NOW,
