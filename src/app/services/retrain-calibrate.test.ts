@@ -10,6 +10,7 @@ import { sampleRetrain } from '../../../test/helpers/retrain.js';
 import { SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 import { loadExamples } from './dataset.js';
 import { retrain, type CalibrateOn } from './retrain.js';
+import { OUT_OF_SCOPE } from './review.js';
 
 /**
  * retrain's calibrateOn: which people's labels calibrate the routing thresholds. Labels of items
@@ -26,6 +27,10 @@ describe('retrain: which review labels calibrate (retrain.calibrateOn), on a rea
     ['Your app logs me out every time I switch screens', 'out_of_scope', 'technical_error'],
     ['Was I billed twice for the same pair of boots?', 'llm_check', 'payment_issue'],
     ['How long do I have to send back a coat I do not like', 'audit', 'return_refund'],
+    // "not one of ours", taken in queue order: calibrates anyway (the novelty fit's off-topic examples)
+    ['what is the weather like in Lisbon this weekend', 'out_of_scope', OUT_OF_SCOPE],
+    ['tell me a joke about penguins', 'out_of_scope', OUT_OF_SCOPE],
+    ['who won the chess match last night', 'out_of_scope', OUT_OF_SCOPE],
   ];
 
   async function trainWith(mode: CalibrateOn | undefined, name: string) {
@@ -44,12 +49,13 @@ describe('retrain: which review labels calibrate (retrain.calibrateOn), on a rea
     }
   }
 
-  it('`sampled` (the default): every review label trains, only the audit and LLM-check items calibrate; the run records both counts', SLOW, async () => {
+  it('`sampled` (the default): every review label trains, only the audit and LLM-check items and the out-of-scope labels calibrate; the run records both counts', SLOW, async () => {
     const base = (await loadExamples(SAMPLE_TRAIN)).examples.length;
     const { r, manifest, run } = await trainWith(undefined, 'sampled');
-    expect(r.added.review).toBe(4);
-    expect(manifest.training.trainExamples).toBe(base + 4);
-    expect(manifest.training.valExamples).toBe(base + 2);
+    expect(r.added.review).toBe(7);
+    expect(manifest.training.trainExamples).toBe(base + 7);
+    expect(manifest.training.valExamples).toBe(base + 2 + 3);
+    expect(manifest.outOfScopeLabels).toEqual([OUT_OF_SCOPE]);
     expect(run?.params).toMatchObject({ calibrateOn: 'sampled', peopleLabelsNotCalibrating: 2 });
     // the labels taken in queue order still reach the model
     const trained = new Set(readBundle(join(work, 'sampled')).examples.map((e) => e.text));
@@ -59,8 +65,8 @@ describe('retrain: which review labels calibrate (retrain.calibrateOn), on a rea
   it('`all`: every review label trains and calibrates', SLOW, async () => {
     const base = (await loadExamples(SAMPLE_TRAIN)).examples.length;
     const { manifest, run } = await trainWith('all', 'all');
-    expect(manifest.training.trainExamples).toBe(base + 4);
-    expect(manifest.training.valExamples).toBe(base + 4);
+    expect(manifest.training.trainExamples).toBe(base + 7);
+    expect(manifest.training.valExamples).toBe(base + 7);
     expect(run?.params).toMatchObject({ calibrateOn: 'all', peopleLabelsNotCalibrating: 0 });
   });
 });

@@ -65,6 +65,7 @@ export interface RetrainRequest {
    *   (bench:loop, 2026-12-07, `hashed+onnx` seed 2: with them the LLM share rose from 19 % on
    *   day 6 to 61 % on day 10 while the champion's test accuracy rose; without them, 23 %);
    * - `all`: every review label and feedback correction, as before.
+   * People's "not one of ours" labels calibrate in both: the novelty fit learns from them.
    */
   readonly calibrateOn?: CalibrateOn;
 }
@@ -164,8 +165,10 @@ export async function retrain(req: RetrainRequest): Promise<RetrainResult> {
     newIntents: Object.fromEntries([...fresh].filter(([, n]) => n >= NEW_INTENT_MIN_EXAMPLES)),
     heldBack,
   };
-  // calibrateOn 'sampled' (default): people's labels on messages chosen for doubt train without calibrating
-  const calibrates = (l: Labelled) => req.calibrateOn === 'all' || l.sampled === true;
+  // calibrateOn 'sampled' (default): people's labels on messages chosen for doubt train without
+  // calibrating; "not one of ours" still calibrates: its held-out predictions are what the novelty
+  // fit learns off-topic messages from (the routing cut never sees them)
+  const calibrates = (l: Labelled) => req.calibrateOn === 'all' || l.sampled === true || l.label === OUT_OF_SCOPE;
   const extra = [...usable.filter(calibrates).map((l) => ({ text: l.text, label: l.label })), ...(req.extraExamples ?? [])];
   const chosenExamples = usable.filter((l) => !calibrates(l)).map((l) => ({ text: l.text, label: l.label, weight: 1, calibrate: false }));
   // machine labels: below people's, never contradicting them, and never calibrating unless an audit confirmed them
