@@ -45,8 +45,8 @@ console.log(`${dir}: ${n} test messages; unknown share from the traffic ${share 
 console.log(`accepted: ${stats((i) => preds[i].route === 'accepted')}`);
 const reasons: readonly Reason[] = ['low_confidence', 'low_margin', 'knn_disagrees', 'unfamiliar', 'out_of_scope'];
 for (const r of reasons) {
-  const lost = preds.filter((p) => p.reason === r);
-  const ok = lost.filter((p) => right[preds.indexOf(p)]).length;
+  const lost = preds.flatMap((p, i) => (p.reason === r ? [i] : []));
+  const ok = lost.filter((i) => right[i]).length;
   console.log(`  ${r.padEnd(15)} ${String(lost.length).padStart(5)} messages (${ok} right); relaxed: ${stats((i) => preds[i].route === 'accepted' || preds[i].reason === r)}`);
 }
 const byConfidence = preds.map((p, i) => [p.confidence, right[i] ? 1 : 0] as const).sort((a, b) => b[0] - a[0]);
