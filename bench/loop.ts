@@ -199,8 +199,51 @@ const until = async (cond: (s: RolloutStatus) => boolean, what: string) => {
   throw new Error(`not within 60 s: ${what}`);
 };
 
+/**
+ * Where each day's time goes: wall seconds and CPU seconds (this process, all its threads) per
+ * phase of the replay, and per stage of the loop's retrains (told by the retrain's progress).
+ */
+type Spent = { s: number; cpu: number };
+let phases: Record<string, Spent> = {};
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+const spend = (name: string, s: number, cpu: number) => {
+  const p = (phases[name] ??= { s: 0, cpu: 0 });
+  p.s += s;
+  p.cpu += cpu;
+};
+async function timed<T>(name: string, f: () => Promise<T>): Promise<T> {
+  const w = performance.now();
+  const c0 = cpuNow();
+  try {
+    return await f();
+  } finally {
+    spend(name, (performance.now() - w) / 1000, cpuNow() - c0);
+  }
+}
+const STAGES: [RegExp, string][] = [[/^embedding/, 'embed'], [/^training/, 'cross-fit'], [/^out-of-scope/, 'novelty'], [/^evaluating/, 'gate eval']];
+const stageTimer = (() => {
+  let open: { name: string; w: number; c: number } | undefined;
+  return {
+    start(task: string) {
+      open = { name: `  ${STAGES.find(([re]) => re.test(task))?.[1] ?? task}`, w: performance.now(), c: cpuNow() };
+    },
+    update() {},
+    stop() {
+      if (open) spend(open.name, (performance.now() - open.w) / 1000, cpuNow() - open.c);
+      open = undefined;
+    },
+  };
+})();
+const phaseLine = (p: Record<string, Spent>) =>
+  Object.entries(p)
+    .map(([k, v]) => `${k.trim()}${k.startsWith(' ') ? '*' : ''} ${v.s.toFixed(1)}/${v.cpu.toFixed(1)}`)
+    .join(', ');
+
 const tick = async (): Promise<LoopRunResult> => {
-  const { service, close } = await openLoop(c, { who: 'bench-loop', log });
+  const { service, close } = await openLoop(c, { who: 'bench-loop', log, progress: stageTimer });
   try {
     return await service.run();
   } finally {
@@ -359,6 +402,10 @@ interface Day {
   /** The day's last champion: its calibrated routing (coverage and accuracy on its calibration rows, the bound, how many rows) and the unknown share served. */
   championRouting: { coverage: number; precision: number; precisionBound: number | null; reachedTarget: boolean; samples: number; minConfidence: number; unknownShare: number };
   seconds: number;
+  /** CPU seconds of this process (all threads) over the day. */
+  cpuSeconds: number;
+  /** Wall and CPU seconds per phase; names indented by two spaces are stages of the loop's retrains (within `loop run` and `shadow tick`). */
+  phases: Record<string, Spent>;
 }
 
 const out: Day[] = [];
@@ -368,6 +415,8 @@ let waiting = false;
 try {
   for (let d = 0; d < DAYS; d++) {
     const start = performance.now();
+    const cpu0 = cpuNow();
+    phases = {};
     const msgs = days[d];
     const calls0 = fake.requests.length;
     const steps: string[] = [];
@@ -384,36 +433,38 @@ try {
     while (next < msgs.length) {
       const from = next;
       const end = waiting ? Math.min(msgs.length, next + Math.max(1, SHADOW - sinceTick)) : msgs.length;
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          while (next < end) {
-            const i = next++;
-            results[i] = await classify(msgs[i]);
-          }
-        }),
+      await timed('traffic', () =>
+        Promise.all(
+          Array.from({ length: CONCURRENCY }, async () => {
+            while (next < end) {
+              const i = next++;
+              results[i] = await classify(msgs[i]);
+            }
+          }),
+        ),
       );
       sinceTick += end - from;
       if (waiting) {
         // the shadow scores reach the prediction log, then the loop judges them (an hourly CronJob tick)
-        await until((s) => s.mode !== 'shadow' || (s.logged?.shadow.compared ?? 0) >= SHADOW || next >= msgs.length, 'shadow scores logged').catch(() => undefined);
-        const r = await tick();
+        await timed('shadow wait', () => until((s) => s.mode !== 'shadow' || (s.logged?.shadow.compared ?? 0) >= SHADOW || next >= msgs.length, 'shadow scores logged').catch(() => undefined));
+        const r = await timed('shadow tick', tick);
         note(r);
         sinceTick = 0;
         if (r.status !== 'waiting') {
           waiting = false;
-          if (r.status === 'promoted') await until((s) => s.live?.champion === r.iteration.version, 'the server serves the new champion');
+          if (r.status === 'promoted') await timed('swap wait', () => until((s) => s.live?.champion === r.iteration.version, 'the server serves the new champion'));
         }
       }
     }
-    const disc = await discoverAndAccept(Math.min(DISCOVER, REVIEWS));
-    const rev = await review(REVIEWS - disc.looked);
-    const r = await tick();
+    const disc = await timed('discovery', () => discoverAndAccept(Math.min(DISCOVER, REVIEWS)));
+    const rev = await timed('review', () => review(REVIEWS - disc.looked));
+    const r = await timed('loop run', tick);
     note(r);
     waiting = r.status === 'waiting';
-    if (waiting) await until((s) => s.live?.challenger === r.iteration.version, 'the server loads the challenger');
-    if (r.status === 'promoted') await until((s) => s.live?.champion === r.iteration.version, 'the server serves the new champion');
-    const champ = await championFigures();
-    const notAccepted = await reasons(msgs, results);
+    if (waiting) await timed('swap wait', () => until((s) => s.live?.challenger === r.iteration.version, 'the server loads the challenger'));
+    if (r.status === 'promoted') await timed('swap wait', () => until((s) => s.live?.champion === r.iteration.version, 'the server serves the new champion'));
+    const champ = await timed('test set', championFigures);
+    const notAccepted = await timed('reasons', () => reasons(msgs, results));
 
     const n = msgs.length;
     const right = (i: number) => results[i].intent === msgs[i].label;
@@ -453,12 +504,15 @@ try {
       notAccepted,
       championRouting: { ...champ.routing, unknownShare: serving.model().unknownShare },
       seconds: (performance.now() - start) / 1000,
+      cpuSeconds: cpuNow() - cpu0,
+      phases,
     };
     out.push(day);
     const lab = labelsUsed ? Object.entries(labelsUsed as Record<string, unknown>).filter(([, v]) => typeof v === 'number' && v > 0).map(([k, v]) => `${k} ${v}`).join(', ') : '–';
     console.log(
       `day ${String(day.day).padStart(2)}: ${n} msgs  LLM ${pct(day.llmShare)}  accepted ${pct(day.acceptedCoverage)} @ ${pct(day.acceptedAccuracy)}  end-to-end ${pct(day.endToEndAccuracy)}  review ${pct(day.reviewShare)}  LLM calls ${calls} (${day.auditCalls} audits)  $${day.costPer1000.toFixed(4)}/1k  review items ${day.reviewItems}, answered ${rev.answered}, clusters ${disc.accepted}/${disc.looked} accepted (${disc.labelled} items${disc.newIntents.length ? `, new: ${disc.newIntents.join(' ')}` : ''}), open ${rev.open}  labels: ${lab}  loop: ${steps.join(' → ')}  champion v${champ.version} test ${pct(champ.accuracy)}  ${day.seconds.toFixed(0)} s`,
     );
+    console.log(`        time (wall/CPU s): ${phaseLine(phases)}; day ${day.seconds.toFixed(1)}/${day.cpuSeconds.toFixed(1)} (* = retrain stage)`);
     const cr = day.championRouting;
     console.log(
       `        not accepted, by reason: ${Object.entries(notAccepted).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v} (${pct(v / n)})`).join(', ') || 'none'}; champion v${champ.version} calibrated on ${cr.samples} confirmed rows: coverage ${pct(cr.coverage)} @ ${pct(cr.precision)} (bound ${cr.precisionBound === null ? '–' : pct(cr.precisionBound)}${cr.reachedTarget ? '' : ', target NOT reached'}), min confidence ${cr.minConfidence.toFixed(3)}; unknown share assumed ${pct(cr.unknownShare)}`,
@@ -486,13 +540,17 @@ console.log(`  end-to-end accuracy  ${pct(final.endToEndAccuracy)}   reference $
 console.log(`  test accuracy        ${pct(final.testAccuracy)}   reference ${pct(REFERENCE.testAccuracy)} (ratio ${ratio(final.testAccuracy, REFERENCE.testAccuracy)})   target ≥ ${pct(TARGETS.testAccuracy)}`);
 console.log(`  cost per 1,000       $${final.costPer1000.toFixed(4)}`);
 console.log(`  withheld intents known on day: ${knownOn.map((k) => `${k.intent} ${k.day ?? 'never'}`).join(', ')} (they appear on day ${WITHHELD_FROM}; target: within 2 days)`);
-console.log(`  whole replay ${total.toFixed(0)} s (target ≤ 1200 s)`);
+const totalCpu = cpuNow();
+console.log(`  whole replay ${total.toFixed(0)} s, ${totalCpu.toFixed(0)} CPU-s (target ≤ 1200 s)`);
+const allPhases: Record<string, Spent> = {};
+for (const d of out) for (const [k, v] of Object.entries(d.phases)) ((allPhases[k] ??= { s: 0, cpu: 0 }).s += v.s), (allPhases[k].cpu += v.cpu);
+console.log(`  time by phase (wall/CPU s, all days): ${phaseLine(allPhases)}`);
 
 const json = opt('--json');
 if (json) {
   writeFileSync(
     json,
-    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, coverageGate: COVERAGE_GATE, discover: DISCOVER, whenUnreached: WHEN_UNREACHED, boundTolerance: BOUND_TOLERANCE, llmShare: LLM_SHARE, llmCheck: LLM_CHECK, calibrateOn: CALIBRATE_ON, dayCap: DAY_CAP, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, meanLlmShare, seconds: total, final }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, coverageGate: COVERAGE_GATE, discover: DISCOVER, whenUnreached: WHEN_UNREACHED, boundTolerance: BOUND_TOLERANCE, llmShare: LLM_SHARE, llmCheck: LLM_CHECK, calibrateOn: CALIBRATE_ON, dayCap: DAY_CAP, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, meanLlmShare, seconds: total, cpuSeconds: totalCpu, phases: allPhases, final }, null, 2),
   );
 }
 rmSync(work, { recursive: true, force: true });

@@ -14,6 +14,7 @@ import { loadGatesFile } from '../services/gate.js';
 import { LoopService } from '../services/loop.js';
 import { resolveModelUri, type Registry } from '../services/registry.js';
 import { RolloutService, rolloutModelName, type OutcomeSources } from '../services/rollout.js';
+import type { ProgressReporter } from '../services/progress.js';
 import type { Logger } from '../telemetry/index.js';
 import { createLogger } from '../telemetry/index.js';
 import { versionGate } from './gate.js';
@@ -33,6 +34,8 @@ export interface OpenLoopOptions {
   readonly now?: () => Date;
   /** Crash tests: where the loop may be stopped (LoopDeps.checkpoint). */
   readonly checkpoint?: (point: string, it: LoopIteration) => void | Promise<void>;
+  /** Told each stage of a retrain (embedding, cross-fitting, out-of-scope calibration, the gate's evaluations): e.g. to time them. */
+  readonly progress?: ProgressReporter;
 }
 
 /** The loop store and the model it is about (loop.name, else the only registered model). */
@@ -97,7 +100,7 @@ export async function openLoop(c: Config, o: OpenLoopOptions): Promise<{ service
       registry,
       rollout,
       sources: { review: outcomes.reviews, feedback, ...(machineSince && { machineSince }) },
-      retrain: { data, load: loadOptions(c), test, gates, train: trainSettings(c), kit: trainingKit, tracking, registry, open: (dir) => openModel(dir, c), predictions: outcomes.predictions, labels: c.retrain.labels, calibrateOn: c.retrain.calibrateOn },
+      retrain: { data, load: loadOptions(c), test, gates, train: { ...trainSettings(c), ...(o.progress && { progress: o.progress }) }, kit: trainingKit, tracking, registry, open: (dir) => openModel(dir, c), predictions: outcomes.predictions, labels: c.retrain.labels, calibrateOn: c.retrain.calibrateOn },
       open: async (v: ModelVersion) => openModel((await resolveModelUri(registry, `models:/${v.name}/${v.version}`)).path, c),
       settings: c.loop,
       who: o.who,

@@ -222,7 +222,7 @@ export async function retrain(req: RetrainRequest): Promise<RetrainResult> {
       name: req.name,
       alias: 'challenger',
       gate: async () => {
-        const g = await gateModels({ gates: req.gates, candidate, baseline: req.baseline, examples: req.test });
+        const g = await gateModels({ gates: req.gates, candidate, baseline: req.baseline, examples: req.test, progress: req.train.progress });
         await recordEvaluation(req.tracking, run.id, g.candidate);
         return machine ? { ...g, labels: machine.report } : g;
       },
