@@ -34,7 +34,7 @@ import { Writable } from 'node:stream';
 import { stringify } from 'yaml';
 import { openReviewStore } from '../src/adapters/review-store/index.js';
 import { loadConfig } from '../src/app/config.js';
-import { openLoop, openModel, openRegistry, openServing, trainModel, trainSettings } from '../src/app/container/index.js';
+import { openGateModel, openLoop, openRegistry, openServing, trainModel, trainSettings } from '../src/app/container/index.js';
 import { startFakeLlm } from '../src/app/dev/fake-llm-server.js';
 import type { ClassifyResult } from '../src/app/classify/service.js';
 import type { IntentModel } from '../src/app/classify/model.js';
@@ -258,7 +258,8 @@ async function championFigures(): Promise<{ version: number; accuracy: number; l
   try {
     const m = await resolveModelUri(reg, 'models:/banking@champion');
     if (!testAccuracy.has(m.version)) {
-      const model = await openModel(m.path, c);
+      // the slow embedders' vectors of the test set from the disk cache (config cacheDir): encoded once, not for every champion
+      const model = await openGateModel(m.path, c);
       const preds = await model.classify(test.map((r) => r.text), { llmAvailable: false });
       const r = model.manifest.routing;
       testAccuracy.set(m.version, {
@@ -296,7 +297,7 @@ async function reasons(rows: readonly Row[], res: readonly ClassifyResult[]): Pr
   try {
     for (const [k, idx] of groups) {
       const [version, share] = k.split('|');
-      if (!copies.has(version)) copies.set(version, await openModel((await resolveModelUri(reg, `models:/banking/${version}`)).path, c));
+      if (!copies.has(version)) copies.set(version, await openGateModel((await resolveModelUri(reg, `models:/banking/${version}`)).path, c));
       const m = copies.get(version)!;
       if (Number(share) >= 0) m.setUnknownShare(Number(share));
       const preds = await m.classify(idx.map((i) => rows[i].text), { llmAvailable: true, neighbours: 0 });

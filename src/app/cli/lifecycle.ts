@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadOptions, openEvents, openModel, openRegistry, openTracking, openReviewStoreFor, resolveModelRef, runGate, trainingKit, trainSettings, versionGate } from '../container/index.js';
+import { loadOptions, openEvents, openGateModel, openModel, openRegistry, openTracking, openReviewStoreFor, resolveModelRef, runGate, trainingKit, trainSettings, versionGate } from '../container/index.js';
 import { IntentOpsError } from '../../core/errors.js';
 import { loadExamples } from '../services/dataset.js';
 import { formatGateOutcome, gateThenPromote, GATE_FAILED_EXIT, loadGatesFile } from '../services/gate.js';
@@ -122,7 +122,7 @@ export function registerLifecycle(program: Command, io: CliIO): void {
         });
         try {
           const champion = await reg.store.getVersion(String(o.name), { alias: 'champion' });
-          const baseline = champion ? await openModel(await resolveModelRef(`models:/${o.name}/${champion.version}`, c), c) : undefined;
+          const baseline = champion ? await openGateModel(await resolveModelRef(`models:/${o.name}/${champion.version}`, c), c) : undefined;
           const test = (await loadExamples(String(o.test), { ...loadOptions(c), keepDuplicates: true })).examples;
           const r = await retrain({
             data: String(o.data),
@@ -137,7 +137,7 @@ export function registerLifecycle(program: Command, io: CliIO): void {
             kit: trainingKit,
             tracking,
             registry: reg,
-            open: (dir) => openModel(dir, c),
+            open: (dir) => openGateModel(dir, c),
             baseline,
             who: whoAmI(),
             predictions: events?.predictions,

@@ -7,7 +7,7 @@ import type { ModelVersion } from '../../ports/registry-store.js';
 import { resolveModelUri } from '../services/registry.js';
 import type { ChallengerGate } from '../services/rollout.js';
 import type { ProgressReporter } from '../services/progress.js';
-import { loadOptions, openClassifier, openModel, openRegistry, resolveModelRef } from './models.js';
+import { loadOptions, openClassifier, openGateModel, openRegistry, resolveModelRef } from './models.js';
 
 /* Part of the composition root (src/app/container/index.ts): quality gates over models named by path, registry reference or registry version. */
 
@@ -51,7 +51,7 @@ export function versionGate(c: Config, files: { gates: string; data: string }): 
     const g = loadGatesFile(files.gates);
     const reg = await openRegistry(c);
     try {
-      const open = async (v: ModelVersion) => openModel((await resolveModelUri(reg, `models:/${v.name}/${v.version}`)).path, c);
+      const open = async (v: ModelVersion) => openGateModel((await resolveModelUri(reg, `models:/${v.name}/${v.version}`)).path, c);
       const candidate = await open(challenger);
       const baseline = champion ? await open(champion) : undefined;
       const examples = (await loadExamples(files.data, { ...loadOptions(c), keepDuplicates: true })).examples;

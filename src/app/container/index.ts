@@ -15,7 +15,7 @@
  *                  prompt file), its challenger in shadow mode, the LLM variant registry
  *   serving.ts     the serving stack: the classify stack + rate limiter, checks, rollout, HTTP app
  */
-export { embedderOptions, isRegistryRef, loadOptions, trainSettings, modelFromBundle, openClassifier, openModel, openRegistry, openReviewStoreFor, openServedModel, openServingModel, openTracking, resolveModelRef, watchAlias } from './models.js';
+export { embedderOptions, isRegistryRef, loadOptions, trainSettings, modelFromBundle, openClassifier, openGateModel, openModel, openRegistry, openReviewStoreFor, openServedModel, openServingModel, openTracking, resolveModelRef, watchAlias } from './models.js';
 export { championOf, openRolloutControl, rolloutGate } from './rollout.js';
 export { runGate, versionGate, type GateRequest } from './gate.js';
 export { trainingKit, trainModel } from './train.js';

@@ -19,7 +19,7 @@ import type { Logger } from '../telemetry/index.js';
 import { createLogger } from '../telemetry/index.js';
 import { versionGate } from './gate.js';
 import { abRule } from './rollout.js';
-import { loadOptions, openModel, openRegistry, openTracking, trainSettings } from './models.js';
+import { loadOptions, openGateModel, openRegistry, openTracking, trainSettings } from './models.js';
 import { trainingKit } from './train.js';
 
 /* Part of the composition root (src/app/container/index.ts): the loop (`intentops loop`). */
@@ -100,8 +100,8 @@ export async function openLoop(c: Config, o: OpenLoopOptions): Promise<{ service
       registry,
       rollout,
       sources: { review: outcomes.reviews, feedback, ...(machineSince && { machineSince }) },
-      retrain: { data, load: loadOptions(c), test, gates, train: { ...trainSettings(c), ...(o.progress && { progress: o.progress }) }, kit: trainingKit, tracking, registry, open: (dir) => openModel(dir, c), predictions: outcomes.predictions, labels: c.retrain.labels, calibrateOn: c.retrain.calibrateOn },
-      open: async (v: ModelVersion) => openModel((await resolveModelUri(registry, `models:/${v.name}/${v.version}`)).path, c),
+      retrain: { data, load: loadOptions(c), test, gates, train: { ...trainSettings(c), ...(o.progress && { progress: o.progress }) }, kit: trainingKit, tracking, registry, open: (dir) => openGateModel(dir, c), predictions: outcomes.predictions, labels: c.retrain.labels, calibrateOn: c.retrain.calibrateOn },
+      open: async (v: ModelVersion) => openGateModel((await resolveModelUri(registry, `models:/${v.name}/${v.version}`)).path, c),
       settings: c.loop,
       who: o.who,
       alerts,

@@ -69,6 +69,17 @@ export async function openModel(dir: string, c: Config): Promise<IntentModel> {
   return modelFromBundle(readBundle(dir), embedderOptions(c));
 }
 
+/**
+ * A model that scores a fixed labelled set again and again: the gate's test data at every
+ * retrain and promotion (retrain, `loop run`, `promote`, `rollout promote`). With cacheDir, its
+ * slow embedders' vectors (onnx, openai) come from the disk cache training fills, keyed by text:
+ * each text of the set is then encoded once, not again for each model and each day (bench:loop
+ * `hashed+onnx`: the gate set went through the ONNX encoder four times a day).
+ */
+export async function openGateModel(dir: string, c: Config): Promise<IntentModel> {
+  return modelFromBundle(readBundle(dir), embedderOptions(c), c.cacheDir || undefined);
+}
+
 /** server.searchThread 'auto' moves searches to a thread for indexes of at least this many examples. */
 export const SEARCH_THREAD_MIN_EXAMPLES = 2000;
 
