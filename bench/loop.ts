@@ -258,8 +258,9 @@ async function championFigures(): Promise<{ version: number; accuracy: number; l
   try {
     const m = await resolveModelUri(reg, 'models:/banking@champion');
     if (!testAccuracy.has(m.version)) {
-      // the slow embedders' vectors of the test set from the disk cache (config cacheDir): encoded once, not for every champion
-      const model = await openGateModel(m.path, c);
+      const model = await opened(reg, String(m.version));
+      // at the bundle's own unknown share (reasons() moves it to the share each message was served at)
+      model.setUnknownShare((model.manifest.novelty as { defaultShare?: number } | undefined)?.defaultShare ?? 0);
       const preds = await model.classify(test.map((r) => r.text), { llmAvailable: false });
       const r = model.manifest.routing;
       testAccuracy.set(m.version, {
@@ -267,7 +268,6 @@ async function championFigures(): Promise<{ version: number; accuracy: number; l
         labels: model.labels,
         routing: { coverage: r.coverage, precision: r.precision, precisionBound: r.precisionBound ?? null, reachedTarget: r.reachedTarget, samples: r.samples, minConfidence: r.policy.minConfidence },
       });
-      await model.close();
     }
     return { version: m.version, ...testAccuracy.get(m.version)! };
   } finally {
@@ -285,20 +285,30 @@ const shareAt = new Map<string, number>();
  * below the open threshold), unfamiliar (confident but below the novelty guard's accept threshold).
  */
 const copies = new Map<string, IntentModel>();
+/**
+ * A copy of a registered version, opened once for the test set and the reasons (the slow
+ * embedders' vectors from the disk cache, config cacheDir: the test set is encoded once, not for
+ * every champion).
+ */
+async function opened(reg: Awaited<ReturnType<typeof openRegistry>>, version: string): Promise<IntentModel> {
+  if (!copies.has(version)) copies.set(version, await openGateModel((await resolveModelUri(reg, `models:/banking/${version}`)).path, c));
+  return copies.get(version)!;
+}
 async function reasons(rows: readonly Row[], res: readonly ClassifyResult[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   const groups = new Map<string, number[]>();
   res.forEach((r, i) => {
     if (r.route === 'accepted' || r.variant !== 'champion') return;
     const k = `${r.model.version}|${shareAt.get(r.id) ?? -1}`;
-    groups.set(k, [...(groups.get(k) ?? []), i]);
+    const g = groups.get(k);
+    if (g) g.push(i);
+    else groups.set(k, [i]);
   });
   const reg = await openRegistry(c);
   try {
     for (const [k, idx] of groups) {
       const [version, share] = k.split('|');
-      if (!copies.has(version)) copies.set(version, await openGateModel((await resolveModelUri(reg, `models:/banking/${version}`)).path, c));
-      const m = copies.get(version)!;
+      const m = await opened(reg, version);
       if (Number(share) >= 0) m.setUnknownShare(Number(share));
       const preds = await m.classify(idx.map((i) => rows[i].text), { llmAvailable: true, neighbours: 0 });
       for (const p of preds) out[p.reason] = (out[p.reason] ?? 0) + 1;
@@ -306,6 +316,9 @@ async function reasons(rows: readonly Row[], res: readonly ClassifyResult[]): Pr
   } finally {
     await reg.store.close();
   }
+  // versions that answered no message today and are older than those that did will not answer again
+  const used = [...groups.keys()].map((k) => Number(k.split('|')[0]));
+  for (const v of [...copies.keys()]) if (!used.includes(Number(v)) && Number(v) < Math.max(...used)) copies.delete(v);
   return out;
 }
 
