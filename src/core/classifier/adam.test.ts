@@ -89,4 +89,21 @@ describe('fitAdam', () => {
     expect(r.history.every((h) => h.valLoss === null)).toBe(true);
     expect(r.history[2].trainLoss).toBeLessThan(r.history[0].trainLoss);
   });
+
+  it('scores rows from the compact weights to the same bits as the full matrix, with and without validation', () => {
+    for (const r of [fitAdam(train.X, train.y, 5, options(5), val), fitAdam(train.X, train.y, 5, options(5, { maxEpochs: 2 }))]) {
+      const fast = r.logits(val.X);
+      expect(bytes(fast)).toEqual(bytes(logitsMatrix(r.model, val.X)));
+      expect(bytes(r.logits(train.X))).toEqual(bytes(logitsMatrix(r.model, train.X)));
+    }
+  });
+
+  it('builds the full weight matrix only when it is read, once', () => {
+    const r = fitAdam(train.X, train.y, 5, options(6), val);
+    const desc = Object.getOwnPropertyDescriptor(r.model, 'weights');
+    expect(desc?.get).toBeTypeOf('function');
+    const w = r.model.weights;
+    expect(w.length).toBe(4000 * 5);
+    expect(r.model.weights).toBe(w);
+  });
 });

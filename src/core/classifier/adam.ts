@@ -3,6 +3,8 @@ import type { FeatureMatrix } from './matrix.js';
 import { cellsFor, createKernels, padClasses } from './kernels.js';
 import type { LinearModel } from './model.js';
 import { meanNll } from './loss.js';
+import { CompiledLinear, type CompactRows } from './compiled.js';
+import { logitsWith } from './model.js';
 import { fitTemperature } from './temperature.js';
 
 export interface AdamOptions {
@@ -32,9 +34,12 @@ export interface EpochReport {
 }
 
 export interface FitResult {
+  /** The fitted model; its dim × classes `weights` are built on first access (a fold that only scores rows never builds them). */
   readonly model: LinearModel;
   readonly bestEpoch: number;
   readonly history: EpochReport[];
+  /** The model's logits of the rows of `X`: logitsMatrix(model, X), scored from the compact rows training kept. */
+  logits(X: FeatureMatrix): Float32Array;
 }
 
 const BETA1 = 0.9;
@@ -104,14 +109,6 @@ export function fitAdam(
   let step = 0;
   const batchesPerEpoch = Math.ceil(X.rows / o.batchSize);
   const totalSteps = batchesPerEpoch * o.maxEpochs;
-  const expand = (src: Float32Array, at: number): Float32Array => {
-    const out = new Float32Array(X.dim * K);
-    for (let f = 0; f < X.dim; f++) {
-      const r = rowOf[f];
-      if (r >= 0) out.set(src.subarray(at + r * kp, at + r * kp + K), f * K);
-    }
-    return out;
-  };
 
   for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
     shuffle(order, o.random);
@@ -181,7 +178,7 @@ export function fitAdam(
       const bias = F.slice(B, B + K);
       let weights: Float32Array | undefined;
       // the full matrix is only built if the callback looks at it
-      o.onEpoch(report, { dim: X.dim, classes: K, bias, get weights() { return (weights ??= expand(F, W)); } });
+      o.onEpoch(report, { dim: X.dim, classes: K, bias, get weights() { return (weights ??= expand(F, W, rowOf, K, kp)); } });
     }
     if (valLoss === null || valAccuracy === null) continue;
     // Calibrated loss, not raw loss or accuracy, picks the epoch: raw loss bottoms out early
@@ -192,10 +189,31 @@ export function fitAdam(
       break;
     }
   }
-  const model: LinearModel = best
-    ? { dim: X.dim, classes: K, weights: expand(best.W, 0), bias: best.b }
-    : { dim: X.dim, classes: K, weights: expand(F, W), bias: F.slice(B, B + K) };
-  return { model, bestEpoch: best ? best.epoch : history.length, history };
+  const compact: CompactRows = { dim: X.dim, classes: K, rowOf, rows: best ? best.W : F.slice(W, W + D * kp), stride: kp, bias: best ? best.b : F.slice(B, B + K) };
+  return { model: lazyModel(compact), bestEpoch: best ? best.epoch : history.length, history, logits: (P) => logitsWith(CompiledLinear.fromRows(compact), P) };
+}
+
+/** The full dim × classes weight matrix of compact rows (`src` from `at`, rows `kp` apart). */
+function expand(src: Float32Array, at: number, rowOf: Int32Array, K: number, kp: number): Float32Array {
+  const out = new Float32Array(rowOf.length * K);
+  for (let f = 0; f < rowOf.length; f++) {
+    const r = rowOf[f];
+    if (r >= 0) out.set(src.subarray(at + r * kp, at + r * kp + K), f * K);
+  }
+  return out;
+}
+
+/** A LinearModel over compact rows whose weights are expanded once, when first read. */
+function lazyModel(c: CompactRows): LinearModel {
+  let weights: Float32Array | undefined;
+  return {
+    dim: c.dim,
+    classes: c.classes,
+    bias: c.bias,
+    get weights() {
+      return (weights ??= expand(c.rows, 0, c.rowOf, c.classes, c.stride));
+    },
+  };
 }
 
 /** Feature indices index rows of W: one outside [0, dim) is a bug upstream, not something to skip. */

@@ -29,6 +29,39 @@ const close = (a: ArrayLike<number>, b: ArrayLike<number>, n: number) => {
 };
 
 describe('CompiledLinear', () => {
+  it('fromRows: compact rows (in any order, with all-zero and padded ones) compile to the same logits as their full matrix', () => {
+    const dim = 3000;
+    const K = 7;
+    const stride = 8;
+    const m = sparseModel(dim, K, 5);
+    // compact rows in a scrambled order, one all-zero row among them, padding lanes filled with junk
+    const rnd = mulberry32(6);
+    const features = [...Array(dim).keys()].filter((f) => m.weights.subarray(f * K, f * K + K).some((w) => w !== 0));
+    features.push(features.length ? 0 : 1);
+    for (let i = features.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [features[i], features[j]] = [features[j], features[i]];
+    }
+    const rowOf = new Int32Array(dim).fill(-1);
+    const rows = new Float32Array(features.length * stride).fill(9);
+    features.forEach((f, r) => {
+      rowOf[f] = r;
+      rows.set(m.weights.subarray(f * K, f * K + K), r * stride);
+    });
+    const X = featureMatrix(Array.from({ length: 50 }, () => ({ dense: new Float32Array(0), sparse: sparseRow(dim, 40, rnd) })), dim);
+    for (const prefer of ['auto', 'js'] as const) {
+      const a = new CompiledLinear(m, prefer);
+      const b = CompiledLinear.fromRows({ dim, classes: K, rowOf, rows, stride, bias: m.bias }, prefer);
+      const za = new Float32Array(K);
+      const zb = new Float32Array(K);
+      for (let i = 0; i < X.rows; i++) {
+        a.logitsSparse(X.indices, X.values, za, X.indptr[i], X.indptr[i + 1]);
+        b.logitsSparse(X.indices, X.values, zb, X.indptr[i], X.indptr[i + 1]);
+        expect(Array.from(zb)).toEqual(Array.from(za));
+      }
+    }
+  });
+
   it('equals the JS reference logits (within 1e-5) on random sparse rows, in both implementations', () => {
     const m = sparseModel(5000, 77, 1);
     const rnd = mulberry32(2);

@@ -2,6 +2,16 @@ import type { SparseVector } from '../types.js';
 import { cellsFor, createKernels, padClasses, type Kernels } from './kernels.js';
 import type { LinearModel } from './linear-model.js';
 
+/** A weight matrix as compact rows: see CompiledLinear.fromRows. */
+export interface CompactRows {
+  readonly dim: number;
+  readonly classes: number;
+  readonly rowOf: Int32Array;
+  readonly rows: Float32Array;
+  readonly stride: number;
+  readonly bias: Float32Array;
+}
+
 /** Rows per kernel call; longer inputs are scored in chunks (the sum is the same). */
 const CHUNK = 1024;
 
@@ -46,16 +56,36 @@ export class CompiledLinear {
     return c;
   }
 
-  constructor(m: LinearModel, prefer: 'auto' | 'js' = 'auto') {
+  /**
+   * The compiled form of the weight matrix that compact rows expand to (fitAdam's layout: `rowOf[f]`
+   * the row of feature f in `rows`, or -1 for an all-zero one; rows `stride` apart, the first
+   * `classes` values of each its weights), without building that dim × classes matrix: the same
+   * object, giving the same logits, as `new CompiledLinear(expanded)`.
+   */
+  static fromRows(m: CompactRows, prefer: 'auto' | 'js' = 'auto'): CompiledLinear {
+    return new CompiledLinear(m, prefer);
+  }
+
+  constructor(m: LinearModel | CompactRows, prefer: 'auto' | 'js' = 'auto') {
     const K = m.classes;
     const kp = padClasses(K);
-    const W = m.weights;
     const rowOf = new Int32Array(m.dim).fill(-1);
+    // where feature f's weights are (in m.weights or in compact rows), for those that are not all zero
+    const at = new Int32Array(m.dim);
+    const compact = 'weights' in m ? undefined : m;
+    const W = compact ? compact.rows : (m as LinearModel).weights;
     let used = 0;
-    for (let f = 0, base = 0; f < m.dim; f++, base += K) {
+    for (let f = 0; f < m.dim; f++) {
+      let base = f * K;
+      if (compact) {
+        const r = compact.rowOf[f];
+        if (r < 0) continue;
+        base = r * compact.stride;
+      }
       for (let k = 0; k < K; k++) {
         if (W[base + k] !== 0) {
           rowOf[f] = used++;
+          at[f] = base;
           break;
         }
       }
@@ -71,7 +101,7 @@ export class CompiledLinear {
     this.vals = a.alloc(CHUNK);
     for (let f = 0; f < m.dim; f++) {
       const r = rowOf[f];
-      if (r >= 0) a.f32.set(W.subarray(f * K, f * K + K), this.W + r * kp);
+      if (r >= 0) a.f32.set(W.subarray(at[f], at[f] + K), this.W + r * kp);
     }
     a.f32.set(m.bias, this.bias);
   }

@@ -48,9 +48,13 @@ export function logitsOf(m: LinearModel, v: SparseVector | Float32Array, out: Fl
  * callers may keep changing its weights between calls.
  */
 export function logitsMatrix(m: LinearModel, X: FeatureMatrix): Float32Array {
-  const K = m.classes;
+  return logitsWith(new CompiledLinear(m), X);
+}
+
+/** logitsMatrix with a model compiled already (e.g. CompiledLinear.fromRows). */
+export function logitsWith(c: CompiledLinear, X: FeatureMatrix): Float32Array {
+  const K = c.classes;
   const out = new Float32Array(X.rows * K);
-  const c = new CompiledLinear(m);
   for (let i = 0; i < X.rows; i++) c.logitsSparse(X.indices, X.values, out.subarray(i * K, (i + 1) * K), X.indptr[i], X.indptr[i + 1]);
   return out;
 }

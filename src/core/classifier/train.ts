@@ -2,7 +2,7 @@ import { confidenceHistogram } from '../monitor/histogram.js';
 import { accuracyOfLogits, balancedClassWeights, fitAdam, type EpochReport, type FitResult } from './adam.js';
 import { fuse, knnDistribution, tuneFusion, type FusionParams, type LabelledScore } from './knn.js';
 import { selectRows, type FeatureMatrix } from './matrix.js';
-import { logitsMatrix, probabilities, type LinearModel } from './model.js';
+import { probabilities, type LinearModel } from './model.js';
 import { fitTemperature } from './temperature.js';
 import { calibratePolicy, type CalibratedPolicy, type RoutingSample } from '../routing/calibrate.js';
 import { reasonFor, topTwo, type RoutingPolicy } from '../routing/policy.js';
@@ -85,7 +85,7 @@ export interface FoldResult {
 
 export function runFold(job: FoldJob, o: FoldOptions): FoldResult {
   const r = fit(job.train, job.classes, { ...o, random: mulberry32(job.seed) }, job.val, job.epochs ?? o.maxEpochs);
-  return { logits: logitsMatrix(r.model, job.predict), bestEpoch: r.bestEpoch };
+  return { logits: r.logits(job.predict), bestEpoch: r.bestEpoch };
 }
 
 /** Runs fold jobs and gives their results in job order: in this thread, or on threads (src/adapters/fold-threads.ts). */
@@ -174,7 +174,7 @@ export function trainClassifier(
   o: ClassifierTrainingOptions,
 ): TrainedClassifier {
   const f = fit(input.train, input.classes, o, input.val);
-  const cal = calibrate(logitsMatrix(f.model, input.val.X), input.classes, input.val.y, input.val.neighbours, o);
+  const cal = calibrate(f.logits(input.val.X), input.classes, input.val.y, input.val.neighbours, o);
   if (!input.refit) return { model: f.model, bestEpoch: f.bestEpoch, history: f.history, ...cal };
   // refit on train + validation for the chosen number of epochs: the served model sees all the
   // data; thresholds calibrated on the weaker hold-out model only err on the careful side
