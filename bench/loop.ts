@@ -1,6 +1,6 @@
 /**
  * `npm run bench:loop [-- --days 10] [--per-day N] [--embedder hashed|hashed+onnx] [--seed 1]
- *   [--reviews 20] [--discover 5] [--withheld 5] [--withheld-from 6] [--shadow 100] [--llm-accuracy 0.9] [--coverage-gate 0.1] [--when-unreached best-bound|point|most-precise] [--bound-tolerance T] [--llm-share 0|1] [--llm-check RATE] [--calibrate-on all|sampled] [--day-cap N] [--json FILE]`
+ *   [--reviews 20] [--discover 5] [--withheld 5] [--withheld-from 6] [--shadow 100] [--llm-accuracy 0.9] [--coverage-gate 0.1] [--when-unreached best-bound|point|most-precise] [--bound-tolerance T] [--llm-share 0|1] [--llm-check RATE] [--calibrate-on all|sampled] [--day-cap N] [--batch N] [--json FILE]`
  *
  * The loop on BANKING77 (issue #18): the training set (10,003 messages, shuffled with the seed)
  * replayed as live traffic over `--days` days, starting from 10 labelled examples per intent
@@ -24,8 +24,11 @@
  * 1,000 messages, review items, labels by provenance, the champion's test-set accuracy, and how
  * the withheld intents' messages were routed; why the other messages were not accepted (routing
  * reason counts) with the champion's calibration (confirmed rows, coverage, bound, whether the
- * target was reached) and the unknown share it assumed; then the last day against the reference
- * and targets.
+ * target was reached) and the unknown share it assumed; where the day's time went, as wall/CPU
+ * seconds per phase (traffic, shadow waits and ticks, discovery, review, the end-of-day `loop run`
+ * with its retrain stages marked *, model swaps, the test set, the reasons; CPU of the whole
+ * process, all threads); then the last day against the reference and targets, and the whole
+ * replay's wall and CPU seconds by phase.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -96,6 +99,12 @@ const SEED_PER_INTENT = 10;
 const GATE_PER_INTENT = 2;
 const AUDIT_RATE = 0.01;
 const CONCURRENCY = 8;
+/**
+ * Messages per request: 1 (the default) sends each message alone to `POST /v1/classify`, as live
+ * traffic arrives; N > 1 sends them N at a time to `POST /v1/classify/batch` (the same service
+ * path; a slow encoder then runs once per batch).
+ */
+const BATCH = Math.max(1, Math.floor(num('--batch', 1)));
 
 /** The issue's reference: a plain simulation of the same replay (TF-IDF + linear SVM, retrained daily). */
 const REFERENCE = { llmShareDay1: 0.71, llmShare: 0.3, acceptedAccuracy: 0.975, endToEndAccuracy: 0.96, testAccuracy: 0.895 };
@@ -322,6 +331,19 @@ async function reasons(rows: readonly Row[], res: readonly ClassifyResult[]): Pr
   return out;
 }
 
+async function classifyBatch(rs: readonly Row[]): Promise<ClassifyResult[]> {
+  const share = serving.model().unknownShare;
+  for (let attempt = 0; ; attempt++) {
+    const res = await serving.app.request('/v1/classify/batch', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: rs.map((r) => ({ text: r.text })) }) });
+    if (res.status === 200) {
+      const out = ((await res.json()) as { items: ClassifyResult[] }).items;
+      for (const o of out) shareAt.set(o.id, share);
+      return out;
+    }
+    if (attempt >= 2) throw new Error(`classify/batch answered ${res.status}: ${await res.text()}`);
+  }
+}
+
 async function classify(r: Row): Promise<ClassifyResult> {
   const share = serving.model().unknownShare;
   for (let attempt = 0; ; attempt++) {
@@ -451,8 +473,14 @@ try {
         Promise.all(
           Array.from({ length: CONCURRENCY }, async () => {
             while (next < end) {
-              const i = next++;
-              results[i] = await classify(msgs[i]);
+              if (BATCH === 1) {
+                const i = next++;
+                results[i] = await classify(msgs[i]);
+                continue;
+              }
+              const from = next;
+              next = Math.min(end, next + BATCH);
+              (await classifyBatch(msgs.slice(from, next))).forEach((r, j) => (results[from + j] = r));
             }
           }),
         ),
@@ -564,7 +592,7 @@ const json = opt('--json');
 if (json) {
   writeFileSync(
     json,
-    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, coverageGate: COVERAGE_GATE, discover: DISCOVER, whenUnreached: WHEN_UNREACHED, boundTolerance: BOUND_TOLERANCE, llmShare: LLM_SHARE, llmCheck: LLM_CHECK, calibrateOn: CALIBRATE_ON, dayCap: DAY_CAP, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, meanLlmShare, seconds: total, cpuSeconds: totalCpu, phases: allPhases, final }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, batch: BATCH, coverageGate: COVERAGE_GATE, discover: DISCOVER, whenUnreached: WHEN_UNREACHED, boundTolerance: BOUND_TOLERANCE, llmShare: LLM_SHARE, llmCheck: LLM_CHECK, calibrateOn: CALIBRATE_ON, dayCap: DAY_CAP, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, meanLlmShare, seconds: total, cpuSeconds: totalCpu, phases: allPhases, final }, null, 2),
   );
 }
 rmSync(work, { recursive: true, force: true });
