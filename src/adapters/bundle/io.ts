@@ -70,7 +70,13 @@ function readChecked(dir: string, ref: FileRef): Uint8Array {
   return data;
 }
 
+/**
+ * The f32 values of a file's bytes: a view when the bytes are a whole buffer of their own (what
+ * readFileSync returns for a file: no copy of a bundle's tens of MB of weights), else a copy (a
+ * view needs a 4-byte-aligned offset, and must not share memory with other data).
+ */
 function toF32(b: Uint8Array): Float32Array {
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.byteLength % 4 === 0 && b.buffer instanceof ArrayBuffer) return new Float32Array(b.buffer);
   const copy = new Uint8Array(b.byteLength);
   copy.set(b);
   return new Float32Array(copy.buffer);
