@@ -43,7 +43,7 @@ import type { ClassifyResult } from '../src/app/classify/service.js';
 import type { IntentModel } from '../src/app/classify/model.js';
 import type { LoopRunResult } from '../src/app/services/loop.js';
 import { DiscoverService } from '../src/app/services/discover.js';
-import { registerBundle, resolveModelUri, setAlias } from '../src/app/services/registry.js';
+import { findVersion, registerBundle, resolveModelUri, setAlias } from '../src/app/services/registry.js';
 import type { RolloutStatus } from '../src/app/services/rollout.js';
 import { createLogger } from '../src/app/telemetry/index.js';
 import { mulberry32, nearKey } from '../src/core/dataset/index.js';
@@ -265,7 +265,8 @@ const testAccuracy = new Map<number, { accuracy: number; labels: readonly string
 async function championFigures(): Promise<{ version: number; accuracy: number; labels: readonly string[]; routing: Routing }> {
   const reg = await openRegistry(c);
   try {
-    const m = await resolveModelUri(reg, 'models:/banking@champion');
+    // which version (no copy of its artifact is verified unless it has to be opened)
+    const m = await findVersion(reg, 'models:/banking@champion');
     if (!testAccuracy.has(m.version)) {
       const model = await opened(reg, String(m.version));
       // at the bundle's own unknown share (reasons() moves it to the share each message was served at)
