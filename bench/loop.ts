@@ -102,7 +102,8 @@ const CONCURRENCY = 8;
 /**
  * Messages per request: 1 (the default) sends each message alone to `POST /v1/classify`, as live
  * traffic arrives; N > 1 sends them N at a time to `POST /v1/classify/batch` (the same service
- * path; a slow encoder then runs once per batch).
+ * path; a slow encoder then runs once per batch). Not the same replay: a batch's LLM fallbacks
+ * go out at once, and at 8 × 16 in flight some failed (their messages went to review).
  */
 const BATCH = Math.max(1, Math.floor(num('--batch', 1)));
 
