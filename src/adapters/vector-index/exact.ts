@@ -18,6 +18,12 @@ const VERSION = 1;
 class ExactIndex implements VectorIndex {
   readonly kind = KIND;
   private scores: Float64Array; // scratch for one query's scores, reused
+  /**
+   * The unit query whose scores `scores` holds, until the next search of another query or an add:
+   * a search that widens (the same query again with a larger k, as training's searchKept does)
+   * then ranks those scores again instead of computing them again.
+   */
+  private scored: Float32Array | undefined;
 
   constructor(
     readonly dim: number,
@@ -34,6 +40,7 @@ class ExactIndex implements VectorIndex {
 
   add(vectors: readonly Float32Array[], labels: ArrayLike<number>): void {
     checkBatch(KIND, this.dim, vectors, labels);
+    this.scored = undefined;
     this.reserve(this.n + vectors.length);
     const dim = this.dim;
     for (let i = 0; i < vectors.length; i++, this.n++) {
@@ -47,7 +54,12 @@ class ExactIndex implements VectorIndex {
   search(query: Float32Array, k: number): Neighbour[] {
     const p = prepareQuery(KIND, this.dim, this.n, query, k);
     if (p.k === 0) return [];
-    const scores = dotRows(this.data, this.n, p.q, this.scores.subarray(0, this.n));
+    const scores = this.scores.subarray(0, this.n);
+    if (!this.scored || !sameValues(this.scored, p.q)) {
+      this.scored = undefined;
+      dotRows(this.data, this.n, p.q, scores);
+      this.scored = p.q;
+    }
     return topK(scores, p.k).map(({ index, score }) => ({ id: index, label: this.labels[index], score }));
   }
 
@@ -72,6 +84,13 @@ class ExactIndex implements VectorIndex {
     this.labels = labels;
     this.scores = new Float64Array(next);
   }
+}
+
+/** The same values, bit for bit (0 and -0 told apart: they can give scores of different signs). */
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] || (a[i] === 0 && 1 / a[i] !== 1 / b[i])) return false;
+  return true;
 }
 
 /**
