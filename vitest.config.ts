@@ -9,8 +9,12 @@ import { configDefaults, defineConfig } from 'vitest/config';
  */
 const SERIAL = ['test/e2e/serve-drain.test.ts', 'test/e2e/serve.test.ts', 'test/fault/**/*.test.ts'];
 
-/** Unit test files that check what a fresh process has loaded (the native HNSW module only on first use). */
-const FRESH_PROCESS = ['src/adapters/vector-index/index.test.ts'];
+/**
+ * Unit test files that need a module graph of their own: one checks what a fresh process has
+ * loaded (the native HNSW module only on first use), one mocks a module (vi.mock cannot replace
+ * what the shared workers of the unit project imported for an earlier file).
+ */
+const FRESH_PROCESS = ['src/adapters/vector-index/index.test.ts', 'src/adapters/vector-index/exact-rescore.test.ts'];
 
 // vitest's default (cores − 1) runs the files one at a time on a 2-core machine, where most of an
 // end-to-end file's time is spent waiting on the processes and servers it starts; two at a time
