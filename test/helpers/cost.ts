@@ -23,9 +23,13 @@ if (!LOG) throw new Error('test/helpers/cost.ts: INTENTOPS_TEST_COST names the f
 if (!existsSync('/proc/self/stat')) throw new Error('test/helpers/cost.ts: reads /proc/self/stat (Linux); unset INTENTOPS_TEST_COST on this system');
 
 const spawns: string[] = [];
+// the bundles test/helpers/trained.ts gave this file: trained here (CPU-seconds of the training in
+// this process, or of waiting for another file's) or copied from the shared cache
+const trainings: { data: string; seed: number; trained: boolean; cpu: number }[] = [];
 // with isolate: false this file runs again for each test file in the same process: wrap once
-const state = ((globalThis as Record<string, unknown>).__intentopsTestCost ??= { wrapped: false, charged: [0, 0], spawns }) as { wrapped: boolean; charged: [number, number]; spawns: string[] };
+const state = ((globalThis as Record<string, unknown>).__intentopsTestCost ??= { wrapped: false, charged: [0, 0], spawns, trainings }) as { wrapped: boolean; charged: [number, number]; spawns: string[]; trainings: typeof trainings };
 state.spawns = spawns;
+state.trainings = trainings;
 const cp = createRequire(import.meta.url)('node:child_process') as Record<string, (...a: unknown[]) => unknown>;
 if (!state.wrapped) {
   state.wrapped = true;
@@ -55,5 +59,5 @@ afterAll(() => {
   const [self, children] = [now[0] - state.charged[0], now[1] - state.charged[1]];
   state.charged = now;
   const file = relative(ROOT, expect.getState().testPath ?? '?');
-  appendFileSync(LOG, JSON.stringify({ file, self, children, wall: (Date.now() - started) / 1000, spawns }) + '\n');
+  appendFileSync(LOG, JSON.stringify({ file, self, children, wall: (Date.now() - started) / 1000, spawns, trainings }) + '\n');
 });

@@ -4,25 +4,28 @@
  * evaluate; training is deterministic (same data, options and seed give the same weights, tested
  * in test/e2e/cli.test.ts), so the first file to ask for one trains it and the others copy it.
  *
- * The cache lives for one `vitest run` only: vitest's global setup (test/helpers/global-setup.ts)
- * makes a fresh directory and names it in INTENTOPS_TEST_TRAIN_CACHE, and removes it afterwards,
- * so a bundle is never reused across code changes. Without that variable (a test file run by some
- * other runner) every call trains for real.
+ * vitest's global setup (test/helpers/global-setup.ts) names the cache in INTENTOPS_TEST_TRAIN_CACHE:
+ * a fresh directory for one `vitest run`, removed afterwards; or, when the caller set the variable
+ * (.ci/run does, for its runs on Node 20, 24 and 22), a subdirectory of that one named by a hash of
+ * src/ and package-lock.json, so a bundle is never reused across code changes. Without that
+ * variable (a test file run by some other runner) every call trains for real.
  */
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { trainModel } from '../../src/app/container/index.js';
 import type { TrainRequest, TrainResult } from '../../src/app/services/train.js';
 import { TRAIN_CACHE_ENV } from './sample.js';
 
 /**
- * What makes two requests train the same bundle: every option, the data files' bytes, and of `out`
- * only its last part (a bundle without a name is named after its directory).
+ * What makes two requests train the same bundle: every option, the data files' bytes and names
+ * (the extension picks the reader; where they are does not matter), and of `out` only its last
+ * part (a bundle without a name is named after its directory). (The code that trains: the cache
+ * directory's name, test/helpers/global-setup.ts.)
  */
 function keyOf(req: TrainRequest): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ ...req, out: basename(req.out), data: resolve(req.data), val: req.val && resolve(req.val) }));
+  h.update(JSON.stringify({ ...req, out: basename(req.out), data: basename(req.data), val: req.val && basename(req.val) }));
   h.update(readFileSync(req.data));
   if (req.val) h.update(readFileSync(req.val));
   return h.digest('hex').slice(0, 24);
@@ -39,6 +42,8 @@ export async function trainBundle(req: TrainRequest): Promise<TrainResult> {
   if (!cache || !existsSync(cache) || !plain || existsSync(req.out)) return trainModel(req);
   const key = keyOf(req);
   const entry = join(cache, key);
+  const started = process.cpuUsage();
+  let trained = false;
   // one trainer per request: the first file to ask takes the lock (an atomic mkdir) and trains;
   // a file asking meanwhile (the other vitest worker) waits for that bundle instead of training
   // it a second time, and trains itself only if the holder gave up without one (its error)
@@ -46,7 +51,10 @@ export async function trainBundle(req: TrainRequest): Promise<TrainResult> {
   while (!existsSync(join(entry, 'result.json'))) {
     if (tryLock(lock)) {
       try {
-        if (!existsSync(join(entry, 'result.json'))) await trainInto(cache, entry, req);
+        if (!existsSync(join(entry, 'result.json'))) {
+          await trainInto(cache, entry, req);
+          trained = true;
+        }
       } finally {
         rmSync(lock, { recursive: true, force: true });
       }
@@ -55,8 +63,15 @@ export async function trainBundle(req: TrainRequest): Promise<TrainResult> {
     await new Promise((r) => setTimeout(r, 100));
   }
   cpSync(join(entry, 'bundle', basename(req.out)), req.out, { recursive: true });
+  const used = process.cpuUsage(started);
+  costLog()?.trainings.push({ data: basename(req.data), seed: req.seed, trained, cpu: (used.user + used.system) / 1e6 });
   const saved = JSON.parse(readFileSync(join(entry, 'result.json'), 'utf8')) as Omit<TrainResult, 'dir'>;
   return { ...saved, dir: req.out };
+}
+
+/** The cost log's record of this test file (test/helpers/cost.ts), when INTENTOPS_TEST_COST is set. */
+function costLog(): { trainings: { data: string; seed: number; trained: boolean; cpu: number }[] } | undefined {
+  return (globalThis as Record<string, unknown>).__intentopsTestCost as never;
 }
 
 function tryLock(dir: string): boolean {
