@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parentPort, Worker } from 'node:worker_threads';
 import { IntentOpsError, type ErrorCode } from '../core/errors.js';
 
@@ -64,6 +65,8 @@ const fromWire = (e: WireError) => new IntentOpsError(e.code as ErrorCode, e.mes
  * when it crashed first; the thread is ended either way.
  */
 export async function startModuleWorker(base: string, name: string, workerData: unknown, what: string): Promise<Worker> {
+  const dist = base.endsWith('.ts') ? compiledTwin(base) : undefined;
+  if (dist) base = dist;
   const source = base.endsWith('.ts');
   const entry = new URL(`./${name}.${source ? 'ts' : 'js'}`, base);
   const tsx = source ? pathToFileURL(createRequire(base).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href : '';
@@ -77,6 +80,21 @@ export async function startModuleWorker(base: string, name: string, workerData: 
     throw fromWire(ready.error);
   }
   return worker;
+}
+
+/**
+ * With INTENTOPS_THREADS_FROM_DIST set (the test suite sets it: test/helpers/global-setup.ts, which
+ * compiles src/ into dist/ first whenever a source is newer), a process running src/ through a
+ * TypeScript loader starts its threads from the compiled twin of `base` (src/… → dist/….js), the
+ * code a user's process runs, instead of loading the loader and compiling the sources again in each
+ * thread (about 0.3 CPU-seconds a thread). Undefined when unset or when there is no twin.
+ */
+export function compiledTwin(base: string): string | undefined {
+  if (!process.env.INTENTOPS_THREADS_FROM_DIST) return undefined;
+  const m = /^(.*)\/src\/(.*)\.ts$/.exec(fileURLToPath(base));
+  if (!m) return undefined;
+  const twin = `${m[1]}/dist/${m[2]}.js`;
+  return existsSync(twin) ? pathToFileURL(twin).href : undefined;
 }
 
 /**

@@ -6,7 +6,8 @@
  * module loading included) and those of the child processes it started and waited for (`children`:
  * the CLI, servers, browsers, helper scripts), read from /proc/self/stat when the file's last hook
  * has run; its wall time; and every process it started (child_process.spawn, spawnSync, execFile,
- * execFileSync, fork, exec, execSync), by command and first two arguments. Not counted: processes
+ * execFileSync, fork, exec, execSync), by command and first two arguments, and every thread it
+ * started (worker_threads.Worker, as `thread ENTRY`: their CPU is the worker process's own). Not counted: processes
  * still running or never waited for, and the servers the tests talk to (PostgreSQL, Redis, NATS).
  * A worker process that runs one file (isolated) is charged from its start; one that runs several
  * (the `unit` project: isolate false) charges each file what was used since the previous one ended,
@@ -41,6 +42,16 @@ if (!state.wrapped) {
       return original.apply(this, args);
     } as never;
   }
+  // threads (worker_threads.Worker): their CPU is the worker process's own; counted by entry
+  const wt = createRequire(import.meta.url)('node:worker_threads') as { Worker: new (...a: unknown[]) => object };
+  const Original = wt.Worker;
+  wt.Worker = class extends Original {
+    constructor(...args: unknown[]) {
+      const entry = args[0] instanceof URL ? args[0].pathname : String(args[0]);
+      state.spawns.push(`thread ${entry.includes('import(') ? `(eval) ${/([\w-]+)\.ts/.exec(entry)?.[1] ?? ''}.ts` : entry}`.replaceAll(`${ROOT}/`, '').slice(0, 200));
+      super(...args);
+    }
+  };
   // the test files' `import { spawn } from 'node:child_process'` see the wrapped functions
   syncBuiltinESMExports();
 }

@@ -41,6 +41,10 @@ export function staleSource(): string | undefined {
 
 export default function setup(): () => void {
   compileIfStale();
+  // the threads the code under test starts (SQLite stores, training folds, searches) run the
+  // compiled dist/ just made current instead of loading tsx and compiling src/ again in each
+  // thread (src/adapters/module-worker.ts); the vitest workers inherit the variable
+  process.env.INTENTOPS_THREADS_FROM_DIST = '1';
   // the bundles the test files share (test/helpers/trained.ts): the workers vitest starts next
   // inherit the variable. A directory the caller names (.ci/run, so that the Node 24 and 22 runs
   // reuse what the Node 20 run trained) is kept, and its bundles are filed under a hash of the code
