@@ -28,9 +28,10 @@ export default defineConfig({
     pool: 'forks',
     // compiles src/ into dist/ when a source is newer: the tests start the CLI from dist/
     globalSetup: ['test/helpers/global-setup.ts'],
+    // the threads the code under test starts run the compiled dist/ (test/helpers/threads.ts);
     // INTENTOPS_TEST_COST=FILE logs each test file's CPU and the processes it starts
     // (test/helpers/cost.ts; scripts/test-cost.mjs sums it up)
-    setupFiles: process.env.INTENTOPS_TEST_COST ? ['test/helpers/cost.ts'] : [],
+    setupFiles: ['test/helpers/threads.ts', ...(process.env.INTENTOPS_TEST_COST ? ['test/helpers/cost.ts'] : [])],
     projects: [
       {
         extends: true,

@@ -5,7 +5,7 @@ import type { FeatureMatrix } from '../core/classifier/matrix.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { foldThreads } from './fold-threads.js';
-import { compiledTwin } from './module-worker.js';
+import { compiledTwin, startThreadsFromCompiled } from './module-worker.js';
 
 /** A small sparse problem: class c lights feature c strongly, plus seeded noise features. */
 function problem(rows: number, classes: number, seed: number): { X: FeatureMatrix; y: Int32Array } {
@@ -58,18 +58,17 @@ describe('foldThreads', () => {
     await expect(foldThreads(2)([bad], TRAINING_DEFAULTS)).rejects.toThrow();
   });
 
-  it('a process running the sources starts its threads from them (the TypeScript loader in each thread), or from dist/ with INTENTOPS_THREADS_FROM_DIST: the same answers', async () => {
+  it('a process running the sources starts its threads from them (the TypeScript loader in each thread), or from dist/ (startThreadsFromCompiled, as the tests do): the same answers', async () => {
     const jobs: FoldJob[] = [1, 2].map((s) => ({ train: problem(200, 4, s), classes: 4, predict: problem(40, 4, 50 + s).X, epochs: 3, seed: 2000 + s }));
     const o = { ...TRAINING_DEFAULTS, maxEpochs: 3 };
     const here = await runFoldsHere(jobs, o);
-    const saved = process.env.INTENTOPS_THREADS_FROM_DIST;
     const base = new URL('./fold-threads.ts', import.meta.url).href;
+    const was = startThreadsFromCompiled(false);
     try {
-      for (const fromDist of [undefined, '1']) {
-        if (fromDist) process.env.INTENTOPS_THREADS_FROM_DIST = fromDist;
-        else delete process.env.INTENTOPS_THREADS_FROM_DIST;
+      for (const compiled of [false, true]) {
+        startThreadsFromCompiled(compiled);
         const twin = compiledTwin(base);
-        if (fromDist) {
+        if (compiled) {
           expect(fileURLToPath(twin!)).toMatch(/\/dist\/adapters\/fold-threads\.js$/);
           expect(existsSync(fileURLToPath(twin!))).toBe(true);
         } else expect(twin).toBeUndefined();
@@ -77,11 +76,9 @@ describe('foldThreads', () => {
         threaded.forEach((r, i) => expect(Array.from(r.logits)).toEqual(Array.from(here[i].logits)));
       }
       // only a file under src/ has a twin
-      process.env.INTENTOPS_THREADS_FROM_DIST = '1';
       expect(compiledTwin(new URL('../../test/helpers/sample.ts', import.meta.url).href)).toBeUndefined();
     } finally {
-      if (saved === undefined) delete process.env.INTENTOPS_THREADS_FROM_DIST;
-      else process.env.INTENTOPS_THREADS_FROM_DIST = saved;
+      startThreadsFromCompiled(was);
     }
   });
 });

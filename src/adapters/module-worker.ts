@@ -82,15 +82,24 @@ export async function startModuleWorker(base: string, name: string, workerData: 
   return worker;
 }
 
+let fromCompiled = false;
+
 /**
- * With INTENTOPS_THREADS_FROM_DIST set (the test suite sets it: test/helpers/global-setup.ts, which
- * compiles src/ into dist/ first whenever a source is newer), a process running src/ through a
- * TypeScript loader starts its threads from the compiled twin of `base` (src/… → dist/….js), the
- * code a user's process runs, instead of loading the loader and compiling the sources again in each
- * thread (about 0.3 CPU-seconds a thread). Undefined when unset or when there is no twin.
+ * Whether a process running src/ through a TypeScript loader starts its threads from the compiled
+ * twin of the worker module (src/… → dist/….js, the code a user's process runs) instead of loading
+ * the loader and compiling the sources again in each thread (about 0.3 CPU-seconds a thread). The
+ * test suite turns it on (test/helpers/threads.ts) once its global setup has compiled src/ into
+ * dist/. Returns the previous setting.
  */
+export function startThreadsFromCompiled(on: boolean): boolean {
+  const was = fromCompiled;
+  fromCompiled = on;
+  return was;
+}
+
+/** The compiled twin of `base` when startThreadsFromCompiled is on and it exists, else undefined. */
 export function compiledTwin(base: string): string | undefined {
-  if (!process.env.INTENTOPS_THREADS_FROM_DIST) return undefined;
+  if (!fromCompiled) return undefined;
   const m = /^(.*)\/src\/(.*)\.ts$/.exec(fileURLToPath(base));
   if (!m) return undefined;
   const twin = `${m[1]}/dist/${m[2]}.js`;

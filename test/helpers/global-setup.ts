@@ -41,10 +41,6 @@ export function staleSource(): string | undefined {
 
 export default function setup(): () => void {
   compileIfStale();
-  // the threads the code under test starts (SQLite stores, training folds, searches) run the
-  // compiled dist/ just made current instead of loading tsx and compiling src/ again in each
-  // thread (src/adapters/module-worker.ts); the vitest workers inherit the variable
-  process.env.INTENTOPS_THREADS_FROM_DIST = '1';
   // the bundles the test files share (test/helpers/trained.ts): the workers vitest starts next
   // inherit the variable. A directory the caller names (.ci/run, so that the Node 24 and 22 runs
   // reuse what the Node 20 run trained) is kept, and its bundles are filed under a hash of the code
@@ -64,7 +60,8 @@ export default function setup(): () => void {
 
 /**
  * What a trained bundle depends on besides its request and data: every source file under src/
- * (tests excluded) and the installed dependencies' versions (package-lock.json). Not the Node.js
+ * (tests excluded), the installed dependencies' versions (package-lock.json) and the cache's own
+ * code (test/helpers/trained.ts). Not the Node.js
  * version: training is the same arithmetic on every supported line, and test/helpers/trained.test.ts
  * checks, on each line, that a shared bundle has the weights that line's own training gives.
  */
@@ -74,6 +71,8 @@ export function codeHash(root = ROOT): string {
     h.update(relative(root, f)).update('\0').update(readFileSync(f)).update('\0');
   }
   h.update(readFileSync(join(root, 'package-lock.json')));
+  // and the layout the cache's entries are written in
+  h.update(readFileSync(join(root, 'test', 'helpers', 'trained.ts')));
   return h.digest('hex').slice(0, 16);
 }
 

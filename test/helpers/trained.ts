@@ -18,18 +18,21 @@ import type { TrainRequest, TrainResult } from '../../src/app/services/train.js'
 import { TRAIN_CACHE_ENV } from './sample.js';
 
 /**
- * What makes two requests train the same bundle: every option, the data files' bytes and names
- * (the extension picks the reader; where they are does not matter), and of `out` only its last
- * part (a bundle without a name is named after its directory). (The code that trains: the cache
- * directory's name, test/helpers/global-setup.ts.)
+ * What makes two requests train the same bundle: every option but the bundle's name and where it
+ * goes (the name is only written into manifest.json, set on each copy: nameOf), and the data files'
+ * bytes and names (the extension picks the reader; where they are does not matter). (The code that
+ * trains: the cache directory's name, test/helpers/global-setup.ts.)
  */
 function keyOf(req: TrainRequest): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ ...req, out: basename(req.out), data: basename(req.data), val: req.val && basename(req.val) }));
+  h.update(JSON.stringify({ ...req, name: undefined, out: undefined, data: basename(req.data), val: req.val && basename(req.val) }));
   h.update(readFileSync(req.data));
   if (req.val) h.update(readFileSync(req.val));
   return h.digest('hex').slice(0, 24);
 }
+
+/** The name trainModel gives the bundle: the request's, else its directory's (src/app/services/train.ts). */
+const nameOf = (req: TrainRequest): string => req.name ?? req.out.split(/[\\/]/).filter(Boolean).pop() ?? 'model';
 
 /**
  * `trainModel(req)`, or a copy of the bundle an identical request trained earlier in this test run.
@@ -62,11 +65,16 @@ export async function trainBundle(req: TrainRequest): Promise<TrainResult> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  cpSync(join(entry, 'bundle', basename(req.out)), req.out, { recursive: true });
+  cpSync(join(entry, 'bundle'), req.out, { recursive: true });
+  // the name this request asked for, written as trainModel writes the manifest (no checksum
+  // covers manifest.json itself: it holds the other files' checksums)
+  const manifestFile = join(req.out, 'manifest.json');
+  const manifest = { ...(JSON.parse(readFileSync(manifestFile, 'utf8')) as TrainResult['manifest']), name: nameOf(req) };
+  writeFileSync(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
   const used = process.cpuUsage(started);
   costLog()?.trainings.push({ data: basename(req.data), seed: req.seed, trained, cpu: (used.user + used.system) / 1e6 });
   const saved = JSON.parse(readFileSync(join(entry, 'result.json'), 'utf8')) as Omit<TrainResult, 'dir'>;
-  return { ...saved, dir: req.out };
+  return { ...saved, manifest, dir: req.out };
 }
 
 /** The cost log's record of this test file (test/helpers/cost.ts), when INTENTOPS_TEST_COST is set. */
@@ -88,7 +96,7 @@ function tryLock(dir: string): boolean {
 async function trainInto(cache: string, entry: string, req: TrainRequest): Promise<void> {
   const tmp = mkdtempSync(join(cache, '.training-'));
   try {
-    const r = await trainModel({ ...req, out: join(tmp, 'bundle', basename(req.out)) });
+    const r = await trainModel({ ...req, name: 'shared', out: join(tmp, 'bundle') });
     writeFileSync(join(tmp, 'result.json'), JSON.stringify({ manifest: r.manifest, report: r.report, seconds: r.seconds }));
     renameSync(tmp, entry);
   } catch (e) {
