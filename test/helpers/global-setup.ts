@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { ROOT, TRAIN_CACHE_ENV } from './sample.js';
 
 /**
@@ -48,7 +48,9 @@ export default function setup(): () => void {
   // subdirectory. Otherwise a fresh one for this run only.
   const given = process.env[TRAIN_CACHE_ENV];
   if (given) {
-    const dir = join(given, `code-${codeHash()}`);
+    // (vitest may call this more than once in a run: the variable then names the subdirectory)
+    const sub = `code-${codeHash()}`;
+    const dir = basename(given) === sub ? given : join(given, sub);
     mkdirSync(dir, { recursive: true });
     process.env[TRAIN_CACHE_ENV] = dir;
     return () => {};
