@@ -10,6 +10,15 @@ import { configDefaults, defineConfig } from 'vitest/config';
 const SERIAL = ['test/e2e/serve-drain.test.ts', 'test/e2e/serve.test.ts', 'test/fault/**/*.test.ts'];
 
 /**
+/**
+ * Files under test/ that run in the shared workers of the unit project: the port contract suites
+ * (each case opens its own store, table prefix, key or stream) and the architecture checks. Two
+ * alternating pairs on 7 December 2026 (load average 4–5): 25.8–26.8 CPU-seconds isolated, 22.7–22.8
+ * shared.
+ */
+const SHARED_TEST = ['test/contract/**/*.test.ts', 'test/architecture/**/*.test.ts'];
+
+/**
  * Unit test files that need a module graph of their own: one checks what a fresh process has
  * loaded (the native HNSW module only on first use), one mocks a module (vi.mock cannot replace
  * what the shared workers of the unit project imported for an earlier file).
@@ -32,9 +41,10 @@ export default defineConfig({
     pool: 'forks',
     // compiles src/ into dist/ when a source is newer: the tests start the CLI from dist/
     globalSetup: ['test/helpers/global-setup.ts'],
+    // the threads the code under test starts run the compiled dist/ (test/helpers/threads.ts);
     // INTENTOPS_TEST_COST=FILE logs each test file's CPU and the processes it starts
     // (test/helpers/cost.ts; scripts/test-cost.mjs sums it up)
-    setupFiles: process.env.INTENTOPS_TEST_COST ? ['test/helpers/cost.ts'] : [],
+    setupFiles: ['test/helpers/threads.ts', ...(process.env.INTENTOPS_TEST_COST ? ['test/helpers/cost.ts'] : [])],
     projects: [
       {
         extends: true,
@@ -45,9 +55,9 @@ export default defineConfig({
           // shared against 160 isolated; src/core, src/lib, src/ports and web 6 against 17–22.
           // These files keep no state between files: no module mocks, stubbed globals or env
           // changes, and each opens its own stores, servers and temp dirs. A file that checks what
-          // a fresh process has loaded runs with the isolated ones (FRESH_PROCESS).
+          // a fresh process has loaded, or mocks a module, runs with the isolated ones (FRESH_PROCESS).
           name: 'unit',
-          include: ['src/**/*.test.ts', 'web/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'web/**/*.test.ts', ...SHARED_TEST],
           exclude: [...configDefaults.exclude, ...SERIAL, ...FRESH_PROCESS],
           isolate: false,
           maxWorkers: MAX_WORKERS,
@@ -59,7 +69,7 @@ export default defineConfig({
         test: {
           name: 'parallel',
           include: ['test/**/*.test.ts', ...FRESH_PROCESS],
-          exclude: [...configDefaults.exclude, ...SERIAL],
+          exclude: [...configDefaults.exclude, ...SERIAL, ...SHARED_TEST],
           maxWorkers: MAX_WORKERS,
           sequence: { groupOrder: 1 },
         },

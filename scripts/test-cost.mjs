@@ -19,10 +19,16 @@ const rows = readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((
 const cost = (r) => r.self + r.children;
 const sum = (rs, f) => rs.reduce((s, r) => s + f(r), 0);
 const cli = (r) => r.spawns.filter((s) => s.includes('dist/app/cli/main.js')).length;
-console.log(`${rows.length} files: ${sum(rows, cost).toFixed(0)} CPU-s (workers ${sum(rows, (r) => r.self).toFixed(0)}, their children ${sum(rows, (r) => r.children).toFixed(0)}); ${sum(rows, (r) => r.spawns.length)} processes started, ${sum(rows, cli)} of them the CLI`);
-console.log('\n CPU-s  worker children  wall s  procs  file');
+const threads = (r) => r.spawns.filter((s) => s.startsWith('thread ')).length;
+console.log(`${rows.length} files: ${sum(rows, cost).toFixed(0)} CPU-s (workers ${sum(rows, (r) => r.self).toFixed(0)}, their children ${sum(rows, (r) => r.children).toFixed(0)}); ${sum(rows, (r) => r.spawns.length - threads(r))} processes started, ${sum(rows, cli)} of them the CLI; ${sum(rows, threads)} threads`);
+const trainings = rows.flatMap((r) => r.trainings ?? []);
+if (trainings.length) {
+  const own = trainings.filter((t) => t.trained);
+  console.log(`shared trained bundles (test/helpers/trained.ts): ${trainings.length} asked for, ${own.length} trained (${sum(own, (t) => t.cpu).toFixed(0)} CPU-s in the workers), the rest copied or waited for`);
+}
+console.log('\n CPU-s  worker children  wall s  procs threads  file');
 for (const r of [...rows].sort((a, b) => cost(b) - cost(a)).slice(0, Number(n))) {
-  console.log(`${cost(r).toFixed(1).padStart(6)} ${r.self.toFixed(1).padStart(7)} ${r.children.toFixed(1).padStart(8)} ${r.wall.toFixed(0).padStart(7)} ${String(r.spawns.length).padStart(6)}  ${r.file}`);
+  console.log(`${cost(r).toFixed(1).padStart(6)} ${r.self.toFixed(1).padStart(7)} ${r.children.toFixed(1).padStart(8)} ${r.wall.toFixed(0).padStart(7)} ${String(r.spawns.length - threads(r)).padStart(6)} ${String(threads(r)).padStart(7)}  ${r.file}`);
 }
 const byDir = new Map();
 for (const r of rows) {

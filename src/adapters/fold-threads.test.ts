@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { runFoldsHere, TRAINING_DEFAULTS, type FoldJob } from '../core/classifier/train.js';
 import { mulberry32 } from '../core/dataset/index.js';
 import type { FeatureMatrix } from '../core/classifier/matrix.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { foldThreads } from './fold-threads.js';
+import { compiledTwin, startThreadsFromCompiled } from './module-worker.js';
 
 /** A small sparse problem: class c lights feature c strongly, plus seeded noise features. */
 function problem(rows: number, classes: number, seed: number): { X: FeatureMatrix; y: Int32Array } {
@@ -53,5 +56,29 @@ describe('foldThreads', () => {
   it('a job that fails rejects the run and the threads end', async () => {
     const bad: FoldJob = { train: { X: { rows: 1, dim: 2, indptr: Int32Array.from([0, 1]), indices: Int32Array.from([5]), values: Float32Array.from([1]) }, y: Int32Array.from([0]) }, classes: 2, predict: { rows: 0, dim: 2, indptr: Int32Array.from([0]), indices: new Int32Array(0), values: new Float32Array(0) }, seed: 1 };
     await expect(foldThreads(2)([bad], TRAINING_DEFAULTS)).rejects.toThrow();
+  });
+
+  it('a process running the sources starts its threads from them (the TypeScript loader in each thread), or from dist/ (startThreadsFromCompiled, as the tests do): the same answers', async () => {
+    const jobs: FoldJob[] = [1, 2].map((s) => ({ train: problem(200, 4, s), classes: 4, predict: problem(40, 4, 50 + s).X, epochs: 3, seed: 2000 + s }));
+    const o = { ...TRAINING_DEFAULTS, maxEpochs: 3 };
+    const here = await runFoldsHere(jobs, o);
+    const base = new URL('./fold-threads.ts', import.meta.url).href;
+    const was = startThreadsFromCompiled(false);
+    try {
+      for (const compiled of [false, true]) {
+        startThreadsFromCompiled(compiled);
+        const twin = compiledTwin(base);
+        if (compiled) {
+          expect(fileURLToPath(twin!)).toMatch(/\/dist\/adapters\/fold-threads\.js$/);
+          expect(existsSync(fileURLToPath(twin!))).toBe(true);
+        } else expect(twin).toBeUndefined();
+        const threaded = await foldThreads(2)(jobs, o);
+        threaded.forEach((r, i) => expect(Array.from(r.logits)).toEqual(Array.from(here[i].logits)));
+      }
+      // only a file under src/ has a twin
+      expect(compiledTwin(new URL('../../test/helpers/sample.ts', import.meta.url).href)).toBeUndefined();
+    } finally {
+      startThreadsFromCompiled(was);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parentPort, Worker } from 'node:worker_threads';
 import { IntentOpsError, type ErrorCode } from '../core/errors.js';
 
@@ -64,6 +65,8 @@ const fromWire = (e: WireError) => new IntentOpsError(e.code as ErrorCode, e.mes
  * when it crashed first; the thread is ended either way.
  */
 export async function startModuleWorker(base: string, name: string, workerData: unknown, what: string): Promise<Worker> {
+  const dist = base.endsWith('.ts') ? compiledTwin(base) : undefined;
+  if (dist) base = dist;
   const source = base.endsWith('.ts');
   const entry = new URL(`./${name}.${source ? 'ts' : 'js'}`, base);
   const tsx = source ? pathToFileURL(createRequire(base).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href : '';
@@ -77,6 +80,30 @@ export async function startModuleWorker(base: string, name: string, workerData: 
     throw fromWire(ready.error);
   }
   return worker;
+}
+
+let fromCompiled = false;
+
+/**
+ * Whether a process running src/ through a TypeScript loader starts its threads from the compiled
+ * twin of the worker module (src/… → dist/….js, the code a user's process runs) instead of loading
+ * the loader and compiling the sources again in each thread (about 0.3 CPU-seconds a thread). The
+ * test suite turns it on (test/helpers/threads.ts) once its global setup has compiled src/ into
+ * dist/. Returns the previous setting.
+ */
+export function startThreadsFromCompiled(on: boolean): boolean {
+  const was = fromCompiled;
+  fromCompiled = on;
+  return was;
+}
+
+/** The compiled twin of `base` when startThreadsFromCompiled is on and it exists, else undefined. */
+export function compiledTwin(base: string): string | undefined {
+  if (!fromCompiled) return undefined;
+  const m = /^(.*)\/src\/(.*)\.ts$/.exec(fileURLToPath(base));
+  if (!m) return undefined;
+  const twin = `${m[1]}/dist/${m[2]}.js`;
+  return existsSync(twin) ? pathToFileURL(twin).href : undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openReviewStore } from '../../src/adapters/review-store/index.js';
+import { runCliCaptured } from '../helpers/capture.js';
 import { CLI_MAIN, SAMPLE_TEST, tempDir } from '../helpers/sample.js';
 import { sampleModel } from '../helpers/serving.js';
 
@@ -117,35 +118,39 @@ describe('intentops classify-file', () => {
     expect(readFileSync(out, 'utf8')).toBe(readFileSync(whole, 'utf8'));
   });
 
-  it('bad arguments: exit codes and messages that say what to do', () => {
+  // in-process (the exit code is process.exitCode): the tests above, and test/e2e/cli.test.ts for
+  // every command, check what a child process exits with; nine more processes here would check
+  // only the same argument handling, at about a CPU-second each
+  it('bad arguments: exit codes and messages that say what to do', async () => {
     const dir = tempDir();
-    const missing = cli([join(dir, 'nope.csv'), join(dir, 'out.jsonl'), '--model', model]);
+    const cli = (args: string[]) => runCliCaptured(['classify-file', ...args], { ...ENV, INTENTOPS_REVIEW_URI: `sqlite:${join(dir, 'review.db')}`, INTENTOPS_EVENTS_URI: `sqlite:${join(dir, 'events.db')}`, INTENTOPS_TRACKING_URI: `sqlite:${join(dir, 'runs.db')}` });
+    const missing = await cli([join(dir, 'nope.csv'), join(dir, 'out.jsonl'), '--model', model]);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain(`error: ${join(dir, 'nope.csv')}: no such file: ${join(dir, 'nope.csv')}`);
     expect(missing.stderr).toMatch(/hint: check the path/);
 
     writeFileSync(join(dir, 'in.json'), '[{"text":"hi"}]');
-    const array = cli([join(dir, 'in.json'), join(dir, 'out.jsonl'), '--model', model]);
+    const array = await cli([join(dir, 'in.json'), join(dir, 'out.jsonl'), '--model', model]);
     expect(array.code).toBe(2);
     expect(array.stderr).toMatch(/cannot tell the input format/);
     expect(array.stderr).toMatch(/jq -c/);
 
     writeFileSync(join(dir, 'in.csv'), 'message\nhello\n');
-    const col = cli([join(dir, 'in.csv'), join(dir, 'out.csv'), '--model', model]);
+    const col = await cli([join(dir, 'in.csv'), join(dir, 'out.csv'), '--model', model]);
     expect(col.code).toBe(2);
     expect(col.stderr).toMatch(/no text column "text"; the columns are: "message"/);
-    expect(cli([join(dir, 'in.csv'), join(dir, 'out.csv'), '--model', model, '--text-col', 'message']).code).toBe(0);
+    expect((await cli([join(dir, 'in.csv'), join(dir, 'out.csv'), '--model', model, '--text-col', 'message'])).code).toBe(0);
 
-    const noModel = cli([join(dir, 'in.csv'), join(dir, 'out.csv'), '--model', join(dir, 'no-model')]);
+    const noModel = await cli([join(dir, 'in.csv'), join(dir, 'out.csv'), '--model', join(dir, 'no-model')]);
     expect(noModel.code).toBe(3);
-    expect(cli([join(dir, 'in.csv'), join(dir, 'out.csv')]).code).toBe(2);
-    expect(cli([join(dir, 'in.csv'), join(dir, 'out.csv'), '--model', model, '--batch', '0']).code).toBe(2);
+    expect((await cli([join(dir, 'in.csv'), join(dir, 'out.csv')])).code).toBe(2);
+    expect((await cli([join(dir, 'in.csv'), join(dir, 'out.csv'), '--model', model, '--batch', '0'])).code).toBe(2);
 
     writeFileSync(join(dir, 'out2.csv.checkpoint'), JSON.stringify({ version: 1, run: { model: 'other' }, input: { offset: 0, line: 1 }, outputBytes: 0, rows: 0, errors: 0, updatedAt: '' }));
-    const stale = cli([join(dir, 'in.csv'), join(dir, 'out2.csv'), '--model', model, '--text-col', 'message']);
+    const stale = await cli([join(dir, 'in.csv'), join(dir, 'out2.csv'), '--model', model, '--text-col', 'message']);
     expect(stale.code).toBe(2);
     expect(stale.stderr).toMatch(/out2\.csv\.checkpoint belongs to a different run/);
     expect(stale.stderr).toMatch(/--restart/);
-    expect(cli([join(dir, 'in.csv'), join(dir, 'out2.csv'), '--model', model, '--text-col', 'message', '--restart']).code).toBe(0);
+    expect((await cli([join(dir, 'in.csv'), join(dir, 'out2.csv'), '--model', model, '--text-col', 'message', '--restart'])).code).toBe(0);
   });
 });

@@ -6,7 +6,8 @@
  * module loading included) and those of the child processes it started and waited for (`children`:
  * the CLI, servers, browsers, helper scripts), read from /proc/self/stat when the file's last hook
  * has run; its wall time; and every process it started (child_process.spawn, spawnSync, execFile,
- * execFileSync, fork, exec, execSync), by command and first two arguments. Not counted: processes
+ * execFileSync, fork, exec, execSync), by command and first two arguments, and every thread it
+ * started (worker_threads.Worker, as `thread ENTRY`: their CPU is the worker process's own). Not counted: processes
  * still running or never waited for, and the servers the tests talk to (PostgreSQL, Redis, NATS).
  * A worker process that runs one file (isolated) is charged from its start; one that runs several
  * (the `unit` project: isolate false) charges each file what was used since the previous one ended,
@@ -23,9 +24,13 @@ if (!LOG) throw new Error('test/helpers/cost.ts: INTENTOPS_TEST_COST names the f
 if (!existsSync('/proc/self/stat')) throw new Error('test/helpers/cost.ts: reads /proc/self/stat (Linux); unset INTENTOPS_TEST_COST on this system');
 
 const spawns: string[] = [];
+// the bundles test/helpers/trained.ts gave this file: trained here (CPU-seconds of the training in
+// this process, or of waiting for another file's) or copied from the shared cache
+const trainings: { data: string; seed: number; trained: boolean; cpu: number }[] = [];
 // with isolate: false this file runs again for each test file in the same process: wrap once
-const state = ((globalThis as Record<string, unknown>).__intentopsTestCost ??= { wrapped: false, charged: [0, 0], spawns }) as { wrapped: boolean; charged: [number, number]; spawns: string[] };
+const state = ((globalThis as Record<string, unknown>).__intentopsTestCost ??= { wrapped: false, charged: [0, 0], spawns, trainings }) as { wrapped: boolean; charged: [number, number]; spawns: string[]; trainings: typeof trainings };
 state.spawns = spawns;
+state.trainings = trainings;
 const cp = createRequire(import.meta.url)('node:child_process') as Record<string, (...a: unknown[]) => unknown>;
 if (!state.wrapped) {
   state.wrapped = true;
@@ -37,6 +42,16 @@ if (!state.wrapped) {
       return original.apply(this, args);
     } as never;
   }
+  // threads (worker_threads.Worker): their CPU is the worker process's own; counted by entry
+  const wt = createRequire(import.meta.url)('node:worker_threads') as { Worker: new (...a: unknown[]) => object };
+  const Original = wt.Worker;
+  wt.Worker = class extends Original {
+    constructor(...args: unknown[]) {
+      const entry = args[0] instanceof URL ? args[0].pathname : String(args[0]);
+      state.spawns.push(`thread ${entry.includes('import(') ? `(eval) ${/([\w-]+)\.ts/.exec(entry)?.[1] ?? ''}.ts` : entry}`.replaceAll(`${ROOT}/`, '').slice(0, 200));
+      super(...args);
+    }
+  };
   // the test files' `import { spawn } from 'node:child_process'` see the wrapped functions
   syncBuiltinESMExports();
 }
@@ -55,5 +70,5 @@ afterAll(() => {
   const [self, children] = [now[0] - state.charged[0], now[1] - state.charged[1]];
   state.charged = now;
   const file = relative(ROOT, expect.getState().testPath ?? '?');
-  appendFileSync(LOG, JSON.stringify({ file, self, children, wall: (Date.now() - started) / 1000, spawns }) + '\n');
+  appendFileSync(LOG, JSON.stringify({ file, self, children, wall: (Date.now() - started) / 1000, spawns, trainings }) + '\n');
 });

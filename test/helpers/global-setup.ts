@@ -7,10 +7,10 @@
  * is done; after an edit it takes a few seconds.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { ROOT, TRAIN_CACHE_ENV } from './sample.js';
 
 /**
@@ -40,12 +40,42 @@ export function staleSource(): string | undefined {
 }
 
 export default function setup(): () => void {
-  // the bundles the test files share for this run (test/helpers/trained.ts): the workers vitest
-  // starts next inherit the variable
   compileIfStale();
+  // the bundles the test files share (test/helpers/trained.ts): the workers vitest starts next
+  // inherit the variable. A directory the caller names (.ci/run, so that the Node 24 and 22 runs
+  // reuse what the Node 20 run trained) is kept, and its bundles are filed under a hash of the code
+  // and dependencies that train them: a change to src/ or package-lock.json starts an empty
+  // subdirectory. Otherwise a fresh one for this run only.
+  const given = process.env[TRAIN_CACHE_ENV];
+  if (given) {
+    // (vitest may call this more than once in a run: the variable then names the subdirectory)
+    const sub = `code-${codeHash()}`;
+    const dir = basename(given) === sub ? given : join(given, sub);
+    mkdirSync(dir, { recursive: true });
+    process.env[TRAIN_CACHE_ENV] = dir;
+    return () => {};
+  }
   const cache = mkdtempSync(join(tmpdir(), 'intentops-test-trained-'));
   process.env[TRAIN_CACHE_ENV] = cache;
   return () => rmSync(cache, { recursive: true, force: true });
+}
+
+/**
+ * What a trained bundle depends on besides its request and data: every source file under src/
+ * (tests excluded), the installed dependencies' versions (package-lock.json) and the cache's own
+ * code (test/helpers/trained.ts). Not the Node.js
+ * version: training is the same arithmetic on every supported line, and test/helpers/trained.test.ts
+ * checks, on each line, that a shared bundle has the weights that line's own training gives.
+ */
+export function codeHash(root = ROOT): string {
+  const h = createHash('sha256');
+  for (const f of [...sources(join(root, 'src'))].sort()) {
+    h.update(relative(root, f)).update('\0').update(readFileSync(f)).update('\0');
+  }
+  h.update(readFileSync(join(root, 'package-lock.json')));
+  // and the layout the cache's entries are written in
+  h.update(readFileSync(join(root, 'test', 'helpers', 'trained.ts')));
+  return h.digest('hex').slice(0, 16);
 }
 
 function compileIfStale(): void {

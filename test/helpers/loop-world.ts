@@ -2,11 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig, type Config } from '../../src/app/config.js';
-import { openRegistry, trainModel } from '../../src/app/container/index.js';
+import { openRegistry } from '../../src/app/container/index.js';
 import { loadExamples } from '../../src/app/services/dataset.js';
 import { registerBundle, setAlias } from '../../src/app/services/registry.js';
 import type { LabelledText } from '../../src/core/types.js';
 import { ROOT, SAMPLE_TEST, SAMPLE_TRAIN, tempDir } from './sample.js';
+import { trainBundle } from './trained.js';
 
 /**
  * A small world for the loop: the sample data split into a seed set (20 per intent, trained and
@@ -54,7 +55,8 @@ export async function loopWorld(o: { loop?: Record<string, unknown>; llm?: Recor
   const reg = await openRegistry(config);
   try {
     const v1 = join(dir, 'seed-model');
-    await trainModel({ data: seedFile, out: v1, embedder: 'hashed', seed: 7, name: 'tickets' });
+    // the same seed set every time: trained once per run (test/helpers/trained.ts)
+    await trainBundle({ data: seedFile, out: v1, embedder: 'hashed', seed: 7, name: 'tickets' });
     await registerBundle(reg, v1, 'tickets', { who: 'test' });
     await setAlias(reg, 'tickets', 'champion', 1, { who: 'test', why: 'seed model' });
   } finally {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readBundle } from '../../src/adapters/bundle/index.js';
@@ -23,6 +23,9 @@ describe('trainBundle: the bundles the test files share', () => {
     });
     writeFileSync(data, small.map((e) => JSON.stringify({ text: e.text, label: e.label })).join('\n') + '\n');
     const req = { data, embedder: 'hashed', seed: 11, name: 'cached' } as const;
+    // the run's shared cache: .ci/run keeps one across its Node lines, so on Node 24 and 22 the
+    // bundle may come from the Node 20 run, and the comparison with this line's own training below
+    // checks that sharing it across lines gives the same weights
     const a = await trainBundle({ ...req, out: join(work, 'a', 'm') });
     const entries = readdirSync(cache!).filter((n) => !n.startsWith('.')).length;
     const b = await trainBundle({ ...req, out: join(work, 'b', 'm') });
@@ -36,9 +39,43 @@ describe('trainBundle: the bundles the test files share', () => {
       expect(r.manifest.classifier.weights.sha256).toBe(fresh.manifest.classifier.weights.sha256);
     }
     expect([a.dir, b.dir]).toEqual([join(work, 'a', 'm'), join(work, 'b', 'm')]);
-    // another seed is another bundle; a bundle without a name is named after its directory
-    const other = await trainBundle({ data, embedder: 'hashed', seed: 11, out: join(work, 'c', 'unnamed') });
-    expect(readBundle(other.dir).manifest.name).toBe('unnamed');
-    expect(readdirSync(cache!).filter((n) => !n.startsWith('.')).length).toBe(entries + 1);
+    // in a cache of its own (the shared one may hold these from an earlier run): the same data
+    // under another path is the same request; so is another name (a bundle without one is named
+    // after its directory), written into the copy's manifest as training writes it; another seed
+    // is another bundle
+    const own = tempDir();
+    process.env[TRAIN_CACHE_ENV] = own;
+    const entriesOf = () => readdirSync(own).filter((n) => !n.startsWith('.'));
+    try {
+      const first = await trainBundle({ ...req, out: join(work, 'd', 'm') });
+      expect(entriesOf()).toHaveLength(1);
+      const moved = join(tempDir(), 'small.jsonl');
+      copyFileSync(data, moved);
+      const again = await trainBundle({ ...req, data: moved, out: join(work, 'e', 'm') });
+      const unnamed = await trainBundle({ data, embedder: 'hashed', seed: 11, out: join(work, 'c', 'unnamed') });
+      expect(entriesOf()).toHaveLength(1);
+      expect(again.manifest.classifier.weights.sha256).toBe(first.manifest.classifier.weights.sha256);
+      expect(unnamed.manifest.classifier.weights.sha256).toBe(first.manifest.classifier.weights.sha256);
+      expect(readBundle(unnamed.dir).manifest.name).toBe('unnamed');
+      expect(unnamed.manifest.name).toBe('unnamed');
+      expect(readBundle(first.dir).manifest.name).toBe('cached');
+      // the manifest training that request writes, in the same layout (the clock's fields aside)
+      const direct = await trainModel({ data, embedder: 'hashed', seed: 11, out: join(work, 'f', 'unnamed') });
+      const manifest = (dir: string) => {
+        const text = readFileSync(join(dir, 'manifest.json'), 'utf8');
+        const m = JSON.parse(text);
+        expect(text).toBe(JSON.stringify(m, null, 2) + '\n');
+        delete m.createdAt;
+        delete m.metrics.trainSeconds;
+        delete m.training.durationMs;
+        return m;
+      };
+      expect(manifest(unnamed.dir)).toEqual(manifest(direct.dir));
+      const other = await trainBundle({ data, embedder: 'hashed', seed: 12, out: join(work, 'g', 'm') });
+      expect(other.manifest.classifier.weights.sha256).not.toBe(first.manifest.classifier.weights.sha256);
+      expect(entriesOf()).toHaveLength(2);
+    } finally {
+      process.env[TRAIN_CACHE_ENV] = cache;
+    }
   });
 });
