@@ -166,7 +166,7 @@ describe('out-of-scope answers sampled for review (review.outOfScopeSampleRate)'
 
   it('at rate 1 every LLM `none` is also queued for review with reason out_of_scope; the answer stays route llm', async () => {
     fake = await startFakeLlm();
-    const s = await testServing({ flags: { ...llmFlags(fake), review: { uri: 'sqlite::memory:', outOfScopeSampleRate: 0 } } });
+    const s = await testServing({ flags: { ...llmFlags(fake), review: { uri: 'sqlite::memory:', outOfScopeSampleRate: 1 } } });
     try {
       fake.script({ intent: 'none', times: 2 });
       for (const text of UNSURE.slice(0, 2)) {
