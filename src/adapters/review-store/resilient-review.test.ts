@@ -153,3 +153,32 @@ describe('ResilientReviewStore over PostgreSQL behind a proxy', () => {
 });
 
 
+
+describe('ResilientReviewStore over a slow SQLite store', () => {
+  it('an add slower than addTimeoutMs that lands after its item was spooled: one item, the message counted once, under the id the answer carried', async () => {
+    const inner = await openReviewStore(`sqlite:${join(tempDir('intentops-slow-review-'), 'review.db')}`);
+    const add = inner.add.bind(inner);
+    let first = true;
+    const late: Promise<unknown>[] = [];
+    // the first write reaches the store only after the wrapper gave up on it
+    inner.add = (...a) => {
+      if (!first) return add(...a);
+      first = false;
+      const p = new Promise((r) => setTimeout(r, 300)).then(() => add(...a));
+      late.push(p.catch(() => undefined));
+      return p;
+    };
+    const store = new ResilientReviewStore(inner, { spool: openSpool<SpooledReview>({ name: 'review', capacity: 10 }), addTimeoutMs: 100, probeMs: 50, refreshMs: 0 });
+    try {
+      const r = await store.add(item('slow write'));
+      expect(r.pending).toBe(true);
+      await until('the spool to be written', () => store.stats().up);
+      await Promise.all(late);
+      const items = await inner.list({ limit: 10 });
+      expect(items.map((i) => [i.id, i.text, i.count])).toEqual([[r.id, 'slow write', 1]]);
+    } finally {
+      await store.close(200);
+      await inner.close();
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { IntentOpsError } from '../../core/errors.js';
 import type { AddOptions, NewReviewItem, ReviewItem, ReviewQuery, ReviewStore } from '../../ports/review-store.js';
 import type { Spool } from '../../ports/spool.js';
@@ -133,13 +134,17 @@ export class ResilientReviewStore implements ReviewStore {
   async add(item: NewReviewItem, o: AddOptions = {}): Promise<ReviewItem> {
     if (this.closed) throw new IntentOpsError('unavailable', 'the review store is closed', { where: 'review store' });
     const at = o.at ?? new Date(this.now()).toISOString();
-    if (this.down) return this.spool(item, o.id ?? this.nextId(), at);
+    // the id is chosen here, before the write: a write slower than addTimeoutMs may still land
+    // after its item was spooled, and the spooled copy must then be the same item (a no-op when
+    // flushed), not a second add of the text that counts the message twice
+    const id = o.id ?? this.nextId();
+    if (this.down) return this.spool(item, id, at);
     try {
-      return await timeout(this.write(item, { ...o, at }), this.addTimeoutMs, 'an add');
+      return await timeout(this.write(item, { ...o, id, at }), this.addTimeoutMs, 'an add');
     } catch (e) {
       if (!unavailable(e)) throw e;
       this.goDown((e as Error).message);
-      return this.spool(item, o.id ?? this.nextId(), at);
+      return this.spool(item, id, at);
     }
   }
 
@@ -194,7 +199,9 @@ export class ResilientReviewStore implements ReviewStore {
     if (!this.down) this.o.onState?.(false, { error });
     this.down = true;
     if (this.probe) return;
-    this.probe = setInterval(() => void this.tryFlush(), this.probeMs);
+    // the probe and its flushes belong to no request: started outside the trace context of the
+    // request whose add found the store away (else every flush write is a span of that request)
+    this.probe = context.with(ROOT_CONTEXT, () => setInterval(() => void this.tryFlush(), this.probeMs));
     this.probe.unref();
   }
 
