@@ -283,6 +283,21 @@ describe('circuit breaker and concurrency cap', () => {
     expect(fake.requests).toHaveLength(1);
   });
 
+  it('a slot that frees with under a tenth of the deadline left is not used: LlmTimeout (called: false), nothing sent', async () => {
+    await fake.close();
+    // the first call answers after 900 of the 1,000 ms: the second, queued behind it, would have ~100 ms
+    fake = await startFakeLlm({ latencyMs: 900 });
+    const llm = await make({ maxConcurrent: 1, maxQueue: 5, deadlineMs: 1000, timeoutMs: 5_000 });
+    const first = llm.classify(REQ);
+    const e = await failure(llm.classify(REQ));
+    expect(e).toBeInstanceOf(LlmTimeout);
+    expect((e as LlmTimeout).called).toBe(false);
+    // on a loaded machine the first call may overrun instead, and the second time out in the queue: never sent either way
+    expect(e.message).toMatch(/ms of llm.deadlineMs 1000 left after the queue wait|no LLM call slot freed within the deadline/);
+    await first.catch(() => undefined);
+    expect(fake.requests).toHaveLength(1);
+  });
+
   it('fails fast when the queue is full', async () => {
     await fake.close();
     fake = await startFakeLlm({ latencyMs: 100 });

@@ -9,6 +9,9 @@ import { ProviderBackoff, sharedProviderBackoff } from './provider-backoff.js';
 import { CircuitBreaker, ConcurrencyLimiter, type CircuitChange, type CircuitState } from './resilience.js';
 import { callChat, chatBody, clientClock, endpointOf, replyUsage, type ChatEndpoint, type ChatReply, type Clock } from './transport.js';
 
+/** A queued call is sent only with at least this share of its deadline left (less cannot carry an answer back). */
+const MIN_LEFT_TO_SEND = 0.1;
+
 /**
  * The LLM fallback over the OpenAI chat-completions wire format: OpenAI, Azure OpenAI, Ollama,
  * vLLM and other compatible servers.
@@ -195,6 +198,16 @@ export class OpenAiChatLlm implements Llm {
       if (e instanceof IntentOpsError) throw e;
       throw new IntentOpsError('unavailable', 'LLM call aborted by the caller while queued', { where: this.endpoint.url, cause: e });
     });
+    // a slot that freed with almost none of the deadline left: a call sent now would be cut off
+    // before it could answer, and the provider may still bill its prompt
+    const left = deadline - this.clock.now();
+    if (left < this.o.deadlineMs * MIN_LEFT_TO_SEND) {
+      release();
+      throw new LlmTimeout(`the deadline passed before the call could be sent: ${Math.max(0, Math.round(left))} ms of llm.deadlineMs ${this.o.deadlineMs} left after the queue wait (under ${MIN_LEFT_TO_SEND * 100} %)`, false, {
+        where: this.endpoint.url,
+        hint: 'the LLM answers slower than the traffic sent to it; raise llm.maxConcurrency or llm.deadlineMs, or lower the share of messages sent to it',
+      });
+    }
     try {
       if (stage) stage.at = 'call';
       const reply = await callChat(this.endpoint, body, this.o, clock, this.breaker, signal, deadline, this.backoff);
