@@ -6,7 +6,7 @@ import { LlmAnswerError, parseAnswer } from './parse.js';
 import { loadPromptTemplate, NONE, renderPrompt, staticPart, type PromptTemplate } from './prompt.js';
 import { DEFAULT_PRICES, type PriceTable } from './pricing.js';
 import { ProviderBackoff, sharedProviderBackoff } from './provider-backoff.js';
-import { CircuitBreaker, ConcurrencyLimiter, type CircuitChange, type CircuitState } from './resilience.js';
+import { CircuitBreaker, ConcurrencyLimiter, QUEUE_WAIT_HINT, type CircuitChange, type CircuitState } from './resilience.js';
 import { callChat, chatBody, clientClock, endpointOf, replyUsage, type ChatEndpoint, type ChatReply, type Clock } from './transport.js';
 
 /** A queued call is sent only with at least this share of its deadline left (less cannot carry an answer back). */
@@ -205,7 +205,7 @@ export class OpenAiChatLlm implements Llm {
       release();
       throw new LlmTimeout(`the deadline passed before the call could be sent: ${Math.max(0, Math.round(left))} ms of llm.deadlineMs ${this.o.deadlineMs} left after the queue wait (under ${MIN_LEFT_TO_SEND * 100} %)`, false, {
         where: this.endpoint.url,
-        hint: 'the LLM answers slower than the traffic sent to it; raise llm.maxConcurrency or llm.deadlineMs, or lower the share of messages sent to it',
+        hint: QUEUE_WAIT_HINT,
       });
     }
     try {

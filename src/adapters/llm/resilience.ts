@@ -1,5 +1,8 @@
 import { LlmNotCalled, LlmTimeout } from '../../ports/llm.js';
 
+/** What to do when calls wait in the LLM queue until their deadline is (nearly) spent. */
+export const QUEUE_WAIT_HINT = 'the LLM answers slower than the traffic sent to it; raise llm.maxConcurrency or llm.deadlineMs, or lower the share of messages sent to it';
+
 /**
  * Keeping a slow or failing LLM from hurting the service: a circuit breaker (stop calling a
  * server that keeps failing, probe it again after a cool-down), a concurrency cap with a bounded
@@ -166,7 +169,7 @@ export class ConcurrencyLimiter {
   private queueTimeout(ms: number): LlmTimeout {
     return new LlmTimeout(`no LLM call slot freed within the deadline (waited ${ms} ms behind ${this.active} calls in flight)`, false, {
       where: this.where,
-      hint: 'the LLM answers slower than the traffic sent to it; raise llm.maxConcurrency or llm.deadlineMs, or lower the share of messages sent to it',
+      hint: QUEUE_WAIT_HINT,
     });
   }
 

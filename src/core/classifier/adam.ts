@@ -1,10 +1,9 @@
 import { IntentOpsError } from '../errors.js';
 import type { FeatureMatrix } from './matrix.js';
 import { cellsFor, createKernels, padClasses } from './kernels.js';
-import type { LinearModel } from './model.js';
+import { logitsWith, type LinearModel } from './model.js';
 import { meanNll } from './loss.js';
 import { CompiledLinear, type CompactRows } from './compiled.js';
-import { logitsWith } from './model.js';
 import { fitTemperature } from './temperature.js';
 
 export interface AdamOptions {
