@@ -30,6 +30,8 @@ COPY deploy/docker/npm-ci.sh ./deploy/docker/npm-ci.sh
 RUN sh deploy/docker/npm-ci.sh
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# bundles the compiled CLI into dist/cli.mjs, what bin/intentops.js runs
+COPY scripts/bundle-cli.mjs ./scripts/bundle-cli.mjs
 # the dashboard (Vite + Preact) builds into dist/web
 COPY web ./web
 RUN npm run build \

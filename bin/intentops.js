@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-// The installed entry point: runs the compiled CLI (built by `npm run build`, which `npm install` runs via `prepare`).
-process.env.INTENTOPS_CLI_MAIN = '1';
-await import('../dist/app/cli/main.js');
+// The installed entry point: runs the bundled CLI, dist/cli.mjs (built by `npm run build`, which
+// `npm install` runs via `prepare`; scripts/bundle-cli.mjs says what is in it).
+await import('../dist/cli.mjs');

@@ -18,7 +18,7 @@ const rows = readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((
 });
 const cost = (r) => r.self + r.children;
 const sum = (rs, f) => rs.reduce((s, r) => s + f(r), 0);
-const cli = (r) => r.spawns.filter((s) => s.includes('dist/app/cli/main.js')).length;
+const cli = (r) => r.spawns.filter((s) => /dist\/(cli\.mjs|app\/cli\/main\.js)/.test(s)).length;
 const threads = (r) => r.spawns.filter((s) => s.startsWith('thread ')).length;
 console.log(`${rows.length} files: ${sum(rows, cost).toFixed(0)} CPU-s (workers ${sum(rows, (r) => r.self).toFixed(0)}, their children ${sum(rows, (r) => r.children).toFixed(0)}); ${sum(rows, (r) => r.spawns.length - threads(r))} processes started, ${sum(rows, cli)} of them the CLI; ${sum(rows, threads)} threads`);
 const trainings = rows.flatMap((r) => r.trainings ?? []);

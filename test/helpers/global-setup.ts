@@ -1,10 +1,10 @@
 /**
  * vitest's global setup (vitest.config.ts). The tests that start the CLI as a child process run the
- * compiled dist/app/cli/main.js (CLI_MAIN, test/helpers/sample.ts), so dist/ must hold the sources
- * as they are now: when a file under src/ is newer than what dist/ was compiled from (or dist/ is
- * missing), src/ is compiled again first, exactly as `npm run build` does for the app
- * (tsc -p tsconfig.build.json). On a fresh clone `npm ci` (prepare) has just built dist/, so nothing
- * is done; after an edit it takes a few seconds.
+ * bundled dist/cli.mjs (CLI_MAIN, test/helpers/sample.ts), so dist/ must hold the sources as they
+ * are now: when a file under src/ is newer than what dist/ was compiled from (or dist/ is missing),
+ * src/ is compiled and bundled again first, exactly as `npm run build` does for the app
+ * (tsc -p tsconfig.build.json, then scripts/bundle-cli.mjs). On a fresh clone `npm ci` (prepare) has
+ * just built dist/, so nothing is done; after an edit it takes a few seconds.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -32,9 +32,10 @@ const mtime = (p: string): number => (existsSync(p) ? statSync(p).mtimeMs : 0);
 /** The first source file whose compiled output is older than it, or undefined when dist/ is current. */
 export function staleSource(): string | undefined {
   const stamp = mtime(STAMP);
+  const bundle = mtime(join(ROOT, 'dist', 'cli.mjs'));
   for (const src of sources(join(ROOT, 'src'))) {
     const out = join(ROOT, 'dist', relative(join(ROOT, 'src'), src)).replace(/\.ts$/, '.js');
-    if (mtime(src) > Math.max(mtime(out), stamp)) return relative(ROOT, src);
+    if (mtime(src) > Math.max(mtime(out), stamp) || mtime(src) > Math.max(bundle, stamp)) return relative(ROOT, src);
   }
   return undefined;
 }
@@ -82,10 +83,15 @@ function compileIfStale(): void {
   const stale = staleSource();
   if (stale === undefined) return;
   const started = Date.now();
-  const r = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
-  if (r.status !== 0) {
-    throw new Error(`the tests run the CLI from dist/, and compiling src/ into it failed (${stale} changed); fix the error, or run \`npm run build\` to see it:\n${r.stdout}${r.stderr}${r.error ? String(r.error) : ''}`);
+  for (const [what, cmd, args] of [
+    ['compiling src/ into it', join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json']],
+    ['bundling the CLI (scripts/bundle-cli.mjs)', process.execPath, [join(ROOT, 'scripts', 'bundle-cli.mjs')]],
+  ] as const) {
+    const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+    if (r.status !== 0) {
+      throw new Error(`the tests run the CLI from dist/, and ${what} failed (${stale} changed); fix the error, or run \`npm run build\` to see it:\n${r.stdout}${r.stderr}${r.error ? String(r.error) : ''}`);
+    }
   }
   writeFileSync(STAMP, `${ROOT}/dist compiled by test/helpers/global-setup.ts: ${stale} was newer\n`);
-  console.log(`global setup: compiled src/ into dist/ for the CLI tests in ${((Date.now() - started) / 1000).toFixed(1)} s (${stale} was newer)`);
+  console.log(`global setup: compiled and bundled src/ into dist/ for the CLI tests in ${((Date.now() - started) / 1000).toFixed(1)} s (${stale} was newer)`);
 }

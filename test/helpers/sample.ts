@@ -12,13 +12,14 @@ export const SAMPLE_TEST = join(ROOT, 'data', 'sample', 'tickets-test.csv');
 export const SHARED = resolve(ROOT, '..', 'shared');
 export const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 /**
- * The CLI as the tests start it in a child process: the compiled `dist/app/cli/main.js`, the code
- * `bin/intentops.js` runs for a user, by absolute path (so a child can run in a scratch directory).
- * Not src/ through tsx, whose loader costs about 1.3 CPU-seconds more per process (some 80 CLI
- * processes in the suite). vitest's global setup (test/helpers/global-setup.ts) compiles src/ into
- * dist/ first whenever a source file is newer than it, so the child runs the code under test.
+ * The CLI as the tests start it in a child process: the bundled `dist/cli.mjs`, the code
+ * `bin/intentops.js` runs for a user (scripts/bundle-cli.mjs), by absolute path (so a child can run
+ * in a scratch directory). Not src/ through tsx, whose loader costs about 1.3 CPU-seconds more per
+ * process (some 90 CLI processes in the suite). vitest's global setup (test/helpers/global-setup.ts)
+ * compiles src/ into dist/ and bundles it again first whenever a source file is newer than it, so
+ * the child runs the code under test.
  */
-export const CLI_MAIN = join(ROOT, 'dist', 'app', 'cli', 'main.js');
+export const CLI_MAIN = join(ROOT, 'dist', 'cli.mjs');
 
 /** Names the directory of the trained bundles the test files share (test/helpers/trained.ts). */
 export const TRAIN_CACHE_ENV = 'INTENTOPS_TEST_TRAIN_CACHE';
