@@ -5,11 +5,12 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * Files whose subject is timing under load (SIGTERM drains with keep-alive clients, fault
  * injection with deadlines, process signals): they run one at a time after the rest, alone on
  * the machine, as they did when the whole suite ran serially. What needs no such quiet stays out
- * of them (serve's start-up failures and the review commands are in test/e2e/serve-cli.test.ts).
+ * of them: serve's start-up failures and the review commands (test/e2e/serve-cli.test.ts), and
+ * the two kill tests that wait for an event rather than a deadline (test/fault/loop-kill.test.ts
+ * kills at named checkpoints, test/fault/train-kill.test.ts once the run is recorded).
  */
-const SERIAL = ['test/e2e/serve-drain.test.ts', 'test/e2e/serve.test.ts', 'test/fault/**/*.test.ts'];
+const SERIAL = ['test/e2e/serve-drain.test.ts', 'test/e2e/serve.test.ts', 'test/fault/postgres.test.ts', 'test/fault/redis.test.ts', 'test/fault/worker.test.ts'];
 
-/**
 /**
  * Files under test/ that run in the shared workers of the unit project: the port contract suites
  * (each case opens its own store, table prefix, key or stream) and the architecture checks. Two

@@ -121,6 +121,20 @@ else
   echo "$stamp" > node_modules/.intentops-node-line
 fi
 if [ "$prepare" = true ]; then echo "node-line: node v$version and its node_modules are ready in $base"; exit 0; fi
-npm run build
+# 4. dist/: compiled JavaScript, the same on every line, so this tree's when it was built after the
+#    last change to src/, web/ and the build's own files (as in .ci/run, where npm ci built it and
+#    the Node 20 run kept it current); else built here. The tests' global setup compiles again
+#    whatever src/ file is newer than its output either way.
+fresh_dist=false
+if [ "$from" = tree ] && [ -f "$root/dist/cli.mjs" ] && [ -f "$root/dist/web/index.html" ] \
+  && [ -z "$(find "$root/src" "$root/web" "$root/scripts/bundle-cli.mjs" "$root/package.json" "$root/tsconfig.json" "$root/tsconfig.build.json" -newer "$root/dist/cli.mjs" -type f -print -quit)" ]; then
+  fresh_dist=true
+fi
+if [ "$fresh_dist" = true ]; then
+  rm -rf dist && cp -a "$root/dist" dist
+  echo "node-line: dist/ copied from $root (built after the last change to its sources)"
+else
+  npm run build
+fi
 echo "node-line: tests on node $(node --version)"
 npx vitest run "$@"
