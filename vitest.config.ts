@@ -12,19 +12,12 @@ import { configDefaults, defineConfig } from 'vitest/config';
 const SERIAL = ['test/e2e/serve-drain.test.ts', 'test/e2e/serve.test.ts', 'test/fault/postgres.test.ts', 'test/fault/redis.test.ts', 'test/fault/worker.test.ts'];
 
 /**
- * Files under test/ that run in the shared workers of the unit project: the port contract suites
- * (each case opens its own store, table prefix, key or stream) and the architecture checks. Two
- * alternating pairs on 7 December 2026 (load average 4–5): 25.8–26.8 CPU-seconds isolated, 22.7–22.8
- * shared.
+ * Test files that need a module graph of their own, each in a fresh worker process: one checks
+ * what a fresh process has loaded (the native HNSW module only on first use), one mocks a module
+ * (vi.mock cannot replace what a shared worker imported for an earlier file), one sets the
+ * environment variable of the trained-bundle cache for its own checks.
  */
-const SHARED_TEST = ['test/contract/**/*.test.ts', 'test/architecture/**/*.test.ts'];
-
-/**
- * Unit test files that need a module graph of their own: one checks what a fresh process has
- * loaded (the native HNSW module only on first use), one mocks a module (vi.mock cannot replace
- * what the shared workers of the unit project imported for an earlier file).
- */
-const FRESH_PROCESS = ['src/adapters/vector-index/index.test.ts', 'src/adapters/vector-index/exact-rescore.test.ts'];
+const FRESH_PROCESS = ['src/adapters/vector-index/index.test.ts', 'src/adapters/vector-index/exact-rescore.test.ts', 'test/helpers/trained.test.ts'];
 
 // vitest's default (cores − 1) runs the files one at a time on a 2-core machine, where most of an
 // end-to-end file's time is spent waiting on the processes and servers it starts; two at a time
@@ -50,15 +43,16 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          // the unit tests beside the code (src/, web/): one worker process runs many files, which
-          // import src/ once instead of once per file (vitest's isolate: false). Measured on
-          // 7 December 2026 (loaded 2-core machine): src/adapters and src/app 127 CPU-seconds
-          // shared against 160 isolated; src/core, src/lib, src/ports and web 6 against 17–22.
-          // These files keep no state between files: no module mocks, stubbed globals or env
-          // changes, and each opens its own stores, servers and temp dirs. A file that checks what
-          // a fresh process has loaded, or mocks a module, runs with the isolated ones (FRESH_PROCESS).
-          name: 'unit',
-          include: ['src/**/*.test.ts', 'web/**/*.test.ts', ...SHARED_TEST],
+          // every other file: one worker process runs many files, which import src/ once instead
+          // of once per file (vitest's isolate: false). Measured on 7 December 2026 (2-core
+          // machine): the unit tests beside the code (src/adapters, src/app) 127 CPU-seconds shared
+          // against 160 isolated (loaded machine); the files under test/ as well, whole suite on
+          // the quiet machine, 400 → 378 CPU-seconds in test files (cost log), vitest's import time
+          // 36 → 18 s. These files keep no state between files: no module mocks, stubbed globals or
+          // env changes, and each opens its own stores, servers, ports, tables, streams and temp
+          // dirs. A file that needs a fresh process runs in the next project (FRESH_PROCESS).
+          name: 'shared',
+          include: ['src/**/*.test.ts', 'web/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...SERIAL, ...FRESH_PROCESS],
           isolate: false,
           maxWorkers: MAX_WORKERS,
@@ -68,9 +62,9 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: 'parallel',
-          include: ['test/**/*.test.ts', ...FRESH_PROCESS],
-          exclude: [...configDefaults.exclude, ...SERIAL, ...SHARED_TEST],
+          name: 'isolated',
+          include: [...FRESH_PROCESS],
+          exclude: [...configDefaults.exclude, ...SERIAL],
           maxWorkers: MAX_WORKERS,
           sequence: { groupOrder: 1 },
         },
