@@ -45,10 +45,14 @@ describe('npm and Node.js lines', () => {
     for (const [path, p] of nuids) expect(p.version, path).toBe('2.0.3');
   });
 
-  it(".ci/run runs the tests on each supported line besides the machine's own (20, which runs npm test)", () => {
-    const lines = [...CI_RUN.matchAll(/^\s*(?:npm run test:node --|bash scripts\/node-line\.sh) (\d+)\b/gm)].map((m) => Number(m[1]));
+  it(".ci/run runs the whole suite on each supported line besides the machine's own (20, which runs npm test)", () => {
+    const runs = [...CI_RUN.matchAll(/^\s*(?:npm run test:node --|bash scripts\/node-line\.sh) (\d+)\b(.*)$/gm)];
+    const lines = runs.map((m) => Number(m[1]));
     expect(lines.sort((a, b) => a - b)).toEqual([22, 24]);
     expect(majors(pkg.engines.node).filter((m) => !lines.includes(m))).toEqual([20]);
+    // no test paths or filters after the line: every test file runs on every line
+    for (const m of runs) expect(m[2].trim(), `node ${m[1]}`).toBe('');
+    expect(CI_RUN).toMatch(/^npm test$/m);
   });
 
   it('npm prints no warning in this project (no unknown project config)', () => {
