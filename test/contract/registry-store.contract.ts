@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openRegistryStore, type RegistryStoreOptions } from '../../src/adapters/registry/index.js';
 import { openSqlDb, table } from '../../src/adapters/sql/index.js';
 import type { RegistryStore } from '../../src/ports/registry-store.js';
+import { nodeScript } from '../helpers/node-script.js';
 import { ROOT, rejection } from '../helpers/sample.js';
 import type { FreshStore } from './tracking-store.contract.js';
 
@@ -17,10 +18,11 @@ function manualClock(start = Date.parse('2025-03-01T10:00:00.000Z')) {
 }
 
 /** Runs the add-versions helper in `n` processes at once; resolves with every number they got. */
-function addFromProcesses(uri: string, name: string, n: number, each: number): Promise<number[]> {
+async function addFromProcesses(uri: string, name: string, n: number, each: number): Promise<number[]> {
+  const argv = await nodeScript('test/helpers/registry-add-versions.ts', [uri, name, String(each), H1]);
   const one = () =>
     new Promise<number[]>((resolveP, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/registry-add-versions.ts'), uri, name, String(each), H1], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => (out += d));

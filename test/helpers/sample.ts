@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { nodeScript } from './node-script.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SAMPLE_TRAIN = join(ROOT, 'data', 'sample', 'tickets.csv');
@@ -39,13 +40,14 @@ export async function rejection(p: Promise<unknown>): Promise<IntentOpsError> {
 }
 
 /**
- * Runs a TypeScript helper script as a child (node itself, not the tsx wrapper, which would leave
- * its node child running when killed) and SIGKILLs it once it prints `marker`. Resolves with its
- * output; rejects if it exits any other way.
+ * Runs a TypeScript helper script as a child (node itself, on the script compiled against dist/:
+ * test/helpers/node-script.ts) and SIGKILLs it once it prints `marker`. Resolves with its output;
+ * rejects if it exits any other way.
  */
-export function killScriptAt(script: string, args: readonly string[], marker: string): Promise<string> {
+export async function killScriptAt(script: string, args: readonly string[], marker: string): Promise<string> {
+  const argv = await nodeScript(script, args);
   return new Promise((resolveP, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { nodeScript } from '../../../test/helpers/node-script.js';
 import { ROOT, rejection, tempDir } from '../../../test/helpers/sample.js';
 import { openReviewStore, reviewStores, sqlitePath } from './index.js';
 
@@ -37,8 +38,8 @@ describe('openReviewStore: backends by URI scheme', () => {
     expect(existsSync(file)).toBe(true);
   });
 
-  it('loads no driver it does not need: the default path never loads pg or ioredis', () => {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/lazy-drivers.ts'), 'sqlite::memory:', 'memory', 'memory'], { cwd: ROOT, encoding: 'utf8' });
+  it('loads no driver it does not need: the default path never loads pg or ioredis', async () => {
+    const out = execFileSync(process.execPath, await nodeScript('test/helpers/lazy-drivers.ts', ['sqlite::memory:', 'memory', 'memory']), { cwd: ROOT, encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual({ pg: false, ioredis: false, 'better-sqlite3': true });
   });
 });

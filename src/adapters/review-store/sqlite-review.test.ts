@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { nodeScript } from '../../../test/helpers/node-script.js';
 import { ROOT, rejection, tempDir } from '../../../test/helpers/sample.js';
 import { openSqliteReviewStore } from './index.js';
 
@@ -43,10 +44,11 @@ describe('sqlite review store', () => {
 });
 
 /** Starts the writer child, lets it run `extraMs` after it says it started, then SIGKILLs it. */
-function killWriter(file: string, extraMs: number): Promise<number> {
+async function killWriter(file: string, extraMs: number): Promise<number> {
+  // node itself, on the script compiled against dist/ (test/helpers/node-script.ts)
+  const argv = await nodeScript('test/helpers/review-writer.ts', [file]);
   return new Promise((resolveP, reject) => {
-    // node itself (not the tsx wrapper, which would leave its node child running when killed)
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/review-writer.ts'), file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let killing = false;
