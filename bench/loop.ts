@@ -434,7 +434,7 @@ interface Day {
   loopMessages: string[];
   champion: number;
   testAccuracy: number;
-  withheld: { messages: number; routes: Record<string, number>; correct: number; known: string[] } | null;
+  withheld: { messages: number; routes: Record<string, number>; correct: number; known: string[]; byIntent: Record<string, { routes: Record<string, number>; queued: number; acceptedAs: Record<string, number> }> } | null;
   /** Why the champion did not accept the other messages (counts per routing reason; see reasons()). */
   notAccepted: Record<string, number>;
   /** The day's last champion: its calibrated routing (coverage and accuracy on its calibration rows, the bound, how many rows) and the unknown share served. */
@@ -523,6 +523,15 @@ try {
     const held = idx.filter((i) => withheld.has(msgs[i].label));
     const routes: Record<string, number> = {};
     for (const i of held) routes[results[i].route] = (routes[results[i].route] ?? 0) + 1;
+    // per withheld intent: its routes, and what its accepted messages were taken for (a near intent
+    // that swallows a new one keeps it out of the unsure pool discovery clusters)
+    const byIntent: Record<string, { routes: Record<string, number>; queued: number; acceptedAs: Record<string, number> }> = {};
+    for (const i of held) {
+      const e = (byIntent[msgs[i].label] ??= { routes: {}, queued: 0, acceptedAs: {} });
+      e.routes[results[i].route] = (e.routes[results[i].route] ?? 0) + 1;
+      if (results[i].review) e.queued++;
+      if (results[i].route === 'accepted') e.acceptedAs[results[i].intent] = (e.acceptedAs[results[i].intent] ?? 0) + 1;
+    }
     const day: Day = {
       day: d + 1,
       messages: n,
@@ -544,7 +553,7 @@ try {
       loopMessages: said,
       champion: champ.version,
       testAccuracy: champ.accuracy,
-      withheld: held.length || d + 1 >= WITHHELD_FROM ? { messages: held.length, routes, correct: held.filter(right).length, known: [...withheld].filter((l) => champ.labels.includes(l)) } : null,
+      withheld: held.length || d + 1 >= WITHHELD_FROM ? { messages: held.length, routes, correct: held.filter(right).length, known: [...withheld].filter((l) => champ.labels.includes(l)), byIntent } : null,
       notAccepted,
       championRouting: { ...champ.routing, unknownShare: serving.model().unknownShare },
       seconds: (performance.now() - start) / 1000,
@@ -562,7 +571,13 @@ try {
       `        not accepted, by reason: ${Object.entries(notAccepted).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v} (${pct(v / n)})`).join(', ') || 'none'}; champion v${champ.version} calibrated on ${cr.samples} confirmed rows: coverage ${pct(cr.coverage)} @ ${pct(cr.precision)} (bound ${cr.precisionBound === null ? '–' : pct(cr.precisionBound)}${cr.reachedTarget ? '' : ', target NOT reached'}), min confidence ${cr.minConfidence.toFixed(3)}; unknown share assumed ${pct(cr.unknownShare)}`,
     );
     for (const m of said.filter((x) => / stopped: /.test(x))) console.log(`        ${m}`);
-    if (day.withheld) console.log(`        withheld intents: ${day.withheld.messages} msgs, routes ${JSON.stringify(day.withheld.routes)}, right ${day.withheld.correct}; known: ${day.withheld.known.join(', ') || 'none'}`);
+    if (day.withheld) {
+      console.log(`        withheld intents: ${day.withheld.messages} msgs, routes ${JSON.stringify(day.withheld.routes)}, right ${day.withheld.correct}; known: ${day.withheld.known.join(', ') || 'none'}`);
+      for (const [label, e] of Object.entries(day.withheld.byIntent)) {
+        const as = Object.entries(e.acceptedAs).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} ${v}`).join(', ');
+        console.log(`          ${label}: routes ${JSON.stringify(e.routes)}, queued for review ${e.queued}${as ? `; accepted as ${as}` : ''}`);
+      }
+    }
   }
 } finally {
   await serving.close();
