@@ -24,7 +24,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = join(root, 'dist', 'app', 'cli', 'main.js');
 const outfile = join(root, 'dist', 'cli.mjs');
 
-export const EXTERNAL = [
+const EXTERNAL = [
   'better-sqlite3',
   'hnswlib-node',
   'onnxruntime-node',

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readBundle, writeBundle, type ManifestDraft } from '../../src/adapters/bundle/index.js';
 import { trainBundle } from '../helpers/trained.js';
-import { SAMPLE_TRAIN, killScriptAt, tempDir } from '../helpers/sample.js';
+import { killScriptAt } from '../helpers/node-script.js';
+import { SAMPLE_TRAIN, tempDir } from '../helpers/sample.js';
 
 /** Starts the writer child and SIGKILLs it once it reports reaching `step`. */
 function killWriterAt(src: string, dst: string, step: string): Promise<string> {

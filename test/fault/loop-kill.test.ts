@@ -5,7 +5,7 @@ import { openRolloutStore } from '../../src/adapters/rollout/index.js';
 import { openLoop, openRegistry, openServing } from '../../src/app/container/index.js';
 import type { RolloutStatus } from '../../src/app/services/rollout.js';
 import { createLogger } from '../../src/app/telemetry/index.js';
-import { killScriptAt } from '../helpers/sample.js';
+import { killScriptAt } from '../helpers/node-script.js';
 import { loopWorld, type LoopWorld } from '../helpers/loop-world.js';
 
 /*

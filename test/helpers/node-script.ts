@@ -6,13 +6,12 @@
  * CPU-seconds more per child; some 25 children per run).
  */
 import { build, type Plugin } from 'esbuild';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-// (not sample.js's ROOT: sample.ts imports this file)
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { pathToFileURL } from 'node:url';
+import { ROOT } from './sample.js';
 
 // inside the tree, so the packages a script imports resolve from its node_modules
 const OUT = join(ROOT, 'node_modules', '.cache', 'intentops-test-scripts');
@@ -50,4 +49,23 @@ export async function nodeScript(script: string, args: readonly string[] = []): 
     compiled.set(script, out);
   }
   return [out, ...args];
+}
+
+/**
+ * Runs a TypeScript helper script as a child (node itself, on the script nodeScript compiled) and
+ * SIGKILLs it once it prints `marker`. Resolves with its output; rejects if it exits any other way.
+ */
+export async function killScriptAt(script: string, args: readonly string[], marker: string): Promise<string> {
+  const argv = await nodeScript(script, args);
+  return new Promise((resolveP, reject) => {
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes(marker)) child.kill('SIGKILL');
+    });
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolveP(out) : reject(new Error(`${script} exited ${code} before "${marker}": ${out}${err}`))));
+  });
 }

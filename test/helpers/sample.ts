@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { expect } from 'vitest';
 import { IntentOpsError } from '../../src/core/errors.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { nodeScript } from './node-script.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SAMPLE_TRAIN = join(ROOT, 'data', 'sample', 'tickets.csv');
@@ -39,22 +37,3 @@ export async function rejection(p: Promise<unknown>): Promise<IntentOpsError> {
   return err as IntentOpsError;
 }
 
-/**
- * Runs a TypeScript helper script as a child (node itself, on the script compiled against dist/:
- * test/helpers/node-script.ts) and SIGKILLs it once it prints `marker`. Resolves with its output;
- * rejects if it exits any other way.
- */
-export async function killScriptAt(script: string, args: readonly string[], marker: string): Promise<string> {
-  const argv = await nodeScript(script, args);
-  return new Promise((resolveP, reject) => {
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes(marker)) child.kill('SIGKILL');
-    });
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolveP(out) : reject(new Error(`${script} exited ${code} before "${marker}": ${out}${err}`))));
-  });
-}

@@ -6,7 +6,8 @@ import { modelBundles, readBundle } from '../../adapters/bundle/index.js';
 import { openRegistryStore } from '../../adapters/registry/index.js';
 import { freshPostgres } from '../../../test/helpers/registry-postgres.js';
 import { freshSqlite } from '../../../test/helpers/registry-sqlite.js';
-import { killScriptAt, SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
+import { killScriptAt } from '../../../test/helpers/node-script.js';
+import { SAMPLE_TRAIN, tempDir } from '../../../test/helpers/sample.js';
 import { collectGarbage, registerBundle, resolveModelUri, setAlias, showModel, type Registry } from './registry.js';
 import { trainBundle } from '../../../test/helpers/trained.js';
 
