@@ -333,31 +333,26 @@ async function reasons(rows: readonly Row[], res: readonly ClassifyResult[]): Pr
   return out;
 }
 
-async function classifyBatch(rs: readonly Row[]): Promise<ClassifyResult[]> {
+/**
+ * One request to the serving app (retried twice on another status than 200), its answers noted
+ * with the unknown share they were served at.
+ */
+async function served(path: string, body: unknown): Promise<ClassifyResult[]> {
   const share = serving.model().unknownShare;
   for (let attempt = 0; ; attempt++) {
-    const res = await serving.app.request('/v1/classify/batch', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: rs.map((r) => ({ text: r.text })) }) });
+    const res = await serving.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (res.status === 200) {
-      const out = ((await res.json()) as { items: ClassifyResult[] }).items;
+      const json = (await res.json()) as ClassifyResult | { items: ClassifyResult[] };
+      const out = 'items' in json ? json.items : [json];
       for (const o of out) shareAt.set(o.id, share);
       return out;
     }
-    if (attempt >= 2) throw new Error(`classify/batch answered ${res.status}: ${await res.text()}`);
+    if (attempt >= 2) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
   }
 }
 
-async function classify(r: Row): Promise<ClassifyResult> {
-  const share = serving.model().unknownShare;
-  for (let attempt = 0; ; attempt++) {
-    const res = await serving.app.request('/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: r.text }) });
-    if (res.status === 200) {
-      const out = (await res.json()) as ClassifyResult;
-      shareAt.set(out.id, share);
-      return out;
-    }
-    if (attempt >= 2) throw new Error(`classify answered ${res.status}: ${await res.text()}`);
-  }
-}
+const classifyBatch = (rs: readonly Row[]): Promise<ClassifyResult[]> => served('/v1/classify/batch', { items: rs.map((r) => ({ text: r.text })) });
+const classify = async (r: Row): Promise<ClassifyResult> => (await served('/v1/classify', { text: r.text }))[0];
 
 /**
  * The reviewer's look at intent discovery (`intentops discover`): the largest clusters of the open
@@ -413,6 +408,13 @@ async function review(budget: number): Promise<{ answered: number; open: number 
   }
 }
 
+/** A withheld intent's messages of one day: their routes, how many were queued for review, what the accepted ones were taken for. */
+interface WithheldIntent {
+  routes: Record<string, number>;
+  queued: number;
+  acceptedAs: Record<string, number>;
+}
+
 interface Day {
   day: number;
   messages: number;
@@ -434,7 +436,7 @@ interface Day {
   loopMessages: string[];
   champion: number;
   testAccuracy: number;
-  withheld: { messages: number; routes: Record<string, number>; correct: number; known: string[]; byIntent: Record<string, { routes: Record<string, number>; queued: number; acceptedAs: Record<string, number> }> } | null;
+  withheld: { messages: number; routes: Record<string, number>; correct: number; known: string[]; byIntent: Record<string, WithheldIntent> } | null;
   /** Why the champion did not accept the other messages (counts per routing reason; see reasons()). */
   notAccepted: Record<string, number>;
   /** The day's last champion: its calibrated routing (coverage and accuracy on its calibration rows, the bound, how many rows) and the unknown share served. */
@@ -521,12 +523,12 @@ try {
     const fallback = idx.filter((i) => results[i].timings.llmMs > 0).length;
     const perCall = llm.length ? cost / llm.length : 0;
     const held = idx.filter((i) => withheld.has(msgs[i].label));
+    // their routes, in all and per withheld intent, and what each one's accepted messages were taken
+    // for (a near intent that swallows a new one keeps it out of the unsure pool discovery clusters)
     const routes: Record<string, number> = {};
-    for (const i of held) routes[results[i].route] = (routes[results[i].route] ?? 0) + 1;
-    // per withheld intent: its routes, and what its accepted messages were taken for (a near intent
-    // that swallows a new one keeps it out of the unsure pool discovery clusters)
-    const byIntent: Record<string, { routes: Record<string, number>; queued: number; acceptedAs: Record<string, number> }> = {};
+    const byIntent: Record<string, WithheldIntent> = {};
     for (const i of held) {
+      routes[results[i].route] = (routes[results[i].route] ?? 0) + 1;
       const e = (byIntent[msgs[i].label] ??= { routes: {}, queued: 0, acceptedAs: {} });
       e.routes[results[i].route] = (e.routes[results[i].route] ?? 0) + 1;
       if (results[i].review) e.queued++;
