@@ -45,6 +45,9 @@ describe('intentops serve exports OpenTelemetry traces over OTLP/HTTP', () => {
       INTENTOPS_LOG_REQUEST_SAMPLE_RATE: '1',
       // an LLM `none` is an answer; at rate 1 it is also queued for review (its store span is checked below)
       INTENTOPS_REVIEW_OUT_OF_SCOPE_SAMPLE_RATE: '1',
+      // no audit sample: the default 1 % of accepted answers, picked by the random request id, would
+      // now and then add an LLM judge call to t-confident's children and take a scripted answer
+      INTENTOPS_AUDIT_SAMPLE_RATE: '0',
     });
     const post = async (id: string, text: string, headers: Record<string, string> = {}) => {
       const res = await fetch(`${server.url}/v1/classify`, {
