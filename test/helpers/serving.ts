@@ -52,8 +52,11 @@ export async function testServing(o: { flags?: Record<string, unknown>; env?: Re
       cb();
     },
   });
-  // every store in memory (or off): a test server never writes ./intentops.db
-  const flags = { review: { uri: 'sqlite::memory:' }, events: { uri: 'sqlite::memory:' }, tracking: { uri: 'none' }, ...o.flags };
+  // every store in memory (or off): a test server never writes ./intentops.db. No live-precision
+  // audit unless a test asks for one: the default 1 % of accepted answers, picked by the random
+  // request id, would now and then add an LLM judge call or an `audit` review item to what a test counts
+  const monitor = (o.flags?.monitor ?? {}) as Record<string, unknown>;
+  const flags = { review: { uri: 'sqlite::memory:' }, events: { uri: 'sqlite::memory:' }, tracking: { uri: 'none' }, ...o.flags, monitor: { ...monitor, audit: { sampleRate: 0, ...(monitor.audit as object | undefined) } } };
   const c = loadConfig({ env: o.env ?? {}, flags });
   const serving = await openServing(c, { modelDir: o.modelDir ?? (await sampleModel()), log: createLogger({ level: 'debug', destination: sink }) });
   const req = (path: string, init: RequestInit) => Promise.resolve(serving.app.request(path, init));

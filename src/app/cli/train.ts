@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadOptions, openTracking, trainSettings } from '../container/index.js';
 import { trainModel } from '../container/index.js';
-import { type TrainResult } from '../services/train.js';
+import { CV_MAX_EXAMPLES, type TrainResult } from '../services/train.js';
 import { trackTraining } from '../services/runs.js';
 import { codeVersion } from './git.js';
 import { action, configFor, intOption, numberOption, out, type CliIO } from './context.js';
@@ -19,7 +19,7 @@ export function registerTrain(program: Command, io: CliIO): void {
     .option('--seed <n>', 'random seed', intOption('--seed'))
     .option('--target-precision <p>', 'accuracy to reach on accepted messages (0–1)', numberOption('--target-precision'))
     .option('--index <kind>', 'auto | exact | hnsw')
-    .option('--validation <how>', 'auto | split | cv: calibrate on a 10 % hold-out or by 5-fold cross-fitting (auto: cv up to 5,000 examples)')
+    .option('--validation <how>', `auto | split | cv: calibrate on a 10 % hold-out or by k-fold cross-fitting (5 folds up to 5,000 examples, 3 above; auto: cv up to ${CV_MAX_EXAMPLES.toLocaleString('en-US')} examples)`)
     .option('--name <name>', 'model name recorded in the bundle')
     .option('--text-col <name>', 'text column / field')
     .option('--label-col <name>', 'label column / field')
