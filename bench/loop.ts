@@ -361,13 +361,32 @@ const classify = async (r: Row): Promise<ClassifyResult> => (await served('/v1/c
  * intent (a new one when the model lacks it): every member becomes a label, right or not, as when a
  * person accepts a cluster after reading its representatives. Mixed clusters are left alone.
  */
-async function discoverAndAccept(n: number): Promise<{ looked: number; accepted: number; labelled: number; newIntents: string[] }> {
-  const out = { looked: 0, accepted: 0, labelled: 0, newIntents: [] as string[] };
+async function discoverAndAccept(n: number): Promise<Discovery> {
+  const out: Discovery = { looked: 0, accepted: 0, labelled: 0, newIntents: [], clusters: [] };
   const reviews = serving.deps.reviews;
   if (n <= 0 || !reviews) return out;
   const model = serving.model();
   const d = new DiscoverService({ queue: reviews, embedder: model.embedder, labels: model.labels });
   const report = await d.discover();
+  // what the reviewer could have looked at: every cluster, largest first, with its members' gold intents
+  const textOf = new Map<string, string>();
+  for (let after: string | undefined; ; ) {
+    const page = await reviews.list({ state: 'open', limit: 1000, ...(after ? { after } : {}) });
+    for (const it of page) textOf.set(it.id, it.text);
+    if (page.length < 1000) break;
+    after = page[page.length - 1].id;
+  }
+  out.clusters = [...report.clusters]
+    .sort((a, b) => b.size - a.size)
+    .map((cl) => {
+      const byGold: Record<string, number> = {};
+      for (const id of cl.memberIds) {
+        const t = textOf.get(id) ?? '';
+        const g = gold.get(t) ?? goldKey.get(nearKey(t)) ?? '?';
+        byGold[g] = (byGold[g] ?? 0) + 1;
+      }
+      return { size: cl.size, gold: byGold };
+    });
   for (const cl of [...report.clusters].sort((a, b) => b.size - a.size).slice(0, n)) {
     out.looked++;
     const seen = new Set(cl.representatives.map((r) => gold.get(r.text) ?? goldKey.get(nearKey(r.text))));
@@ -384,6 +403,15 @@ async function discoverAndAccept(n: number): Promise<{ looked: number; accepted:
     }
   }
   return out;
+}
+
+/** One day's look at discovery: what was looked at and accepted, and every cluster shown (size, members' gold intents). */
+interface Discovery {
+  looked: number;
+  accepted: number;
+  labelled: number;
+  newIntents: string[];
+  clusters: { size: number; gold: Record<string, number> }[];
 }
 
 async function review(budget: number): Promise<{ answered: number; open: number }> {
@@ -429,7 +457,7 @@ interface Day {
   reviewItems: number;
   reviewed: number;
   /** Discovery clusters the reviewer looked at, accepted, the items they labelled, and the new intents named. */
-  discovery: { looked: number; accepted: number; labelled: number; newIntents: string[] };
+  discovery: Discovery;
   openReview: number;
   labels: Record<string, unknown> | null;
   loop: string[];
@@ -573,6 +601,10 @@ try {
       `        not accepted, by reason: ${Object.entries(notAccepted).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v} (${pct(v / n)})`).join(', ') || 'none'}; champion v${champ.version} calibrated on ${cr.samples} confirmed rows: coverage ${pct(cr.coverage)} @ ${pct(cr.precision)} (bound ${cr.precisionBound === null ? '–' : pct(cr.precisionBound)}${cr.reachedTarget ? '' : ', target NOT reached'}), min confidence ${cr.minConfidence.toFixed(3)}; unknown share assumed ${pct(cr.unknownShare)}`,
     );
     for (const m of said.filter((x) => / stopped: /.test(x))) console.log(`        ${m}`);
+    if (disc.clusters.length) {
+      const show = (g: Record<string, number>) => Object.entries(g).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(' + ');
+      console.log(`        discovery: ${disc.clusters.length} clusters: ${disc.clusters.slice(0, 8).map((cl) => `${cl.size} (${show(cl.gold)})`).join('; ')}${disc.clusters.length > 8 ? '; …' : ''}`);
+    }
     if (day.withheld) {
       console.log(`        withheld intents: ${day.withheld.messages} msgs, routes ${JSON.stringify(day.withheld.routes)}, right ${day.withheld.correct}; known: ${day.withheld.known.join(', ') || 'none'}`);
       for (const [label, e] of Object.entries(day.withheld.byIntent)) {

@@ -81,7 +81,9 @@ describe('DiscoverService', () => {
     expect(() => parseWindow('0d')).toThrow(/duration/);
     expect(() => parseWindow('soon')).toThrow(/duration/);
     expect(defaultMinSimilarity('hashed')).toBe(0.2);
-    expect(defaultMinSimilarity('onnx')).toBe(0.4);
-    expect(defaultMinSimilarity('hashed+onnx')).toBe(0.3);
+    expect(defaultMinSimilarity('onnx')).toBe(0.55);
+    expect(defaultMinSimilarity('hashed+onnx')).toBe(0.55);
+    expect(defaultMinSimilarity('onnx+hashed')).toBe(0.2);
+    expect(defaultMinSimilarity('openai')).toBe(0.4);
   });
 });
