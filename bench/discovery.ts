@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { openModel, trainModel } from '../src/app/container/index.js';
 import { loadConfig } from '../src/app/config.js';
 import { clusterVectors } from '../src/core/discovery/agglomerative.js';
-import { mulberry32 } from '../src/core/dataset/prng.js';
+import { mulberry32, shuffled } from '../src/core/dataset/prng.js';
 import { defaultMinSimilarity } from '../src/app/services/discover.js';
 import { benchArgs } from './args.js';
 
@@ -44,7 +44,7 @@ const test = read('test.jsonl');
 // the loop's seed model: 10 examples per intent
 const rnd0 = mulberry32(1);
 const byLabel = new Map<string, Row[]>();
-for (const r of [...train].sort(() => rnd0() - 0.5)) (byLabel.get(r.label) ?? byLabel.set(r.label, []).get(r.label)!).push(r);
+for (const r of shuffled(train, rnd0)) (byLabel.get(r.label) ?? byLabel.set(r.label, []).get(r.label)!).push(r);
 const seed = [...byLabel.values()].flatMap((rows) => rows.slice(0, 10));
 const dir = mkdtempSync(join(tmpdir(), 'intentops-bench-discovery-'));
 try {
@@ -58,14 +58,14 @@ try {
   const labels = [...testBy.keys()].sort();
   const current = defaultMinSimilarity(EMBEDDER);
   const sims = [...new Set([...SIMS, current])].sort((a, b) => a - b);
-  const totals = new Map(sims.map((s) => [s, { found: 0, rare: 0, mislabelled: 0, clustered: 0, majority: 0, clusters: 0 }]));
+  const totals = new Map(sims.map((s) => [s, { found: 0, rare: 0, mislabelled: 0, clustered: 0, majority: 0, clusters: 0, perDraw: { found: [] as number[], mislabelled: [] as number[] } }]));
   const rnd = mulberry32(7);
   for (let d = 0; d < DRAWS; d++) {
-    const order = [...labels].sort(() => rnd() - 0.5);
+    const order = shuffled(labels, rnd);
     const fresh = order.slice(0, SIZES.length);
     const noise = order.slice(SIZES.length, SIZES.length + NOISE);
     const queue: Row[] = [];
-    fresh.forEach((l, i) => queue.push(...[...testBy.get(l)!].sort(() => rnd() - 0.5).slice(0, SIZES[i])));
+    fresh.forEach((l, i) => queue.push(...shuffled(testBy.get(l)!, rnd).slice(0, SIZES[i])));
     for (const l of noise) queue.push(testBy.get(l)![Math.floor(rnd() * testBy.get(l)!.length)]);
     const vectors = (await model.embedder.embed(queue.map((r) => r.text))).map((e) => e.dense);
     for (const s of sims) {
@@ -73,6 +73,7 @@ try {
       const groups = clusterVectors(vectors, { minSimilarity: s, minSize: MIN_SIZE });
       t.clusters += groups.length;
       const foundHere = new Set<string>();
+      const wrong0 = t.mislabelled;
       for (const g of groups) {
         const count = new Map<string, number>();
         for (const i of g) count.set(queue[i].label, (count.get(queue[i].label) ?? 0) + 1);
@@ -83,18 +84,26 @@ try {
         if (fresh.includes(top) && n / g.length >= 0.8) foundHere.add(top);
       }
       t.found += foundHere.size;
+      t.perDraw.found.push(foundHere.size);
+      t.perDraw.mislabelled.push(t.mislabelled - wrong0);
       if (foundHere.has(fresh[SIZES.length - 1])) t.rare++;
     }
   }
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  // the mean's 95 % interval over the draws (normal approximation): the spread this many draws leave
+  const pm = (xs: number[]) => {
+    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1));
+    return `± ${((1.96 * sd) / Math.sqrt(xs.length)).toFixed(2)}`;
+  };
   console.log(`discovery on BANKING77 test messages — ${EMBEDDER} seed model (10 per intent); ${DRAWS} draws of 5 new intents (${SIZES.join(', ')} messages) + ${NOISE} others; clusters of ≥ ${MIN_SIZE}; ${new Date().toISOString()}`);
-  console.log('min similarity | new intents found (of 5) | rare one found | mislabelled per draw | purity | clusters per draw');
+  console.log('min similarity | new intents found (of 5; ± 95 % interval over the draws) | rare one found | mislabelled per draw | purity | clusters per draw');
   const ref = totals.get(current)!;
   for (const s of sims) {
     const t = totals.get(s)!;
     const mark = s === current ? '  ← current default' : '';
     console.log(
-      `${s.toFixed(2).padStart(14)} | ${(t.found / DRAWS).toFixed(2).padStart(5)} (×${(t.found / Math.max(1, ref.found)).toFixed(2)} of the default) | ${pct(t.rare / DRAWS).padStart(7)} | ${(t.mislabelled / DRAWS).toFixed(1).padStart(5)} | ${pct(t.majority / Math.max(1, t.clustered)).padStart(7)} | ${(t.clusters / DRAWS).toFixed(1)}${mark}`,
+      `${s.toFixed(2).padStart(14)} | ${(t.found / DRAWS).toFixed(2).padStart(5)} ${pm(t.perDraw.found)} (×${(t.found / Math.max(1, ref.found)).toFixed(2)} of the default) | ${pct(t.rare / DRAWS).padStart(7)} | ${(t.mislabelled / DRAWS).toFixed(1).padStart(5)} ${pm(t.perDraw.mislabelled)} | ${pct(t.majority / Math.max(1, t.clustered)).padStart(7)} | ${(t.clusters / DRAWS).toFixed(1)}${mark}`,
     );
   }
   const json = opt('--json');
