@@ -310,6 +310,11 @@ async function reasons(rows: readonly Row[], res: readonly ClassifyResult[]): Pr
   const groups = new Map<string, number[]>();
   res.forEach((r, i) => {
     if (r.route === 'accepted' || r.variant !== 'champion') return;
+    // a contested intent's confident message: its rescoring (no contested intents) would say confident
+    if (r.local.reason === 'contested') {
+      out.contested = (out.contested ?? 0) + 1;
+      return;
+    }
     const k = `${r.model.version}|${shareAt.get(r.id) ?? -1}`;
     const g = groups.get(k);
     if (g) g.push(i);
@@ -455,6 +460,8 @@ interface Day {
   auditCalls: number;
   costPer1000: number;
   reviewItems: number;
+  /** Confident messages sent to the LLM because their intent was contested (llm.contested), and how many of those the model had right. */
+  contested: { messages: number; modelRight: number };
   reviewed: number;
   /** Discovery clusters the reviewer looked at, accepted, the items they labelled, and the new intents named. */
   discovery: Discovery;
@@ -551,6 +558,7 @@ try {
     const fallback = idx.filter((i) => results[i].timings.llmMs > 0).length;
     const perCall = llm.length ? cost / llm.length : 0;
     const held = idx.filter((i) => withheld.has(msgs[i].label));
+    const contestedIdx = idx.filter((i) => results[i].local.reason === 'contested');
     // their routes, in all and per withheld intent, and what each one's accepted messages were taken
     // for (a near intent that swallows a new one keeps it out of the unsure pool discovery clusters)
     const routes: Record<string, number> = {};
@@ -575,6 +583,7 @@ try {
       // failed fallback calls and audit judgements priced like an answered fallback call of the day
       costPer1000: ((cost + perCall * (calls - llm.length)) / n) * 1000,
       reviewItems: idx.filter((i) => results[i].review).length,
+      contested: { messages: contestedIdx.length, modelRight: contestedIdx.filter((i) => results[i].local.intent === msgs[i].label).length },
       reviewed: rev.answered,
       discovery: disc,
       openReview: rev.open,
@@ -593,7 +602,7 @@ try {
     out.push(day);
     const lab = labelsUsed ? Object.entries(labelsUsed as Record<string, unknown>).filter(([, v]) => typeof v === 'number' && v > 0).map(([k, v]) => `${k} ${v}`).join(', ') : '–';
     console.log(
-      `day ${String(day.day).padStart(2)}: ${n} msgs  LLM ${pct(day.llmShare)}  accepted ${pct(day.acceptedCoverage)} @ ${pct(day.acceptedAccuracy)}  end-to-end ${pct(day.endToEndAccuracy)}  review ${pct(day.reviewShare)}  LLM calls ${calls} (${day.auditCalls} audits)  $${day.costPer1000.toFixed(4)}/1k  review items ${day.reviewItems}, answered ${rev.answered}, clusters ${disc.accepted}/${disc.looked} accepted (${disc.labelled} items${disc.newIntents.length ? `, new: ${disc.newIntents.join(' ')}` : ''}), open ${rev.open}  labels: ${lab}  loop: ${steps.join(' → ')}  champion v${champ.version} test ${pct(champ.accuracy)}  ${day.seconds.toFixed(0)} s`,
+      `day ${String(day.day).padStart(2)}: ${n} msgs  LLM ${pct(day.llmShare)}  accepted ${pct(day.acceptedCoverage)} @ ${pct(day.acceptedAccuracy)}  end-to-end ${pct(day.endToEndAccuracy)}  review ${pct(day.reviewShare)}  LLM calls ${calls} (${day.auditCalls} audits)  $${day.costPer1000.toFixed(4)}/1k  review items ${day.reviewItems}${day.contested.messages ? `, contested ${day.contested.messages} (model right ${day.contested.modelRight})` : ''}, answered ${rev.answered}, clusters ${disc.accepted}/${disc.looked} accepted (${disc.labelled} items${disc.newIntents.length ? `, new: ${disc.newIntents.join(' ')}` : ''}), open ${rev.open}  labels: ${lab}  loop: ${steps.join(' → ')}  champion v${champ.version} test ${pct(champ.accuracy)}  ${day.seconds.toFixed(0)} s`,
     );
     console.log(`        time (wall/CPU s): ${phaseLine(phases)}; day ${day.seconds.toFixed(1)}/${day.cpuSeconds.toFixed(1)} (* = retrain stage)`);
     const cr = day.championRouting;

@@ -180,6 +180,22 @@ export const configSchema = z.object({
        */
       estimateUnknownShare: z.boolean().default(false),
       /**
+       * Contested intents (src/core/routing/contested.ts): when, of the latest `window` LLM answers
+       * to messages the model guessed as an intent, at least `minUnknown` and `minShare` of them
+       * said "none" or named an intent the model does not have, a new intent is probably being
+       * taken for that one, and its confident answers go to the LLM too (reason `contested`) until
+       * the evidence fades or another model version is served.
+       */
+      contested: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          window: z.number().int().min(1).max(1000).default(20),
+          minUnknown: z.number().int().min(1).max(1000).default(3),
+          minShare: z.number().min(0).max(1).default(0.2),
+        })
+        .refine((v) => v.minUnknown <= v.window, { message: 'minUnknown must be at most window', path: ['minUnknown'] })
+        .prefault({}),
+      /**
        * A registered LLM variant name (`intentops llm register FILE --name NAME`): serving answers with
        * its `champion` alias (provider, model, price and template from the variant; the call settings
        * above still apply), else with the settings and prompt file above. Followed every registry.pollMs.

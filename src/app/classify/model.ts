@@ -38,6 +38,8 @@ export interface ClassifyOptions {
    * confident traffic skips the index search unless the routing policy itself uses kNN.
    */
   readonly neighbours?: number | 'auto';
+  /** Intents whose confident answers go to the LLM for now (ContestedIntents), when one is available. */
+  readonly contested?: { has(intent: string): boolean };
 }
 
 /**
@@ -359,13 +361,15 @@ export class IntentModel implements Classifier {
     // the nearest label is routing evidence only for fusion or the agreement rule (the novelty score uses the similarity alone)
     const knnEvidence = this.scorer.fusion.alpha > 0 || this.policy.requireKnnAgreement;
     const knnLabel = (i: number) => (knnEvidence && nbs[i].length ? nbs[i][0].label : null);
+    const c = opts.contested;
+    const contested = c ? (label: number) => c.has(this.labels[label]) : undefined;
     for (let i = 0; i < n; i++) {
       if (nov) {
         const conf = topTwo(ps[i]).confidence;
         scores![i] = noveltyScore(nov, conf, nbs[i].length ? nbs[i][0].score : null);
         if (this.tracking) this.observe(scores![i]);
       }
-      ds[i] = decide(ps[i], knnLabel(i), this.policy, opts.llmAvailable ?? false, nov ? { score: scores![i], open: row!.open, accept: row!.accept } : undefined);
+      ds[i] = decide(ps[i], knnLabel(i), this.policy, opts.llmAvailable ?? false, nov ? { score: scores![i], open: row!.open, accept: row!.accept } : undefined, contested);
     }
     if (span) this.endRouteSpan(span, ds);
 

@@ -1,13 +1,14 @@
 import { hash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Cache } from '../../ports/cache.js';
-import { LlmDeclined, LlmNotCalled, LlmTimeout, type Llm, type LlmAnswer, type LlmRequest, type LlmSkipReason, type LlmUsage } from '../../ports/llm.js';
+import { LlmAnswerError, LlmDeclined, LlmNotCalled, LlmTimeout, type Llm, type LlmAnswer, type LlmRequest, type LlmSkipReason, type LlmUsage } from '../../ports/llm.js';
 import type { Variant } from '../../ports/prediction-log.js';
 import type { ReviewItem, ReviewReason, ReviewStore } from '../../ports/review-store.js';
 import { chooseArm, type Arm } from '../../core/rollout/assign.js';
 import type { RolloutMode } from '../../core/rollout/state.js';
 import type { RolloutStats } from '../../core/rollout/stats.js';
 import type { Route } from '../../core/routing/policy.js';
+import { ContestedIntents, type ContestedOptions } from '../../core/routing/contested.js';
 import type { IntentModel, ModelId, Prediction } from './model.js';
 import { LlmShadowRunner, type LlmShadow } from './llm-shadow.js';
 import type { ReviewParaphrases } from './paraphrases.js';
@@ -31,8 +32,12 @@ export interface ClassifyResult {
    * probability. The local model's own figures are always in `local`.
    */
   readonly confidence: number | null;
-  /** The local model's top intent and its calibrated probability, whatever the route. */
-  readonly local: { readonly intent: string; readonly confidence: number };
+  /**
+   * The local model's top intent and its calibrated probability, whatever the route, and its own
+   * routing reason (confident, low_confidence, …, contested: why it answered or asked; absent in
+   * answers cached before this field existed).
+   */
+  readonly local: { readonly intent: string; readonly confidence: number; readonly reason?: string };
   readonly route: Route;
   readonly reason: string;
   readonly outOfScope: boolean;
@@ -74,6 +79,8 @@ export interface ClassifyObserver {
   onLlm?(e: LlmEvent): void;
   /** The cache could not be read or written: the message was classified without it. */
   onCacheError?(e: unknown): void;
+  /** An intent became contested or was cleared (its unknown LLM answers among the latest it remembers). */
+  onContested?(e: { readonly intent: string; readonly state: 'contested' | 'cleared'; readonly unknown: number; readonly answers: number; readonly model: ModelId }): void;
 }
 
 /** What became of one message's LLM fallback. */
@@ -131,6 +138,12 @@ export interface ClassifyDeps {
   readonly llmCheck?: (text: string) => boolean;
   /** LLM shadow mode, read per message (it may be turned on or off while serving): see LlmShadow. */
   readonly llmShadow?: () => LlmShadow | undefined;
+  /**
+   * Contested intents (llm.contested): an intent the LLM keeps answering, for messages guessed as
+   * it, with intents the model does not know has its confident answers sent to the LLM too, per
+   * model version (core/routing/contested.ts). `false` turns it off. Default: on, with its defaults.
+   */
+  readonly contested?: ContestedOptions | false;
 }
 
 export type CachedAnswer = Omit<ClassifyResult, 'id' | 'cached' | 'timings' | 'review'>;
@@ -203,6 +216,8 @@ export class ClassifyService {
   private readonly shadows: ShadowQueue;
   private readonly random: () => number;
   private readonly llmShadows: LlmShadowRunner<Omit<ClassifyResult, 'timings'>, ClassifyResult, ClassifyInput>;
+  /** Contested intents per served model version (weights hash); the latest few versions only. */
+  private readonly contestedBy = new Map<string, ContestedIntents>();
 
   constructor(private readonly deps: ClassifyDeps) {
     this.shadows = new ShadowQueue(deps.shadowQueue ?? 1024, (e) => deps.observer?.onShadowError?.(e));
@@ -252,7 +267,7 @@ export class ClassifyService {
     const keys = this.deps.cache ? inputs.map((i) => cacheKey(model.weightsVersion, i.text)) : [];
     const cached = this.deps.cache ? await Promise.all(keys.map((k) => this.cacheGet(k))) : [];
     const todo = inputs.map((_, i) => i).filter((i) => !cached[i]);
-    const staged = todo.length ? await model.classifyInStages(todo.map((i) => inputs[i].text), { llmAvailable: this.llmAvailable }) : undefined;
+    const staged = todo.length ? await model.classifyInStages(todo.map((i) => inputs[i].text), { llmAvailable: this.llmAvailable, contested: this.contestedFor(model) }) : undefined;
     // a message the model itself sends to review needs no neighbours for its item: the item is
     // added as soon as the route is decided, while the neighbours are still being searched
     const early = new Map<number, Promise<ReviewItem>>();
@@ -306,7 +321,7 @@ export class ClassifyService {
     } else {
       // a message the model itself sends to review: its item is added as soon as the route is
       // decided, while the neighbours are still being searched
-      const staged = await model.classifyInStages([input.text], { llmAvailable: this.llmAvailable });
+      const staged = await model.classifyInStages([input.text], { llmAvailable: this.llmAvailable, contested: this.contestedFor(model) });
       const decided = staged.decided[0];
       let early: Promise<ReviewItem> | undefined;
       if (decided.route === 'review' && this.deps.review) {
@@ -401,11 +416,14 @@ export class ClassifyService {
         answer = await this.deps.llm.classify(req);
       } catch (e) {
         failed = this.llmFailed(e, performance.now() - l0);
+        // an intent the model does not have, named by the LLM: evidence against the guess
+        if (e instanceof LlmAnswerError && e.offList !== undefined) this.contestEvidence(model, p, true);
       }
       llmMs = performance.now() - l0;
       const llm = answer ? { model: answer.model, variant: answer.variant, ...answer.usage, latencyMs: answer.latencyMs } : undefined;
       if (answer) {
         const outOfScope = answer.intent === null || model.manifest.outOfScopeLabels.includes(answer.intent);
+        this.contestEvidence(model, p, outOfScope);
         this.deps.observer?.onLlm?.({ called: true, outcome: answer.intent === null ? 'none' : 'answered', model: answer.model, usage: answer.usage, latencyMs: answer.latencyMs });
         // the LLM chose the intent: the local model's probability belongs to another one (in `local`)
         result = outOfScope
@@ -432,6 +450,28 @@ export class ClassifyService {
       if (!item.dropped) result = { ...result, review: item.pending ? { id: item.id, pending: true } : { id: item.id } };
     }
     return { ...result, timings: { modelMs, llmMs, totalMs: performance.now() - t0 } };
+  }
+
+  /** The model version's contested intents, or undefined without an LLM or with llm.contested off. */
+  private contestedFor(model: IntentModel): ContestedIntents | undefined {
+    if (!this.deps.llm || this.deps.contested === false) return undefined;
+    const key = model.weightsVersion;
+    let c = this.contestedBy.get(key);
+    if (!c) {
+      c = new ContestedIntents(this.deps.contested ?? {});
+      this.contestedBy.set(key, c);
+      // a champion, a challenger and the versions just swapped out: older ones are not served
+      if (this.contestedBy.size > 4) this.contestedBy.delete(this.contestedBy.keys().next().value!);
+    }
+    return c;
+  }
+
+  /** One LLM answer on a message the model guessed as `p.intent` (not when it flagged it out of scope: then the guess means little). */
+  private contestEvidence(model: IntentModel, p: Prediction, unknown: boolean): void {
+    if ((p.reason as string) === 'out_of_scope') return;
+    const c = this.contestedFor(model);
+    const state = c?.record(p.intent, unknown);
+    if (c && state) this.deps.observer?.onContested?.({ intent: p.intent, state, ...c.evidence(p.intent), model: modelIdentity(model) });
   }
 
   /** The review reason of a fallback that gave no answer, told to the observer as a call made or skipped. */
@@ -494,7 +534,7 @@ function resultOf(p: Prediction, id: string, model: ModelId, variant: Variant): 
     id,
     intent: p.intent,
     confidence: p.confidence,
-    local: { intent: p.intent, confidence: p.confidence },
+    local: { intent: p.intent, confidence: p.confidence, reason: p.reason as string },
     route: p.route,
     reason: p.reason as string,
     outOfScope: p.outOfScope,

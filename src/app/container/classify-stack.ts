@@ -224,10 +224,14 @@ export async function openClassifyParts(c: Config, o: ClassifyStackOptions): Pro
         repeated.warn(`llm:${kind}`, { err: err.message, code: err.code, kind }, 'LLM fallback failed; message sent to review');
       },
       onCacheError: (e) => repeated.warn('cache', { err: (e as Error).message }, 'answer cache unavailable; classified without it'),
+      onContested: (e) =>
+        e.state === 'contested'
+          ? log.warn({ intent: e.intent, unknown: e.unknown, answers: e.answers, model: e.model }, 'intent contested: the LLM answers messages guessed as this intent with intents the model does not know; its confident answers go to the LLM too (reason contested)')
+          : log.info({ intent: e.intent, unknown: e.unknown, answers: e.answers, model: e.model }, 'intent no longer contested: its confident answers are accepted again'),
     };
     const redact = (t: string) => ops.redactor(t).text;
     const paraphrases = review ? paraphrasesOf(c.review.groupParaphrases, () => review.stats().up) : undefined;
-    const classify = new ClassifyService({ model: current, arms: ro?.live.arms, shadowQueue: c.rollout.shadowQueue, llm: ops.llm, review, paraphrases, redact, cache, cacheTtlMs: c.cache.ttlMs, observer, outOfScopeSampleRate: c.review.outOfScopeSampleRate, llmCheck: (text) => sampledId(`${text}#llm-check`, c.review.llmCheckSampleRate), llmShadow: served ? () => served.shadow() : undefined });
+    const classify = new ClassifyService({ model: current, arms: ro?.live.arms, shadowQueue: c.rollout.shadowQueue, llm: ops.llm, review, paraphrases, redact, cache, cacheTtlMs: c.cache.ttlMs, observer, outOfScopeSampleRate: c.review.outOfScopeSampleRate, llmCheck: (text) => sampledId(`${text}#llm-check`, c.review.llmCheckSampleRate), llmShadow: served ? () => served.shadow() : undefined, contested: c.llm.contested.enabled ? c.llm.contested : false });
 
     const applied = (changes: string[]) => {
       if (!changes.length) return;

@@ -97,8 +97,12 @@ export const ClassifyResultSchema = z
       .nullable()
       .meta({ description: "The calibrated probability of `intent`: the local model's on routes accepted and review; null on route llm, where the LLM chose the intent and gives no probability (the local model's own figures are in `local`)." }),
     local: z
-      .object({ intent: z.string(), confidence: z.number().min(0).max(1) })
-      .meta({ description: "The local model's top intent and its calibrated probability, whatever the route (on route llm they may differ from the answer)." }),
+      .object({
+        intent: z.string(),
+        confidence: z.number().min(0).max(1),
+        reason: z.string().optional().meta({ description: "The local model's own routing reason: confident (it answered), low_confidence, low_margin, knn_disagrees, unfamiliar, out_of_scope, or contested (confident, but the LLM has lately been naming intents the model does not know for messages guessed as this intent, so it asked the LLM; llm.contested)." }),
+      })
+      .meta({ description: "The local model's top intent, its calibrated probability and its routing reason, whatever the route (on route llm they may differ from the answer)." }),
     route: z.enum(['accepted', 'llm', 'review']),
     reason: z.string().meta({ description: 'confident, llm_answered, out_of_scope (the LLM or the novelty detector found no intent of ours), low_confidence, low_margin, knn_disagrees, llm_failed, llm_timeout (llm.deadlineMs passed), llm_budget, …' }),
     outOfScope: z.boolean(),

@@ -27,6 +27,7 @@ export class ServiceMetrics implements ClassifyObserver {
   readonly llmDuration: Histogram<'model'>;
   readonly cacheLookups: Counter<'result'>;
   readonly reviewQueued: Counter<'reason'>;
+  readonly contested: Counter;
   readonly modelInfo: Gauge<'name' | 'version'>;
 
   constructor(private readonly o: { cacheEnabled?: boolean; processMetrics?: boolean } = {}) {
@@ -42,6 +43,7 @@ export class ServiceMetrics implements ClassifyObserver {
     this.llmDuration = new Histogram({ name: 'intentops_llm_request_duration_seconds', help: 'LLM call latency', labelNames: ['model'], buckets: SECONDS, registers });
     this.cacheLookups = new Counter({ name: 'intentops_cache_lookups_total', help: 'Answer cache lookups by result (hit, miss)', labelNames: ['result'], registers });
     this.reviewQueued = new Counter({ name: 'intentops_review_queued_total', help: 'Messages queued for human review, by reason', labelNames: ['reason'], registers });
+    this.contested = new Counter({ name: 'intentops_contested_total', help: 'Confident messages sent to the LLM because their intent is contested (llm.contested: the LLM lately named intents the model does not know for messages guessed as it)', registers });
     // under node:cluster gauges are combined across workers: a model is served if any worker serves it
     this.modelInfo = new Gauge({ name: 'intentops_model_info', help: 'The model being served (value 1)', labelNames: ['name', 'version'], registers, aggregator: 'max' });
     if (o.processMetrics ?? true) {
@@ -95,6 +97,7 @@ export class ServiceMetrics implements ClassifyObserver {
     if (r.outOfScope) this.outOfScope.inc({ source: r.route === 'llm' ? 'llm' : 'model' });
     if (this.o.cacheEnabled) this.cacheLookups.inc({ result: r.cached ? 'hit' : 'miss' });
     if (r.cached) return; // a cached answer called nobody
+    if (r.local.reason === 'contested') this.contested.inc();
     if (r.review) this.reviewQueued.inc({ reason: queuedForLlmCheck(r) ? 'llm_check' : r.reason });
   }
 

@@ -8,9 +8,11 @@ export type Route = 'accepted' | 'llm' | 'review';
 /**
  * Why a message was routed where it was. `out_of_scope`: the novelty score says it is none of
  * the trained intents; `unfamiliar`: confident, but its novelty score is below the accept guard
- * (too close to the unknowns for the precision promise at the current unknown share).
+ * (too close to the unknowns for the precision promise at the current unknown share);
+ * `contested`: confident, but the LLM has lately been answering messages guessed as this intent
+ * with intents the model does not know (see contested.ts), so it asks the LLM.
  */
-export type Reason = 'confident' | 'low_confidence' | 'low_margin' | 'knn_disagrees' | 'out_of_scope' | 'unfamiliar';
+export type Reason = 'confident' | 'low_confidence' | 'low_margin' | 'knn_disagrees' | 'out_of_scope' | 'unfamiliar' | 'contested';
 
 export interface RoutingPolicy {
   /** Accept only if the top probability is at least this. */
@@ -62,9 +64,10 @@ export function reasonFor(policy: RoutingPolicy, confidence: number, margin: num
 /**
  * Routes one message. `knnTopLabel` is the label of the nearest labelled example (null when no
  * index is available). Unsure messages go to the LLM when one is configured, else to review
- * with the best guess attached.
+ * with the best guess attached. `contested(label)`: the intent's confident answers go to the LLM
+ * as well (only while one is available: without it there is nobody better to ask).
  */
-export function decide(p: ArrayLike<number>, knnTopLabel: number | null, policy: RoutingPolicy, llmAvailable: boolean, novelty?: NoveltyCheck): Decision {
+export function decide(p: ArrayLike<number>, knnTopLabel: number | null, policy: RoutingPolicy, llmAvailable: boolean, novelty?: NoveltyCheck, contested?: (label: number) => boolean): Decision {
   const { label, confidence, margin } = topTwo(p);
   const knnAgrees = knnTopLabel === null ? null : knnTopLabel === label;
   let reason = reasonFor(policy, confidence, margin, knnAgrees);
@@ -72,6 +75,7 @@ export function decide(p: ArrayLike<number>, knnTopLabel: number | null, policy:
     if (novelty.score < novelty.open) reason = 'out_of_scope';
     else if (reason === 'confident' && novelty.score < novelty.accept) reason = 'unfamiliar';
   }
+  if (reason === 'confident' && llmAvailable && contested?.(label)) reason = 'contested';
   const route: Route = reason === 'confident' ? 'accepted' : llmAvailable ? 'llm' : 'review';
   return { label, confidence, margin, knnAgrees, route, reason };
 }

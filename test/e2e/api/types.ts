@@ -426,10 +426,12 @@ export interface components {
             intent: string;
             /** @description The calibrated probability of `intent`: the local model's on routes accepted and review; null on route llm, where the LLM chose the intent and gives no probability (the local model's own figures are in `local`). */
             confidence: number | null;
-            /** @description The local model's top intent and its calibrated probability, whatever the route (on route llm they may differ from the answer). */
+            /** @description The local model's top intent, its calibrated probability and its routing reason, whatever the route (on route llm they may differ from the answer). */
             local: {
                 intent: string;
                 confidence: number;
+                /** @description The local model's own routing reason: confident (it answered), low_confidence, low_margin, knn_disagrees, unfamiliar, out_of_scope, or contested (confident, but the LLM has lately been naming intents the model does not know for messages guessed as this intent, so it asked the LLM; llm.contested). */
+                reason?: string;
             };
             /** @enum {string} */
             route: "accepted" | "llm" | "review";

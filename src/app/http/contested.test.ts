@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeLlm, type FakeLlm } from '../dev/fake-llm-server.js';
+import { loadExamples } from '../services/dataset.js';
+import { SAMPLE_TRAIN } from '../../../test/helpers/sample.js';
+import { metric, testServing, type TestServing } from '../../../test/helpers/serving.js';
+import { ClassifyResultSchema } from './schemas.js';
+
+/** Messages the sample model is unsure of (candidates: the test takes one the novelty detector does not flag). */
+const UNSURE = ['something is wrong with my order', 'can you help me with my order', 'I have a question about my account', 'hmm ok', 'well then'];
+
+async function classify(s: TestServing, text: string) {
+  const res = await s.post('/v1/classify', { text });
+  expect(res.status).toBe(200);
+  return ClassifyResultSchema.parse(await res.json());
+}
+
+/**
+ * Contested intents through the real serving stack: when the LLM answers a message the model
+ * guessed as intent X with an intent the model does not have (a new intent in the traffic), X's
+ * confident messages go to the LLM too, where a server without the guard accepts them.
+ */
+describe('contested intents (llm.contested)', () => {
+  let fake: FakeLlm;
+  let s: TestServing;
+  let off: TestServing;
+  beforeAll(async () => {
+    fake = await startFakeLlm();
+    const llm = (contested: Record<string, unknown>) => ({ llm: { provider: 'openai-chat', baseUrl: fake.baseUrl, model: 'gpt-4o-mini', maxRetries: 0, timeoutMs: 2000, circuit: { failureThreshold: 100 }, contested } });
+    // one unknown answer is enough here (the default needs 3 of the latest 20, at least 20 %)
+    s = await testServing({ flags: { ...llm({ minUnknown: 1, minShare: 0 }), review: { uri: 'sqlite::memory:', outOfScopeSampleRate: 0 }, cache: { enabled: false } } });
+    off = await testServing({ flags: { ...llm({ enabled: false }), review: { uri: 'sqlite::memory:', outOfScopeSampleRate: 0 }, cache: { enabled: false } } });
+  });
+  afterAll(async () => {
+    await s?.close();
+    await off?.close();
+    await fake?.close();
+  });
+
+  it('an LLM answer naming an intent the model lacks contests the guessed intent: its confident messages go to the LLM', async () => {
+    // the LLM names an intent the model does not have (as a new intent's messages make it do)
+    let guessed: string | undefined;
+    for (const text of UNSURE) {
+      fake.script({ intent: 'loyalty_points' });
+      const r = await classify(s, text);
+      expect(r).toMatchObject({ route: 'review', reason: 'llm_failed' });
+      const item = ((await (await s.get('/v1/review?state=open&limit=100')).json()).items as { id: string; reason: string }[]).find((i) => i.id === r.review?.id);
+      // a message the novelty detector flagged out of scope is no evidence about its guess
+      if (item?.reason !== 'out_of_scope') {
+        guessed = r.local.intent;
+        break;
+      }
+    }
+    expect(guessed).toBeDefined();
+    expect(s.logs.some((l) => l.msg?.toString().startsWith('intent contested') && l.intent === guessed)).toBe(true);
+
+    // a training message of that intent: confident, accepted by the server without the guard …
+    const examples = (await loadExamples(SAMPLE_TRAIN)).examples.filter((e) => e.label === guessed);
+    let sure: string | undefined;
+    for (const e of examples) {
+      if ((await classify(off, e.text)).route === 'accepted') {
+        sure = e.text;
+        break;
+      }
+    }
+    expect(sure).toBeDefined();
+    // … and asked of the LLM by the one whose guess is contested
+    const calls = fake.requests.length;
+    fake.script({ intent: guessed! });
+    const r = await classify(s, sure!);
+    expect(r).toMatchObject({ route: 'llm', reason: 'llm_answered', intent: guessed });
+    expect(r.local).toMatchObject({ intent: guessed, reason: 'contested' });
+    expect(fake.requests.length).toBe(calls + 1);
+    expect(metric(await (await s.get('/metrics')).text(), 'intentops_contested_total')).toBe(1);
+    expect((await classify(off, sure!)).local.reason).toBe('confident');
+    // the LLM's prompt had the nearest examples (searched as for any message not accepted)
+    expect(JSON.stringify(fake.requests.at(-1)!.body)).toContain(guessed!);
+  });
+});
