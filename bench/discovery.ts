@@ -5,8 +5,9 @@
  * similarity) separates new intents in a review queue, by minimum similarity, so the per-embedder
  * default (`defaultMinSimilarity`, src/app/services/discover.ts) rests on a measurement.
  *
- * The model is trained as the loop benchmark's seed model (10 labelled examples per intent of the
- * BANKING77 training set, seed 1) and clusters in its embedder's dense space, as discovery does. Each
+ * The model is trained like the loop benchmark's seed model (10 labelled examples per intent of the
+ * BANKING77 training set, seed 1; here of every intent) and clusters in its embedder's dense space,
+ * as discovery does. Each
  * draw builds a queue from BANKING77 **test** messages: 5 intents drawn at random play new intents,
  * with 37, 26, 22, 17 and 5 messages (the day-6 queue of a `bench:loop` replay: 4 common new intents
  * and a rare one), plus 15 messages of 15 other intents, one each (the usual unsure traffic). The

@@ -150,6 +150,8 @@ for (const d of byDay) shuffle(d);
 const days = byDay.map((d) => d.slice(0, PER_DAY));
 const gold = new Map([...train, ...test].map((r) => [r.text, r.label]));
 const goldKey = new Map([...train, ...test].map((r) => [nearKey(r.text), r.label]));
+/** A message's gold intent: by its text, else by its near-key (the same message normalised). */
+const goldOf = (text: string): string | undefined => gold.get(text) ?? goldKey.get(nearKey(text));
 
 const work = mkdtempSync(join(tmpdir(), 'intentops-bench-loop-'));
 const seedFile = join(work, 'seed.jsonl');
@@ -381,20 +383,18 @@ async function discoverAndAccept(n: number): Promise<Discovery> {
     if (page.length < 1000) break;
     after = page[page.length - 1].id;
   }
-  out.clusters = [...report.clusters]
-    .sort((a, b) => b.size - a.size)
-    .map((cl) => {
-      const byGold: Record<string, number> = {};
-      for (const id of cl.memberIds) {
-        const t = textOf.get(id) ?? '';
-        const g = gold.get(t) ?? goldKey.get(nearKey(t)) ?? '?';
-        byGold[g] = (byGold[g] ?? 0) + 1;
-      }
-      return { size: cl.size, gold: byGold };
-    });
-  for (const cl of [...report.clusters].sort((a, b) => b.size - a.size).slice(0, n)) {
+  const bySize = [...report.clusters].sort((a, b) => b.size - a.size);
+  out.clusters = bySize.map((cl) => {
+    const byGold: Record<string, number> = {};
+    for (const id of cl.memberIds) {
+      const g = goldOf(textOf.get(id) ?? '') ?? '?';
+      byGold[g] = (byGold[g] ?? 0) + 1;
+    }
+    return { size: cl.size, gold: byGold };
+  });
+  for (const cl of bySize.slice(0, n)) {
     out.looked++;
-    const seen = new Set(cl.representatives.map((r) => gold.get(r.text) ?? goldKey.get(nearKey(r.text))));
+    const seen = new Set(cl.representatives.map((r) => goldOf(r.text)));
     const [label] = [...seen];
     if (seen.size !== 1 || !label) continue;
     try {
@@ -427,7 +427,7 @@ async function review(budget: number): Promise<{ answered: number; open: number 
     for (let tries = 0; answered < budget && tries < budget * 5; tries++) {
       const item = await store.claimNext('reviewer');
       if (!item) break;
-      const label = gold.get(item.text) ?? goldKey.get(nearKey(item.text));
+      const label = goldOf(item.text);
       if (!label) {
         await store.resolve(item.id, 'reviewer', { skip: true });
         continue;

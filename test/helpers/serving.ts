@@ -1,9 +1,11 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { expect } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
 import { openServing, type Serving } from '../../src/app/container/index.js';
 import { createLogger } from '../../src/app/telemetry/index.js';
+import { ClassifyResultSchema } from '../../src/app/http/schemas.js';
 import { SAMPLE_TRAIN, tempDir } from './sample.js';
 import { trainBundle } from './trained.js';
 
@@ -70,6 +72,13 @@ export async function testServing(o: { flags?: Record<string, unknown>; env?: Re
       req(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' || body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body) }),
     get: (path: string, headers: Record<string, string> = {}) => req(path, { headers }),
   };
+}
+
+/** POST /v1/classify with one text: the answer, checked against the API schema (a status other than 200 fails the test). */
+export async function classifyOne(s: TestServing, text: string) {
+  const res = await s.post('/v1/classify', { text });
+  expect(res.status).toBe(200);
+  return ClassifyResultSchema.parse(await res.json());
 }
 
 /** The value of one Prometheus series in a /metrics text (0 when absent). */

@@ -2,17 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../dev/fake-llm-server.js';
 import { loadExamples } from '../services/dataset.js';
 import { SAMPLE_TRAIN } from '../../../test/helpers/sample.js';
-import { metric, testServing, type TestServing } from '../../../test/helpers/serving.js';
-import { ClassifyResultSchema } from './schemas.js';
+import { classifyOne as classify, metric, testServing, type TestServing } from '../../../test/helpers/serving.js';
 
 /** Messages the sample model is unsure of (candidates: the test takes one the novelty detector does not flag). */
 const UNSURE = ['something is wrong with my order', 'can you help me with my order', 'I have a question about my account', 'hmm ok', 'well then'];
-
-async function classify(s: TestServing, text: string) {
-  const res = await s.post('/v1/classify', { text });
-  expect(res.status).toBe(200);
-  return ClassifyResultSchema.parse(await res.json());
-}
 
 /**
  * Contested intents through the real serving stack: when the LLM answers a message the model

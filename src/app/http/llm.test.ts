@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../dev/fake-llm-server.js';
-import { metric, testServing, type TestServing } from '../../../test/helpers/serving.js';
-import { ClassifyResultSchema } from './schemas.js';
+import { classifyOne as classify, metric, testServing, type TestServing } from '../../../test/helpers/serving.js';
 
 /** Messages the sample model is unsure of: they go to the LLM when one is configured. */
 const UNSURE = ['hmm ok', 'well then', 'so anyway', 'ok ok ok', 'what now', 'thanks'];
@@ -19,12 +18,6 @@ async function itemOf(s: TestServing, r: { review?: { id: string } }) {
 
 function itemReason(r: { outOfScope: boolean; reason: string }): string {
   return r.outOfScope ? 'out_of_scope' : r.reason;
-}
-
-async function classify(s: TestServing, text: string) {
-  const res = await s.post('/v1/classify', { text });
-  expect(res.status).toBe(200);
-  return ClassifyResultSchema.parse(await res.json());
 }
 
 describe('LLM fallback through the fake LLM server', () => {

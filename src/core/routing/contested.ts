@@ -71,7 +71,7 @@ export class ContestedIntents {
     return this.contested.has(intent);
   }
 
-  /** The contested intents now (for the monitor and tests). */
+  /** The contested intents now, sorted. */
   get intents(): readonly string[] {
     return [...this.contested].sort();
   }
