@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, maskSecrets } from './config.js';
+import { ENV_CATALOGUE, loadConfig, maskSecrets } from './config.js';
 import { tempDir } from '../../test/helpers/sample.js';
 
 describe('configuration', () => {
@@ -29,6 +29,29 @@ describe('configuration', () => {
     expect(() => loadConfig({ file, env: {} })).toThrow(expect.objectContaining({ code: 'invalid_config' }));
     expect(() => loadConfig({ env: { INTENTOPS_SEED: 'x' } })).toThrow(expect.objectContaining({ where: 'env INTENTOPS_SEED (seed)' }));
     expect(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} })).toThrow(/does not exist/);
+  });
+
+  it('refuses a setting it does not know, with its file line and the nearest known name, instead of ignoring it', () => {
+    const dir = tempDir();
+    const file = join(dir, 'typo.yaml');
+    writeFileSync(file, 'seed: 1\ncache:\n  uri: memory\n  ttlMS: 1000\n');
+    expect(() => loadConfig({ file, env: {} })).toThrow(expect.objectContaining({ code: 'invalid_config', message: 'cache.ttlMS: unknown setting', where: `${file}:4 (cache.ttlMS)`, hint: expect.stringMatching(/^did you mean cache\.ttlMs\? cache takes ttlMs, uri;/) }));
+    writeFileSync(file, 'targetPrecison: 0.99\n');
+    expect(() => loadConfig({ file, env: {} })).toThrow(expect.objectContaining({ where: `${file}:1 (targetPrecison)`, hint: expect.stringContaining('did you mean targetPrecision?') }));
+    // nothing near: the known names only
+    expect(() => loadConfig({ env: {}, flags: { llm: { circuit: { openFor: 5 } } } })).toThrow(expect.objectContaining({ where: 'llm.circuit.openFor', hint: expect.stringMatching(/^llm\.circuit takes cooldownMs, failureThreshold;/) }));
+    // keys of a map (prices per model) and list items are the user's own
+    expect(loadConfig({ env: {}, flags: { llm: { prices: { 'my-model': { inputPer1M: 1, outputPer1M: 2 } } } } }).llm.prices['my-model']).toEqual({ inputPer1M: 1, outputPer1M: 2 });
+    // every environment variable lands on a known setting (a value of the wrong kind may fail otherwise)
+    for (const name of Object.keys(ENV_CATALOGUE)) {
+      for (const value of ['1', 'true', 'http://127.0.0.1:1', 'x']) {
+        try {
+          loadConfig({ env: { [name]: value } });
+        } catch (e) {
+          expect((e as Error).message, name).not.toMatch(/unknown setting/);
+        }
+      }
+    }
   });
 
   it('masks secrets when printed', () => {

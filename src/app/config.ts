@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parse as parseYaml, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { distance } from 'fastest-levenshtein';
 import { maskUri } from '../core/uri.js';
 import { IntentOpsError } from '../core/errors.js';
 import { DEFAULT_LABEL_POLICY } from '../core/labels/index.js';
@@ -718,7 +719,55 @@ export function loadConfig(src: ConfigSources = {}): Config {
     const where = line ? `${path}:${line} (${field})` : fromEnv ? `env ${fromEnv} (${field})` : field;
     throw new IntentOpsError('invalid_config', `${field}: ${issue.message}`, { where, hint: `see \`intentops config\` and the README's configuration table` });
   }
+  // the schema drops keys it does not know: a misspelt setting would be ignored without a word
+  const unknown = unknownKey(merged, parsed.data as unknown, []);
+  if (unknown) {
+    const field = unknown.path.join('.');
+    const line = path ? lineOf(unknown.path) : undefined;
+    const fromEnv = Object.entries(ENV_CATALOGUE).find(([n, p]) => envPaths(p).includes(field) && env[n] !== undefined)?.[0];
+    const where = line ? `${path}:${line} (${field})` : fromEnv ? `env ${fromEnv} (${field})` : field;
+    const near = closest(String(unknown.path.at(-1)), unknown.known);
+    const parent = unknown.path.slice(0, -1).join('.');
+    const known = unknown.known.length ? `${parent ? `${parent} takes` : 'the settings are'} ${unknown.known.join(', ')}` : `${parent} takes no settings`;
+    throw new IntentOpsError('invalid_config', `${field}: unknown setting`, { where, hint: `${near ? `did you mean ${[...unknown.path.slice(0, -1), near].join('.')}? ` : ''}${known}; see \`intentops config\`` });
+  }
   return parsed.data;
+}
+
+/**
+ * The first key of the input that the parsed configuration does not have: the schema strips keys
+ * it does not know (records keep theirs), so a key the input has and the output lacks is unknown.
+ */
+function unknownKey(input: unknown, output: unknown, path: (string | number)[]): { path: (string | number)[]; known: string[] } | undefined {
+  if (Array.isArray(input)) {
+    if (!Array.isArray(output) || output.length !== input.length) return undefined;
+    for (let i = 0; i < input.length; i++) {
+      const u = unknownKey(input[i], output[i], [...path, i]);
+      if (u) return u;
+    }
+    return undefined;
+  }
+  if (!isPlain(input) || !isPlain(output)) return undefined;
+  for (const [k, v] of Object.entries(input)) {
+    if (v === undefined) continue;
+    if (!Object.hasOwn(output, k)) return { path: [...path, k], known: Object.keys(output).sort() };
+    const u = unknownKey(v, output[k], [...path, k]);
+    if (u) return u;
+  }
+  return undefined;
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The known key nearest to a misspelt one (edit distance at most a third of its length, case ignored), if any. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Math.max(1, Math.floor(key.length / 3)) + 1;
+  for (const k of known) {
+    const d = distance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best;
 }
 
 /** The configuration with secrets replaced, for printing. */

@@ -265,7 +265,7 @@ export class ClassifyService {
     const ident = modelIdentity(model);
     // no cache, no hashing: the key is a sha256 of the text, about a tenth of a hashed-model classify
     const keys = this.deps.cache ? inputs.map((i) => cacheKey(model.weightsVersion, i.text)) : [];
-    const cached = this.deps.cache ? await Promise.all(keys.map((k) => this.cacheGet(k))) : [];
+    const cached = this.deps.cache ? await Promise.all(keys.map(async (k) => this.usable(model, await this.cacheGet(k)))) : [];
     const todo = inputs.map((_, i) => i).filter((i) => !cached[i]);
     const staged = todo.length ? await model.classifyInStages(todo.map((i) => inputs[i].text), { llmAvailable: this.llmAvailable, contested: this.contestedFor(model) }) : undefined;
     // a message the model itself sends to review needs no neighbours for its item: the item is
@@ -312,7 +312,7 @@ export class ClassifyService {
     const ident = modelIdentity(model);
     const cache = this.deps.cache;
     const key = cache ? cacheKey(model.weightsVersion, input.text) : '';
-    const hit = cache ? await this.cacheGet(key) : undefined;
+    const hit = cache ? this.usable(model, await this.cacheGet(key)) : undefined;
     let r: ClassifyResult;
     if (hit) {
       // nothing was called for this request, so no LLM usage is reported (or counted)
@@ -362,6 +362,16 @@ export class ClassifyService {
       });
     });
     if (!queued) stats?.shadowDropped(inputs.length);
+  }
+
+  /**
+   * A cached answer the model accepted is a miss once its intent is contested for that model
+   * version: the LLM now reports messages of an intent the model lacks among that intent's, so an
+   * earlier confident answer is asked again (and the fresh answer replaces it in the cache).
+   */
+  private usable(model: IntentModel, hit: CachedAnswer | undefined): CachedAnswer | undefined {
+    if (hit?.route !== 'accepted') return hit;
+    return this.contestedFor(model)?.has(hit.intent) ? undefined : hit;
   }
 
   /** A cache that cannot be reached is a miss, not a failed request. */

@@ -16,16 +16,19 @@ describe('contested intents (llm.contested)', () => {
   let fake: FakeLlm;
   let s: TestServing;
   let off: TestServing;
+  let cached: TestServing;
   beforeAll(async () => {
     fake = await startFakeLlm();
     const llm = (contested: Record<string, unknown>) => ({ llm: { provider: 'openai-chat', baseUrl: fake.baseUrl, model: 'gpt-4o-mini', maxRetries: 0, timeoutMs: 2000, circuit: { failureThreshold: 100 }, contested } });
     // one unknown answer is enough here (the default needs 3 of the latest 20, at least 20 %)
-    s = await testServing({ flags: { ...llm({ minUnknown: 1, minShare: 0 }), review: { uri: 'sqlite::memory:', outOfScopeSampleRate: 0 }, cache: { enabled: false } } });
-    off = await testServing({ flags: { ...llm({ enabled: false }), review: { uri: 'sqlite::memory:', outOfScopeSampleRate: 0 }, cache: { enabled: false } } });
+    s = await testServing({ flags: { ...llm({ minUnknown: 1, minShare: 0 }), review: { uri: 'sqlite::memory:', outOfScopeSampleRate: 0 }, cache: { uri: 'none' } } });
+    off = await testServing({ flags: { ...llm({ enabled: false }), review: { uri: 'sqlite::memory:', outOfScopeSampleRate: 0 }, cache: { uri: 'none' } } });
+    cached = await testServing({ flags: { ...llm({ minUnknown: 1, minShare: 0 }), review: { uri: 'sqlite::memory:', outOfScopeSampleRate: 0 }, cache: { uri: 'memory' } } });
   });
   afterAll(async () => {
     await s?.close();
     await off?.close();
+    await cached?.close();
     await fake?.close();
   });
 
@@ -67,5 +70,43 @@ describe('contested intents (llm.contested)', () => {
     expect((await classify(off, sure!)).local.reason).toBe('confident');
     // the LLM's prompt had the nearest examples (searched as for any message not accepted)
     expect(JSON.stringify(fake.requests.at(-1)!.body)).toContain(guessed!);
+  });
+
+  it('a cached confident answer of an intent that becomes contested is asked again, not served from the cache', async () => {
+    // the guess of an unsure message, from the server without the guard (nothing recorded here)
+    let unsure: string | undefined;
+    let guessed: string | undefined;
+    for (const text of UNSURE) {
+      fake.script({ intent: 'loyalty_points' });
+      const r = await classify(off, text);
+      if (r.local.reason !== 'out_of_scope') {
+        [unsure, guessed] = [text, r.local.intent];
+        break;
+      }
+    }
+    expect(guessed).toBeDefined();
+    const examples = (await loadExamples(SAMPLE_TRAIN)).examples.filter((e) => e.label === guessed);
+    let sure: string | undefined;
+    for (const e of examples) {
+      if ((await classify(off, e.text)).route === 'accepted') {
+        sure = e.text;
+        break;
+      }
+    }
+    expect(sure).toBeDefined();
+
+    // accepted and cached before the intent is contested
+    expect(await classify(cached, sure!)).toMatchObject({ route: 'accepted', intent: guessed, cached: false });
+    expect(await classify(cached, sure!)).toMatchObject({ route: 'accepted', cached: true });
+    fake.script({ intent: 'loyalty_points' });
+    expect(await classify(cached, unsure!)).toMatchObject({ route: 'review', reason: 'llm_failed' });
+
+    // now the cached accepted answer is not served: the LLM is asked, and its answer is cached
+    const calls = fake.requests.length;
+    fake.script({ intent: guessed! });
+    expect(await classify(cached, sure!)).toMatchObject({ route: 'llm', intent: guessed, cached: false, local: { reason: 'contested' } });
+    expect(fake.requests.length).toBe(calls + 1);
+    expect(await classify(cached, sure!)).toMatchObject({ route: 'llm', cached: true });
+    expect(fake.requests.length).toBe(calls + 1);
   });
 });
