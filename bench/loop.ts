@@ -1,6 +1,6 @@
 /**
  * `npm run bench:loop [-- --days 10] [--per-day N] [--embedder hashed|hashed+onnx] [--seed 1]
- *   [--reviews 20] [--discover 5] [--withheld 5] [--withheld-from 6] [--shadow 100] [--llm-accuracy 0.9] [--coverage-gate 0.1] [--when-unreached best-bound|point|most-precise] [--bound-tolerance T] [--llm-share 0|1] [--llm-check RATE] [--calibrate-on all|sampled] [--day-cap N] [--batch N] [--json FILE]`
+ *   [--reviews 20] [--discover 5] [--withheld 5] [--withheld-from 6] [--shadow 100] [--llm-accuracy 0.9] [--coverage-gate 0.1] [--when-unreached best-bound|point|most-precise] [--bound-tolerance T] [--llm-share 0|1] [--llm-check RATE] [--calibrate-on all|sampled] [--group-similarity S] [--day-cap N] [--batch N] [--json FILE]`
  *
  * The loop on BANKING77 (issue #18): the training set (10,003 messages, shuffled with the seed)
  * replayed as live traffic over `--days` days, starting from 10 labelled examples per intent
@@ -83,6 +83,8 @@ const LLM_SHARE = num('--llm-share', 0) > 0;
 const LLM_CHECK = num('--llm-check', 0.01);
 /** Which people's labels calibrate the thresholds (config retrain.calibrateOn): only those drawn at random from the traffic (the product's default, sampled), or all. */
 const CALIBRATE_ON = opt('--calibrate-on') ?? 'sampled';
+/** Config groupSimilarity for every training of the replay; the product's default when absent. */
+const GROUP_SIMILARITY = opt('--group-similarity') === undefined ? undefined : num('--group-similarity', 0.9);
 if (CALIBRATE_ON !== 'all' && CALIBRATE_ON !== 'sampled') throw new Error(`--calibrate-on: expected all or sampled, got ${CALIBRATE_ON}`);
 if (LLM_CHECK > 1) {
   console.error(`error: --llm-check is a share from 0 to 1, got ${LLM_CHECK}`);
@@ -175,6 +177,7 @@ writeFileSync(
     embedder: EMBEDDER,
     whenTargetUnreached: WHEN_UNREACHED,
     boundTolerance: BOUND_TOLERANCE,
+    ...(GROUP_SIMILARITY !== undefined && { groupSimilarity: GROUP_SIMILARITY }),
     onnx: { modelDir, threads: 2 },
     cacheDir: join(work, 'cache'),
     registry: { uri: db('registry.db'), artifacts: `file:${join(work, 'artifacts')}`, pollMs: 200 },
@@ -505,7 +508,7 @@ interface Day {
 }
 
 const out: Day[] = [];
-console.log(`loop on BANKING77 — ${EMBEDDER}; ${DAYS} days, ${days.reduce((a, d) => a + d.length, 0)} messages; seed labels ${seedRows.length} (+${gateRows.length} held out for the gate); withheld until day ${WITHHELD_FROM}: ${[...withheld].join(', ')}; reviewer ${REVIEWS}/day (up to ${DISCOVER} of them discovery clusters); thresholds when the target is unreached: ${WHEN_UNREACHED}${BOUND_TOLERANCE > 0 ? ` (widest within ${BOUND_TOLERANCE} of the best bound)` : ''}; unknown share ${LLM_SHARE ? 'counted from the LLM answers' : 'estimated from the novelty scores'}; machine labels per intent and real day ≤ ${DAY_CAP || '∞'}; LLM oracle accuracy ${LLM_ACCURACY}; ${new Date().toISOString()}`);
+console.log(`loop on BANKING77 — ${EMBEDDER}; ${DAYS} days, ${days.reduce((a, d) => a + d.length, 0)} messages; seed labels ${seedRows.length} (+${gateRows.length} held out for the gate); withheld until day ${WITHHELD_FROM}: ${[...withheld].join(', ')}; reviewer ${REVIEWS}/day (up to ${DISCOVER} of them discovery clusters); thresholds when the target is unreached: ${WHEN_UNREACHED}${BOUND_TOLERANCE > 0 ? ` (widest within ${BOUND_TOLERANCE} of the best bound)` : ''}; unknown share ${LLM_SHARE ? 'counted from the LLM answers' : 'estimated from the novelty scores'}; machine labels per intent and real day ≤ ${DAY_CAP || '∞'}; paraphrase groups at ${GROUP_SIMILARITY ?? "the default"}; LLM oracle accuracy ${LLM_ACCURACY}; ${new Date().toISOString()}`);
 console.log(`seed model trained and served in ${((performance.now() - t0) / 1000).toFixed(1)} s; test accuracy ${pct((await championFigures()).accuracy)}\n`);
 let waiting = false;
 try {
@@ -674,7 +677,7 @@ const json = opt('--json');
 if (json) {
   writeFileSync(
     json,
-    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, batch: BATCH, coverageGate: COVERAGE_GATE, discover: DISCOVER, whenUnreached: WHEN_UNREACHED, boundTolerance: BOUND_TOLERANCE, llmShare: LLM_SHARE, llmCheck: LLM_CHECK, calibrateOn: CALIBRATE_ON, dayCap: DAY_CAP, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, meanLlmShare, seconds: total, cpuSeconds: totalCpu, phases: allPhases, final }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), settings: { embedder: EMBEDDER, batch: BATCH, coverageGate: COVERAGE_GATE, discover: DISCOVER, whenUnreached: WHEN_UNREACHED, boundTolerance: BOUND_TOLERANCE, llmShare: LLM_SHARE, llmCheck: LLM_CHECK, calibrateOn: CALIBRATE_ON, groupSimilarity: GROUP_SIMILARITY ?? null, dayCap: DAY_CAP, days: DAYS, perDay: Number.isFinite(PER_DAY) ? PER_DAY : null, seed: SEED, reviews: REVIEWS, withheld: [...withheld], withheldFrom: WITHHELD_FROM, shadow: SHADOW, llmAccuracy: LLM_ACCURACY }, reference: REFERENCE, targets: TARGETS, days: out, withheldKnown: knownOn, meanLlmShare, seconds: total, cpuSeconds: totalCpu, phases: allPhases, final }, null, 2),
   );
 }
 rmSync(work, { recursive: true, force: true });

@@ -31,6 +31,13 @@ export const configSchema = z.object({
    * (src/core/routing/near-best.ts); 0 = the best bound's cut.
    */
   boundTolerance: z.number().min(0).max(0.5).default(0),
+  /**
+   * Cross-fitting keeps two examples of one intent in one fold when their index vectors are at least
+   * this similar (cosine; joined transitively), so a held-out message is not scored by a model that
+   * saw its paraphrase. Above 1 turns the grouping off. Default 0.9 (train.ts GROUP_SIMILARITY;
+   * README, the loop: what it costs in the encoder's space).
+   */
+  groupSimilarity: z.number().gt(0).max(1.01).optional(),
   valFraction: z.number().gt(0).lt(1).default(0.1),
   validation: z.enum(['auto', 'split', 'cv']).default('auto'),
   /** Disk cache of slow embedders' training vectors; '' turns it off. */
@@ -513,6 +520,7 @@ export const ENV_CATALOGUE = Object.freeze({
   INTENTOPS_SEED: 'seed',
   INTENTOPS_CACHE_DIR: 'cacheDir',
   INTENTOPS_TARGET_PRECISION: 'targetPrecision',
+  INTENTOPS_GROUP_SIMILARITY: 'groupSimilarity',
   INTENTOPS_ONNX_MODEL_DIR: 'onnx.modelDir',
   INTENTOPS_ONNX_THREADS: 'onnx.threads',
   // one key serves the embedder and the chat fallback unless INTENTOPS_LLM_API_KEY overrides it
@@ -646,7 +654,7 @@ function merge(a: Tree, b: Tree): Tree {
   return out;
 }
 
-const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.(timeoutMs|deadlineMs|shadow\.sampleRate)|review\.(outOfScopeSampleRate|llmCheckSampleRate|maxOpen)|logging\.requestSampleRate|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|monitor\.audit\.sampleRate|loop\.(minNewLabels|everyMinutes)|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
+const NUMERIC = /^(registry\.pollMs|seed|targetPrecision|groupSimilarity|onnx\.threads|server\.(port|maxBatch|workers|rateLimit\.(ratePerSecond|burst))|cache\.ttlMs|llm\.(timeoutMs|deadlineMs|shadow\.sampleRate)|review\.(outOfScopeSampleRate|llmCheckSampleRate|maxOpen)|logging\.requestSampleRate|telemetry\.sampleRatio|events\.retentionDays|monitor\.budget\.dailyUsd|monitor\.audit\.sampleRate|loop\.(minNewLabels|everyMinutes)|broker\.(concurrency|batch|maxDeliver|ackWaitMs|retryDelayMs))$/;
 
 /** `name:sha256,name2:sha256` → `[{name, sha256}]` (the env form of server.apiKeys). */
 export function parseApiKeysEnv(raw: string): { name: string; sha256: string }[] {

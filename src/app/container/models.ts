@@ -33,7 +33,7 @@ export function embedderOptions(c: Config): EmbedderOptions {
 }
 
 /** The configuration -> train request mapping, once: what `train` and `retrain` train with. */
-export function trainSettings(c: Config): Pick<TrainRequest, 'embedder' | 'embedderOptions' | 'index' | 'validation' | 'cacheDir' | 'seed' | 'valFraction' | 'training'> {
+export function trainSettings(c: Config): Pick<TrainRequest, 'embedder' | 'embedderOptions' | 'index' | 'validation' | 'cacheDir' | 'seed' | 'valFraction' | 'training' | 'groupSimilarity'> {
   return {
     embedder: c.embedder,
     embedderOptions: embedderOptions(c),
@@ -42,6 +42,7 @@ export function trainSettings(c: Config): Pick<TrainRequest, 'embedder' | 'embed
     cacheDir: c.cacheDir || undefined,
     seed: c.seed,
     valFraction: c.valFraction,
+    ...(c.groupSimilarity !== undefined && { groupSimilarity: c.groupSimilarity }),
     training: { targetPrecision: c.targetPrecision, whenUnreached: c.whenTargetUnreached, boundTolerance: c.boundTolerance },
   };
 }

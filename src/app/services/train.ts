@@ -387,7 +387,7 @@ export async function train(req: TrainRequest, kit: TrainingKit): Promise<TrainR
         trainSeconds: seconds,
       },
       training: {
-        options: { ...o, embedder: req.embedder },
+        options: { ...o, embedder: req.embedder, ...(group && { groupSimilarity: req.groupSimilarity ?? GROUP_SIMILARITY }) },
         bestEpoch: trained.bestEpoch,
         history: trained.history,
         durationMs: Math.round(seconds * 1000),
