@@ -16,6 +16,10 @@
  * accuracy there, and the largest share a confidence cut chosen on the test set itself accepts at
  * ≥ 97 % (what no calibration can beat). The reference is the current default (0.9), in the same
  * run. `--closed` adds the full BANKING77 training set (every example confirmed) at seed 42.
+ *
+ * First, what the groups are on the BANKING77 training set, in the embedder's index space and in
+ * `hashed`'s: the share of examples in a group of two or more, the mean size of an example's group,
+ * and the largest group's share of its intent (mean over intents).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +28,9 @@ import { openModel, trainModel } from '../src/app/container/index.js';
 import { loadConfig } from '../src/app/config.js';
 import { mulberry32, shuffled } from '../src/core/dataset/prng.js';
 import { GROUP_SIMILARITY } from '../src/app/services/train.js';
+import { createEmbedder, fitEmbedder } from '../src/adapters/embedders/index.js';
 import { benchArgs } from './args.js';
+import { hindsightCoverage } from './hindsight.js';
 
 const { opt, args, dataDir, modelDir } = benchArgs();
 const EMBEDDER = opt('--embedder') ?? 'hashed+onnx';
@@ -50,18 +56,6 @@ interface Figures {
   test: { accepted: number; accuracy: number; hindsight97: number };
 }
 
-/** The largest share of the messages whose most confident ones are ≥ target right (ties taken together). */
-function hindsight(scored: { confidence: number; right: boolean }[], target: number): number {
-  const s = [...scored].sort((a, b) => b.confidence - a.confidence);
-  let right = 0;
-  let best = 0;
-  s.forEach((x, i) => {
-    right += x.right ? 1 : 0;
-    if ((i + 1 === s.length || s[i + 1].confidence < x.confidence) && right >= target * (i + 1)) best = i + 1;
-  });
-  return best / s.length;
-}
-
 async function measure(setting: string, seed: number, similarity: number, data: string, extra: { text: string; label: string; weight: number; calibrate: boolean }[]): Promise<Figures> {
   const out = join(dir, `${setting}-${seed}-${similarity}`);
   await trainModel({ data, out, embedder: EMBEDDER, embedderOptions: { onnx: { modelDir, threads: 2 } }, cacheDir, seed, extra, groupSimilarity: similarity });
@@ -78,7 +72,7 @@ async function measure(setting: string, seed: number, similarity: number, data: 
     similarity,
     testAccuracy: right.filter(Boolean).length / test.length,
     calibrated: { rows: r.samples, coverage: r.coverage, precision: r.precision, bound: r.precisionBound ?? null, reached: r.reachedTarget },
-    test: { accepted: accepted.length / test.length, accuracy: accepted.filter(Boolean).length / Math.max(1, accepted.length), hindsight97: hindsight(preds.map((p, i) => ({ confidence: p.confidence, right: right[i] })), 0.97) },
+    test: { accepted: accepted.length / test.length, accuracy: accepted.filter(Boolean).length / Math.max(1, accepted.length), hindsight97: hindsightCoverage(preds.map((p, i) => ({ confidence: p.confidence, right: right[i] })), 0.97) },
   };
 }
 
@@ -87,8 +81,44 @@ const show = (f: Figures, ref?: Figures) =>
   console.log(
     `${f.setting} seed ${f.seed}, groups at ${f.similarity}: calibrated ${pct(f.calibrated.coverage)} of ${f.calibrated.rows} rows @ ${pct(f.calibrated.precision)} (bound ${f.calibrated.bound === null ? '–' : pct(f.calibrated.bound)}${f.calibrated.reached ? '' : ', NOT reached'}); test: accepted ${pct(f.test.accepted)} @ ${pct(f.test.accuracy)}${ref ? ` (×${(f.test.accepted / ref.test.accepted).toFixed(2)} of ${GROUP_SIMILARITY})` : ''}, test accuracy ${pct(f.testAccuracy)}, a cut chosen on the test set accepts ${pct(f.test.hindsight97)} at 97 %`,
   );
+/** Groups as training makes them (same label, cosine ≥ similarity, joined transitively). */
+function groupStats(vectors: Float32Array[], labels: string[], similarity: number) {
+  const parent = labels.map((_, i) => i);
+  const find = (x: number): number => (parent[x] === x ? x : (parent[x] = find(parent[x])));
+  const by = new Map<string, number[]>();
+  labels.forEach((l, i) => (by.get(l) ?? by.set(l, []).get(l)!).push(i));
+  for (const rows of by.values())
+    for (let a = 0; a < rows.length; a++)
+      for (let b = a + 1; b < rows.length; b++) {
+        const [va, vb] = [vectors[rows[a]], vectors[rows[b]]];
+        let dot = 0;
+        for (let j = 0; j < va.length; j++) dot += va[j] * vb[j];
+        if (dot >= similarity) parent[find(rows[a])] = find(rows[b]);
+      }
+  const size = new Map<number, number>();
+  labels.forEach((_, i) => size.set(find(i), (size.get(find(i)) ?? 0) + 1));
+  let largest = 0;
+  for (const rows of by.values()) {
+    const m = new Map<number, number>();
+    for (const i of rows) m.set(find(i), (m.get(find(i)) ?? 0) + 1);
+    largest += Math.max(...m.values()) / rows.length;
+  }
+  return { grouped: labels.filter((_, i) => size.get(find(i))! > 1).length / labels.length, meanSize: labels.reduce((a, _, i) => a + size.get(find(i))!, 0) / labels.length, largestShare: largest / by.size };
+}
+
+const stats: Record<string, Record<string, ReturnType<typeof groupStats>>> = {};
 try {
   console.log(`fold groups on BANKING77 — ${EMBEDDER}; similarities ${SIMS.join(', ')} (reference ${GROUP_SIMILARITY}); ${new Date().toISOString()}`);
+  for (const name of [...new Set(['hashed', EMBEDDER])]) {
+    const e = await createEmbedder(name, { onnx: { modelDir, threads: 2 } }, cacheDir);
+    await fitEmbedder(e, train.map((r) => r.text));
+    const vectors = (await e.embed(train.map((r) => r.text))).map((v) => v.dense);
+    stats[name] = {};
+    for (const s of SIMS) {
+      const g = (stats[name][s] = groupStats(vectors, train.map((r) => r.label), s));
+      console.log(`groups of the training set, ${name} at ${s}: ${pct(g.grouped)} of the examples in a group, an example's group ${g.meanSize.toFixed(1)} on average, the largest ${pct(g.largestShare)} of its intent`);
+    }
+  }
   for (const seed of SEEDS) {
     const rnd = mulberry32(seed);
     const per = new Map<string, number>();
@@ -131,7 +161,7 @@ try {
     console.log(`  ${s}: test accepted ${pct(mean((f) => f.test.accepted))} ${span((f) => f.test.accepted)} @ ${pct(mean((f) => f.test.accuracy))} ${span((f) => f.test.accuracy)}; calibrated coverage ${pct(mean((f) => f.calibrated.coverage))}; test accuracy ${pct(mean((f) => f.testAccuracy))}; hindsight at 97 % ${pct(mean((f) => f.test.hindsight97))}`);
   }
   const json = opt('--json');
-  if (json) writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), embedder: EMBEDDER, reference: GROUP_SIMILARITY, rows }, null, 2));
+  if (json) writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), embedder: EMBEDDER, reference: GROUP_SIMILARITY, groups: stats, rows }, null, 2));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -48,6 +48,7 @@ import type { RolloutStatus } from '../src/app/services/rollout.js';
 import { createLogger } from '../src/app/telemetry/index.js';
 import { mulberry32, nearKey } from '../src/core/dataset/index.js';
 import { benchArgs } from './args.js';
+import { hindsightCoverage } from './hindsight.js';
 
 const { opt, dataDir, modelDir } = benchArgs();
 const num = (name: string, d: number) => {
@@ -269,19 +270,6 @@ const tick = async (): Promise<LoopRunResult> => {
 type Routing = Omit<Day['championRouting'], 'unknownShare'>;
 type Hindsight = { at97: number; at96: number };
 const testAccuracy = new Map<number, { accuracy: number; hindsight: Hindsight; labels: readonly string[]; routing: Routing }>();
-
-/** The largest share of the messages that the most confident ones can be while their accuracy is at least `target` (a cut chosen on the scored messages themselves). */
-function hindsightCoverage(scored: readonly { confidence: number; right: boolean }[], target: number): number {
-  const sorted = [...scored].sort((a, b) => b.confidence - a.confidence);
-  let right = 0;
-  let best = 0;
-  sorted.forEach((s, i) => {
-    right += s.right ? 1 : 0;
-    // only where the next message is less confident: ties are taken together
-    if ((i + 1 === sorted.length || sorted[i + 1].confidence < s.confidence) && right >= target * (i + 1)) best = i + 1;
-  });
-  return sorted.length ? best / sorted.length : 0;
-}
 
 async function championFigures(): Promise<{ version: number; accuracy: number; hindsight: Hindsight; labels: readonly string[]; routing: Routing }> {
   const reg = await openRegistry(c);

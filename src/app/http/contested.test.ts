@@ -7,6 +7,14 @@ import { classifyOne as classify, metric, testServing, type TestServing } from '
 /** Messages the sample model is unsure of (candidates: the test takes one the novelty detector does not flag). */
 const UNSURE = ['something is wrong with my order', 'can you help me with my order', 'I have a question about my account', 'hmm ok', 'well then'];
 
+/** A training message of `intent` that a server (without the guard) accepts, if any. */
+async function acceptedExample(server: TestServing, intent: string): Promise<string | undefined> {
+  for (const e of (await loadExamples(SAMPLE_TRAIN)).examples.filter((x) => x.label === intent)) {
+    if ((await classify(server, e.text)).route === 'accepted') return e.text;
+  }
+  return undefined;
+}
+
 /**
  * Contested intents through the real serving stack: when the LLM answers a message the model
  * guessed as intent X with an intent the model does not have (a new intent in the traffic), X's
@@ -50,14 +58,7 @@ describe('contested intents (llm.contested)', () => {
     expect(s.logs.some((l) => l.msg?.toString().startsWith('intent contested') && l.intent === guessed)).toBe(true);
 
     // a training message of that intent: confident, accepted by the server without the guard …
-    const examples = (await loadExamples(SAMPLE_TRAIN)).examples.filter((e) => e.label === guessed);
-    let sure: string | undefined;
-    for (const e of examples) {
-      if ((await classify(off, e.text)).route === 'accepted') {
-        sure = e.text;
-        break;
-      }
-    }
+    const sure = await acceptedExample(off, guessed!);
     expect(sure).toBeDefined();
     // … and asked of the LLM by the one whose guess is contested
     const calls = fake.requests.length;
@@ -85,14 +86,7 @@ describe('contested intents (llm.contested)', () => {
       }
     }
     expect(guessed).toBeDefined();
-    const examples = (await loadExamples(SAMPLE_TRAIN)).examples.filter((e) => e.label === guessed);
-    let sure: string | undefined;
-    for (const e of examples) {
-      if ((await classify(off, e.text)).route === 'accepted') {
-        sure = e.text;
-        break;
-      }
-    }
+    const sure = await acceptedExample(off, guessed!);
     expect(sure).toBeDefined();
 
     // accepted and cached before the intent is contested
