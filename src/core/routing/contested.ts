@@ -30,7 +30,6 @@ interface Ring {
 
 export class ContestedIntents {
   private readonly rings = new Map<string, Ring>();
-  private readonly contested = new Set<string>();
   private readonly window: number;
   private readonly minUnknown: number;
   private readonly minShare: number;
@@ -52,28 +51,30 @@ export class ContestedIntents {
   record(intent: string, unknown: boolean): 'contested' | 'cleared' | null {
     let r = this.rings.get(intent);
     if (!r) this.rings.set(intent, (r = { bits: new Uint8Array(this.window), n: 0, unknown: 0 }));
+    const was = this.contests(r);
     const i = r.n % this.window;
     if (r.n >= this.window) r.unknown -= r.bits[i];
     r.bits[i] = unknown ? 1 : 0;
     r.unknown += r.bits[i];
     r.n++;
-    const seen = Math.min(r.n, this.window);
-    const now = r.unknown >= this.minUnknown && r.unknown / seen >= this.minShare;
-    const was = this.contested.has(intent);
-    if (now === was) return null;
-    if (now) this.contested.add(intent);
-    else this.contested.delete(intent);
-    return now ? 'contested' : 'cleared';
+    const now = this.contests(r);
+    return now === was ? null : now ? 'contested' : 'cleared';
   }
 
   /** Whether the model's confident answers of `intent` should go to the LLM. */
   has(intent: string): boolean {
-    return this.contested.has(intent);
+    const r = this.rings.get(intent);
+    return r !== undefined && this.contests(r);
   }
 
   /** The contested intents now, sorted. */
   get intents(): readonly string[] {
-    return [...this.contested].sort();
+    return [...this.rings].filter(([, r]) => this.contests(r)).map(([intent]) => intent).sort();
+  }
+
+  /** Whether a ring's remembered answers hold enough unknown ones, in count and in share. */
+  private contests(r: Ring): boolean {
+    return r.unknown >= this.minUnknown && r.unknown / Math.min(r.n, this.window) >= this.minShare;
   }
 
   /** The unknown answers and answers remembered for an intent. */
