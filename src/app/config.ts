@@ -719,21 +719,22 @@ export function loadConfig(src: ConfigSources = {}): Config {
   }
   const merged = merge(merge(fileTree, envTree), src.flags ?? {});
   const parsed = configSchema.safeParse(merged);
+  // where a setting came from: its file line, else the env variable that set it, else the field
+  const whereOf = (at: (string | number)[]) => {
+    const field = at.join('.');
+    const line = path ? lineOf(at) : undefined;
+    const fromEnv = Object.entries(ENV_CATALOGUE).find(([n, p]) => envPaths(p).some((q) => field === q || field.startsWith(`${q}.`)) && env[n] !== undefined)?.[0];
+    return { field, where: line ? `${path}:${line} (${field})` : fromEnv ? `env ${fromEnv} (${field})` : field };
+  };
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue.path.join('.');
-    const line = path ? lineOf(issue.path as (string | number)[]) : undefined;
-    const fromEnv = Object.entries(ENV_CATALOGUE).find(([n, p]) => envPaths(p).some((q) => field === q || field.startsWith(`${q}.`)) && env[n] !== undefined)?.[0];
-    const where = line ? `${path}:${line} (${field})` : fromEnv ? `env ${fromEnv} (${field})` : field;
+    const { field, where } = whereOf(issue.path as (string | number)[]);
     throw new IntentOpsError('invalid_config', `${field}: ${issue.message}`, { where, hint: `see \`intentops config\` and the README's configuration table` });
   }
   // the schema drops keys it does not know: a misspelt setting would be ignored without a word
   const unknown = unknownKey(merged, parsed.data as unknown, []);
   if (unknown) {
-    const field = unknown.path.join('.');
-    const line = path ? lineOf(unknown.path) : undefined;
-    const fromEnv = Object.entries(ENV_CATALOGUE).find(([n, p]) => envPaths(p).includes(field) && env[n] !== undefined)?.[0];
-    const where = line ? `${path}:${line} (${field})` : fromEnv ? `env ${fromEnv} (${field})` : field;
+    const { field, where } = whereOf(unknown.path);
     const near = closest(String(unknown.path.at(-1)), unknown.known);
     const parent = unknown.path.slice(0, -1).join('.');
     const known = unknown.known.length ? `${parent ? `${parent} takes` : 'the settings are'} ${unknown.known.join(', ')}` : `${parent} takes no settings`;
