@@ -27,7 +27,8 @@ import { join } from 'node:path';
 import { openModel, trainModel } from '../src/app/container/index.js';
 import { loadConfig } from '../src/app/config.js';
 import { mulberry32, shuffled } from '../src/core/dataset/prng.js';
-import { GROUP_SIMILARITY } from '../src/app/services/train.js';
+import { GROUP_SIMILARITY, nearDuplicateGroups } from '../src/app/services/train.js';
+import type { Embedding } from '../src/core/types.js';
 import { createEmbedder, fitEmbedder } from '../src/adapters/embedders/index.js';
 import { benchArgs } from './args.js';
 import { hindsightCoverage } from './hindsight.js';
@@ -81,29 +82,21 @@ const show = (f: Figures, ref?: Figures) =>
   console.log(
     `${f.setting} seed ${f.seed}, groups at ${f.similarity}: calibrated ${pct(f.calibrated.coverage)} of ${f.calibrated.rows} rows @ ${pct(f.calibrated.precision)} (bound ${f.calibrated.bound === null ? '–' : pct(f.calibrated.bound)}${f.calibrated.reached ? '' : ', NOT reached'}); test: accepted ${pct(f.test.accepted)} @ ${pct(f.test.accuracy)}${ref ? ` (×${(f.test.accepted / ref.test.accepted).toFixed(2)} of ${GROUP_SIMILARITY})` : ''}, test accuracy ${pct(f.testAccuracy)}, a cut chosen on the test set accepts ${pct(f.test.hindsight97)} at 97 %`,
   );
-/** Groups as training makes them (same label, cosine ≥ similarity, joined transitively). */
-function groupStats(vectors: Float32Array[], labels: string[], similarity: number) {
-  const parent = labels.map((_, i) => i);
-  const find = (x: number): number => (parent[x] === x ? x : (parent[x] = find(parent[x])));
-  const by = new Map<string, number[]>();
-  labels.forEach((l, i) => (by.get(l) ?? by.set(l, []).get(l)!).push(i));
-  for (const rows of by.values())
-    for (let a = 0; a < rows.length; a++)
-      for (let b = a + 1; b < rows.length; b++) {
-        const [va, vb] = [vectors[rows[a]], vectors[rows[b]]];
-        let dot = 0;
-        for (let j = 0; j < va.length; j++) dot += va[j] * vb[j];
-        if (dot >= similarity) parent[find(rows[a])] = find(rows[b]);
-      }
+/** The groups training makes (train.ts nearDuplicateGroups), summarised. */
+function groupStats(vectors: readonly Embedding[], labels: string[], similarity: number) {
+  const ids = new Map<string, number>();
+  const group = nearDuplicateGroups(vectors, Int32Array.from(labels, (l) => ids.get(l) ?? ids.set(l, ids.size).get(l)!), similarity);
   const size = new Map<number, number>();
-  labels.forEach((_, i) => size.set(find(i), (size.get(find(i)) ?? 0) + 1));
+  for (const g of group) size.set(g, (size.get(g) ?? 0) + 1);
+  const byLabel = new Map<string, number[]>();
+  labels.forEach((l, i) => (byLabel.get(l) ?? byLabel.set(l, []).get(l)!).push(group[i]));
   let largest = 0;
-  for (const rows of by.values()) {
+  for (const gs of byLabel.values()) {
     const m = new Map<number, number>();
-    for (const i of rows) m.set(find(i), (m.get(find(i)) ?? 0) + 1);
-    largest += Math.max(...m.values()) / rows.length;
+    for (const g of gs) m.set(g, (m.get(g) ?? 0) + 1);
+    largest += Math.max(...m.values()) / gs.length;
   }
-  return { grouped: labels.filter((_, i) => size.get(find(i))! > 1).length / labels.length, meanSize: labels.reduce((a, _, i) => a + size.get(find(i))!, 0) / labels.length, largestShare: largest / by.size };
+  return { grouped: group.filter((g) => size.get(g)! > 1).length / labels.length, meanSize: group.reduce((a, g) => a + size.get(g)!, 0) / labels.length, largestShare: largest / byLabel.size };
 }
 
 const stats: Record<string, Record<string, ReturnType<typeof groupStats>>> = {};
@@ -112,7 +105,7 @@ try {
   for (const name of [...new Set(['hashed', EMBEDDER])]) {
     const e = await createEmbedder(name, { onnx: { modelDir, threads: 2 } }, cacheDir);
     await fitEmbedder(e, train.map((r) => r.text));
-    const vectors = (await e.embed(train.map((r) => r.text))).map((v) => v.dense);
+    const vectors = await e.embed(train.map((r) => r.text));
     stats[name] = {};
     for (const s of SIMS) {
       const g = (stats[name][s] = groupStats(vectors, train.map((r) => r.label), s));

@@ -147,7 +147,7 @@ export const LIO_MAX_TRAIN_ROWS = 6000;
  * similarity ≥ `similarity` are joined. Exact, within each label (paraphrases of different labels
  * are conflicts, found by data validation), so it costs labels × (examples per label)² products.
  */
-function nearDuplicateGroups(emb: readonly Embedding[], y: Int32Array, similarity: number): Int32Array {
+export function nearDuplicateGroups(emb: readonly Embedding[], y: Int32Array, similarity: number): Int32Array {
   const byLabel = new Map<number, number[]>();
   y.forEach((c, i) => {
     const l = byLabel.get(c);
